@@ -1,0 +1,437 @@
+/**
+ * Rebuilds packets from trace events.
+ *
+ * Input:  events in line order, e.g. for one forwarded SYN (legacy TRACE, no packet id):
+ *   raw:PREROUTING:policy:2   IN=eth0 OUT=     SRC=198.19.88.69 DST=198.19.96.1 … TTL=64 ID=41 SPT=40312 DPT=443 SEQ=7 SYN
+ *   nat:PREROUTING:rule:1     IN=eth0 OUT=     … DST=198.19.96.1 …
+ *   filter:FORWARD:policy:3   IN=eth0 OUT=wlp59s0 … DST=198.18.1.50 … TTL=63 … DPT=6443 …
+ * Output: one Packet with three hops; the DNAT is visible as the change of DST/DPT.
+ *
+ * Grouping rules for kernel lines (which carry no packet id; see docs/grouping.md):
+ *  - Lines of one packet share what no hook changes: family, protocol, IP length, IP ID (IPv4)
+ *    or flow label (IPv6), TCP sequence/ack/flags/window, UDP length, ICMP type/code/id/seq.
+ *  - The next line of a packet must be a step forward on a possible path: a hook that can follow
+ *    (PREROUTING → INPUT|FORWARD → POSTROUTING, OUTPUT → POSTROUTING), a table of equal or later
+ *    priority at the same hook, a higher position in a built-in chain not yet left by its policy,
+ *    or a user chain of the table being walked.
+ *  - Addresses: SRC/SPT never change on a traced path; DST/DPT only past the nat DNAT point.
+ *    IN stays the same (empty at POSTROUTING); TTL drops by one from PREROUTING to FORWARD.
+ *  - Lines of one packet are logged within microseconds: a line more than `windowSeconds` after
+ *    a packet's last line starts a new packet.
+ *  - Among several candidates the most recently updated wins (interleaved packets).
+ * xtables-monitor and nft lines carry a trace id; the id can be reused by a later packet, so a
+ * new packet also starts when a base chain the packet has already passed is entered again, or
+ * when its PACKET line shows a different IP ID or length.
+ */
+import type {LineRef, PacketFields, ParsedLine, TraceEvent} from '../parser/types.js';
+import {isBuiltinChain} from '../parser/ruleset.js';
+import {canFollow, crossesDestinationNat, guessHook, isHook, tablePriority} from './hooks.js';
+import type {Hook, HopKind, Hop, Packet} from './types.js';
+
+export interface AssembleOptions {
+	/** Seconds between two lines of one packet, at most (log timestamps). Default 1. */
+	readonly windowSeconds?: number;
+	/** Lines without news after which an open packet is considered complete. Default 2000. */
+	readonly idleLines?: number;
+}
+
+type EventLine = Extract<ParsedLine, {kind: 'event'}>;
+
+interface Open {
+	packet: Packet;
+	sig: string;
+	/** Current hook and table, when known. */
+	hook?: Hook;
+	table?: string;
+	/** Per `hook:table`: last position seen in the built-in chain, and whether it was left. */
+	builtin: Map<string, {num: number; closed: boolean}>;
+	/** Current header values (after rewrites seen so far). */
+	cur: PacketFields;
+	/** TTL seen at PREROUTING, to check the decrement at FORWARD. */
+	preTtl?: number;
+	lastTime?: number;
+	lastSeq: number;
+	/** xtables-monitor / nft: the trace id, the latest PACKET fields not yet attached to a hop. */
+	traceId?: string;
+	pending?: PacketFields;
+	/** nft: base chains (`table chain`) already entered. */
+	entered?: Set<string>;
+}
+
+function signature(p: PacketFields): string {
+	const parts: Array<string | number | undefined> = [p.family, p.proto, p.len, p.ipId, p.flowLabel];
+	if (p.proto === 'TCP') parts.push(p.seq, p.ack, p.window, p.tcpFlags?.join(''));
+	else if (p.proto === 'UDP' || p.proto === 'UDPLITE') parts.push(p.udpLen);
+	else if (p.icmp) parts.push(p.icmp.type, p.icmp.code, p.icmp.id, p.icmp.seq, p.quoted?.ipId, p.quoted?.src);
+	return parts.map(v => v ?? '').join('|');
+}
+
+function seconds(e: TraceEvent): number | undefined {
+	if (e.type !== 'kernel-hop' && e.type !== 'kernel-log') return undefined;
+	if (e.time?.mono !== undefined) return e.time.mono;
+	if (e.time?.wall !== undefined) return e.time.wall / 1000;
+	return undefined;
+}
+
+function hopFrom(e: {table: string; chain: string}, kind: HopKind, num: number | null, ref: LineRef, pkt: PacketFields, hook: Hook | undefined): Hop {
+	const hop: Hop = {table: e.table, chain: e.chain, kind, num, ref, in: pkt.in ?? '', out: pkt.out ?? ''};
+	if (hook) hop.hook = hook;
+	if (pkt.src !== undefined) hop.src = pkt.src;
+	if (pkt.dst !== undefined) hop.dst = pkt.dst;
+	if (pkt.spt !== undefined) hop.spt = pkt.spt;
+	if (pkt.dpt !== undefined) hop.dpt = pkt.dpt;
+	if (pkt.mark !== undefined) hop.mark = pkt.mark;
+	if (pkt.ttl !== undefined) hop.ttl = pkt.ttl;
+	return hop;
+}
+
+const FAMILY_BY_NFPROTO: Record<number, PacketFields['family']> = {2: 'ipv4', 10: 'ipv6', 3: 'arp', 7: 'bridge', 1: 'inet', 5: 'netdev'};
+
+function newPacket(id: number, pkt: PacketFields, format: Packet['format'], traceId?: string): Packet {
+	const p: Packet = {
+		id,
+		family: pkt.family,
+		proto: pkt.proto ?? (pkt.tcpFlags?.length ? 'TCP' : pkt.family === 'arp' ? 'ARP' : 'unknown'),
+		src: pkt.src ?? '',
+		dst: pkt.dst ?? '',
+		hops: [],
+		verdict: 'unknown',
+		verdictBasis: '',
+		in: '',
+		out: '',
+		nat: [],
+		replyTo: null,
+		replySeen: false,
+		format,
+		first: pkt,
+	};
+	if (traceId) p.traceId = traceId;
+	if (pkt.spt !== undefined) p.spt = pkt.spt;
+	if (pkt.dpt !== undefined) p.dpt = pkt.dpt;
+	if (pkt.ipId !== undefined) p.ipId = pkt.ipId;
+	if (pkt.icmp) p.icmp = pkt.icmp;
+	if (pkt.tcpFlags) p.tcpFlags = pkt.tcpFlags;
+	if (pkt.len !== undefined) p.len = pkt.len;
+	if (pkt.quoted) p.quoted = pkt.quoted;
+	if (pkt.uid !== undefined) p.uid = pkt.uid;
+	if (pkt.gid !== undefined) p.gid = pkt.gid;
+	return p;
+}
+
+/**
+ * Stateful, but pure of I/O: feed it parsed lines in order, collect the packets it completes.
+ * `push` returns packets that became complete (idle) because of this line; `flush` returns the rest.
+ */
+export class PacketAssembler {
+	/** Open packets by id, in the order they started. */
+	private readonly open = new Map<number, Open>();
+	/** Open kernel packets by signature. */
+	private readonly bySig = new Map<string, Open[]>();
+	private readonly byTraceId = new Map<string, Open>();
+	private lastSweep = 0;
+	/** Packets completed since the last push returned. */
+	private ready: Packet[] = [];
+	private lastSweepTime: number | undefined;
+	private nextId = 1;
+	private seq = 0;
+	private readonly window: number;
+	private readonly idleLines: number;
+
+	constructor(options: AssembleOptions = {}) {
+		this.window = options.windowSeconds ?? 1;
+		this.idleLines = options.idleLines ?? 2000;
+	}
+
+	/** Number of packets not yet complete. */
+	get pending(): number {
+		return this.open.size;
+	}
+
+	push(line: EventLine): Packet[] {
+		this.seq++;
+		const e = line.event;
+		switch (e.type) {
+			case 'kernel-hop': {
+				this.kernelHop(e, line.ref);
+				break;
+			}
+			case 'kernel-log': {
+				const p = newPacket(this.nextId++, e.pkt, 'kernel');
+				const hop = hopFrom({table: '', chain: ''}, 'log', null, line.ref, e.pkt, undefined);
+				if (e.time) hop.time = e.time;
+				hop.logPrefix = e.prefix;
+				p.hops.push(hop);
+				// A LOG line is one observation of one packet: complete at once.
+				return [p];
+			}
+			case 'xt-packet': {
+				this.xtPacket(e.traceId, {...e.pkt, family: e.pkt.family === 'unknown' ? (FAMILY_BY_NFPROTO[e.nfproto] ?? 'unknown') : e.pkt.family});
+				break;
+			}
+			case 'xt-hop': {
+				this.traceIdHop('xtables-monitor', e.traceId, e.table, e.chain, e.hop, line.ref, {
+					...(e.handle !== undefined ? {handle: e.handle} : {}),
+					...(e.verdict ? {verdict: e.verdict} : {}),
+					...(e.target ? {target: e.target} : {}),
+					...(e.ruleText ? {ruleText: e.ruleText} : {}),
+				});
+				break;
+			}
+			case 'nft-packet': {
+				this.nftPacket(e.traceId, e.table, e.chain, e.pkt);
+				break;
+			}
+			case 'nft-hop': {
+				const kind: HopKind = e.hop === 'unknown-rule' ? 'rule' : e.hop;
+				this.traceIdHop('nft-monitor', e.traceId, e.table, e.chain, kind, line.ref, {
+					...(e.handle !== undefined ? {handle: e.handle} : {}),
+					verdict: e.verdict.toUpperCase(),
+					...(e.target ? {target: e.target} : {}),
+					...(e.ruleText ? {ruleText: e.ruleText} : {}),
+					...(e.hop === 'unknown-rule' ? {note: `rule handle ${e.handle} was deleted or nft's cache was stale`} : {}),
+				});
+				break;
+			}
+			default: {
+				break;
+			}
+		}
+		const swept = this.sweep(seconds(e));
+		if (this.ready.length === 0) return swept;
+		const out = [...this.ready, ...swept];
+		this.ready = [];
+		return out;
+	}
+
+	/** A packet whose trace id was taken over by a new packet is complete. */
+	private retire(o: Open): void {
+		this.close(o);
+		this.ready.push(o.packet);
+	}
+
+	/** All packets still open, in the order they started. */
+	flush(): Packet[] {
+		const out = [...this.ready, ...[...this.open.values()].map(o => o.packet)];
+		this.ready = [];
+		this.open.clear();
+		this.bySig.clear();
+		this.byTraceId.clear();
+		return out;
+	}
+
+	// ---- kernel TRACE lines -------------------------------------------------------------------
+
+	private kernelHop(e: Extract<TraceEvent, {type: 'kernel-hop'}>, ref: LineRef): void {
+		const sig = signature(e.pkt);
+		const t = seconds(e);
+		const builtin = isHook(e.chain) && isBuiltinChain(e.table, e.chain);
+		let best: Open | undefined;
+		for (const o of this.bySig.get(sig) ?? []) {
+			if (t !== undefined && o.lastTime !== undefined && Math.abs(t - o.lastTime) > this.window) continue;
+			if (!this.fits(o, e, builtin)) continue;
+			if (!best || o.lastSeq > best.lastSeq) best = o;
+		}
+		const o = best ?? this.start(e.pkt, sig, 'kernel');
+		this.advance(o, e.table, e.chain, e.hop, e.num, builtin, e.pkt);
+		const hop = hopFrom(e, e.hop, e.num, ref, e.pkt, o.hook);
+		if (e.time) hop.time = e.time;
+		o.packet.hops.push(hop);
+		o.cur = e.pkt;
+		if (t !== undefined) o.lastTime = t;
+		o.lastSeq = this.seq;
+	}
+
+	/** Can this line be the next step of the open packet? */
+	private fits(o: Open, e: {table: string; chain: string; hop: HopKind; num: number; pkt: PacketFields}, builtin: boolean): boolean {
+		const hook = builtin ? (e.chain as Hook) : o.hook;
+		if (builtin && o.hook) {
+			if (!canFollow(o.hook, hook!)) return false;
+			if (hook === o.hook && o.table && tablePriority(hook, e.table) < tablePriority(hook, o.table)) return false;
+			const state = o.builtin.get(`${hook}:${e.table}`);
+			if (state && (state.closed || e.num <= state.num)) return false;
+		} else if (!builtin) {
+			// A user chain belongs to the table being walked, whose built-in chain is still open.
+			if (o.table !== undefined && o.table !== e.table) return false;
+			if (o.hook && o.table) {
+				const state = o.builtin.get(`${o.hook}:${o.table}`);
+				if (state?.closed) return false;
+			}
+		}
+		const c = o.cur;
+		const p = e.pkt;
+		if (c.src !== p.src || c.spt !== p.spt) return false;
+		if (c.dst !== p.dst || c.dpt !== p.dpt) {
+			if (!o.hook || !hook || !o.table || !crossesDestinationNat({hook: o.hook, table: o.table}, {hook, table: e.table})) return false;
+		}
+		if (c.in && p.in && c.in !== p.in) return false;
+		if (c.out && p.out && c.out !== p.out && o.hook !== 'OUTPUT') return false;
+		if (c.ttl !== undefined && p.ttl !== undefined && o.hook && hook) {
+			const forwarded = (hook === 'FORWARD' || hook === 'POSTROUTING') && (o.hook === 'PREROUTING');
+			const expected = forwarded ? c.ttl - 1 : c.ttl;
+			if (p.ttl !== expected) return false;
+		}
+		return true;
+	}
+
+	private start(pkt: PacketFields, sig: string, format: Packet['format'], traceId?: string): Open {
+		const o: Open = {packet: newPacket(this.nextId++, pkt, format, traceId), sig, builtin: new Map(), cur: pkt, lastSeq: this.seq};
+		if (traceId) o.traceId = traceId;
+		else {
+			const list = this.bySig.get(sig);
+			if (list) list.push(o);
+			else this.bySig.set(sig, [o]);
+		}
+		this.open.set(o.packet.id, o);
+		return o;
+	}
+
+	/** Moves the open packet's position to this line's chain. */
+	private advance(o: Open, table: string, chain: string, kind: HopKind, num: number | null, builtin: boolean, pkt: PacketFields | undefined): void {
+		if (builtin) {
+			const hook = chain as Hook;
+			if (o.hook === 'PREROUTING' && pkt?.ttl !== undefined) o.preTtl ??= pkt.ttl;
+			o.hook = hook;
+			const key = `${hook}:${table}`;
+			const state = o.builtin.get(key) ?? {num: 0, closed: false};
+			if (num !== null) state.num = num;
+			if (kind === 'policy') state.closed = true;
+			o.builtin.set(key, state);
+		} else if (!o.hook && pkt) {
+			const guess = guessHook(table, pkt.in ?? '', pkt.out ?? '');
+			if (guess) o.hook = guess;
+		}
+		o.table = table;
+	}
+
+	// ---- xtables-monitor and nft monitor trace ---------------------------------------------------
+
+	private xtPacket(traceId: string, pkt: PacketFields): void {
+		const o = this.byTraceId.get(traceId);
+		if (o && o.packet.hops.length > 0 && (o.cur.ipId !== pkt.ipId || o.cur.len !== pkt.len || o.cur.src !== pkt.src)) {
+			// Same id, another packet: the id was reused.
+			this.retire(o);
+		}
+		const cur = this.byTraceId.get(traceId);
+		if (cur) cur.pending = pkt;
+		else {
+			const n = this.start(pkt, '', 'xtables-monitor', traceId);
+			n.pending = pkt;
+			this.byTraceId.set(traceId, n);
+		}
+	}
+
+	private nftPacket(traceId: string, table: string, chain: string, pkt: PacketFields): void {
+		let o = this.byTraceId.get(traceId);
+		const base = `${table} ${chain}`;
+		if (o && (o.entered?.has(base) || o.cur.ipId !== pkt.ipId || o.cur.len !== pkt.len)) {
+			this.retire(o);
+			o = undefined;
+		}
+		if (!o) {
+			o = this.start(pkt, '', 'nft-monitor', traceId);
+			this.byTraceId.set(traceId, o);
+		}
+		(o.entered ??= new Set()).add(base);
+		o.pending = pkt;
+	}
+
+	private traceIdHop(
+		format: Packet['format'],
+		traceId: string,
+		table: string,
+		chain: string,
+		kind: HopKind,
+		ref: LineRef,
+		info: {handle?: number; verdict?: string; target?: string; ruleText?: string; note?: string},
+	): void {
+		let o = this.byTraceId.get(traceId);
+		const builtin = isHook(chain) && isBuiltinChain(table, chain);
+		if (o && format === 'xtables-monitor' && builtin && o.hook) {
+			// Entering a base chain the packet already left: a new packet with a reused id.
+			const state = o.builtin.get(`${chain}:${table}`);
+			const backwards = !canFollow(o.hook, chain as Hook) || (chain === o.hook && o.table && tablePriority(o.hook, table) < tablePriority(o.hook, o.table));
+			if (state?.closed || backwards) {
+				const pkt = o.pending ?? o.cur;
+				delete o.pending;
+				this.retire(o);
+				o = this.start(pkt, '', format, traceId);
+				this.byTraceId.set(traceId, o);
+			}
+		}
+		if (!o) {
+			o = this.start({family: 'unknown'}, '', format, traceId);
+			this.byTraceId.set(traceId, o);
+		}
+		const pkt = o.pending ?? o.cur;
+		if (o.pending) {
+			o.cur = o.pending;
+			delete o.pending;
+		}
+		if (o.packet.hops.length === 0 && o.packet.src === '' && pkt.src) {
+			// The trace line came before its packet line (xtables-monitor ≤ 1.8.6).
+			Object.assign(o.packet, newPacket(o.packet.id, pkt, format, traceId));
+		}
+		this.advance(o, table, chain, kind, null, builtin, pkt);
+		const verdict = info.verdict;
+		if (builtin && verdict && ['ACCEPT', 'DROP', 'QUEUE', 'STOLEN', 'REJECT'].includes(verdict)) {
+			const state = o.builtin.get(`${chain}:${table}`);
+			if (state) state.closed = true;
+		}
+		const hop = hopFrom({table, chain}, kind, null, ref, pkt, o.hook);
+		if (info.handle !== undefined) hop.handle = info.handle;
+		if (verdict) hop.traceVerdict = verdict;
+		if (info.target) hop.target = info.target;
+		if (info.ruleText) {
+			hop.rule = info.ruleText;
+			hop.ruleFrom = 'trace';
+		}
+		if (info.note) hop.note = info.note;
+		o.packet.hops.push(hop);
+		o.lastSeq = this.seq;
+	}
+
+	// ---- completion ------------------------------------------------------------------------------
+
+	private close(o: Open): void {
+		this.open.delete(o.packet.id);
+		if (o.traceId) {
+			if (this.byTraceId.get(o.traceId) === o) this.byTraceId.delete(o.traceId);
+			return;
+		}
+		const list = this.bySig.get(o.sig);
+		if (!list) return;
+		const i = list.indexOf(o);
+		if (i !== -1) list.splice(i, 1);
+		if (list.length === 0) this.bySig.delete(o.sig);
+	}
+
+	/** Completes packets that can get no more lines: idle for `idleLines` lines, or older than the window. Runs every 64 lines or when log time moves past the window. */
+	private sweep(now: number | undefined): Packet[] {
+		const timeMoved = now !== undefined && (this.lastSweepTime === undefined || now - this.lastSweepTime > this.window);
+		if (!timeMoved && this.seq - this.lastSweep < 64) return [];
+		this.lastSweep = this.seq;
+		if (now !== undefined) this.lastSweepTime = now;
+		const done: Packet[] = [];
+		for (const o of this.open.values()) {
+			const idle = this.seq - o.lastSeq > this.idleLines;
+			const late = now !== undefined && o.lastTime !== undefined && now - o.lastTime > this.window;
+			if (idle || late) {
+				done.push(o.packet);
+				this.close(o);
+			}
+		}
+		return done;
+	}
+
+	/** Completes every packet whose last line is at least `lines` lines old (0: all; used when live input goes quiet). */
+	flushOlderThan(lines: number): Packet[] {
+		const done: Packet[] = [];
+		for (const o of this.open.values()) {
+			if (this.seq - o.lastSeq >= lines) {
+				done.push(o.packet);
+				this.close(o);
+			}
+		}
+		return done;
+	}
+}

@@ -1,0 +1,129 @@
+/**
+ * Pairs packets with the packets that answer them.
+ *
+ * Input:  #1 TCP 198.19.88.69:40312 → 198.19.96.1:443 SYN, DNATed to 198.18.1.50:6443
+ *         #2 TCP 198.18.1.50:6443 → 198.19.88.69:40312 SYN ACK
+ * Output: #2.replyTo = 1, #1.replySeen = true.
+ *
+ * A packet answers another when one of the address/port tuples it was seen with (before and
+ * after NAT) is the reverse of one the other was seen with: replies travel the post-DNAT tuple
+ * back, and are un-SNATed on the way in. ICMP echo pairs by id; an ICMP error is tied to the
+ * packet it quotes (`quotes`).
+ */
+import type {PacketFields} from '../parser/types.js';
+import type {Packet} from './types.js';
+
+interface Entry {
+	readonly packet: Packet;
+}
+
+/** Types of ICMP/ICMPv6 messages that answer a request of the same id. */
+const ICMP_ANSWER: Record<string, number> = {'ICMP:0': 8, 'ICMP:14': 13, 'ICMP:16': 15, 'ICMP:18': 17, 'ICMPv6:129': 128};
+const ICMP_ERRORS = new Set(['ICMP:3', 'ICMP:4', 'ICMP:5', 'ICMP:11', 'ICMP:12', 'ICMPv6:1', 'ICMPv6:2', 'ICMPv6:3', 'ICMPv6:4']);
+
+function key(proto: string, src: string, spt: number | string | undefined, dst: string, dpt: number | string | undefined): string {
+	return `${proto}|${src}|${spt ?? ''}|${dst}|${dpt ?? ''}`;
+}
+
+/** The tuples a packet was seen with, in its own direction. */
+function tuples(p: Packet): string[] {
+	const out = new Set<string>();
+	const icmpId = p.icmp?.id;
+	const isIcmp = p.proto === 'ICMP' || p.proto === 'ICMPv6';
+	for (const hop of p.hops.length > 0 ? p.hops : [{src: p.src, dst: p.dst, spt: p.spt, dpt: p.dpt}]) {
+		if (!hop.src || !hop.dst) continue;
+		if (isIcmp) out.add(key(p.proto, hop.src, icmpId, hop.dst, icmpId));
+		else out.add(key(p.proto, hop.src, hop.spt, hop.dst, hop.dpt));
+	}
+	return [...out];
+}
+
+function reverse(k: string): string {
+	const [proto, src, spt, dst, dpt] = k.split('|');
+	return `${proto}|${dst}|${dpt}|${src}|${spt}`;
+}
+
+function quotedKey(q: PacketFields): string | undefined {
+	if (!q.src || !q.dst || !q.proto) return undefined;
+	if (q.proto === 'ICMP' || q.proto === 'ICMPv6') return key(q.proto, q.src, q.icmp?.id, q.dst, q.icmp?.id);
+	return key(q.proto, q.src, q.spt, q.dst, q.dpt);
+}
+
+/** Remembers recent packets by tuple; bounded so an endless stream stays in constant memory. */
+export class ReplyMatcher {
+	private readonly byTuple = new Map<string, Entry[]>();
+	private readonly limit: number;
+
+	constructor(limit = 200_000) {
+		this.limit = limit;
+	}
+
+	/**
+	 * Links `p` with packets seen before it. Returns the earlier packets whose `replySeen` changed,
+	 * so streaming views can update them.
+	 */
+	add(p: Packet): Packet[] {
+		const changed: Packet[] = [];
+		const isIcmp = p.proto === 'ICMP' || p.proto === 'ICMPv6';
+		const icmpKind = isIcmp && p.icmp ? `${p.proto}:${p.icmp.type}` : '';
+
+		if (icmpKind && ICMP_ERRORS.has(icmpKind) && p.quoted) {
+			const k = quotedKey(p.quoted);
+			const hit = k ? this.latest(k, p.id) : undefined;
+			p.quotes = hit ? hit.id : null;
+		}
+
+		const mine = tuples(p);
+		let answers: Packet | undefined;
+		for (const t of mine) {
+			for (const e of this.byTuple.get(reverse(t)) ?? []) {
+				const q = e.packet;
+				if (q.id === p.id) continue;
+				if (isIcmp) {
+					// An echo reply answers the request with its id; two requests do not answer each other.
+					const wanted = ICMP_ANSWER[icmpKind];
+					const qKind = q.icmp ? `${q.proto}:${q.icmp.type}` : '';
+					const answersQ = wanted !== undefined && q.icmp?.type === wanted && q.icmp?.seq === p.icmp?.seq;
+					const qAnswersMe = ICMP_ANSWER[qKind] !== undefined && ICMP_ANSWER[qKind] === p.icmp?.type && q.icmp?.seq === p.icmp?.seq;
+					if (!answersQ && !qAnswersMe) continue;
+				}
+				if (q.id < p.id) {
+					if (!answers || q.id > answers.id) answers = q;
+				} else if (!p.replySeen) {
+					// Completed out of order: a later packet answered this one.
+					p.replySeen = true;
+					if (q.replyTo === null) q.replyTo = p.id;
+				}
+			}
+		}
+		if (answers) {
+			p.replyTo = answers.id;
+			if (!answers.replySeen) {
+				answers.replySeen = true;
+				changed.push(answers);
+			}
+		}
+		for (const t of mine) this.remember(t, p);
+		return changed;
+	}
+
+	private latest(k: string, before: number): Packet | undefined {
+		let best: Packet | undefined;
+		for (const e of this.byTuple.get(k) ?? []) if (e.packet.id < before && (!best || e.packet.id > best.id)) best = e.packet;
+		return best;
+	}
+
+	private remember(k: string, p: Packet): void {
+		const list = this.byTuple.get(k);
+		if (list) {
+			list.push({packet: p});
+			if (list.length > 64) list.shift();
+		} else {
+			this.byTuple.set(k, [{packet: p}]);
+			if (this.byTuple.size > this.limit) {
+				const oldest = this.byTuple.keys().next().value;
+				if (oldest !== undefined) this.byTuple.delete(oldest);
+			}
+		}
+	}
+}

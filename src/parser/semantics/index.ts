@@ -1,0 +1,12 @@
+/**
+ * The semantics of both grammars, built once at module load from one file per operation group.
+ */
+import {rulesetGrammar, traceGrammar} from '../grammar.js';
+import {addToRulesetLine} from './to-ruleset-line.js';
+import {addToTraceEvent} from './to-trace-event.js';
+
+export const traceSemantics = traceGrammar.createSemantics();
+addToTraceEvent(traceSemantics);
+
+export const rulesetSemantics = rulesetGrammar.createSemantics();
+addToRulesetLine(rulesetSemantics);

@@ -1,0 +1,94 @@
+/**
+ * The JSON contract (docs/json.md). Field names here are fixed: scripts rely on them.
+ *
+ * Output: {"tracewatch":1, "inputs":[…], "packets":[…], "graph":{nodes,edges}, "findings":[], "unparsed":[…]}
+ */
+import type {Graph} from '../model/graph.js';
+import type {InputInfo, UnparsedLine} from '../model/session.js';
+import {finalOf, type Packet} from '../model/types.js';
+
+export const JSON_VERSION = 1;
+
+export function hopJson(h: Packet['hops'][number], inputs: readonly InputInfo[]): Record<string, unknown> {
+	return {
+		table: h.table,
+		chain: h.chain,
+		kind: h.kind,
+		num: h.num,
+		line: h.ref.line,
+		file: inputs[h.ref.input]?.path ?? null,
+		in: h.in,
+		out: h.out,
+		src: h.src ?? null,
+		dst: h.dst ?? null,
+		spt: h.spt ?? null,
+		dpt: h.dpt ?? null,
+		mark: h.mark ?? null,
+		rule: h.rule ?? null,
+		target: h.target ?? null,
+		...(h.hook ? {hook: h.hook} : {}),
+		...(h.ttl !== undefined ? {ttl: h.ttl} : {}),
+		...(h.time ? {time: h.time.text} : {}),
+		...(h.ruleFrom ? {ruleFrom: h.ruleFrom} : {}),
+		...(h.ruleLine !== undefined ? {ruleLine: h.ruleLine} : {}),
+		...(h.handle !== undefined ? {handle: h.handle} : {}),
+		...(h.traceVerdict ? {traceVerdict: h.traceVerdict} : {}),
+		...(h.logPrefix !== undefined ? {logPrefix: h.logPrefix} : {}),
+		...(h.note ? {note: h.note} : {}),
+	};
+}
+
+export function packetJson(p: Packet, inputs: readonly InputInfo[]): Record<string, unknown> {
+	return {
+		id: p.id,
+		family: p.family,
+		proto: p.proto,
+		src: p.src,
+		dst: p.dst,
+		spt: p.spt ?? null,
+		dpt: p.dpt ?? null,
+		ipId: p.ipId ?? null,
+		icmp: p.icmp ? {type: p.icmp.type, code: p.icmp.code ?? null, id: p.icmp.id ?? null, seq: p.icmp.seq ?? null, ...(p.icmp.mtu !== undefined ? {mtu: p.icmp.mtu} : {})} : null,
+		tcpFlags: p.tcpFlags ?? [],
+		hops: p.hops.map(h => hopJson(h, inputs)),
+		final: finalOf(p),
+		verdict: p.verdict,
+		verdictBasis: p.verdictBasis,
+		in: p.in,
+		out: p.out,
+		nat: p.nat.map(n => ({type: n.type, at: n.at, from: n.from, to: n.to, seen: n.seen})),
+		replyTo: p.replyTo,
+		replySeen: p.replySeen,
+		format: p.format,
+		...(p.traceId ? {traceId: p.traceId} : {}),
+		...(p.len !== undefined ? {len: p.len} : {}),
+		...(p.uid !== undefined ? {uid: p.uid} : {}),
+		...(p.gid !== undefined ? {gid: p.gid} : {}),
+		...(p.quoted
+			? {quoted: {proto: p.quoted.proto ?? null, src: p.quoted.src ?? null, dst: p.quoted.dst ?? null, spt: p.quoted.spt ?? null, dpt: p.quoted.dpt ?? null}, quotes: p.quotes ?? null}
+			: {}),
+	};
+}
+
+export function inputJson(i: InputInfo): Record<string, unknown> {
+	return {path: i.path, format: i.format, lines: i.lines, traceLines: i.traceLines, skipped: i.skipped, unparsed: i.unparsed};
+}
+
+export function reportJson(r: {
+	inputs: readonly InputInfo[];
+	packets: readonly Packet[];
+	graph: Graph;
+	findings: readonly unknown[];
+	unparsed: readonly UnparsedLine[];
+	rules?: readonly unknown[];
+}): Record<string, unknown> {
+	return {
+		tracewatch: JSON_VERSION,
+		inputs: r.inputs.map(inputJson),
+		...(r.rules ? {rules: r.rules} : {}),
+		packets: r.packets.map(p => packetJson(p, r.inputs)),
+		graph: r.graph,
+		findings: r.findings,
+		unparsed: r.unparsed.map(u => ({path: u.path, line: u.line, column: u.column, reason: u.reason, excerpt: u.excerpt})),
+	};
+}
