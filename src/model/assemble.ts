@@ -66,6 +66,47 @@ function signature(p: PacketFields): string {
 	return parts.map(v => v ?? '').join('|');
 }
 
+const L4_NAMES = ['TCP', 'UDP', 'UDPLITE', 'ICMP', 'ICMPv6', 'SCTP', 'ESP', 'AH'];
+
+/**
+ * A line cut short (by a copy, or the kernel's 1019-byte limit) lacks fields the kernel always
+ * prints for its protocol; it can still belong to a packet whose fields agree with what it has.
+ */
+export function isPartial(p: PacketFields): boolean {
+	if (p.cut) return true;
+	if (!p.src || !p.dst || p.len === undefined) return true;
+	if (!p.proto) return true;
+	switch (p.proto) {
+		case 'TCP':
+			// The kernel ends the TCP header with URGP=; a line without it was cut.
+			return p.incomplete === undefined && (p.spt === undefined || p.dpt === undefined || p.urgp === undefined);
+		case 'UDP':
+		case 'UDPLITE':
+			return p.incomplete === undefined && (p.spt === undefined || p.dpt === undefined || p.udpLen === undefined);
+		case 'ICMP':
+		case 'ICMPv6':
+			return p.icmp === undefined || p.icmp.code === undefined || ([0, 8, 128, 129].includes(p.icmp.type) && p.icmp.seq === undefined);
+		default:
+			return !/^\d+$/.test(p.proto) && !L4_NAMES.includes(p.proto) && L4_NAMES.some(n => n.startsWith(p.proto!));
+	}
+}
+
+/** Do the fields a partial line has agree with the packet's? The last value of a cut line may itself be cut: a prefix agrees. */
+function agrees(c: PacketFields, p: PacketFields): boolean {
+	const same = <T>(a: T | undefined, b: T | undefined) => a === undefined || b === undefined || String(a).startsWith(String(b));
+	return (
+		same(c.family === 'unknown' ? undefined : c.family, p.family === 'unknown' ? undefined : p.family) &&
+		same(c.len, p.len) &&
+		same(c.ipId, p.ipId) &&
+		same(c.flowLabel, p.flowLabel) &&
+		same(c.src, p.src) &&
+		same(c.spt, p.spt) &&
+		same(c.seq, p.seq) &&
+		(p.proto === undefined || c.proto === undefined || c.proto.startsWith(p.proto)) &&
+		(c.in === undefined || p.in === undefined || c.in === p.in || p.in === '' || c.in === '')
+	);
+}
+
 function seconds(e: TraceEvent): number | undefined {
 	if (e.type !== 'kernel-hop' && e.type !== 'kernel-log') return undefined;
 	if (e.time?.mono !== undefined) return e.time.mono;
@@ -142,6 +183,11 @@ export class PacketAssembler {
 		this.idleLines = options.idleLines ?? 2000;
 	}
 
+	/** Id of the oldest packet still open, or undefined when none is. */
+	get oldestOpenId(): number | undefined {
+		return this.open.keys().next().value;
+	}
+
 	/** Number of packets not yet complete. */
 	get pending(): number {
 		return this.open.size;
@@ -156,6 +202,14 @@ export class PacketAssembler {
 				break;
 			}
 			case 'kernel-log': {
+				// A LOG rule's line for a packet being traced: note it on the hop that matched the LOG rule.
+				const traced = this.bySig.get(signature(e.pkt))?.at(-1);
+				const lastHop = traced?.packet.hops.at(-1);
+				if (traced && lastHop && lastHop.logPrefix === undefined && traced.cur.src === e.pkt.src && traced.cur.dst === e.pkt.dst) {
+					lastHop.logPrefix = e.prefix;
+					traced.lastSeq = this.seq;
+					break;
+				}
 				const p = newPacket(this.nextId++, e.pkt, 'kernel');
 				const hop = hopFrom({table: '', chain: ''}, 'log', null, line.ref, e.pkt, undefined);
 				if (e.time) hop.time = e.time;
@@ -226,9 +280,11 @@ export class PacketAssembler {
 		const t = seconds(e);
 		const builtin = isHook(e.chain) && isBuiltinChain(e.table, e.chain);
 		let best: Open | undefined;
-		for (const o of this.bySig.get(sig) ?? []) {
+		const partial = isPartial(e.pkt);
+		for (const o of partial ? this.open.values() : (this.bySig.get(sig) ?? [])) {
+			if (o.traceId !== undefined) continue;
 			if (t !== undefined && o.lastTime !== undefined && Math.abs(t - o.lastTime) > this.window) continue;
-			if (!this.fits(o, e, builtin)) continue;
+			if (partial ? !agrees(o.cur, e.pkt) || !this.fitsPath(o, e, builtin) : !this.fits(o, e, builtin)) continue;
 			if (!best || o.lastSeq > best.lastSeq) best = o;
 		}
 		const o = best ?? this.start(e.pkt, sig, 'kernel');
@@ -236,13 +292,21 @@ export class PacketAssembler {
 		const hop = hopFrom(e, e.hop, e.num, ref, e.pkt, o.hook);
 		if (e.time) hop.time = e.time;
 		o.packet.hops.push(hop);
-		o.cur = e.pkt;
+		// A cut line says less than the packet's earlier lines: keep what they said.
+		if (!partial || !best) o.cur = e.pkt;
 		if (t !== undefined) o.lastTime = t;
 		o.lastSeq = this.seq;
 	}
 
 	/** Can this line be the next step of the open packet? */
 	private fits(o: Open, e: {table: string; chain: string; hop: HopKind; num: number; pkt: PacketFields}, builtin: boolean): boolean {
+		if (!this.fitsPath(o, e, builtin)) return false;
+		const hook = builtin ? (e.chain as Hook) : o.hook;
+		return this.fitsFields(o, e.table, hook, e.pkt);
+	}
+
+	/** Is the line's table:chain a possible next step on the packet's path? */
+	private fitsPath(o: Open, e: {table: string; chain: string; num: number}, builtin: boolean): boolean {
 		const hook = builtin ? (e.chain as Hook) : o.hook;
 		if (builtin && o.hook) {
 			if (!canFollow(o.hook, hook!)) return false;
@@ -257,18 +321,25 @@ export class PacketAssembler {
 				if (state?.closed) return false;
 			}
 		}
+		return true;
+	}
+
+	/** Do the addresses, interfaces and TTL fit, given how far the packet has come? */
+	private fitsFields(o: Open, table: string, hook: Hook | undefined, p: PacketFields): boolean {
 		const c = o.cur;
-		const p = e.pkt;
 		if (c.src !== p.src || c.spt !== p.spt) return false;
 		if (c.dst !== p.dst || c.dpt !== p.dpt) {
-			if (!o.hook || !hook || !o.table || !crossesDestinationNat({hook: o.hook, table: o.table}, {hook, table: e.table})) return false;
+			if (!o.hook || !hook || !o.table || !crossesDestinationNat({hook: o.hook, table: o.table}, {hook, table})) return false;
 		}
 		if (c.in && p.in && c.in !== p.in) return false;
 		if (c.out && p.out && c.out !== p.out && o.hook !== 'OUTPUT') return false;
 		if (c.ttl !== undefined && p.ttl !== undefined && o.hook && hook) {
-			const forwarded = (hook === 'FORWARD' || hook === 'POSTROUTING') && (o.hook === 'PREROUTING');
-			const expected = forwarded ? c.ttl - 1 : c.ttl;
-			if (p.ttl !== expected) return false;
+			// Routed packets lose one TTL before FORWARD; bridged ones (br_netfilter, PHYSIN set) keep it,
+			// and a packet that came in on a bridge port may be either.
+			const forwarded = (hook === 'FORWARD' || hook === 'POSTROUTING') && o.hook === 'PREROUTING';
+			const bridgePort = Boolean(p.physin ?? c.physin);
+			const ok = forwarded ? p.ttl === c.ttl - 1 || (bridgePort && p.ttl === c.ttl) : p.ttl === c.ttl;
+			if (!ok) return false;
 		}
 		return true;
 	}
@@ -305,8 +376,30 @@ export class PacketAssembler {
 
 	// ---- xtables-monitor and nft monitor trace ---------------------------------------------------
 
+	/**
+	 * The trace id hashes the skb's address, its flow hash and input interface, so it can change
+	 * on the way (the flow hash is often computed after PREROUTING). A packet line under a new id
+	 * that shows the same packet as a recent open one continues it.
+	 */
+	private adopt(format: Packet['format'], traceId: string, pkt: PacketFields, base?: string): Open | undefined {
+		let best: Open | undefined;
+		for (const o of this.open.values()) {
+			if (o.packet.format !== format || o.traceId === undefined || this.seq - o.lastSeq > 64) continue;
+			const c = o.cur;
+			if (c.ipId === undefined || c.ipId !== pkt.ipId || c.len !== pkt.len || c.src !== pkt.src || c.family !== pkt.family) continue;
+			if (c.in && pkt.in && c.in !== pkt.in) continue;
+			if (base && o.entered?.has(base)) continue;
+			if (!best || o.lastSeq > best.lastSeq) best = o;
+		}
+		if (best) {
+			this.byTraceId.set(traceId, best);
+			(best.packet.traceIds ??= [best.traceId!]).push(traceId);
+		}
+		return best;
+	}
+
 	private xtPacket(traceId: string, pkt: PacketFields): void {
-		const o = this.byTraceId.get(traceId);
+		const o = this.byTraceId.get(traceId) ?? this.adopt('xtables-monitor', traceId, pkt);
 		if (o && o.packet.hops.length > 0 && (o.cur.ipId !== pkt.ipId || o.cur.len !== pkt.len || o.cur.src !== pkt.src)) {
 			// Same id, another packet: the id was reused.
 			this.retire(o);
@@ -321,8 +414,8 @@ export class PacketAssembler {
 	}
 
 	private nftPacket(traceId: string, table: string, chain: string, pkt: PacketFields): void {
-		let o = this.byTraceId.get(traceId);
 		const base = `${table} ${chain}`;
+		let o = this.byTraceId.get(traceId) ?? this.adopt('nft-monitor', traceId, pkt, base);
 		if (o && (o.entered?.has(base) || o.cur.ipId !== pkt.ipId || o.cur.len !== pkt.len)) {
 			this.retire(o);
 			o = undefined;
@@ -395,7 +488,7 @@ export class PacketAssembler {
 	private close(o: Open): void {
 		this.open.delete(o.packet.id);
 		if (o.traceId) {
-			if (this.byTraceId.get(o.traceId) === o) this.byTraceId.delete(o.traceId);
+			for (const id of o.packet.traceIds ?? [o.traceId]) if (this.byTraceId.get(id) === o) this.byTraceId.delete(id);
 			return;
 		}
 		const list = this.bySig.get(o.sig);

@@ -12,9 +12,13 @@ export function isHook(name: string): name is Hook {
 	return (HOOKS as readonly string[]).includes(name);
 }
 
-/** Which hooks can follow which on one packet's path. */
+/**
+ * Which hooks can come later on one packet's path. A hook with no traced chain prints nothing
+ * (legacy tables load on first use; iptables-nft creates base chains only for rules), so
+ * PREROUTING can be followed directly by POSTROUTING.
+ */
 const NEXT: Record<Hook, readonly Hook[]> = {
-	PREROUTING: ['INPUT', 'FORWARD'],
+	PREROUTING: ['INPUT', 'FORWARD', 'POSTROUTING'],
 	INPUT: [],
 	FORWARD: ['POSTROUTING'],
 	OUTPUT: ['POSTROUTING'],

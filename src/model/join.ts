@@ -238,4 +238,22 @@ export function finishPacket(packet: Packet, index: RuleIndex): void {
 	packet.verdictBasis = basis;
 	packet.nat = findNat(packet);
 	if (packet.proto === 'unknown' && packet.first.proto) packet.proto = packet.first.proto;
+	if (packet.proto === 'unknown') packet.proto = protoFromRules(packet) ?? 'unknown';
+}
+
+const PROTO_NAMES: Record<string, string> = {tcp: 'TCP', udp: 'UDP', icmp: 'ICMP', 'ipv6-icmp': 'ICMPv6', icmpv6: 'ICMPv6', sctp: 'SCTP', udplite: 'UDPLITE'};
+
+/**
+ * xtables-monitor prints no protocol for ICMP packets; a matched rule with `-p icmp` says it.
+ */
+function protoFromRules(packet: Packet): string | undefined {
+	for (const hop of packet.hops) {
+		if (!hop.rule || hop.traceVerdict === undefined && hop.ruleFrom !== 'dump') continue;
+		const m = /(?:^|\s)(!\s+)?(?:-p|--protocol)\s+(\S+)/.exec(hop.rule);
+		if (m && !m[1]) {
+			const name = PROTO_NAMES[m[2]!.toLowerCase()];
+			if (name) return name;
+		}
+	}
+	return undefined;
 }

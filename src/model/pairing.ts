@@ -79,7 +79,7 @@ export class ReplyMatcher {
 			for (const e of this.byTuple.get(reverse(t)) ?? []) {
 				const q = e.packet;
 				if (q.id === p.id) continue;
-				if (isIcmp) {
+				if (isIcmp && p.icmp && q.icmp) {
 					// An echo reply answers the request with its id; two requests do not answer each other.
 					const wanted = ICMP_ANSWER[icmpKind];
 					const qKind = q.icmp ? `${q.proto}:${q.icmp.type}` : '';

@@ -56,6 +56,8 @@ export class TraceSession {
 	private readonly keep: number;
 	private readonly keepUnparsed: number;
 	private readonly formats: Array<Set<LineFormat>> = [];
+	/** Completed packets waiting for an older packet to complete, so output stays in packet order. */
+	private held: Packet[] = [];
 	unparsedCount = 0;
 
 	constructor(options: SessionOptions = {}) {
@@ -97,7 +99,10 @@ export class TraceSession {
 						input.format = f.size > 1 ? 'mixed' : line.format;
 					}
 				}
-				return this.finish(this.assembler.push(line));
+				if (!line.rest) return this.finish(this.assembler.push(line));
+				const done = this.assembler.push(line);
+				for (const event of line.rest) done.push(...this.assembler.push({...line, event}));
+				return this.finish(done);
 			}
 		}
 	}
@@ -121,9 +126,12 @@ export class TraceSession {
 		return this.graphBuilder.snapshot();
 	}
 
+	/**
+	 * Finishes completed packets and returns those that can be shown now: a packet waits until
+	 * every packet that started before it is complete, so views list packets in trace order.
+	 */
 	private finish(packets: Packet[]): Packet[] {
-		if (packets.length === 0) return packets;
-		packets.sort((a, b) => a.id - b.id);
+		if (packets.length === 0 && this.held.length === 0) return packets;
 		for (const p of packets) {
 			finishPacket(p, this.index);
 			this.replies.add(p);
@@ -135,6 +143,18 @@ export class TraceSession {
 				this.dropped++;
 			}
 		}
-		return packets;
+		if (packets.length > 0) {
+			this.held.push(...packets);
+			this.held.sort((a, b) => a.id - b.id);
+		}
+		const oldest = this.assembler.oldestOpenId;
+		if (oldest === undefined) {
+			const out = this.held;
+			this.held = [];
+			return out;
+		}
+		let n = 0;
+		while (n < this.held.length && this.held[n]!.id < oldest) n++;
+		return n === 0 ? [] : this.held.splice(0, n);
 	}
 }

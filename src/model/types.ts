@@ -87,6 +87,8 @@ export interface Packet {
 	format: LineFormat;
 	/** xtables-monitor / nft trace id. */
 	traceId?: string;
+	/** All trace ids the packet was seen under, when the id changed on the way (the kernel's id hashes the skb's flow hash, which may be set mid-path). */
+	traceIds?: string[];
 	/** The fields of the first line, for views that show more. */
 	first: PacketFields;
 	/** For an ICMP error: the id of the packet it quotes, when seen. */

@@ -32,6 +32,50 @@ const LINK_KEYS: Record<string, 'in' | 'out' | 'physin' | 'physout' | 'mac' | 'm
 	MACDST: 'macdst',
 };
 
+/**
+ * IPv6 addresses in RFC 5952 form: the kernel log prints them in full
+ * (`2001:0db8:0250:0000:0000:0000:0000:0001`), nft and iptables compressed (`2001:db8:250::1`).
+ * Anything that is not a valid IPv6 address is returned as written.
+ */
+export function canonicalIp(addr: string): string {
+	if (!addr.includes(':')) return addr;
+	const halves = addr.split('::');
+	if (halves.length > 2) return addr;
+	const head = halves[0] ? halves[0].split(':') : [];
+	const tail = halves.length === 2 && halves[1] ? halves[1].split(':') : [];
+	let v4tail: string[] = [];
+	const lastPart = (tail.length > 0 ? tail : head)[(tail.length > 0 ? tail : head).length - 1];
+	if (lastPart?.includes('.')) {
+		const o = lastPart.split('.').map(Number);
+		if (o.length !== 4 || o.some(x => !Number.isInteger(x) || x < 0 || x > 255)) return addr;
+		v4tail = [((o[0]! << 8) | o[1]!).toString(16), ((o[2]! << 8) | o[3]!).toString(16)];
+		(tail.length > 0 ? tail : head).pop();
+	}
+	const missing = 8 - head.length - tail.length - v4tail.length;
+	if (halves.length === 1 ? missing !== 0 : missing < 1) return addr;
+	const groups = [...head, ...Array<string>(halves.length === 2 ? missing : 0).fill('0'), ...tail, ...v4tail];
+	if (groups.length !== 8 || groups.some(g => !/^[\da-fA-F]{1,4}$/.test(g))) return addr;
+	const words = groups.map(g => Number.parseInt(g, 16).toString(16));
+	// Longest run of two or more zero groups becomes "::" (the first, on a tie).
+	let bestStart = -1;
+	let bestLen = 1;
+	for (let i = 0; i < 8; ) {
+		if (words[i] !== '0') {
+			i++;
+			continue;
+		}
+		let j = i;
+		while (j < 8 && words[j] === '0') j++;
+		if (j - i > bestLen) {
+			bestStart = i;
+			bestLen = j - i;
+		}
+		i = j;
+	}
+	if (bestStart === -1) return words.join(':');
+	return `${words.slice(0, bestStart).join(':')}::${words.slice(bestStart + bestLen).join(':')}`;
+}
+
 function num(value: string): number | undefined {
 	if (value === '') return undefined;
 	const n = value.startsWith('0x') || value.startsWith('0X') ? Number.parseInt(value.slice(2), 16) : Number(value);
@@ -100,8 +144,8 @@ export function interpretFields(fields: readonly RawField[], nested = false): Pa
 							break;
 						}
 						stage = 'ip';
-						if (key === 'SRC') p.src = value;
-						else p.dst = value;
+						if (key === 'SRC') p.src = canonicalIp(value);
+						else p.dst = canonicalIp(value);
 						if (p.family === 'unknown') p.family = value.includes(':') ? 'ipv6' : value.includes('.') ? 'ipv4' : 'unknown';
 						break;
 					}
@@ -170,6 +214,10 @@ export function interpretFields(fields: readonly RawField[], nested = false): Pa
 					}
 					case 'ACK': {
 						p.ack = num(value);
+						break;
+					}
+					case 'URGP': {
+						p.urgp = num(value);
 						break;
 					}
 					case 'WINDOW': {
@@ -352,13 +400,13 @@ export function interpretNftItems(items: ReadonlyArray<readonly [string, string]
 			}
 			case 'ip saddr':
 			case 'ip6 saddr': {
-				p.src = v;
+				p.src = canonicalIp(v);
 				p.family = key === 'ip saddr' ? 'ipv4' : 'ipv6';
 				break;
 			}
 			case 'ip daddr':
 			case 'ip6 daddr': {
-				p.dst = v;
+				p.dst = canonicalIp(v);
 				break;
 			}
 			case 'ip ttl':

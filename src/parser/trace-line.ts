@@ -53,6 +53,7 @@ export function matchTraceLine(text: string, ref: LineRef): ParsedLine {
 	if (!looksLikeTrace(text)) return {kind: 'skipped', ref};
 	const m = traceGrammar.match(text, 'traceLine');
 	if (m.failed()) return unparsed(text, ref);
-	const {format, event} = traceSemantics(m)['event']() as {format: LineFormat; event: TraceEvent};
-	return {kind: 'event', format, event, ref};
+	const {format, events} = traceSemantics(m)['events']() as {format: LineFormat; events: TraceEvent[]};
+	const [event, ...rest] = events as [TraceEvent, ...TraceEvent[]];
+	return rest.length > 0 ? {kind: 'event', format, event, rest, ref} : {kind: 'event', format, event, ref};
 }

@@ -65,6 +65,8 @@ export interface PacketFields {
 	seq?: number;
 	ack?: number;
 	window?: number;
+	/** TCP urgent pointer; the kernel prints it last in the TCP header, so a line without it was cut. */
+	urgp?: number;
 	tcpFlags?: string[];
 	udpLen?: number;
 	icmp?: IcmpInfo;
@@ -191,6 +193,13 @@ export interface LineRef {
 }
 
 export type ParsedLine =
-	| {readonly kind: 'event'; readonly format: LineFormat; readonly event: TraceEvent; readonly ref: LineRef}
+	| {
+			readonly kind: 'event';
+			readonly format: LineFormat;
+			readonly event: TraceEvent;
+			/** Further records found on the same line (kernel records pasted onto one line). */
+			readonly rest?: readonly TraceEvent[];
+			readonly ref: LineRef;
+	  }
 	| {readonly kind: 'skipped'; readonly ref: LineRef}
 	| {readonly kind: 'unparsed'; readonly ref: LineRef; readonly column: number; readonly reason: string; readonly excerpt: string};

@@ -61,6 +61,7 @@ export function packetJson(p: Packet, inputs: readonly InputInfo[]): Record<stri
 		replySeen: p.replySeen,
 		format: p.format,
 		...(p.traceId ? {traceId: p.traceId} : {}),
+		...(p.traceIds ? {traceIds: p.traceIds} : {}),
 		...(p.len !== undefined ? {len: p.len} : {}),
 		...(p.uid !== undefined ? {uid: p.uid} : {}),
 		...(p.gid !== undefined ? {gid: p.gid} : {}),

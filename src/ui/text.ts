@@ -135,6 +135,7 @@ export function renderPacket(p: Packet, inputs: readonly InputInfo[], s: Style =
 			const target = (h.target ?? h.traceVerdict ?? '').padEnd(11);
 			lines.push(`      ${name}${target} ${s.dim(h.rule ?? '')}`.trimEnd());
 			for (const c of changesAt(prev, h)) lines.push(`      ${' '.repeat(width + 12)}${s.cyan(c)}`);
+			if (h.logPrefix !== undefined && h.kind !== 'log') lines.push(`      ${' '.repeat(width + 12)}${s.dim(`logged "${h.logPrefix}"`)}`);
 			if (h.note) lines.push(`      ${' '.repeat(width + 12)}${s.yellow(`note: ${h.note}`)}`);
 			prev = h;
 		}

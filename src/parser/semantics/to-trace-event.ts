@@ -86,26 +86,32 @@ function stripXtPrefix(text: string): string {
 
 /** Adds operation `event` (and its helpers) to a semantics of the Trace grammar. */
 export function addToTraceEvent(semantics: ohm.Semantics): void {
-	semantics.addOperation<{format: LineFormat; event: TraceEvent}>('event', {
+	semantics.addOperation<{format: LineFormat; events: TraceEvent[]}>('events', {
 		traceLine_nft(line) {
-			return {format: 'nft-monitor', event: line['nft']()};
+			return {format: 'nft-monitor', events: [line['nft']()]};
 		},
 		traceLine_xtables(line) {
-			return {format: 'xtables-monitor', event: line['xt']()};
+			return {format: 'xtables-monitor', events: [line['xt']()]};
 		},
 		traceLine_kernel(line) {
-			return {format: 'kernel', event: line['kernel']()};
+			return {format: 'kernel', events: line['kernelRecords']()};
+		},
+	});
+
+	semantics.addOperation<TraceEvent[]>('kernelRecords', {
+		kernelLine(first, _gaps, rest, _eol) {
+			return [first['kernel'](), ...rest.children.map(r => r['kernel']())];
 		},
 	});
 
 	// ---- kernel lines -----------------------------------------------------------------------
 	semantics.addOperation<TraceEvent>('kernel', {
-		kernelLine_known(leads, message) {
+		kernelRecord_known(leads, message) {
 			const info: LeadInfo = {stamps: []};
 			for (const lead of leads.children) lead['lead'](info);
 			return withStamp(message['kernel'](), info);
 		},
-		kernelLine_unknown(_lead, message) {
+		kernelRecord_unknown(_lead, message) {
 			return message['kernel']();
 		},
 		kernelMessage_trace(m) {
@@ -123,8 +129,8 @@ export function addToTraceEvent(semantics: ohm.Semantics): void {
 		traceMessage_bare(hop, _g, packet) {
 			return hopEvent(hop, packet);
 		},
-		logMessage(prefix, packet) {
-			return {type: 'kernel-log', prefix: prefix.sourceString.trim(), pkt: interpretFields(packet['rawFields']())};
+		logMessage(prefix, _ahead, packet) {
+			return {type: 'kernel-log', prefix: stripColour(prefix.sourceString).trim(), pkt: interpretFields(packet['rawFields']())};
 		},
 	});
 
@@ -135,6 +141,7 @@ export function addToTraceEvent(semantics: ohm.Semantics): void {
 			info.mono ??= Number(usec) / 1e6;
 			info.stamps.push(h.sourceString.replace(/;$/, ''));
 		},
+		lead_colour(_c) {},
 		lead_priority(_a, _b, _c) {},
 		lead_facility(_f) {},
 		lead_monotonic(stamp, _g) {
@@ -170,6 +177,13 @@ export function addToTraceEvent(semantics: ohm.Semantics): void {
 			info.wall ??= Math.round(Number(stamp.sourceString) * 1000);
 			info.stamps.push(stamp.sourceString);
 		},
+		lead_rfc5424(header) {
+			const info = this.args['info'] as LeadInfo;
+			const parts = header.sourceString.trim().split(/\s+/);
+			info.wall ??= parseIso(parts[1] ?? '');
+			info.host ??= parts[2];
+			info.stamps.push(parts[1] ?? '');
+		},
 		lead_host(tag) {
 			const info = this.args['info'] as LeadInfo;
 			info.host ??= tag.sourceString.split(/\s+/)[0];
@@ -180,7 +194,7 @@ export function addToTraceEvent(semantics: ohm.Semantics): void {
 
 	// ---- packet fields (kernel and xtables-monitor) ------------------------------------------
 	semantics.addOperation<RawField[]>('rawFields', {
-		packet(first, _gaps, rest, _eol) {
+		packet(first, _gaps, rest) {
 			return [first['rawField'](), ...rest.children.map(f => f['rawField']())];
 		},
 	});
@@ -213,7 +227,7 @@ export function addToTraceEvent(semantics: ohm.Semantics): void {
 
 	// ---- xtables-monitor ----------------------------------------------------------------------
 	semantics.addOperation<TraceEvent>('xt', {
-		xtLine_packet(_sp, _kw, _g1, nfproto, _g2, id, _g3, packet) {
+		xtLine_packet(_sp, _kw, _g1, nfproto, _g2, id, _g3, packet, _eol) {
 			return {type: 'xt-packet', nfproto: Number(nfproto.sourceString), traceId: id.sourceString.toLowerCase(), pkt: interpretFields(packet['rawFields']())};
 		},
 		xtLine_trace(_sp, _kw, _g1, nfproto, _g2, id, _g3, hop) {
@@ -262,7 +276,7 @@ export function addToTraceEvent(semantics: ohm.Semantics): void {
 	// ---- nft monitor trace --------------------------------------------------------------------
 	semantics.addOperation<TraceEvent>('nft', {
 		nftLine(_kw, id, _g1, family, _g2, table, _g3, chain, _g4, ev) {
-			const fam = FAMILY_BY_NFT[family.sourceString] ?? 'unknown';
+			const fam = FAMILY_BY_NFT[family.children[0]?.sourceString ?? ''] ?? 'unknown';
 			const base = {family: fam, traceId: id.sourceString.toLowerCase(), table: table.sourceString, chain: chain.sourceString};
 			return ev['nftEvent'](base);
 		},
@@ -327,6 +341,10 @@ export function addToTraceEvent(semantics: ohm.Semantics): void {
 			return [`${proto.sourceString} ${field.sourceString}`, value.sourceString] as const;
 		},
 	});
+}
+
+function stripColour(text: string): string {
+	return text.replace(/\u001B\[[\d;]*m/g, '');
 }
 
 function markOf(mark: Node): {mark?: string} {
