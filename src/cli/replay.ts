@@ -82,7 +82,7 @@ export async function replay(argv: string[]): Promise<number> {
 	let ruleProblems = 0;
 	for (const rs of rulesets) {
 		ruleProblems += reportRulesetProblems(rs);
-		if (rs.format === 'empty') warn(`${rs.path}: no tables, chains or rules found: is it an iptables-save or iptables -S dump?`);
+		if (rs.format === 'empty' && rs.problems.length === 0) warn(`${rs.path}: no tables, chains or rules found: is it an iptables-save or iptables -S dump?`);
 	}
 
 	const files = positionals.length > 0 ? positionals : ['-'];

@@ -151,9 +151,15 @@ export function parseRuleset(text: string, path: string): Ruleset {
 	let sawTableLine = false;
 	let sawCommand = false;
 
+	let listing = 0;
 	for (let i = 0; i < lines.length; i++) {
 		const raw = lines[i]!;
 		const m = rulesetGrammar.match(raw, 'rulesetLine');
+		if (m.failed() && rulesetGrammar.match(raw, 'listingLine').succeeded()) {
+			// `iptables -L` output: say so once instead of once per line.
+			if (listing++ === 0) problems.push({line: i + 1, message: 'this is `iptables -L` output, which has no rule positions or full matches; save the rules with `iptables-save` (or `iptables -S`) instead'});
+			continue;
+		}
 		if (m.failed()) {
 			const column = m.getRightmostFailurePosition() + 1;
 			problems.push({line: i + 1, column, message: `not a ruleset line: ${(m.shortMessage ?? '').replace(/^Line \d+, col \d+: /, '')}`, excerpt: excerptAt(raw, column)});
