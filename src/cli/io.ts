@@ -24,7 +24,8 @@ export interface Output {
 /** Colour only on a terminal, never with NO_COLOR set (https://no-color.org), always with FORCE_COLOR. */
 export function useColor(stream: {isTTY?: boolean}): boolean {
 	if (process.env['NO_COLOR'] !== undefined && process.env['NO_COLOR'] !== '') return false;
-	if (process.env['FORCE_COLOR'] !== undefined && process.env['FORCE_COLOR'] !== '0') return true;
+	const force = process.env['FORCE_COLOR'];
+	if (force && force !== '0' && force !== 'false') return true;
 	return Boolean(stream.isTTY) && process.env['TERM'] !== 'dumb';
 }
 

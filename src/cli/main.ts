@@ -13,6 +13,12 @@ Usage:
 
 Commands:
   replay     rebuild packets from trace text (the default command)
+  rules      lint saved rulesets: stale, duplicate, shadowed, unreferenced rules, TRACE left behind
+  diff       compare two nodes' saved rulesets, hiding node-specific noise
+  doctor     explain where TRACE output goes on this host and why a trace may be empty
+  arm        insert tagged, rate-limited TRACE rules (root); disarm removes them
+  disarm     remove every TRACE rule tracewatch inserted
+  live       arm + watch + disarm in one command (root)
 
 Start with the bundled example (a pod on a WiFi node whose requests never get a reply):
   tracewatch replay testdata/dmesg/wifi-no-reply/dmesg-T.log --rules testdata/dmesg/wifi-no-reply/iptables.save
@@ -22,7 +28,16 @@ Live, on a node with iptables-legacy and a TRACE rule in place:
 
 Run "tracewatch replay --help" for every option. NO_COLOR is respected.`;
 
-const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {replay};
+/** Each command in its own module, loaded only when used. */
+const COMMANDS: Record<string, () => Promise<(argv: string[]) => Promise<number>>> = {
+	replay: async () => replay,
+	rules: async () => (await import('./rules.js')).rules,
+	diff: async () => (await import('./diff.js')).diff,
+	doctor: async () => (await import('./doctor.js')).doctor,
+	arm: async () => (await import('./arm.js')).arm,
+	disarm: async () => (await import('./arm.js')).disarm,
+	live: async () => (await import('./live.js')).live,
+};
 
 async function main(argv: string[]): Promise<number> {
 	const [first, ...rest] = argv;
@@ -35,7 +50,8 @@ async function main(argv: string[]): Promise<number> {
 		stdout.write(`tracewatch ${pkg.version}\n`);
 		return EXIT.ok;
 	}
-	if (first !== undefined && COMMANDS[first]) return COMMANDS[first](rest);
+	const command = first === undefined ? undefined : COMMANDS[first];
+	if (command) return (await command())(rest);
 	// No command word: replay FILE... / stdin.
 	return replay(argv);
 }

@@ -1,16 +1,19 @@
 /**
- * `tracewatch [replay] [FILE...] [--rules FILE]... [--format text|json|ndjson]`
+ * `tracewatch [replay] [FILE...] [--rules FILE]... [--format tui|text|json|ndjson]`
  *
  * Reads trace text from files or stdin, rebuilds packets, joins them to the saved rulesets and
- * prints them: text blocks or ndjson as packets complete, or one JSON document at the end.
+ * shows them: the TUI on a terminal, text blocks or ndjson as packets complete, or one JSON
+ * document at the end.
  */
 import {parseArgs} from 'node:util';
+import type {Readable} from 'node:stream';
 import {readTraceLines} from '../parser/line-stream.js';
 import type {Ruleset} from '../parser/ruleset.js';
 import {TraceSession} from '../model/session.js';
+import {TraceStore} from '../model/store.js';
 import type {Packet} from '../model/types.js';
 import {packetJson, reportJson} from '../ui/json.js';
-import {colors, plain, renderPacket, renderSummary} from '../ui/text.js';
+import {colors, plain, renderPacket, renderSummary, type Style} from '../ui/text.js';
 import {EXIT, InputError, loadRules, openInput, reportRulesetProblems, stdout, UsageError, warn} from './io.js';
 
 export const REPLAY_HELP = `Usage: tracewatch [replay] [FILE...] [options]
@@ -18,26 +21,30 @@ export const REPLAY_HELP = `Usage: tracewatch [replay] [FILE...] [options]
 Rebuilds each packet from netfilter trace text and shows the path it took through tables and
 chains, the rule that matched at each hop, its NAT, final chain, verdict, IN/OUT interfaces, and
 whether a reply was seen. Reads FILE(s), or standard input when no FILE (or "-") is given.
+On a terminal it opens an interactive view; otherwise it prints text.
 
 Trace text it reads, in any mix, line by line:
-  kernel TRACE and -j LOG lines: dmesg, dmesg -T/-r/-x/-d/--time-format iso, /dev/kmsg,
+  kernel TRACE and -j LOG lines: dmesg, dmesg -T/-r/-x/-d/-e/--time-format iso, /dev/kmsg,
     journalctl -k (-o short, short-precise, short-iso, short-iso-precise, short-monotonic…),
-    kern.log / syslog (RFC 3164 and RFC 3339), IPv4 and IPv6
+    kern.log / syslog (RFC 3164, RFC 3339, RFC 5424), IPv4 and IPv6
   xtables-monitor --trace (iptables-nft), nft monitor trace
   .gz files are read transparently
 
 Options:
   --rules FILE        an iptables-save / ip6tables-save / iptables -S dump taken when the trace
                       was (repeatable: one per family or table). Joins rule:N to the rule text.
-  --format FORMAT     text (default), json (one document at the end), ndjson (one packet per
-                      line as packets complete)
+  --format FORMAT     tui (default on a terminal), text (default otherwise), json (one document
+                      at the end), ndjson (one packet per line as packets complete)
   --window SECONDS    longest gap between two lines of one packet (default 1)
+  --keep N            packets the interactive view keeps (default 5000); older ones are counted
+  --exit-at-end       interactive view: quit when the input ends
   --strict            exit 1 when any trace line could not be parsed
   --color / --no-color
   -h, --help
 
 Examples:
   tracewatch replay trace.log --rules node.save
+  dmesg -wT | grep --line-buffered TRACE | tracewatch
   dmesg -wT | grep --line-buffered TRACE | tracewatch --format text
   journalctl -k -o short-precise | tracewatch --format json > packets.json
   tracewatch kern.log.1.gz --rules iptables.save --rules ip6tables.save --format ndjson | jq .verdict
@@ -45,7 +52,146 @@ Examples:
 Exit status: 0 done; 1 input problems (with --strict: any unparsed line; always: a rules dump
 with unreadable lines); 2 usage error (unknown option, missing file).`;
 
-type Format = 'text' | 'json' | 'ndjson';
+export type Format = 'tui' | 'text' | 'json' | 'ndjson';
+
+export interface PipelineInput {
+	/** Name shown to the user: the file, or `(stdin)`. */
+	readonly path: string;
+	readonly stream: Readable;
+	readonly size?: number;
+	/** Lines keep coming (stdin, a follow source): complete packets when their lines stop. */
+	readonly live: boolean;
+}
+
+export interface PipelineOptions {
+	readonly format: Format;
+	readonly rules: readonly Ruleset[];
+	readonly windowSeconds?: number;
+	readonly keep?: number;
+	readonly exitAtEnd?: boolean;
+	readonly style?: Style;
+	/** Shown in the interactive view's title. */
+	readonly title?: string;
+}
+
+export interface PipelineResult {
+	readonly session: TraceSession;
+}
+
+/**
+ * Reads the inputs in order through one session and shows the packets in the chosen format.
+ * Shared by `replay` and `live`.
+ */
+export async function runPipeline(inputs: readonly PipelineInput[], options: PipelineOptions): Promise<PipelineResult> {
+	const format = options.format;
+	const session = new TraceSession({rules: options.rules, windowSeconds: options.windowSeconds ?? 1, ...(format === 'tui' ? {keep: options.keep ?? 5000} : {})});
+
+	if (format === 'tui') {
+		const store = new TraceStore(session);
+		const {runTui} = await import('./tui.js');
+		const quit = new AbortController();
+		const ui = runTui(store, {exitAtEnd: options.exitAtEnd ?? false, title: options.title ?? inputs.map(i => i.path).join(' '), signal: quit.signal});
+		const reading = (async () => {
+			for (const input of inputs) {
+				const index = session.addInput(input.path);
+				if (input.live) store.startIdleTimer();
+				let read = 0;
+				if (input.size !== undefined) input.stream.on('data', (chunk: Buffer | string) => store.progress((read += chunk.length), input.size));
+				await readTraceLines(input.stream, index, line => store.push(line), quit.signal);
+				store.stop();
+			}
+			store.end();
+		})();
+		await Promise.race([ui, reading.then(() => ui)]);
+		quit.abort();
+		for (const input of inputs) input.stream.destroy();
+		return {session};
+	}
+
+	const style = options.style ?? plain;
+	const all: Packet[] = [];
+	const emit = (packets: Packet[]) => {
+		for (const p of packets) {
+			if (format === 'ndjson') stdout.write(`${JSON.stringify(packetJson(p, session.inputs))}\n`);
+			else if (format === 'text') stdout.write(`${renderPacket(p, session.inputs, style)}\n\n`);
+			else all.push(p);
+		}
+	};
+	const progress = createProgress();
+
+	for (const input of inputs) {
+		const index = session.addInput(input.path);
+		let lastLine = Date.now();
+		let dirty = false;
+		// Live input: a packet is complete once its lines stop coming; flush 50 ms after the last line.
+		const timer = input.live
+			? setInterval(() => {
+					if (dirty && Date.now() - lastLine >= 50) {
+						dirty = false;
+						emit(session.quiet());
+					}
+				}, 25)
+			: undefined;
+		let read = 0;
+		if (input.size !== undefined && input.size > 0) input.stream.on('data', (chunk: Buffer | string) => progress.update(input.path, (read += chunk.length), input.size!));
+		try {
+			await readTraceLines(input.stream, index, line => {
+				emit(session.ingest(line));
+				if (line.kind === 'unparsed' && format !== 'json' && session.unparsedCount <= 20) {
+					const u = session.unparsed[session.unparsed.length - 1];
+					if (u) progress.above(`${u.path}:${u.line}:${u.column}: ${u.reason}`);
+				}
+				lastLine = Date.now();
+				dirty = true;
+			});
+		} catch (error) {
+			throw new InputError(`${input.path}: ${(error as Error).message}`);
+		} finally {
+			if (timer) clearInterval(timer);
+			progress.done();
+		}
+	}
+	emit(session.end());
+
+	if (format === 'json') {
+		all.sort((a, b) => a.id - b.id);
+		stdout.write(`${JSON.stringify(reportJson({inputs: session.inputs, packets: all, graph: session.graph(), findings: [], unparsed: session.unparsed}), null, 2)}\n`);
+	} else if (format === 'text') {
+		stdout.write(
+			`${renderSummary({inputs: session.inputs, completed: session.completed, unparsed: session.unparsed, unparsedCount: session.unparsedCount, rulesLoaded: options.rules.length}, style)}\n`,
+		);
+	} else if (session.unparsedCount > 20) {
+		warn(`… ${session.unparsedCount - 20} more unparsed line(s)`);
+	}
+	return {session};
+}
+
+/** A one-line progress display on stderr for long file replays, only when stderr is a terminal. */
+function createProgress(): {update(path: string, read: number, total: number): void; above(text: string): void; done(): void} {
+	const tty = Boolean(process.stderr.isTTY);
+	let last = 0;
+	let shown = false;
+	const started = Date.now();
+	const clear = () => {
+		if (shown) process.stderr.write('\r\u001B[K');
+		shown = false;
+	};
+	return {
+		update(path, read, total) {
+			const now = Date.now();
+			if (!tty || now - last < 200 || now - started < 500) return;
+			last = now;
+			const pct = Math.min(100, Math.floor((read / total) * 100));
+			process.stderr.write(`\r\u001B[Kreading ${path}: ${pct}% (${(read / 1e6).toFixed(1)} of ${(total / 1e6).toFixed(1)} MB)`);
+			shown = true;
+		},
+		above(text) {
+			clear();
+			warn(text);
+		},
+		done: clear,
+	};
+}
 
 export async function replay(argv: string[]): Promise<number> {
 	let parsed;
@@ -57,6 +203,8 @@ export async function replay(argv: string[]): Promise<number> {
 				rules: {type: 'string', multiple: true},
 				format: {type: 'string'},
 				window: {type: 'string'},
+				keep: {type: 'string'},
+				'exit-at-end': {type: 'boolean'},
 				strict: {type: 'boolean'},
 				color: {type: 'boolean'},
 				'no-color': {type: 'boolean'},
@@ -71,12 +219,13 @@ export async function replay(argv: string[]): Promise<number> {
 		stdout.write(`${REPLAY_HELP}\n`);
 		return EXIT.ok;
 	}
-	const format = (values.format ?? 'text') as Format;
-	if (!['text', 'json', 'ndjson'].includes(format)) throw new UsageError(`--format must be text, json or ndjson, not "${values.format}"`);
+	const format = (values.format ?? (stdout.isTTY && !process.env['CI'] ? 'tui' : 'text')) as Format;
+	if (!['tui', 'text', 'json', 'ndjson'].includes(format)) throw new UsageError(`--format must be tui, text, json or ndjson, not "${values.format}"`);
 	const windowSeconds = values.window === undefined ? 1 : Number(values.window);
 	if (!Number.isFinite(windowSeconds) || windowSeconds <= 0) throw new UsageError(`--window must be a positive number of seconds, not "${values.window}"`);
+	const keep = values.keep === undefined ? undefined : Number(values.keep);
+	if (keep !== undefined && (!Number.isInteger(keep) || keep < 1)) throw new UsageError(`--keep must be a positive whole number, not "${values.keep}"`);
 	const color = values['no-color'] ? false : values.color ? true : stdout.color;
-	const style = color ? colors : plain;
 
 	const rulesets: Ruleset[] = (values.rules ?? []).map(loadRules);
 	let ruleProblems = 0;
@@ -87,63 +236,22 @@ export async function replay(argv: string[]): Promise<number> {
 
 	const files = positionals.length > 0 ? positionals : ['-'];
 	// Open every input before reading any, so a missing file is a usage error before output starts.
-	const opened = files.map(f => ({path: f === '-' ? '(stdin)' : f, ...openInput(f)}));
-	if (opened.some(o => o.path === '(stdin)') && process.stdin.isTTY) {
+	const inputs: PipelineInput[] = files.map(f => {
+		const o = openInput(f);
+		return {path: f === '-' ? '(stdin)' : f, stream: o.stream, live: f === '-', ...(o.size !== undefined ? {size: o.size} : {})};
+	});
+	if (files.includes('-') && process.stdin.isTTY) {
 		warn('tracewatch: reading trace lines from the terminal; pipe them in (dmesg -wT | grep --line-buffered TRACE | tracewatch) or give a FILE. --help shows more.');
 	}
 
-	const session = new TraceSession({rules: rulesets, windowSeconds});
-	const all: Packet[] = [];
-	const emit = (packets: Packet[]) => {
-		for (const p of packets) {
-			if (format === 'ndjson') stdout.write(`${JSON.stringify(packetJson(p, session.inputs))}\n`);
-			else if (format === 'text') stdout.write(`${renderPacket(p, session.inputs, style)}\n\n`);
-			else all.push(p);
-		}
-	};
-
-	for (const input of opened) {
-		const index = session.addInput(input.path);
-		const live = input.path === '(stdin)';
-		let lastLine = Date.now();
-		let dirty = false;
-		// Live input: a packet is complete once its lines stop coming; flush 50 ms after the last line.
-		const timer = live
-			? setInterval(() => {
-					if (dirty && Date.now() - lastLine >= 50) {
-						dirty = false;
-						emit(session.quiet());
-					}
-				}, 25)
-			: undefined;
-		try {
-			await readTraceLines(input.stream, index, line => {
-				emit(session.ingest(line));
-				if (line.kind === 'unparsed' && format !== 'json') {
-					const u = session.unparsed[session.unparsed.length - 1];
-					if (u && session.unparsedCount <= 20) warn(`${u.path}:${u.line}:${u.column}: ${u.reason}`);
-				}
-				lastLine = Date.now();
-				dirty = true;
-			});
-		} catch (error) {
-			throw new InputError(`${input.path}: ${(error as Error).message}`);
-		} finally {
-			if (timer) clearInterval(timer);
-		}
-	}
-	emit(session.end());
-
-	if (format === 'json') {
-		all.sort((a, b) => a.id - b.id);
-		stdout.write(`${JSON.stringify(reportJson({inputs: session.inputs, packets: all, graph: session.graph(), findings: [], unparsed: session.unparsed}), null, 2)}\n`);
-	} else if (format === 'text') {
-		stdout.write(
-			`${renderSummary({inputs: session.inputs, completed: session.completed, unparsed: session.unparsed, unparsedCount: session.unparsedCount, rulesLoaded: rulesets.length}, style)}\n`,
-		);
-	} else if (session.unparsedCount > 20) {
-		warn(`… ${session.unparsedCount - 20} more unparsed line(s)`);
-	}
+	const {session} = await runPipeline(inputs, {
+		format,
+		rules: rulesets,
+		windowSeconds,
+		...(keep !== undefined ? {keep} : {}),
+		exitAtEnd: values['exit-at-end'] ?? false,
+		style: color ? colors : plain,
+	});
 
 	if (values.strict && session.unparsedCount > 0) return EXIT.inputErrors;
 	if (ruleProblems > 0) return EXIT.inputErrors;

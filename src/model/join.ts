@@ -207,7 +207,7 @@ export function findVerdict(packet: Packet): {verdict: Verdict; basis: string} {
 		if (VERDICT_TARGETS[v]) return {verdict: VERDICT_TARGETS[v], basis: `${where(last)} printed ${v}`};
 		if (v === 'STOLEN') return {verdict: 'STOLEN', basis: `${where(last)} printed STOLEN`};
 		if (last.target && VERDICT_TARGETS[last.target]) return {verdict: VERDICT_TARGETS[last.target]!, basis: `${where(last)} -j ${last.target}`};
-		if (last.target && NAT_TARGETS.has(last.target)) return {verdict: 'ACCEPT', basis: `${where(last)} -j ${last.target} (nat targets accept)`};
+		if (last.target && NAT_TARGETS.has(last.target)) return {verdict: 'ACCEPT', basis: `${where(last)} -j ${last.target}; nat targets accept`};
 		return {verdict: 'unknown', basis: `the trace ends at ${where(last)} with ${v}`};
 	}
 
@@ -216,7 +216,7 @@ export function findVerdict(packet: Packet): {verdict: Verdict; basis: string} {
 		const what = last.kind === 'policy' && !last.rule?.startsWith('-A') ? `policy ${t} of ${last.table}:${last.chain}` : `${where(last)} -j ${t}`;
 		return {verdict: VERDICT_TARGETS[t]!, basis: what};
 	}
-	if (t && NAT_TARGETS.has(t)) return {verdict: 'ACCEPT', basis: `${where(last)} -j ${t} (nat targets accept)`};
+	if (t && NAT_TARGETS.has(t)) return {verdict: 'ACCEPT', basis: `${where(last)} -j ${t}; nat targets accept`};
 	if (last.kind === 'policy' && !t) {
 		if (last.table === 'nat') return {verdict: 'ACCEPT', basis: `nat chains cannot drop: ${last.table}:${last.chain} policy accepts`};
 		if (last.table === 'raw' || last.table === 'mangle') return {verdict: 'ACCEPT', basis: `assumed: ${last.table}:${last.chain} policy is ACCEPT unless changed (give --rules to be sure)`};

@@ -75,6 +75,7 @@ export class ReplyMatcher {
 
 		const mine = tuples(p);
 		let answers: Packet | undefined;
+		const earlier: Packet[] = [];
 		for (const t of mine) {
 			for (const e of this.byTuple.get(reverse(t)) ?? []) {
 				const q = e.packet;
@@ -88,6 +89,7 @@ export class ReplyMatcher {
 					if (!answersQ && !qAnswersMe) continue;
 				}
 				if (q.id < p.id) {
+					earlier.push(q);
 					if (!answers || q.id > answers.id) answers = q;
 				} else if (!p.replySeen) {
 					// Completed out of order: a later packet answered this one.
@@ -96,11 +98,12 @@ export class ReplyMatcher {
 				}
 			}
 		}
-		if (answers) {
-			p.replyTo = answers.id;
-			if (!answers.replySeen) {
-				answers.replySeen = true;
-				changed.push(answers);
+		if (answers) p.replyTo = answers.id;
+		// Every earlier packet going the other way has now seen a reply.
+		for (const q of earlier) {
+			if (!q.replySeen) {
+				q.replySeen = true;
+				changed.push(q);
 			}
 		}
 		for (const t of mine) this.remember(t, p);

@@ -11,9 +11,10 @@ import {matchTraceLine} from './trace-line.js';
 import type {ParsedLine} from './types.js';
 
 /** Reads `stream` line by line and calls `onLine` for each parsed line. Resolves at end of input. */
-export async function readTraceLines(stream: Readable, input: number, onLine: (line: ParsedLine) => void): Promise<number> {
+export async function readTraceLines(stream: Readable, input: number, onLine: (line: ParsedLine) => void, signal?: AbortSignal): Promise<number> {
 	let n = 0;
 	for await (const text of stream.pipe(split2()) as AsyncIterable<string>) {
+		if (signal?.aborted) break;
 		n++;
 		onLine(matchTraceLine(text, {input, line: n}));
 	}

@@ -1,0 +1,113 @@
+/**
+ * The shipped command, run as a user runs it: exit codes, formats, stdin streaming, pipes.
+ */
+import {spawn, spawnSync} from 'node:child_process';
+import {fileURLToPath} from 'node:url';
+import {describe, expect, it} from 'vitest';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const BIN = 'bin/tracewatch.js';
+const env = {...process.env, NO_COLOR: '', FORCE_COLOR: ''};
+
+function run(args: string[], input?: string, extraEnv: Record<string, string> = {}) {
+	const r = spawnSync(process.execPath, [BIN, ...args], {cwd: root, input, encoding: 'utf8', env: {...env, ...extraEnv}, timeout: 60_000});
+	return {code: r.status, stdout: r.stdout, stderr: r.stderr};
+}
+
+const TRACE = 'testdata/formats/dmesg-legacy-tcp-udp-icmperr.log';
+const RULES = 'testdata/formats/rules/trace-tcp-udp-legacy-b.save';
+
+describe('tracewatch CLI', () => {
+	it('--help teaches, with examples, and exits 0', () => {
+		const r = run(['--help']);
+		expect(r.code).toBe(0);
+		expect(r.stdout).toContain('Usage:');
+		expect(r.stdout).toContain('dmesg -wT | grep --line-buffered TRACE | tracewatch');
+		const replay = run(['replay', '--help']);
+		expect(replay.code).toBe(0);
+		expect(replay.stdout).toContain('--rules FILE');
+		expect(replay.stdout).toContain('Exit status');
+	});
+
+	it('exits 2 on usage errors, with a message on stderr', () => {
+		expect(run(['--bogus']).code).toBe(2);
+		const missing = run(['replay', 'no/such/file.log']);
+		expect(missing.code).toBe(2);
+		expect(missing.stderr).toContain('no/such/file.log');
+		expect(run(['replay', TRACE, '--format', 'xml']).code).toBe(2);
+		expect(run(['replay', TRACE, '--rules', 'no/such.save']).code).toBe(2);
+	});
+
+	it('prints text blocks and a summary when stdout is not a terminal', () => {
+		const r = run(['replay', TRACE, '--rules', RULES]);
+		expect(r.code).toBe(0);
+		expect(r.stdout).toMatch(/^#1 {2}TCP 198\.19\.250\.1:40664 → 198\.19\.250\.2:8080 \[SYN\]/m);
+		expect(r.stdout).toContain('path raw:PREROUTING → filter:INPUT → filter:TW-CHAIN → filter:INPUT');
+		expect(r.stdout).toMatch(/packet\(s\) from 14 trace line\(s\)/);
+		expect(r.stdout).not.toContain('\u001B[');
+	});
+
+	it('writes the JSON contract', () => {
+		const r = run(['replay', TRACE, '--rules', RULES, '--format', 'json']);
+		expect(r.code).toBe(0);
+		const doc = JSON.parse(r.stdout) as {tracewatch: number; inputs: unknown[]; packets: Array<Record<string, unknown>>; graph: {nodes: unknown[]; edges: unknown[]}; findings: unknown[]; unparsed: unknown[]};
+		expect(doc.tracewatch).toBe(1);
+		expect(doc.inputs).toEqual([{path: TRACE, format: 'kernel', lines: 14, traceLines: 14, skipped: 0, unparsed: 0}]);
+		const p = doc.packets[0]!;
+		for (const key of ['id', 'family', 'proto', 'src', 'dst', 'spt', 'dpt', 'ipId', 'icmp', 'tcpFlags', 'hops', 'final', 'verdict', 'in', 'out', 'nat', 'replyTo', 'replySeen']) expect(p).toHaveProperty(key);
+		const hop = (p['hops'] as Array<Record<string, unknown>>)[0]!;
+		for (const key of ['table', 'chain', 'kind', 'num', 'line', 'in', 'out', 'src', 'dst', 'spt', 'dpt', 'mark', 'rule', 'target']) expect(hop).toHaveProperty(key);
+		expect(doc.graph.nodes.length).toBeGreaterThan(0);
+		expect(Array.isArray(doc.findings)).toBe(true);
+		expect(doc.unparsed).toEqual([]);
+	});
+
+	it('streams ndjson: one packet object per line', () => {
+		const r = run(['replay', TRACE, '--format', 'ndjson']);
+		const lines = r.stdout.trim().split('\n');
+		expect(lines.length).toBeGreaterThan(1);
+		for (const l of lines) expect(JSON.parse(l)).toHaveProperty('hops');
+	});
+
+	it('reads stdin and prints a packet as soon as its lines stop coming, before input ends', async () => {
+		const child = spawn(process.execPath, [BIN, '--format', 'ndjson'], {cwd: root, env});
+		const lines = (await import('node:fs')).readFileSync(new URL(`../${TRACE}`, import.meta.url), 'utf8').split('\n').slice(0, 7);
+		let out = '';
+		child.stdout.setEncoding('utf8');
+		const first = new Promise<string>(resolve => {
+			child.stdout.on('data', (d: string) => {
+				out += d;
+				if (out.includes('\n')) resolve(out);
+			});
+		});
+		child.stdin.write(`${lines.join('\n')}\n`);
+		const got = await Promise.race([first, new Promise<string>(resolve => setTimeout(() => resolve('timeout'), 5000))]);
+		expect(got).not.toBe('timeout');
+		expect(JSON.parse(got.split('\n')[0]!)).toMatchObject({proto: 'TCP', dpt: 8080});
+		child.stdin.end();
+		await new Promise(resolve => child.on('close', resolve));
+	});
+
+	it('exits 0 quietly when the reader of its output goes away (| head)', () => {
+		const r = spawnSync('bash', ['-c', `node ${BIN} testdata/corpus/trace-xtables-monitor/k3s-calico-vxlan-clusterip-dnat-futoneng.txt | head -1`], {cwd: root, encoding: 'utf8', env});
+		expect(r.status).toBe(0);
+		expect(r.stderr).toBe('');
+		const status = spawnSync('bash', ['-c', `set -o pipefail; node ${BIN} testdata/corpus/trace-xtables-monitor/k3s-calico-vxlan-clusterip-dnat-futoneng.txt | head -1 >/dev/null`], {cwd: root, env});
+		expect(status.status).toBe(0);
+	});
+
+	it('reports unparsed lines with file:line:column; --strict makes them exit 1', () => {
+		const file = 'testdata/corpus/trace-nft/openwrt-fw4-wan-syn-raw-prerouting-REDACTED-TRUNCATED.txt';
+		const r = run(['replay', file]);
+		expect(r.code).toBe(0);
+		expect(r.stderr).toContain(`${file}:6:43: nft monitor trace line: expected`);
+		expect(r.stdout).toContain('1 unparsed');
+		expect(run(['replay', file, '--strict']).code).toBe(1);
+	});
+
+	it('uses colour only when asked and never with NO_COLOR', () => {
+		expect(run(['replay', TRACE, '--color']).stdout).toContain('\u001B[');
+		expect(run(['replay', TRACE], undefined, {FORCE_COLOR: '1'}).stdout).toContain('\u001B[');
+		expect(run(['replay', TRACE], undefined, {FORCE_COLOR: '1', NO_COLOR: '1'}).stdout).not.toContain('\u001B[');
+	});
+});
