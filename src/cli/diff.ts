@@ -1,6 +1,162 @@
-/** `tracewatch diff`: not yet available in this build. */
-import {UsageError} from './io.js';
+/**
+ * `tracewatch diff WORKING BROKEN`: what differs in meaning between two nodes' rulesets.
+ */
+import {readFileSync} from 'node:fs';
+import {parseArgs} from 'node:util';
+import {diffRulesets, type Difference, type RuleDiff} from '../model/diff.js';
+import {findDivergence, pickPair, type Divergence} from '../model/divergence.js';
+import {TraceSession} from '../model/session.js';
+import {parseTraceText} from '../parser/line-stream.js';
+import type {Ruleset} from '../parser/ruleset.js';
+import {colors, plain, type Style} from '../ui/text.js';
+import {EXIT, loadRules, openInput, reportRulesetProblems, stdout, UsageError} from './io.js';
 
-export async function diff(_argv: string[]): Promise<number> {
-	throw new UsageError('"diff" is not available in this build yet');
+export const DIFF_HELP = `Usage: tracewatch diff WORKING BROKEN [options]
+
+Compares the saved rulesets of a node that works and one that does not (iptables-save or
+iptables -S form, legacy or nft) and shows only what differs in meaning: per table and chain,
+rules only on one node, changed rules, policy changes, and order changes that matter.
+
+Node-specific noise is mapped away and listed once as "treated as the same": counters, header
+comments, interface names in the same role (wlp59s0 ↔ enp3s0, cali1a2b… ↔ cali7c9d…), chains
+named after them (cali-fw-<veth>), generated chain names and rule ids (KUBE-SEP-<hash>,
+cali:<id>), the node's own addresses and pod block.
+
+Options:
+  --same A=B                 treat working name/address A and broken B as the same (repeatable)
+  --trace-working FILE       a trace of a request on the working node (needs the same request
+  --trace-broken FILE        traced on the broken node): says where the broken path parts and
+                             which difference explains it
+  --format text|json         json: {"differences":[…], "mappings":[…], …} (docs/json.md)
+  --color / --no-color
+  -h, --help
+
+Examples:
+  tracewatch diff <(ssh node1 sudo iptables-save) <(ssh node2 sudo iptables-save)
+  tracewatch diff working.save broken.save --same eth0=ens5
+  tracewatch diff working.save broken.save --trace-working ok.log --trace-broken bad.log
+
+Exit status: 0 no differences in meaning; 1 differences found (like diff(1)); 2 usage error.`;
+
+function parseSame(values: readonly string[]): Array<[string, string]> {
+	return values.map(v => {
+		const i = v.indexOf('=');
+		if (i <= 0 || i === v.length - 1) throw new UsageError(`--same takes WORKING=BROKEN, not "${v}"`);
+		return [v.slice(0, i), v.slice(i + 1)];
+	});
+}
+
+function traceSession(path: string, rules: Ruleset): TraceSession {
+	openInput(path); // same error messages as replay for a missing file
+	const session = new TraceSession({rules: [rules]});
+	session.addInput(path);
+	const text = readFileSync(path, 'utf8');
+	for (const line of parseTraceText(text)) session.ingest(line);
+	session.end();
+	return session;
+}
+
+const LABEL: Record<Difference['kind'], string> = {
+	'only-in-working': 'only on the working node',
+	'only-in-broken': 'only on the broken node',
+	changed: 'changed',
+	policy: 'policy differs',
+	order: 'order differs',
+};
+
+export function renderDiff(diff: RuleDiff, names: {working: string; broken: string}, s: Style = plain, divergence?: Divergence): string {
+	const out: string[] = [];
+	out.push(s.bold(`Comparing ${names.working} (working) with ${names.broken} (broken)`));
+	out.push('');
+	out.push(s.bold('Treated as the same (node-specific):'));
+	for (const m of diff.mappings) out.push(`  ${m.working} ↔ ${m.broken}  ${s.dim(`(${m.why})`)}`);
+	for (const i of diff.ignored) out.push(`  ${s.dim(`ignored: ${i}`)}`);
+	out.push('');
+	if (diff.differences.length === 0) {
+		out.push(s.green('No differences in meaning.'));
+	} else {
+		out.push(s.bold(`Differences in meaning (${diff.differences.length}):`));
+		let last = '';
+		for (const d of diff.differences) {
+			const where = `${d.table}:${d.chain}`;
+			if (where !== last) {
+				out.push(`  ${s.cyan(where)}`);
+				last = where;
+			}
+			const times = d.count ? ` ×${d.count}` : '';
+			const chainLevel = d.rules !== undefined ? ` (chain with ${d.rules} rule(s))` : '';
+			switch (d.kind) {
+				case 'only-in-working':
+					out.push(`    ${s.red('-')} ${LABEL[d.kind]}${times}${chainLevel}: ${d.working}${d.workingLine ? s.dim(`   ${names.working}:${d.workingLine}`) : ''}`);
+					break;
+				case 'only-in-broken':
+					out.push(`    ${s.green('+')} ${LABEL[d.kind]}${times}${chainLevel}: ${d.broken}${d.brokenLine ? s.dim(`   ${names.broken}:${d.brokenLine}`) : ''}`);
+					break;
+				default:
+					out.push(`    ${s.yellow('~')} ${LABEL[d.kind]}:`);
+					out.push(`        working: ${d.working}${d.workingPos ? s.dim(`  (position ${d.workingPos})`) : ''}`);
+					out.push(`        broken:  ${d.broken}${d.brokenPos ? s.dim(`  (position ${d.brokenPos})`) : ''}`);
+			}
+		}
+	}
+	if (divergence) {
+		out.push('');
+		out.push(s.bold('Where the traced packet parts:'));
+		out.push(`  ${divergence.message}`);
+	}
+	return out.join('\n');
+}
+
+export async function diff(argv: string[]): Promise<number> {
+	let parsed;
+	try {
+		parsed = parseArgs({
+			args: argv,
+			allowPositionals: true,
+			options: {
+				same: {type: 'string', multiple: true},
+				'trace-working': {type: 'string'},
+				'trace-broken': {type: 'string'},
+				format: {type: 'string'},
+				color: {type: 'boolean'},
+				'no-color': {type: 'boolean'},
+				help: {type: 'boolean', short: 'h'},
+			},
+		});
+	} catch (error) {
+		throw new UsageError((error as Error).message);
+	}
+	const {values, positionals} = parsed;
+	if (values.help) {
+		stdout.write(`${DIFF_HELP}\n`);
+		return EXIT.ok;
+	}
+	if (positionals.length !== 2) throw new UsageError('give two saved rulesets: tracewatch diff WORKING BROKEN');
+	const format = values.format ?? 'text';
+	if (format !== 'text' && format !== 'json') throw new UsageError(`--format must be text or json, not "${format}"`);
+	if (Boolean(values['trace-working']) !== Boolean(values['trace-broken'])) throw new UsageError('--trace-working and --trace-broken go together');
+	const style = values['no-color'] ? plain : values.color || stdout.color ? colors : plain;
+
+	const [workingPath, brokenPath] = positionals as [string, string];
+	const working = loadRules(workingPath);
+	const broken = loadRules(brokenPath);
+	reportRulesetProblems(working);
+	reportRulesetProblems(broken);
+	const result = diffRulesets(working, broken, {same: parseSame(values.same ?? [])});
+
+	let divergence: Divergence | undefined;
+	if (values['trace-working'] && values['trace-broken']) {
+		const w = traceSession(values['trace-working'], working);
+		const b = traceSession(values['trace-broken'], broken);
+		const pair = pickPair(w.packets, b.packets);
+		if (!pair) throw new UsageError('the two traces have no packets of the same request (same protocol, destination and port) to compare');
+		divergence = findDivergence(pair[0], pair[1], result);
+	}
+
+	if (format === 'json') {
+		stdout.write(`${JSON.stringify({tracewatch: 1, working: workingPath, broken: brokenPath, ...result, ...(divergence ? {divergence} : {})}, null, 2)}\n`);
+	} else {
+		stdout.write(`${renderDiff(result, {working: workingPath, broken: brokenPath}, style, divergence)}\n`);
+	}
+	return result.differences.length > 0 ? EXIT.inputErrors : EXIT.ok;
 }

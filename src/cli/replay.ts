@@ -13,7 +13,8 @@ import {TraceSession} from '../model/session.js';
 import {TraceStore} from '../model/store.js';
 import type {Packet} from '../model/types.js';
 import {packetJson, reportJson} from '../ui/json.js';
-import {colors, plain, renderPacket, renderSummary, type Style} from '../ui/text.js';
+import {traceFindings} from '../model/findings/trace.js';
+import {colors, plain, renderFindings, renderPacket, renderSummary, type Style} from '../ui/text.js';
 import {EXIT, InputError, loadRules, openInput, reportRulesetProblems, stdout, UsageError, warn} from './io.js';
 
 export const REPLAY_HELP = `Usage: tracewatch [replay] [FILE...] [options]
@@ -87,7 +88,7 @@ export async function runPipeline(inputs: readonly PipelineInput[], options: Pip
 	const session = new TraceSession({rules: options.rules, windowSeconds: options.windowSeconds ?? 1, ...(format === 'tui' ? {keep: options.keep ?? 5000} : {})});
 
 	if (format === 'tui') {
-		const store = new TraceStore(session);
+		const store = new TraceStore(session, {findings: s => traceFindings(s.packets, s.index)});
 		const {runTui} = await import('./tui.js');
 		const quit = new AbortController();
 		const ui = runTui(store, {exitAtEnd: options.exitAtEnd ?? false, title: options.title ?? inputs.map(i => i.path).join(' '), signal: quit.signal});
@@ -153,10 +154,12 @@ export async function runPipeline(inputs: readonly PipelineInput[], options: Pip
 	}
 	emit(session.end());
 
+	const findings = traceFindings(session.packets, session.index);
 	if (format === 'json') {
 		all.sort((a, b) => a.id - b.id);
-		stdout.write(`${JSON.stringify(reportJson({inputs: session.inputs, packets: all, graph: session.graph(), findings: [], unparsed: session.unparsed}), null, 2)}\n`);
+		stdout.write(`${JSON.stringify(reportJson({inputs: session.inputs, packets: all, graph: session.graph(), findings, unparsed: session.unparsed}), null, 2)}\n`);
 	} else if (format === 'text') {
+		stdout.write(`${renderFindings(findings, style)}\n\n`);
 		stdout.write(
 			`${renderSummary({inputs: session.inputs, completed: session.completed, unparsed: session.unparsed, unparsedCount: session.unparsedCount, rulesLoaded: options.rules.length}, style)}\n`,
 		);

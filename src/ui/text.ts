@@ -12,6 +12,7 @@
  *                                                  DST 198.19.96.1:443 → 198.18.1.50:6443
  *       final mangle:POSTROUTING:policy:2 → ACCEPT (assumed: mangle policy)
  */
+import type {Finding} from '../model/findings/types.js';
 import type {Hop, Packet} from '../model/types.js';
 import type {InputInfo, UnparsedLine} from '../model/session.js';
 
@@ -158,5 +159,22 @@ export function renderSummary(
 	);
 	for (const u of info.unparsed.slice(0, 20)) lines.push(s.yellow(`  ${u.path}:${u.line}:${u.column}: ${u.reason}`) + s.dim(`\n      ${u.excerpt}`));
 	if (info.unparsedCount > 20) lines.push(s.dim(`  … ${info.unparsedCount - 20} more unparsed line(s) (--format json lists them)`));
+	return lines.join('\n');
+}
+
+const SEVERITY_ORDER = {error: 0, warning: 1, info: 2} as const;
+
+/** Findings, most severe first, each with what to do and the packets or rules concerned. */
+export function renderFindings(findings: readonly Finding[], s: Style = plain, title = 'Findings'): string {
+	if (findings.length === 0) return s.dim(`${title}: none`);
+	const sorted = [...findings].sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity]);
+	const lines = [s.bold(`${title} (${findings.length})`)];
+	for (const f of sorted) {
+		const tag = f.severity === 'error' ? s.red('error  ') : f.severity === 'warning' ? s.yellow('warning') : s.cyan('info   ');
+		lines.push(`  ${tag} ${s.bold(f.kind)}: ${f.message}`);
+		for (const r of f.rules) lines.push(s.dim(`          ${r.file ? `${r.file}:${r.line ?? '?'} ` : ''}${r.table}:${r.chain}${r.pos ? ` #${r.pos}` : ''}  ${r.text}`));
+		if (f.packets.length > 0) lines.push(s.dim(`          packets ${f.packets.slice(0, 12).map(id => `#${id}`).join(' ')}${f.packets.length > 12 ? ` … (${f.packets.length})` : ''}`));
+		lines.push(`          → ${f.hint}`);
+	}
 	return lines.join('\n');
 }

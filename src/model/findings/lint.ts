@@ -1,0 +1,305 @@
+/**
+ * Lint for saved rulesets: rules and chains that are stale, duplicated, can never match, or were
+ * left behind.
+ *
+ * Input:  parsed dumps, e.g. a Cilium node whose `OLD_CILIUM_POST_nat` chain nothing jumps to
+ * Output: [{kind:'unreferenced-chain', severity:'warning', message:'nat:OLD_CILIUM_POST_nat has 3 rules but no rule jumps to it …', …}]
+ * Kinds and their meaning: docs/findings.md.
+ */
+import type {Chain, Rule, Ruleset} from '../../parser/ruleset.js';
+import type {Finding, RuleRef} from './types.js';
+
+/** Targets that are extensions, not chains (iptables-extensions(8)). */
+const TARGET_EXTENSIONS = new Set([
+	'ACCEPT', 'DROP', 'RETURN', 'QUEUE', 'REJECT', 'LOG', 'ULOG', 'NFLOG', 'NFQUEUE', 'MARK', 'CONNMARK', 'CONNSECMARK', 'SECMARK', 'DNAT', 'SNAT',
+	'MASQUERADE', 'REDIRECT', 'NETMAP', 'TRACE', 'NOTRACK', 'CT', 'TCPMSS', 'TCPOPTSTRIP', 'CHECKSUM', 'TPROXY', 'TOS', 'DSCP', 'TTL', 'HL', 'ECN',
+	'SET', 'CLASSIFY', 'AUDIT', 'HMARK', 'IDLETIMER', 'LED', 'RATEEST', 'SYNPROXY', 'TEE', 'CLUSTERIP', 'DNPT', 'SNPT', 'IPV4OPTSSTRIP', 'TARPIT',
+	'CHAOS', 'DELUDE', 'MIRROR', 'SAME', 'BALANCE',
+]);
+/** Targets after which a packet does not go on to the next rule of the chain. */
+const TERMINATING = new Set(['ACCEPT', 'DROP', 'REJECT', 'RETURN', 'QUEUE', 'NFQUEUE', 'DNAT', 'SNAT', 'MASQUERADE', 'REDIRECT', 'NETMAP', 'TPROXY', 'SYNPROXY', 'CT']);
+/** Targets that leave the packet as it was: rules with these between two others change nothing the later one matches on. */
+const INERT = new Set(['ACCEPT', 'DROP', 'REJECT', 'RETURN', 'LOG', 'NFLOG', 'ULOG', 'TRACE', 'QUEUE', 'NFQUEUE', 'AUDIT']);
+/** Matches on state that rules can change on the way (marks, conntrack): an earlier rule only shadows a later one if nothing in between can change it. */
+const STATEFUL_MATCHES = new Set(['mark', 'connmark', 'conntrack', 'state', 'connbytes', 'recent', 'set', 'dscp', 'tos', 'ttl', 'hl']);
+/** Chains that are unreferenced on purpose: kube-proxy's canaries and its backend hint. */
+const UNREFERENCED_BY_DESIGN = /-CANARY$|^KUBE-IPTABLES-HINT$/;
+/** Matches that do not always match the same packets: a rule with one of these shadows nothing. */
+const UNSTABLE_MATCHES = new Set(['limit', 'hashlimit', 'recent', 'statistic', 'quota', 'connlimit', 'time', 'nth', 'random', 'u32', 'bpf', 'string', 'set', 'cgroup', 'owner', 'socket', 'rpfilter']);
+
+function ref(rs: Ruleset, rule: Rule): RuleRef {
+	return {file: rs.path, table: rule.table, chain: rule.chain, pos: rule.pos, text: rule.text, line: rule.line};
+}
+
+function chainRef(rs: Ruleset, chain: Chain): RuleRef {
+	return {file: rs.path, table: chain.table, chain: chain.name, pos: null, text: `:${chain.name} ${chain.policy ?? '-'}`, ...(chain.declaredAt ? {line: chain.declaredAt} : {})};
+}
+
+/** Split match arguments into option groups ("-p tcp", "! -s 10.0.0.0/8", "-m tcp", "--dport 22"), comments dropped. */
+export function matchGroups(matches: readonly string[]): string[] {
+	const groups: string[] = [];
+	let cur: string[] = [];
+	let negate = false;
+	const flush = () => {
+		if (cur.length > 0) groups.push(`${negate ? '! ' : ''}${cur.join(' ')}`);
+		cur = [];
+		negate = false;
+	};
+	for (let i = 0; i < matches.length; i++) {
+		const a = matches[i]!;
+		if (a === '!') {
+			flush();
+			negate = true;
+			continue;
+		}
+		if (a.startsWith('-')) {
+			const wasNegated: boolean = negate && cur.length === 0;
+			if (cur.length > 0) flush();
+			negate = wasNegated;
+		}
+		cur.push(a);
+	}
+	flush();
+	return groups.filter(g => !/^(?:-m comment|--comment )/.test(g) && g !== '-m comment');
+}
+
+function modules(rule: Rule): string[] {
+	const out: string[] = [];
+	for (let i = 0; i < rule.matches.length; i++) if (rule.matches[i] === '-m' || rule.matches[i] === '--match') out.push(rule.matches[i + 1] ?? '');
+	return out;
+}
+
+function normalisedText(rule: Rule): string {
+	return [...matchGroups(rule.matches), rule.goto ? '-g' : '-j', rule.target ?? '', ...rule.targetArgs].join(' ').replace(/\s+/g, ' ').trim();
+}
+
+/** Lints each dump on its own, then looks across dumps (mixed backends). */
+export function lintRulesets(rulesets: readonly Ruleset[]): Finding[] {
+	const findings: Finding[] = [];
+	for (const rs of rulesets) findings.push(...lintOne(rs));
+
+	// Legacy and nft dumps given together, both with rules: the classic broken kube-proxy / Calico node.
+	const withRules = rulesets.filter(rs => [...rs.tables.values()].some(t => [...t.chains.values()].some(c => c.rules.length > 0)));
+	const legacy = withRules.filter(rs => rs.backend === 'legacy');
+	const nft = withRules.filter(rs => rs.backend === 'nft');
+	if (legacy.length > 0 && nft.length > 0) {
+		findings.push({
+			kind: 'mixed-backends',
+			severity: 'error',
+			message: `rules are loaded in both iptables backends: ${legacy.map(r => r.path).join(', ')} (legacy) and ${nft.map(r => r.path).join(', ')} (nf_tables); the kernel runs both, and each tool sees only its own half`,
+			hint: 'Pick one backend (update-alternatives --set iptables /usr/sbin/iptables-nft or -legacy) for every component that writes rules (kube-proxy, the CNI, Docker, the host firewall), then flush the other: iptables-legacy -F / -X per table.',
+			packets: [],
+			rules: [],
+		});
+	}
+	return findings;
+}
+
+function lintOne(rs: Ruleset): Finding[] {
+	const findings: Finding[] = [];
+	const partial = rs.format !== 'save' || rs.problems.length > 0 || ![...rs.tables.values()].some(t => t.line !== undefined);
+
+	if (rs.legacyTablesPresent) {
+		findings.push({
+			kind: 'mixed-backends',
+			severity: 'error',
+			message: `${rs.path} was saved by iptables-nft, and the host also has iptables-legacy tables ("# Warning: iptables-legacy tables present")`,
+			hint: 'Save those too (iptables-legacy-save) and check which component still writes legacy rules; a node should use one backend (see calico#2322).',
+			packets: [],
+			rules: [],
+		});
+	}
+
+	for (const table of rs.tables.values()) {
+		const referenced = new Map<string, Rule[]>();
+		for (const chain of table.chains.values()) {
+			for (const rule of chain.rules) {
+				if (rule.target && !TARGET_EXTENSIONS.has(rule.target)) {
+					const list = referenced.get(rule.target) ?? [];
+					list.push(rule);
+					referenced.set(rule.target, list);
+				}
+			}
+		}
+
+		for (const chain of table.chains.values()) {
+			// ---- unreferenced-chain
+			if (!chain.builtin && !referenced.has(chain.name) && !partial && !UNREFERENCED_BY_DESIGN.test(chain.name)) {
+				const stale = /^OLD_|^old-|-old$|_OLD$|\.old$|backup|^TMP_|-tmp$/i.test(chain.name);
+				findings.push({
+					kind: 'unreferenced-chain',
+					severity: chain.rules.length > 0 ? 'warning' : 'info',
+					message: `${table.name}:${chain.name} ${chain.rules.length > 0 ? `has ${chain.rules.length} rule(s) but` : 'is empty and'} no rule jumps to it${stale ? ': a leftover from an upgrade or a failed cleanup' : ''}`,
+					hint: `If nothing should use it, remove it: iptables -t ${table.name} -F ${chain.name} && iptables -t ${table.name} -X ${chain.name}. If something should, the jump to it is missing.`,
+					packets: [],
+					rules: [chainRef(rs, chain)],
+				});
+			}
+
+			const copies = new Map<string, Rule[]>();
+			let unconditional: Rule | undefined;
+			for (const rule of chain.rules) {
+				// ---- missing-chain / empty-chain-jump
+				if (rule.target && !TARGET_EXTENSIONS.has(rule.target)) {
+					const target = table.chains.get(rule.target);
+					if (!target) {
+						if (!partial || rs.format === 'save') {
+							findings.push({
+								kind: 'missing-chain',
+								severity: partial ? 'info' : 'error',
+								message: `${table.name}:${chain.name} rule ${rule.pos} jumps to ${rule.target}, which the dump does not declare${partial ? ' (the dump looks partial)' : ''}`,
+								hint: `iptables-restore refuses this rule; either the chain was deleted while something still jumps to it, or the dump is cut. Create it or remove the rule.`,
+								packets: [],
+								rules: [ref(rs, rule)],
+							});
+						}
+					} else if (target.rules.length === 0 && !target.builtin) {
+						findings.push({
+							kind: 'empty-chain-jump',
+							severity: 'info',
+							message: `${table.name}:${chain.name} rule ${rule.pos} jumps to ${rule.target}, which has no rules: every packet returns at once`,
+							hint: `Fine if the chain is a hook kept empty on purpose (kube-proxy's KUBE-NODEPORTS, Docker's DOCKER-USER); otherwise the rules that should be in ${rule.target} are missing.`,
+							packets: [],
+							rules: [ref(rs, rule)],
+						});
+					}
+				}
+
+				// ---- trace-rule-left
+				if (rule.target === 'TRACE') {
+					const hits = rule.counters?.packets;
+					findings.push({
+						kind: 'trace-rule-left',
+						severity: hits ? 'error' : 'warning',
+						message: `${table.name}:${chain.name} rule ${rule.pos} is a TRACE rule${hits ? ` that has traced ${hits} packet(s)` : ''}: every matching packet writes one log line per rule it passes`,
+						hint: `Remove it when you are done: iptables -t ${table.name} -D ${chain.name} ${rule.pos} (tracewatch disarm removes the rules tracewatch arm added).`,
+						packets: [],
+						rules: [ref(rs, rule)],
+					});
+				} else if ((rule.target === 'LOG' || rule.target === 'NFLOG') && !modules(rule).some(m => m === 'limit' || m === 'hashlimit')) {
+					findings.push({
+						kind: 'trace-rule-left',
+						severity: 'info',
+						message: `${table.name}:${chain.name} rule ${rule.pos} logs without a rate limit${rule.counters?.packets ? ` (${rule.counters.packets} packet(s) logged so far)` : ''}`,
+						hint: 'A LOG rule without -m limit can flood the kernel log; add -m limit --limit 5/min, or remove it if it was for debugging.',
+						packets: [],
+						rules: [ref(rs, rule)],
+					});
+				}
+
+				// ---- shadowed-rule (unconditional terminating rule earlier)
+				if (unconditional) {
+					findings.push({
+						kind: 'shadowed-rule',
+						severity: 'warning',
+						message: `${table.name}:${chain.name} rule ${rule.pos} can never match: rule ${unconditional.pos} (${unconditional.text}) takes every packet before it`,
+						hint: `Move rule ${rule.pos} above rule ${unconditional.pos}, or delete it.`,
+						packets: [],
+						rules: [ref(rs, unconditional), ref(rs, rule)],
+					});
+					continue;
+				}
+
+				// ---- duplicate-rule (reported per chain below), shadowed-rule
+				const text = rule.text.replace(/\s+/g, ' ').trim();
+				const same = copies.get(text);
+				if (same) same.push(rule);
+				else {
+					copies.set(text, [rule]);
+					// ---- shadowed-rule (an earlier terminating rule with a subset of the matches)
+					const shadow = findShadow(chain, rule);
+					if (shadow) {
+						findings.push({
+							kind: 'shadowed-rule',
+							severity: 'warning',
+							message: `${table.name}:${chain.name} rule ${rule.pos} can never match: rule ${shadow.pos} matches every packet it would (${matchGroups(shadow.matches).join(' ') || 'no conditions'}) and ends with -j ${shadow.target}`,
+							hint: `Move rule ${rule.pos} above rule ${shadow.pos}, or delete it if it is obsolete.`,
+							packets: [],
+							rules: [ref(rs, shadow), ref(rs, rule)],
+						});
+					}
+				}
+
+				if (rule.matches.length === 0 && rule.target && TERMINATING.has(rule.target) && !rule.goto) unconditional = rule;
+				if (rule.matches.length === 0 && rule.goto) unconditional = rule;
+			}
+
+			for (const list of copies.values()) {
+				if (list.length < 2) continue;
+				const [first, ...rest] = list as [Rule, ...Rule[]];
+				const terminating = first.target !== undefined && TERMINATING.has(first.target);
+				const never = rest.filter(r => !stateCanChange(chain, first, r) && terminating);
+				const counted = list.every(r => r.counters);
+				const zero = counted ? rest.filter(r => r.counters!.packets === 0) : [];
+				findings.push({
+					kind: 'duplicate-rule',
+					severity: 'warning',
+					message:
+						`${table.name}:${chain.name} rule ${first.pos} appears ${list.length} times (positions ${list.map(r => r.pos).join(', ')})` +
+						(never.length > 0 ? `; ${never.length === rest.length ? 'the copies' : `the copies at ${never.map(r => r.pos).join(', ')}`} can never match` : '') +
+						(counted ? `; counters: ${list.map(r => `#${r.pos} ${r.counters!.packets}`).join(', ')} packets${zero.length > 0 ? ` (${zero.length === rest.length ? 'no copy' : `copies ${zero.map(r => r.pos).join(', ')}`} ever counted)` : ''}` : ''),
+					hint: `Delete the copies (highest position first): ${rest
+						.map(r => r.pos)
+						.reverse()
+						.map(n => `iptables -t ${table.name} -D ${chain.name} ${n}`)
+						.join('; ')}. Repeated copies usually come from a service or script that adds its rules again on every start (libvirt, Docker, firewall scripts) without checking with iptables -C.`,
+					packets: [],
+					rules: list.map(r => ref(rs, r)),
+				});
+			}
+
+			// ---- zero-hit
+			const chainHit = chainWasHit(chain, referenced.get(chain.name) ?? []);
+			if (chainHit) {
+				const reachable = chain.rules.slice(0, unconditional ? unconditional.pos : chain.rules.length);
+				for (const rule of reachable) {
+					if (rule.counters && rule.counters.packets === 0 && rule.target !== 'TRACE') {
+						findings.push({
+							kind: 'zero-hit',
+							severity: 'info',
+							message: `${table.name}:${chain.name} rule ${rule.pos} has never matched (0 packets) while ${chainHit}`,
+							hint: 'Counters count since the rules were loaded or zeroed (iptables -Z). A rule that never matches may be stale (old addresses, renamed interfaces) or written for traffic that does not happen.',
+							packets: [],
+							rules: [ref(rs, rule)],
+						});
+					}
+				}
+			}
+		}
+	}
+	return findings;
+}
+
+/** Can a rule between `a` and `b` change what `b` matches on (a mark, conntrack state…)? */
+function stateCanChange(chain: Chain, a: Rule, b: Rule): boolean {
+	if (!modules(b).some(m => STATEFUL_MATCHES.has(m))) return false;
+	return chain.rules.some(r => r.pos > a.pos && r.pos < b.pos && r.target !== undefined && !INERT.has(r.target));
+}
+
+/** An earlier terminating rule whose conditions are a subset of this rule's conditions. */
+function findShadow(chain: Chain, rule: Rule): Rule | undefined {
+	if (modules(rule).some(m => m === 'comment') && rule.matches.length === 0) return undefined;
+	const mine = new Set(matchGroups(rule.matches));
+	for (const earlier of chain.rules) {
+		if (earlier.pos >= rule.pos) break;
+		if (!earlier.target || (!TERMINATING.has(earlier.target) && !earlier.goto)) continue;
+		if (modules(earlier).some(m => UNSTABLE_MATCHES.has(m))) continue;
+		const theirs = matchGroups(earlier.matches);
+		if (theirs.length === 0) continue; // handled as unconditional
+		if (!theirs.every(g => mine.has(g))) continue;
+		if (stateCanChange(chain, earlier, rule)) continue;
+		if (theirs.length === mine.size && normalisedText(earlier) === normalisedText(rule) && earlier.text.replace(/\s+/g, ' ') === rule.text.replace(/\s+/g, ' ')) continue;
+		return earlier;
+	}
+	return undefined;
+}
+
+/** Did packets go through this chain (by the counters)? Returns the reason in words, or undefined. */
+function chainWasHit(chain: Chain, jumps: readonly Rule[]): string | undefined {
+	if (chain.policyCounters && chain.policyCounters.packets > 0) return `${chain.table}:${chain.name}'s policy counted ${chain.policyCounters.packets} packet(s)`;
+	const jumped = jumps.reduce((n, r) => n + (r.counters?.packets ?? 0), 0);
+	if (jumped > 0) return `${jumped} packet(s) jumped to ${chain.name}`;
+	const counted = chain.rules.find(r => (r.counters?.packets ?? 0) > 0);
+	if (counted) return `rule ${counted.pos} of the same chain counted ${counted.counters!.packets} packet(s)`;
+	return undefined;
+}
