@@ -88,9 +88,11 @@ export function renderDiff(diff: RuleDiff, names: {working: string; broken: stri
 			switch (d.kind) {
 				case 'only-in-working':
 					out.push(`    ${s.red('-')} ${LABEL[d.kind]}${times}${chainLevel}: ${d.working}${d.workingLine ? s.dim(`   ${names.working}:${d.workingLine}`) : ''}`);
+					if (d.fix && !d.count) out.push(s.dim(`        to add it on the broken node: ${d.fix}`));
 					break;
 				case 'only-in-broken':
 					out.push(`    ${s.green('+')} ${LABEL[d.kind]}${times}${chainLevel}: ${d.broken}${d.brokenLine ? s.dim(`   ${names.broken}:${d.brokenLine}`) : ''}`);
+					if (d.fix && !d.count) out.push(s.dim(`        to remove it there: ${d.fix}`));
 					break;
 				default:
 					out.push(`    ${s.yellow('~')} ${LABEL[d.kind]}:`);

@@ -15,7 +15,7 @@ import type {Packet} from '../model/types.js';
 import {packetJson, reportJson} from '../ui/json.js';
 import {traceFindings} from '../model/findings/trace.js';
 import {colors, plain, renderFindings, renderPacket, renderSummary, type Style} from '../ui/text.js';
-import {EXIT, InputError, loadRules, openInput, reportRulesetProblems, stdout, UsageError, warn} from './io.js';
+import {EXIT, InputError, loadRules, openInput, reportRulesetProblems, stdout as standardOut, UsageError, warn as standardWarn, type Output} from './io.js';
 
 export const REPLAY_HELP = `Usage: tracewatch [replay] [FILE...] [options]
 
@@ -73,6 +73,10 @@ export interface PipelineOptions {
 	readonly style?: Style;
 	/** Shown in the interactive view's title. */
 	readonly title?: string;
+	/** Where text, JSON and ndjson go (default: standard output). */
+	readonly out?: Output;
+	/** Where unparsed-line warnings and progress go (default: standard error). */
+	readonly warn?: (text: string) => void;
 }
 
 export interface PipelineResult {
@@ -110,18 +114,41 @@ export async function runPipeline(inputs: readonly PipelineInput[], options: Pip
 	}
 
 	const style = options.style ?? plain;
+	const stdout = options.out ?? standardOut;
+	const warn = options.warn ?? standardWarn;
 	const all: Packet[] = [];
-	const emit = (packets: Packet[]) => {
-		for (const p of packets) {
-			if (format === 'ndjson') stdout.write(`${JSON.stringify(packetJson(p, session.inputs))}\n`);
-			else if (format === 'text') stdout.write(`${renderPacket(p, session.inputs, style)}\n\n`);
-			else all.push(p);
+	const write = (p: Packet) => {
+		if (format === 'ndjson') stdout.write(`${JSON.stringify(packetJson(p, session.inputs))}\n`);
+		else if (format === 'text') stdout.write(`${renderPacket(p, session.inputs, style)}\n\n`);
+		else all.push(p);
+	};
+	// Replaying a file, a packet waits a little for its reply before it is shown, so "reply seen"
+	// is right; live input shows packets at once (a later reply names its request in replyTo).
+	const waiting: Array<{p: Packet; line: number; time: number | undefined}> = [];
+	let linesSeen = 0;
+	let logTime: number | undefined;
+	const release = (all = false) => {
+		while (waiting.length > 0) {
+			const w = waiting[0]!;
+			const old = linesSeen - w.line > REPLY_WAIT_LINES || (w.time !== undefined && logTime !== undefined && logTime - w.time > REPLY_WAIT_SECONDS);
+			if (!all && !w.p.replySeen && !old) break;
+			waiting.shift();
+			write(w.p);
 		}
 	};
-	const progress = createProgress();
+	let holding = false;
+	const emit = (packets: Packet[]) => {
+		for (const p of packets) {
+			if (!holding || format === 'json') write(p);
+			else waiting.push({p, line: linesSeen, time: hopSeconds(p.hops.at(-1))});
+		}
+		release();
+	};
+	const progress = createProgress(warn);
 
 	for (const input of inputs) {
 		const index = session.addInput(input.path);
+		holding = !input.live;
 		let lastLine = Date.now();
 		let dirty = false;
 		// Live input: a packet is complete once its lines stop coming; flush 50 ms after the last line.
@@ -137,6 +164,10 @@ export async function runPipeline(inputs: readonly PipelineInput[], options: Pip
 		if (input.size !== undefined && input.size > 0) input.stream.on('data', (chunk: Buffer | string) => progress.update(input.path, (read += chunk.length), input.size!));
 		try {
 			await readTraceLines(input.stream, index, line => {
+				linesSeen++;
+				if (line.kind === 'event' && (line.event.type === 'kernel-hop' || line.event.type === 'kernel-log') && line.event.time) {
+					logTime = line.event.time.mono ?? (line.event.time.wall === undefined ? logTime : line.event.time.wall / 1000);
+				}
 				emit(session.ingest(line));
 				if (line.kind === 'unparsed' && format !== 'json' && session.unparsedCount <= 20) {
 					const u = session.unparsed[session.unparsed.length - 1];
@@ -153,6 +184,7 @@ export async function runPipeline(inputs: readonly PipelineInput[], options: Pip
 		}
 	}
 	emit(session.end());
+	release(true);
 
 	const findings = traceFindings(session.packets, session.index);
 	if (format === 'json') {
@@ -169,9 +201,18 @@ export async function runPipeline(inputs: readonly PipelineInput[], options: Pip
 	return {session};
 }
 
+/** How long a replayed packet waits for its reply before it is shown: lines read, or seconds of log time. */
+const REPLY_WAIT_LINES = 2000;
+const REPLY_WAIT_SECONDS = 3;
+
+function hopSeconds(h: Packet['hops'][number] | undefined): number | undefined {
+	const t = h?.time;
+	return t?.mono ?? (t?.wall === undefined ? undefined : t.wall / 1000);
+}
+
 /** A one-line progress display on stderr for long file replays, only when stderr is a terminal. */
-function createProgress(): {update(path: string, read: number, total: number): void; above(text: string): void; done(): void} {
-	const tty = Boolean(process.stderr.isTTY);
+function createProgress(warn: (text: string) => void): {update(path: string, read: number, total: number): void; above(text: string): void; done(): void} {
+	const tty = Boolean(process.stderr.isTTY) && warn === standardWarn;
 	let last = 0;
 	let shown = false;
 	const started = Date.now();
@@ -219,22 +260,22 @@ export async function replay(argv: string[]): Promise<number> {
 	}
 	const {values, positionals} = parsed;
 	if (values.help) {
-		stdout.write(`${REPLAY_HELP}\n`);
+		standardOut.write(`${REPLAY_HELP}\n`);
 		return EXIT.ok;
 	}
-	const format = (values.format ?? (stdout.isTTY && !process.env['CI'] ? 'tui' : 'text')) as Format;
+	const format = (values.format ?? (standardOut.isTTY && !process.env['CI'] ? 'tui' : 'text')) as Format;
 	if (!['tui', 'text', 'json', 'ndjson'].includes(format)) throw new UsageError(`--format must be tui, text, json or ndjson, not "${values.format}"`);
 	const windowSeconds = values.window === undefined ? 1 : Number(values.window);
 	if (!Number.isFinite(windowSeconds) || windowSeconds <= 0) throw new UsageError(`--window must be a positive number of seconds, not "${values.window}"`);
 	const keep = values.keep === undefined ? undefined : Number(values.keep);
 	if (keep !== undefined && (!Number.isInteger(keep) || keep < 1)) throw new UsageError(`--keep must be a positive whole number, not "${values.keep}"`);
-	const color = values['no-color'] ? false : values.color ? true : stdout.color;
+	const color = values['no-color'] ? false : values.color ? true : standardOut.color;
 
 	const rulesets: Ruleset[] = (values.rules ?? []).map(loadRules);
 	let ruleProblems = 0;
 	for (const rs of rulesets) {
 		ruleProblems += reportRulesetProblems(rs);
-		if (rs.format === 'empty' && rs.problems.length === 0) warn(`${rs.path}: no tables, chains or rules found: is it an iptables-save or iptables -S dump?`);
+		if (rs.format === 'empty' && rs.problems.length === 0) standardWarn(`${rs.path}: no tables, chains or rules found: is it an iptables-save or iptables -S dump?`);
 	}
 
 	const files = positionals.length > 0 ? positionals : ['-'];
@@ -244,7 +285,7 @@ export async function replay(argv: string[]): Promise<number> {
 		return {path: f === '-' ? '(stdin)' : f, stream: o.stream, live: f === '-', ...(o.size !== undefined ? {size: o.size} : {})};
 	});
 	if (files.includes('-') && process.stdin.isTTY) {
-		warn('tracewatch: reading trace lines from the terminal; pipe them in (dmesg -wT | grep --line-buffered TRACE | tracewatch) or give a FILE. --help shows more.');
+		standardWarn('tracewatch: reading trace lines from the terminal; pipe them in (dmesg -wT | grep --line-buffered TRACE | tracewatch) or give a FILE. --help shows more.');
 	}
 
 	const {session} = await runPipeline(inputs, {

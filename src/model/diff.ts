@@ -32,6 +32,8 @@ export interface Difference {
 	rules?: number;
 	/** The same difference this many times (repeated copies of one rule). */
 	count?: number;
+	/** The command that would make the broken node like the working one here. */
+	fix?: string;
 }
 
 export interface Mapping {
@@ -447,6 +449,14 @@ function diffChain(table: string, wc: Chain, bc: Chain, map: ReadonlyMap<string,
 		restB.splice(restB.indexOf(best), 1);
 		out.push({table, chain, kind: 'changed', working: x.r.text, broken: best.r.text, workingPos: x.r.pos, brokenPos: best.r.pos, workingLine: x.r.line, brokenLine: best.r.line});
 	}
-	for (const x of restW) out.push({table, chain, kind: 'only-in-working', working: x.r.text, broken: null, workingPos: x.r.pos, workingLine: x.r.line});
-	for (const y of restB) out.push({table, chain, kind: 'only-in-broken', working: null, broken: y.r.text, brokenPos: y.r.pos, brokenLine: y.r.line});
+	const quote = (a: string) => (/[\s"'$]/.test(a) ? `"${a.replace(/(["\\$])/g, '\\$1')}"` : a);
+	for (const x of restW) {
+		// Insert it where it sits on the working node, with the broken node's names.
+		const before = wc.rules.slice(0, x.i).filter((_r, i) => inW.has(i)).length;
+		const args = mapArgs(x.r.args, map).map(quote).join(' ');
+		out.push({table, chain, kind: 'only-in-working', working: x.r.text, broken: null, workingPos: x.r.pos, workingLine: x.r.line, fix: `iptables -t ${table} -I ${chain} ${before + 1} ${args}`});
+	}
+	for (const y of restB) {
+		out.push({table, chain, kind: 'only-in-broken', working: null, broken: y.r.text, brokenPos: y.r.pos, brokenLine: y.r.line, fix: `iptables -t ${table} -D ${chain} ${y.r.pos}`});
+	}
 }

@@ -63,7 +63,7 @@ export function joinRules(packet: Packet, index: RuleIndex): void {
 		if (hop.kind === 'log' || !hop.table) continue;
 		const chain = index.chain(packet.family, hop.table, hop.chain);
 		if (packet.format !== 'kernel') {
-			joinByText(hop, chain);
+			joinByText(hop, chain, packet.format);
 			continue;
 		}
 		if (!chain) {
@@ -108,9 +108,72 @@ function setRule(hop: Hop, rule: Rule): void {
 	if (rule.target) hop.target = rule.target;
 }
 
+/** What an nft rule does, from its statements: `… dnat to 10.0.0.2:80` → DNAT. */
+export function nftTarget(text: string): string | undefined {
+	const rules: Array<[RegExp, string]> = [
+		[/\bdnat\b(?: ip6?)? to\b/, 'DNAT'],
+		[/\bsnat\b(?: ip6?)? to\b/, 'SNAT'],
+		[/\bmasquerade\b/, 'MASQUERADE'],
+		[/\bredirect\b/, 'REDIRECT'],
+		[/\breject\b/, 'REJECT'],
+		[/\bdrop\s*$/, 'DROP'],
+		[/\baccept\s*$/, 'ACCEPT'],
+		[/\breturn\s*$/, 'RETURN'],
+		[/\bqueue\b/, 'QUEUE'],
+		[/\bxt target "?(\w+)"?/, '$1'],
+		[/\b(?:jump|goto) (\S+)\s*$/, '$1'],
+	];
+	for (const [re, target] of rules) {
+		const m = re.exec(text);
+		if (m) return target.startsWith('$') ? m[1] : target;
+	}
+	return undefined;
+}
+
+/**
+ * nft prints iptables-nft rules in nft syntax, without their comments. The dump rule it is: the
+ * only rule of the chain whose addresses, ports, interfaces, protocol and target all appear in the
+ * nft text.
+ */
+function matchNftRule(chain: Chain, text: string, target: string | undefined): Rule | undefined {
+	const words = new Set(text.toLowerCase().split(/[\s"',{}]+/).filter(Boolean));
+	const candidates: Array<{rule: Rule; tokens: number}> = [];
+	for (const rule of chain.rules) {
+		const tokens: string[] = [];
+		for (let i = 0; i < rule.args.length; i++) {
+			const a = rule.args[i]!;
+			const v = rule.args[i + 1];
+			if (v === undefined) continue;
+			if (['-s', '-d', '--source', '--destination'].includes(a)) tokens.push(...v.split(',').map(x => x.replace(/\/(32|128)$/, '')));
+			else if (['--dport', '--sport', '--dports', '--sports', '--to-ports'].includes(a)) tokens.push(...v.split(',').map(x => x.replace(':', '-')));
+			else if (['--to-destination', '--to-source'].includes(a)) tokens.push(v);
+			else if (['-i', '-o', '--in-interface', '--out-interface'].includes(a)) tokens.push(v.replace(/\+$/, '*'));
+			else if (a === '-p' || a === '--protocol') tokens.push(v);
+			else if (a === '--ctstate' || a === '--state') tokens.push(...v.toLowerCase().split(','));
+		}
+		const target = rule.target?.toLowerCase();
+		if (target) tokens.push(NFT_WORD[target] ?? target);
+		if (tokens.length === 0 || !tokens.every(t => words.has(t.toLowerCase()))) continue;
+		candidates.push({rule, tokens: tokens.length});
+	}
+	// The most specific rule whose every condition shows in the text; among equals, the one with
+	// the target nft printed; otherwise no guess.
+	const best = Math.max(0, ...candidates.map(c => c.tokens));
+	let top = candidates.filter(c => c.tokens === best);
+	if (top.length > 1 && target) top = top.filter(c => c.rule.target?.toUpperCase() === target.toUpperCase());
+	return top.length === 1 ? top[0]!.rule : undefined;
+}
+
+/** How nft spells iptables targets. */
+const NFT_WORD: Record<string, string> = {trace: 'nftrace', log: 'log', mark: 'mark', connmark: 'ct', notrack: 'notrack', ct: 'ct'};
+
 /** xtables-monitor and nft hops carry rule text and verdict; find the position in the dump by text. */
-function joinByText(hop: Hop, chain: Chain | undefined): void {
-	if (!hop.target && hop.traceVerdict) {
+function joinByText(hop: Hop, chain: Chain | undefined, format: Packet['format']): void {
+	if (format === 'nft-monitor' && hop.rule && !hop.target) {
+		const t = nftTarget(hop.rule);
+		if (t) hop.target = t;
+	}
+	if (hop.target === undefined && hop.traceVerdict) {
 		const v = hop.traceVerdict;
 		if (['JUMP', 'GOTO'].includes(v)) hop.target = hop.target ?? '';
 		else if (v !== 'CONTINUE') hop.target = v;
@@ -125,6 +188,18 @@ function joinByText(hop: Hop, chain: Chain | undefined): void {
 		return;
 	}
 	if (!chain || !hop.rule) return;
+	if (format === 'nft-monitor') {
+		const rule = matchNftRule(chain, hop.rule, hop.target);
+		if (rule) {
+			hop.num = rule.pos;
+			hop.ruleLine = rule.line;
+			hop.note = `nft printed: ${hop.rule}`;
+			hop.rule = rule.text;
+			hop.ruleFrom = 'dump';
+			if (rule.target) hop.target = rule.target;
+		}
+		return;
+	}
 	const text = normalise(hop.rule);
 	const i = chain.rules.findIndex(r => normalise(r.text) === text);
 	if (i !== -1) {
@@ -160,7 +235,7 @@ export function findNat(packet: Packet): NatRewrite[] {
 		if (prev && hop.dst !== undefined && prev.dst !== undefined && (hop.dst !== prev.dst || hop.dpt !== prev.dpt)) {
 			nat.push({
 				type: responsible ? (responsible.target && NAT_TARGETS.has(responsible.target) ? responsible.target : 'DNAT') : 'conntrack',
-				at: responsible ? where(responsible) : `before ${where(hop)}`,
+				at: responsible ? where(responsible) : where(hop),
 				from: endpoint(prev.dst, prev.dpt),
 				to: endpoint(hop.dst, hop.dpt),
 				seen: responsible ? 'addresses' : 'connection',
@@ -170,7 +245,7 @@ export function findNat(packet: Packet): NatRewrite[] {
 		if (prev && hop.src !== undefined && prev.src !== undefined && (hop.src !== prev.src || hop.spt !== prev.spt)) {
 			nat.push({
 				type: responsible?.target && NAT_TARGETS.has(responsible.target) ? responsible.target : responsible ? 'SNAT' : 'conntrack',
-				at: responsible ? where(responsible) : `before ${where(hop)}`,
+				at: responsible ? where(responsible) : where(hop),
 				from: endpoint(prev.src, prev.spt),
 				to: endpoint(hop.src, hop.spt),
 				seen: responsible ? 'addresses' : 'connection',

@@ -30,12 +30,23 @@ function tuples(p: Packet): string[] {
 	const out = new Set<string>();
 	const icmpId = p.icmp?.id;
 	const isIcmp = p.proto === 'ICMP' || p.proto === 'ICMPv6';
+	// Packets whose protocol or ports are not printed (xtables-monitor shows no ICMP header) pair by addresses.
+	const portless = isIcmp || p.proto === 'unknown';
 	for (const hop of p.hops.length > 0 ? p.hops : [{src: p.src, dst: p.dst, spt: p.spt, dpt: p.dpt}]) {
 		if (!hop.src || !hop.dst) continue;
-		if (isIcmp) out.add(key(p.proto, hop.src, icmpId, hop.dst, icmpId));
-		else out.add(key(p.proto, hop.src, hop.spt, hop.dst, hop.dpt));
+		if (isIcmp && icmpId !== undefined) out.add(key(p.proto, hop.src, icmpId, hop.dst, icmpId));
+		else if (!portless) out.add(key(p.proto, hop.src, hop.spt, hop.dst, hop.dpt));
+		if (portless) out.add(key('portless', hop.src, undefined, hop.dst, undefined));
 	}
 	return [...out];
+}
+
+/** TCP SYNs and ICMP queries start an exchange; they answer nothing. */
+function opens(p: Packet): boolean {
+	if (p.proto === 'TCP') return Boolean(p.tcpFlags?.includes('SYN') && !p.tcpFlags.includes('ACK'));
+	if (p.proto === 'ICMP') return p.icmp !== undefined && [8, 13, 15, 17].includes(p.icmp.type);
+	if (p.proto === 'ICMPv6') return p.icmp?.type === 128;
+	return false;
 }
 
 function reverse(k: string): string {
@@ -67,15 +78,16 @@ export class ReplyMatcher {
 		const isIcmp = p.proto === 'ICMP' || p.proto === 'ICMPv6';
 		const icmpKind = isIcmp && p.icmp ? `${p.proto}:${p.icmp.type}` : '';
 
-		if (icmpKind && ICMP_ERRORS.has(icmpKind) && p.quoted) {
-			const k = quotedKey(p.quoted);
-			const hit = k ? this.latest(k, p.id) : undefined;
+		if (icmpKind && ICMP_ERRORS.has(icmpKind)) {
+			const k = p.quoted ? quotedKey(p.quoted) : undefined;
+			const hit = k ? this.latest(k, p.id) : this.quotedById(p);
 			p.quotes = hit ? hit.id : null;
 		}
 
 		const mine = tuples(p);
 		let answers: Packet | undefined;
 		const earlier: Packet[] = [];
+		const pOpens = opens(p);
 		for (const t of mine) {
 			for (const e of this.byTuple.get(reverse(t)) ?? []) {
 				const q = e.packet;
@@ -89,12 +101,14 @@ export class ReplyMatcher {
 					if (!answersQ && !qAnswersMe) continue;
 				}
 				if (q.id < p.id) {
+					// A SYN or an echo request answers nothing.
+					if (pOpens) continue;
 					earlier.push(q);
 					if (!answers || q.id > answers.id) answers = q;
-				} else if (!p.replySeen) {
-					// Completed out of order: a later packet answered this one.
+				} else if (!opens(q)) {
+					// Completed out of order: a later packet answered this one (it answers the latest earlier one).
 					p.replySeen = true;
-					if (q.replyTo === null) q.replyTo = p.id;
+					if (q.replyTo === null || q.replyTo < p.id) q.replyTo = p.id;
 				}
 			}
 		}
@@ -108,6 +122,23 @@ export class ReplyMatcher {
 		}
 		for (const t of mine) this.remember(t, p);
 		return changed;
+	}
+
+	/**
+	 * An ICMP error without the quoted addresses (nft prints only the start of the quoted header):
+	 * the latest earlier packet from the error's destination with the quoted IP id and length.
+	 * Without even that, the latest request from the error's destination.
+	 */
+	private quotedById(p: Packet): Packet | undefined {
+		const q = p.quoted;
+		let best: Packet | undefined;
+		for (const list of this.byTuple.values()) {
+			for (const {packet: c} of list) {
+				if (c.id >= p.id || c.src !== p.dst || (best && best.id >= c.id)) continue;
+				if (q?.ipId !== undefined ? c.ipId === q.ipId && c.len === q.len : !q && c.proto !== p.proto) best = c;
+			}
+		}
+		return best;
 	}
 
 	private latest(k: string, before: number): Packet | undefined {

@@ -506,6 +506,37 @@ export function interpretNftItems(items: ReadonlyArray<readonly [string, string]
 			}
 		}
 	}
-	if (sawIcmp && icmp.type !== undefined) p.icmp = {type: icmp.type, ...pick(icmp)};
+	if (sawIcmp && icmp.type !== undefined) {
+		const error = p.proto === 'ICMP' ? [3, 4, 5, 11, 12].includes(icmp.type) : [1, 2, 3, 4].includes(icmp.type);
+		if (error) {
+			// nft decodes bytes 4–7 of every ICMP header as id and sequence; in an error they are
+			// unused, or hold the next-hop MTU (bytes 6–7 for frag-needed, 4–7 for packet-too-big).
+			if (p.proto === 'ICMP' && icmp.type === 3 && icmp.code === 4 && icmp.seq !== undefined) icmp.mtu ??= icmp.seq;
+			delete icmp.id;
+			delete icmp.seq;
+			const raw = items.find(([k]) => k === '@th,64,96')?.[1];
+			if (raw && p.proto === 'ICMP') {
+				const q = quotedFromRaw(raw);
+				if (q) p.quoted = q;
+			}
+		}
+		p.icmp = {type: icmp.type, ...pick(icmp)};
+	}
 	return p;
+}
+
+/**
+ * The raw payload expression nft prints after an ICMP header (`@th,64,96 0x450005dc3bc3…`) is
+ * the first 12 bytes of the packet an ICMP error quotes: its IPv4 length, id, flags, TTL and protocol.
+ */
+function quotedFromRaw(raw: string): PacketFields | undefined {
+	const hex = raw.replace(/^0x/i, '').padStart(24, '0');
+	if (!/^[\da-f]{24}$/i.test(hex) || hex[0] !== '4') return undefined;
+	const byte = (i: number) => Number.parseInt(hex.slice(i * 2, i * 2 + 2), 16);
+	const flags = byte(6);
+	const protoNumber = byte(9);
+	const q: PacketFields = {family: 'ipv4', len: (byte(2) << 8) | byte(3), ipId: (byte(4) << 8) | byte(5), ttl: byte(8), proto: NFT_PROTOS[String(protoNumber)] ?? String(protoNumber)};
+	if (flags & 0x40) q.ipFlags = ['DF'];
+	q.cut = true;
+	return q;
 }

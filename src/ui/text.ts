@@ -119,7 +119,13 @@ export function renderPacket(p: Packet, inputs: readonly InputInfo[], s: Style =
 	const uid = p.uid !== undefined ? `   uid ${p.uid}${p.gid !== undefined ? ` gid ${p.gid}` : ''}` : '';
 	lines.push(`    in ${p.in || '-'} → out ${p.out || '-'}   verdict ${verdictStyled(p, s)}   ${replyText(p, s)}${uid}`);
 	for (const n of p.nat) {
-		lines.push(`    NAT  ${n.type} ${n.from} → ${n.to} ${s.dim(`at ${n.at}${n.seen === 'rule' ? ' (from the rule; SNAT happens after the last trace point)' : ''}`)}`);
+		const where =
+			n.seen === 'connection'
+				? `first seen at ${n.at} (the connection's existing NAT mapping)`
+				: n.seen === 'rule'
+					? `at ${n.at} (from the rule; source NAT happens after the last trace point)`
+					: `at ${n.at}`;
+		lines.push(`    NAT  ${n.type} ${n.from} → ${n.to} ${s.dim(where)}`);
 	}
 	if (p.quoted) {
 		const q = p.quoted;

@@ -216,7 +216,11 @@ export function traceFindings(packets: readonly Packet[], index: RuleIndex): Fin
 		const error = fragNeeded || (p.proto === 'ICMP' && [3, 11, 12].includes(p.icmp.type)) || (p.proto === 'ICMPv6' && [1, 3, 4].includes(p.icmp.type));
 		if (!error) continue;
 		const q = p.quoted;
-		const quoted = q ? `${q.proto ?? '?'} ${ep(q.src, q.spt)} → ${ep(q.dst, q.dpt)}${q.len ? ` (${q.len} bytes${q.ipFlags?.includes('DF') ? ', DF' : ''})` : ''}` : 'a packet';
+		const original = p.quotes ? byId.get(p.quotes) : undefined;
+		const src = q?.src ?? original?.src;
+		const dst = q?.dst ?? original?.dst;
+		const size = q?.len ? ` (${q.len} bytes${q.ipFlags?.includes('DF') ? ', DF' : ''})` : '';
+		const quoted = q || original ? `${q?.proto ?? original?.proto ?? '?'} ${ep(src, q?.spt ?? original?.spt)} → ${ep(dst, q?.dpt ?? original?.dpt)}${size}` : 'a packet';
 		const ids = [p.id, ...(p.quotes ? [p.quotes] : [])];
 		const dropped = p.verdict === 'DROP' || p.verdict === 'REJECT';
 		// One finding per sender, message and quoted flow; repeats add their packets.
