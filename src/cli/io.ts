@@ -2,7 +2,7 @@
  * The CLI's contact with the outside: opening inputs, loading --rules, writing output.
  * Only src/cli touches process, fs and the terminal.
  */
-import {createReadStream, readFileSync, statSync} from 'node:fs';
+import {closeSync, createReadStream, openSync, readFileSync, readSync, statSync} from 'node:fs';
 import type {Readable} from 'node:stream';
 import {createGunzip} from 'node:zlib';
 import {parseRuleset, type Ruleset} from '../parser/ruleset.js';
@@ -58,7 +58,18 @@ export function warn(text: string): void {
 	process.stderr.write(`${text}\n`);
 }
 
-/** Opens a trace input: a file (gzip when it ends in .gz or starts with the gzip magic), or stdin for `-`. */
+/** Does the file start with the gzip magic bytes? */
+function isGzip(path: string): boolean {
+	const fd = openSync(path, 'r');
+	try {
+		const head = Buffer.alloc(2);
+		return readSync(fd, head, 0, 2, 0) === 2 && head[0] === 0x1f && head[1] === 0x8b;
+	} finally {
+		closeSync(fd);
+	}
+}
+
+/** Opens a trace input: a file (gzip when it starts with the gzip magic), or stdin for `-`. */
 export function openInput(path: string): {stream: Readable; size?: number} {
 	if (path === '-') return {stream: process.stdin};
 	let size: number;
@@ -71,8 +82,24 @@ export function openInput(path: string): {stream: Readable; size?: number} {
 		throw new UsageError(`cannot read ${path}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
 	}
 	const file = createReadStream(path);
-	if (path.endsWith('.gz')) return {stream: file.pipe(createGunzip()), size};
+	if (size > 0 && isGzip(path)) {
+		const gunzip = createGunzip();
+		// A corrupt or cut .gz: report it as an input error instead of crashing.
+		file.on('error', error => gunzip.destroy(error));
+		return {stream: file.pipe(gunzip), size};
+	}
 	return {stream: file, size};
+}
+
+/**
+ * `file:line:column: reason` then the excerpt with a caret under the column, and what was done:
+ * an error message a person can act on.
+ */
+export function describeUnparsed(u: {path: string; line: number; column: number; reason: string; excerpt: string}): string {
+	// excerptAt() starts 20 characters before the column, with "…" when it cut the start.
+	const cut = u.excerpt.startsWith('…');
+	const caret = Math.max(0, Math.min(u.column - 1, 20)) + (cut ? 1 : 0);
+	return `${u.path}:${u.line}:${u.column}: ${u.reason}; line skipped\n    ${u.excerpt}\n    ${' '.repeat(caret)}^`;
 }
 
 /** Loads a --rules dump. Unreadable files are usage errors; bad lines are reported by the caller. */
@@ -89,7 +116,8 @@ export function loadRules(path: string): Ruleset {
 /** Prints a dump's problems as `file:line:column: message` and returns how many there were. */
 export function reportRulesetProblems(rs: Ruleset): number {
 	for (const p of rs.problems.slice(0, 20)) {
-		warn(`${rs.path}:${p.line}${p.column ? `:${p.column}` : ''}: ${p.message}${p.excerpt ? `\n    ${p.excerpt}` : ''}`);
+		if (p.column && p.excerpt) warn(describeUnparsed({path: rs.path, line: p.line, column: p.column, reason: p.message, excerpt: p.excerpt}));
+		else warn(`${rs.path}:${p.line}: ${p.message}`);
 	}
 	if (rs.problems.length > 20) warn(`${rs.path}: … ${rs.problems.length - 20} more problem(s)`);
 	return rs.problems.length;

@@ -6,7 +6,7 @@
  * document at the end.
  */
 import {parseArgs} from 'node:util';
-import type {Readable} from 'node:stream';
+import {PassThrough, type Readable} from 'node:stream';
 import {readTraceLines} from '../parser/line-stream.js';
 import type {Ruleset} from '../parser/ruleset.js';
 import {TraceSession} from '../model/session.js';
@@ -15,7 +15,8 @@ import type {Packet} from '../model/types.js';
 import {packetJson, reportJson} from '../ui/json.js';
 import {traceFindings} from '../model/findings/trace.js';
 import {colors, plain, renderFindings, renderPacket, renderSummary, type Style} from '../ui/text.js';
-import {EXIT, InputError, loadRules, openInput, reportRulesetProblems, stdout as standardOut, UsageError, warn as standardWarn, type Output} from './io.js';
+import {followFile} from './follow.js';
+import {describeUnparsed, EXIT, loadRules, openInput, reportRulesetProblems, stdout as standardOut, UsageError, warn as standardWarn, type Output} from './io.js';
 
 export const REPLAY_HELP = `Usage: tracewatch [replay] [FILE...] [options]
 
@@ -39,6 +40,7 @@ Options:
   --window SECONDS    longest gap between two lines of one packet (default 1)
   --keep N            packets the interactive view keeps (default 5000); older ones are counted
   --exit-at-end       interactive view: quit when the input ends
+  --follow, -f        keep reading FILE as it grows (like tail -F; survives log rotation)
   --strict            exit 1 when any trace line could not be parsed
   --color / --no-color
   -h, --help
@@ -50,8 +52,13 @@ Examples:
   journalctl -k -o short-precise | tracewatch --format json > packets.json
   tracewatch kern.log.1.gz --rules iptables.save --rules ip6tables.save --format ndjson | jq .verdict
 
-Exit status: 0 done; 1 input problems (with --strict: any unparsed line; always: a rules dump
-with unreadable lines); 2 usage error (unknown option, missing file).`;
+Lines that are not trace output are skipped and counted; trace lines that cannot be read are
+reported on stderr as file:line:column with what was expected, skipped, and counted.
+Ctrl-C or SIGTERM stops reading; complete packets and the summary are still printed.
+
+Exit status: 0 done (also after Ctrl-C/SIGTERM, or when the reader of the output goes away);
+1 input problems (with --strict: any unparsed line; always: an unreadable or corrupt input, a rules
+dump with unreadable lines); 2 usage error (unknown option, missing file).`;
 
 export type Format = 'tui' | 'text' | 'json' | 'ndjson';
 
@@ -77,10 +84,14 @@ export interface PipelineOptions {
 	readonly out?: Output;
 	/** Where unparsed-line warnings and progress go (default: standard error). */
 	readonly warn?: (text: string) => void;
+	/** Stop reading (Ctrl-C, SIGTERM): complete packets are still shown. */
+	readonly signal?: AbortSignal;
 }
 
 export interface PipelineResult {
 	readonly session: TraceSession;
+	/** Inputs that failed part-way (I/O error, corrupt compression): what was read before is in the session. */
+	readonly readErrors?: readonly string[];
 }
 
 /**
@@ -89,7 +100,10 @@ export interface PipelineResult {
  */
 export async function runPipeline(inputs: readonly PipelineInput[], options: PipelineOptions): Promise<PipelineResult> {
 	const format = options.format;
-	const session = new TraceSession({rules: options.rules, windowSeconds: options.windowSeconds ?? 1, ...(format === 'tui' ? {keep: options.keep ?? 5000} : {})});
+	// Streaming formats keep a bounded window of packets (for findings), so endless input runs in
+	// constant memory; a JSON document needs every packet anyway.
+	const keep = format === 'tui' ? (options.keep ?? 5000) : format === 'json' ? undefined : (options.keep ?? STREAM_KEEP);
+	const session = new TraceSession({rules: options.rules, windowSeconds: options.windowSeconds ?? 1, ...(keep !== undefined ? {keep} : {})});
 
 	if (format === 'tui') {
 		const store = new TraceStore(session, {findings: s => traceFindings(s.packets, s.index)});
@@ -145,6 +159,7 @@ export async function runPipeline(inputs: readonly PipelineInput[], options: Pip
 		release();
 	};
 	const progress = createProgress(warn);
+	const readErrors: string[] = [];
 
 	for (const input of inputs) {
 		const index = session.addInput(input.path);
@@ -163,7 +178,9 @@ export async function runPipeline(inputs: readonly PipelineInput[], options: Pip
 		let read = 0;
 		if (input.size !== undefined && input.size > 0) input.stream.on('data', (chunk: Buffer | string) => progress.update(input.path, (read += chunk.length), input.size!));
 		try {
-			await readTraceLines(input.stream, index, line => {
+			const source = guarded(input.stream, options.signal);
+			await readTraceLines(source.stream, index, line => {
+				if (options.signal?.aborted) return;
 				linesSeen++;
 				if (line.kind === 'event' && (line.event.type === 'kernel-hop' || line.event.type === 'kernel-log') && line.event.time) {
 					logTime = line.event.time.mono ?? (line.event.time.wall === undefined ? logTime : line.event.time.wall / 1000);
@@ -171,13 +188,15 @@ export async function runPipeline(inputs: readonly PipelineInput[], options: Pip
 				emit(session.ingest(line));
 				if (line.kind === 'unparsed' && format !== 'json' && session.unparsedCount <= 20) {
 					const u = session.unparsed[session.unparsed.length - 1];
-					if (u) progress.above(`${u.path}:${u.line}:${u.column}: ${u.reason}`);
+					if (u) progress.above(describeUnparsed(u));
 				}
 				lastLine = Date.now();
 				dirty = true;
 			});
+			const failed = source.error();
+			if (failed) readErrors.push(`${input.path}: ${failed.message}${(failed as NodeJS.ErrnoException).code === 'Z_BUF_ERROR' || /gzip|header|end of file/i.test(failed.message) ? ' (the compressed file is cut or corrupt; lines before the damage were read)' : ''}`);
 		} catch (error) {
-			throw new InputError(`${input.path}: ${(error as Error).message}`);
+			readErrors.push(`${input.path}: ${(error as Error).message}`);
 		} finally {
 			if (timer) clearInterval(timer);
 			progress.done();
@@ -198,8 +217,33 @@ export async function runPipeline(inputs: readonly PipelineInput[], options: Pip
 	} else if (session.unparsedCount > 20) {
 		warn(`… ${session.unparsedCount - 20} more unparsed line(s)`);
 	}
-	return {session};
+	for (const e of readErrors) warn(`tracewatch: ${e}`);
+	return {session, readErrors};
 }
+
+/**
+ * The input as the line reader sees it: ends when the caller stops (Ctrl-C) even if the source
+ * never would (a silent `dmesg -w`), and carries the source's errors (a corrupt .gz).
+ */
+function guarded(source: Readable, signal: AbortSignal | undefined): {stream: Readable; error: () => Error | undefined} {
+	const out = new PassThrough();
+	let failed: Error | undefined;
+	// What was read before the error is kept; the error is reported after it.
+	source.on('error', error => {
+		failed = error;
+		source.unpipe(out);
+		out.end();
+	});
+	source.pipe(out);
+	signal?.addEventListener('abort', () => {
+		source.unpipe(out);
+		out.end();
+	});
+	return {stream: out, error: () => failed};
+}
+
+/** Packets the text and ndjson formats keep for the findings at the end. */
+const STREAM_KEEP = 50_000;
 
 /** How long a replayed packet waits for its reply before it is shown: lines read, or seconds of log time. */
 const REPLY_WAIT_LINES = 2000;
@@ -249,6 +293,7 @@ export async function replay(argv: string[]): Promise<number> {
 				window: {type: 'string'},
 				keep: {type: 'string'},
 				'exit-at-end': {type: 'boolean'},
+				follow: {type: 'boolean', short: 'f'},
 				strict: {type: 'boolean'},
 				color: {type: 'boolean'},
 				'no-color': {type: 'boolean'},
@@ -279,16 +324,33 @@ export async function replay(argv: string[]): Promise<number> {
 	}
 
 	const files = positionals.length > 0 ? positionals : ['-'];
+	if (values.follow && (files.length !== 1 || files[0] === '-')) throw new UsageError('--follow reads one FILE as it grows; for stdin just pipe into tracewatch');
+	const stop = new AbortController();
 	// Open every input before reading any, so a missing file is a usage error before output starts.
 	const inputs: PipelineInput[] = files.map(f => {
 		const o = openInput(f);
+		if (values.follow) {
+			o.stream.destroy();
+			return {path: f, stream: followFile(f, {signal: stop.signal}), live: true};
+		}
 		return {path: f === '-' ? '(stdin)' : f, stream: o.stream, live: f === '-', ...(o.size !== undefined ? {size: o.size} : {})};
 	});
 	if (files.includes('-') && process.stdin.isTTY) {
 		standardWarn('tracewatch: reading trace lines from the terminal; pipe them in (dmesg -wT | grep --line-buffered TRACE | tracewatch) or give a FILE. --help shows more.');
 	}
 
-	const {session} = await runPipeline(inputs, {
+	// Ctrl-C / SIGTERM: stop reading, then show what is complete (the interactive view handles its own keys).
+	const onSignal = () => {
+		if (stop.signal.aborted) process.exit(EXIT.ok);
+		stop.abort();
+	};
+	if (format !== 'tui') {
+		process.once('SIGINT', onSignal);
+		process.once('SIGTERM', onSignal);
+	}
+
+	const {session, readErrors} = await runPipeline(inputs, {
+		signal: stop.signal,
 		format,
 		rules: rulesets,
 		windowSeconds,
@@ -297,6 +359,7 @@ export async function replay(argv: string[]): Promise<number> {
 		style: color ? colors : plain,
 	});
 
+	if (readErrors && readErrors.length > 0) return EXIT.inputErrors;
 	if (values.strict && session.unparsedCount > 0) return EXIT.inputErrors;
 	if (ruleProblems > 0) return EXIT.inputErrors;
 	return EXIT.ok;
