@@ -3,7 +3,6 @@
  */
 import {readFileSync} from 'node:fs';
 import {EXIT, guardStdout, InputError, stdout, UsageError, warn} from './io.js';
-import {replay} from './replay.js';
 
 const HELP = `tracewatch: turn netfilter packet traces into answers
 
@@ -23,14 +22,16 @@ Commands:
 Start with the bundled example (a pod on a WiFi node whose requests never get a reply):
   tracewatch replay testdata/dmesg/wifi-no-reply/dmesg-T.log --rules testdata/dmesg/wifi-no-reply/iptables.save
 
-Live, on a node with iptables-legacy and a TRACE rule in place:
-  dmesg -wT | grep --line-buffered TRACE | tracewatch
+Live (root), either backend: arms rate-limited TRACE rules, shows packets, removes the rules on exit:
+  sudo tracewatch live --src 198.18.0.10
+A TRACE rule already in place (iptables-legacy): dmesg -W | grep --line-buffered TRACE: | tracewatch
+TRACE shows nothing? tracewatch doctor
 
 Run "tracewatch replay --help" for every option. NO_COLOR is respected.`;
 
 /** Each command in its own module, loaded only when used. */
 const COMMANDS: Record<string, () => Promise<(argv: string[]) => Promise<number>>> = {
-	replay: async () => replay,
+	replay: async () => (await import('./replay.js')).replay,
 	rules: async () => (await import('./rules.js')).rules,
 	diff: async () => (await import('./diff.js')).diff,
 	doctor: async () => (await import('./doctor.js')).doctor,
@@ -53,7 +54,7 @@ async function main(argv: string[]): Promise<number> {
 	const command = first === undefined ? undefined : COMMANDS[first];
 	if (command) return (await command())(rest);
 	// No command word: replay FILE... / stdin.
-	return replay(argv);
+	return (await COMMANDS['replay']!())(argv);
 }
 
 guardStdout();
