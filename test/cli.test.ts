@@ -22,7 +22,8 @@ describe('tracewatch CLI', () => {
 		const r = run(['--help']);
 		expect(r.code).toBe(0);
 		expect(r.stdout).toContain('Usage:');
-		expect(r.stdout).toContain('dmesg -wT | grep --line-buffered TRACE | tracewatch');
+		expect(r.stdout).toContain('dmesg -W | grep --line-buffered TRACE: | tracewatch');
+		expect(r.stdout).toContain('tracewatch doctor');
 		const replay = run(['replay', '--help']);
 		expect(replay.code).toBe(0);
 		expect(replay.stdout).toContain('--rules FILE');

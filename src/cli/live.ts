@@ -198,9 +198,13 @@ export async function live(argv: string[]): Promise<number> {
 	});
 	let timer: NodeJS.Timeout | undefined;
 	let stopping: Promise<void> | undefined;
+	// While the interactive view is up, messages would land inside it: say them when it is gone.
+	let viewUp = false;
+	const later: string[] = [];
+	const say = (text: string) => (viewUp ? later.push(text) : warn(text));
 	const stop = (why: string, sourceEnded = false) => {
 		stopping ??= (async () => {
-			warn(`tracewatch: ${why}: removing the TRACE rules${sourceEnded ? '' : `, then stopping ${source.describe}`}.`);
+			say(`tracewatch: ${why}: removing the TRACE rules${sourceEnded ? '' : `, then stopping ${source.describe}`}.`);
 			armed.removeAll();
 			await sleep(300); // lines of packets already in flight
 			await source.stop();
@@ -222,6 +226,7 @@ export async function live(argv: string[]): Promise<number> {
 		void guard.stopped.then(sig => stop(sig));
 		if (request.forMs > 0) timer = setTimeout(() => void stop(`--for ${formatDuration(request.forMs)} is over`), request.forMs);
 
+		viewUp = format === 'tui';
 		await runPipeline([source.input], {
 			format,
 			rules,
@@ -232,6 +237,8 @@ export async function live(argv: string[]): Promise<number> {
 			title: `live: ${describeFilter(request.filter)} (${tool})`,
 		});
 
+		viewUp = false;
+		for (const text of later.splice(0)) warn(text);
 		// The pipeline ended: we stopped the source, the view was closed, or the producer died.
 		const endedByItself = stopping === undefined;
 		if (endedByItself) await stop(format === 'tui' ? 'the view was closed' : `${source.describe} ended`, format !== 'tui');

@@ -106,10 +106,17 @@ export async function runPipeline(inputs: readonly PipelineInput[], options: Pip
 	const session = new TraceSession({rules: options.rules, windowSeconds: options.windowSeconds ?? 1, ...(keep !== undefined ? {keep} : {})});
 
 	if (format === 'tui') {
-		const store = new TraceStore(session, {findings: s => traceFindings(s.packets, s.index)});
+		// Lines of one packet come in one burst; a quarter second is quick for a person and safe for slow feeders.
+		const store = new TraceStore(session, {idleMs: 250, findings: s => traceFindings(s.packets, s.index)});
 		const {runTui} = await import('./tui.js');
 		const quit = new AbortController();
-		const ui = runTui(store, {exitAtEnd: options.exitAtEnd ?? false, title: options.title ?? inputs.map(i => i.path).join(' '), signal: quit.signal});
+		options.signal?.addEventListener('abort', () => quit.abort());
+		const ui = runTui(store, {
+			exitAtEnd: options.exitAtEnd ?? false,
+			title: options.title ?? inputs.map(i => i.path).join(' '),
+			signal: quit.signal,
+			...(options.style ? {color: options.style === colors} : {}),
+		});
 		const reading = (async () => {
 			for (const input of inputs) {
 				const index = session.addInput(input.path);
@@ -121,9 +128,14 @@ export async function runPipeline(inputs: readonly PipelineInput[], options: Pip
 			}
 			store.end();
 		})();
-		await Promise.race([ui, reading.then(() => ui)]);
-		quit.abort();
-		for (const input of inputs) input.stream.destroy();
+		try {
+			await Promise.race([ui, reading.then(() => ui)]);
+		} finally {
+			// Whatever happened (a read error, q), close the view before anything else is printed.
+			quit.abort();
+			await ui.catch(() => {});
+			for (const input of inputs) input.stream.destroy();
+		}
 		return {session};
 	}
 
@@ -336,7 +348,7 @@ export async function replay(argv: string[]): Promise<number> {
 		return {path: f === '-' ? '(stdin)' : f, stream: o.stream, live: f === '-', ...(o.size !== undefined ? {size: o.size} : {})};
 	});
 	if (files.includes('-') && process.stdin.isTTY) {
-		standardWarn('tracewatch: reading trace lines from the terminal; pipe them in (dmesg -wT | grep --line-buffered TRACE | tracewatch) or give a FILE. --help shows more.');
+		throw new UsageError('no trace to read: pipe trace lines in (dmesg -W | grep --line-buffered TRACE: | tracewatch), give a FILE (tracewatch replay trace.log --rules node.save), or let tracewatch capture them (sudo tracewatch live --src ADDRESS)');
 	}
 
 	// Ctrl-C / SIGTERM: stop reading, then show what is complete (the interactive view handles its own keys).

@@ -69,6 +69,8 @@ export class TraceStore {
 	private bytes: {read: number; total?: number} = {read: 0};
 	private readonly findingsOf: ((session: TraceSession) => readonly Finding[]) | undefined;
 	private idleTimer: ReturnType<typeof setInterval> | undefined;
+	private findingsCache: readonly Finding[] = [];
+	private findingsAt = Number.NEGATIVE_INFINITY;
 
 	constructor(session: TraceSession, options: StoreOptions = {}) {
 		this.session = session;
@@ -148,6 +150,16 @@ export class TraceStore {
 		for (const l of this.listeners) l();
 	}
 
+	/** Findings look at every packet: worked out at most once a second, and at the end. */
+	private currentFindings(now: number): readonly Finding[] {
+		if (!this.findingsOf) return [];
+		if (this.ended || now - this.findingsAt >= 1000) {
+			this.findingsCache = this.findingsOf(this.session);
+			this.findingsAt = now;
+		}
+		return this.findingsCache;
+	}
+
 	private build(): Snapshot {
 		const t = this.now();
 		this.rateWindow.push([t, this.linesRead]);
@@ -165,7 +177,7 @@ export class TraceStore {
 			unparsedCount: s.unparsedCount,
 			unparsed: [...s.unparsed],
 			graph: s.graph(),
-			findings: this.findingsOf ? this.findingsOf(s) : [],
+			findings: this.currentFindings(t),
 			rate,
 			...(this.bytes.read ? {bytesRead: this.bytes.read} : {}),
 			...(this.bytes.total !== undefined ? {bytesTotal: this.bytes.total} : {}),

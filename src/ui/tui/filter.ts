@@ -37,14 +37,14 @@ const TABLES = ['raw', 'mangle', 'nat', 'filter', 'security'];
 
 /** Keys a term may name, and what each does (shown in help). */
 export const FILTER_KEYS: ReadonlyArray<readonly [string, string]> = [
-	['addr:A / src:A / dst:A', 'address, CIDR or prefix (10.0.0.0/8, fd00::/64, 10.1.)'],
-	['port:N / sport:N / dport:N', 'port, either side or one side'],
-	['proto:P', 'tcp udp icmp icmpv6 …'],
-	['if:I / in:I / out:I', 'interface; cali+ or cali* for a prefix'],
-	['chain:C', 'any hop in a chain: KUBE-SVC, nat:PREROUTING'],
-	['verdict:V', 'accept drop reject unknown'],
-	['id:N,M', 'packet ids'],
-	['nat / reply / noreply', 'was rewritten; a reply was seen or not'],
+	['addr: src: dst:', 'address, CIDR or prefix: 10.0.0.0/8 fd00::/64 10.1.'],
+	['port: sport: dport:', 'port, either side or one side'],
+	['proto:', 'tcp udp icmp icmpv6 …'],
+	['if: in: out:', 'interface; cali+ or cali* for a prefix'],
+	['chain:', 'a hop in a chain: KUBE-SVC, nat:PREROUTING'],
+	['verdict:', 'accept drop reject unknown'],
+	['id:', 'packet ids: id:3,7'],
+	['nat reply noreply', 'was rewritten; a reply was seen or not'],
 ];
 
 export function parseFilter(text: string): PacketFilter {

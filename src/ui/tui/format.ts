@@ -56,37 +56,41 @@ export function timeText(p: Packet): string {
 }
 
 const NAT_SHORT: Record<string, string> = {MASQUERADE: 'MASQ', REDIRECT: 'REDIR', conntrack: 'ct'};
+const NAT_LETTER: Record<string, string> = {DNAT: 'D', SNAT: 'S', MASQUERADE: 'M', REDIRECT: 'R', NETMAP: 'N', conntrack: 'c'};
 
-/** `DNAT`, `DNAT+MASQ`, `ct` (a connection's mapping), or empty when nothing was rewritten. */
-export function natMark(p: Packet): string {
+/**
+ * `DNAT`, `DNAT+MASQ`, `ct` (a connection's existing mapping), or empty when nothing was
+ * rewritten; `compact`: one letter per rewrite (`DM`, `c`) for narrow terminals.
+ */
+export function natMark(p: Packet, compact = false): string {
 	const seen: string[] = [];
 	for (const n of p.nat) {
-		const s = NAT_SHORT[n.type] ?? n.type;
+		const s = compact ? (NAT_LETTER[n.type] ?? n.type.slice(0, 1)) : (NAT_SHORT[n.type] ?? n.type);
 		if (!seen.includes(s)) seen.push(s);
 	}
-	return seen.join('+');
+	return seen.join(compact ? '' : '+');
 }
 
 /** `eth0→eth1`, `-→eth0` (locally generated), `eth0→-` (delivered locally), each side cut to fit. */
 export function ioText(p: Packet, w = Number.POSITIVE_INFINITY): string {
-	const [a, b] = fitPair(p.in || '-', p.out || '-', w - 1);
+	const [a, b] = fitPair(p.in || '-', p.out || '-', w - 1, truncate);
 	return `${a}→${b}`;
 }
 
-/** Cuts two strings in the middle so that together they take at most `room` cells, the shorter one kept whole when it can be. */
-export function fitPair(a: string, b: string, room: number): [string, string] {
+/** Cuts two strings so that together they take at most `room` cells, the shorter one kept whole when it can be. */
+export function fitPair(a: string, b: string, room: number, cut: (s: string, w: number) => string = truncateMiddle): [string, string] {
 	let la = width(a);
 	let lb = width(b);
 	if (la + lb > room) {
-		const half = Math.floor(room / 2);
-		if (la <= half) lb = room - la;
-		else if (lb <= room - half) la = room - lb;
+		// The shorter one stays whole while the longer one keeps at least 5 cells; else both are cut.
+		if (la <= lb && la <= room - 5) lb = room - la;
+		else if (lb < la && lb <= room - 5) la = room - lb;
 		else {
-			la = half;
-			lb = room - half;
+			la = Math.floor(room / 2);
+			lb = room - la;
 		}
 	}
-	return [truncateMiddle(a, Math.max(1, la)), truncateMiddle(b, Math.max(1, lb))];
+	return [cut(a, Math.max(1, la)), cut(b, Math.max(1, lb))];
 }
 
 /** `✓` when a reply was seen, `✗` when not. */

@@ -8,7 +8,9 @@ import {useEffect, useState} from 'react';
 import {useStdout} from 'ink';
 
 export interface TerminalSize {
+	/** Columns (cells per line). */
 	readonly columns: number;
+	/** Lines; the view uses rows − 1 of them. */
 	readonly rows: number;
 }
 

@@ -10,7 +10,9 @@ import type {Snapshot} from '../../../model/store.js';
 
 /** What the view reads: TraceStore has this shape. */
 export interface SnapshotSource {
+	/** Calls `listener` after each published snapshot; returns the unsubscribe function. */
 	readonly subscribe: (listener: () => void) => () => void;
+	/** The latest snapshot; the same object until the next publish. */
 	readonly getSnapshot: () => Snapshot;
 }
 

@@ -1,0 +1,50 @@
+/**
+ * The help (`?`): keys per view and the filter syntax.
+ */
+import {Box, Text} from 'ink';
+import {FILTER_KEYS} from './filter.js';
+import {cell} from './format.js';
+
+export interface HelpProps {
+	/** Lines this view may use. */
+	readonly height: number;
+	/** Terminal columns. */
+	readonly width: number;
+}
+
+export const HELP_LINES: ReadonlyArray<readonly [string, string]> = [
+	['#', 'Keys'],
+	['views', '1 packets · 2 detail · 3 graph · 4 findings'],
+	['', 'Tab / Shift-Tab next / previous view · Esc back'],
+	['move', 'j/↓ k/↑ · g/Home first · G/End last · PgDn PgUp'],
+	['packets', 'Enter detail · f or Space follow newest / pause'],
+	['detail', 'j/k hop · [ ] previous / next packet'],
+	['graph', 'j/k scroll · [ ] previous / next packet (● path)'],
+	['findings', 'Enter: its packets, or its chains (! in the graph)'],
+	['quit', 'q or Ctrl-C · ? closes this help'],
+	['#', 'Filter (/): all terms must match; !term negates'],
+	['words', '10.0.0.5 10.1.0.0/16 · 443 · tcp · eth0 cali+ · drop'],
+	...FILTER_KEYS.map(([k, v]) => [k, v] as const),
+	['typing', 'Enter apply · Esc cancel · Ctrl-W word · Ctrl-U clear'],
+];
+
+export function Help({height, width}: HelpProps) {
+	const keyW = Math.max(...HELP_LINES.map(([k]) => (k === '#' ? 0 : k.length))) + 2;
+	return (
+		<Box flexDirection="column" height={height} width={width} overflow="hidden">
+			{HELP_LINES.slice(0, height).map(([k, v], i) =>
+				k === '#' ? (
+					<Text key={i} bold wrap="truncate-end">
+						{` ${v}`}
+					</Text>
+				) : (
+					<Text key={i} wrap="truncate-end">
+						{'  '}
+						<Text bold>{cell(k, keyW)}</Text>
+						{v}
+					</Text>
+				),
+			)}
+		</Box>
+	);
+}

@@ -1,0 +1,88 @@
+/**
+ * The detail view: one packet's header (tuple, IN/OUT, verdict, reply, NAT, final hop), its hops
+ * grouped by hook with the changes at each hop highlighted, and at the bottom the selected hop
+ * in full: where its line is and the whole rule.
+ */
+import {useRef, type ReactNode} from 'react';
+import {Box, Text} from 'ink';
+import type {InputInfo} from '../../model/session.js';
+import type {Packet} from '../../model/types.js';
+import {hopName} from '../text.js';
+import {detailLines} from './detail-lines.js';
+import {wrapText} from './format.js';
+import {Line} from './line.js';
+import {windowStart} from './scroll.js';
+import {fitSegs} from './styled.js';
+import {useTheme} from './theme.js';
+
+export interface PacketDetailProps {
+	/** The packet to show; undefined shows how to pick one. */
+	readonly packet: Packet | undefined;
+	/** Index of the selected hop. */
+	readonly hop: number;
+	/** Lines this view may use. */
+	readonly height: number;
+	/** Terminal columns. */
+	readonly width: number;
+	/** The inputs, to name the file a line is in. */
+	readonly inputs: readonly InputInfo[];
+	/** The hop list has the keys. @default true */
+	readonly focused?: boolean;
+}
+
+export function PacketDetail({packet, hop, height, width, inputs, focused = true}: PacketDetailProps) {
+	const theme = useTheme();
+	const top = useRef(0);
+	if (!packet) {
+		return (
+			<Box flexDirection="column" height={height}>
+				<Text dimColor> no packet selected: pick one in the packet list (1) and press Enter</Text>
+			</Box>
+		);
+	}
+	const {header, hops, hopLine} = detailLines(packet, inputs);
+	const footer = hopFooter(packet, hop, width);
+	const headerRows = header.slice(0, Math.max(2, Math.floor(height / 3)));
+	const listRows = Math.max(1, height - headerRows.length - 1 - footer.length);
+	const cursorLine = hopLine[hop] ?? 0;
+	top.current = windowStart(top.current, cursorLine, listRows, hops.length);
+	// Keep the hook heading of the first visible hop in sight when scrolled by one line.
+	const visible = hops.slice(top.current, top.current + listRows);
+	const lines: ReactNode[] = headerRows.map((l, i) => <Line key={`h${i}`} segs={fitSegs(l, width)} />);
+	lines.push(<Text key="sep" dimColor>{'─'.repeat(width)}</Text>);
+	visible.forEach((l, i) => {
+		const at = top.current + i;
+		if (at === cursorLine) {
+			lines.push(
+				<Text key={`l${at}`} wrap="truncate-end" {...theme.selected(focused)}>
+					{`›${fitSegs(l, width).map(s => s.text).join('').slice(1)}`}
+				</Text>,
+			);
+		} else lines.push(<Line key={`l${at}`} segs={fitSegs(l, width)} />);
+	});
+	while (lines.length < height - footer.length) lines.push(<Text key={`pad${lines.length}`}> </Text>);
+	footer.forEach((f, i) =>
+		lines.push(
+			<Text key={`f${i}`} wrap="truncate-end" dimColor={i === 0}>
+				{f}
+			</Text>,
+		),
+	);
+	return (
+		<Box flexDirection="column" height={height} width={width} overflow="hidden">
+			{lines}
+		</Box>
+	);
+}
+
+/** The selected hop in full: position, line, the rule wrapped to at most two lines. */
+function hopFooter(p: Packet, index: number, width: number): string[] {
+	const h = p.hops[index];
+	if (!h) return [];
+	const where = `hop ${index + 1}/${p.hops.length}  ${hopName(h)}  trace line ${h.ref.line}${h.time ? `  ${h.time.text}` : ''}`;
+	let rule: string;
+	if (h.kind === 'log') rule = `LOG "${h.logPrefix ?? ''}"`;
+	else if (h.rule) rule = `${h.ruleFrom === 'dump' ? `dump line ${h.ruleLine ?? '?'}` : 'as traced'}${h.handle !== undefined ? ` handle ${h.handle}` : ''}: ${h.rule}`;
+	else rule = 'no rule text: give --rules with the iptables-save dump taken with the trace';
+	return [where, ...wrapText(rule, width, 2)];
+}

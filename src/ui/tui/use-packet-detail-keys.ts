@@ -1,0 +1,37 @@
+/**
+ * Keys of the detail view: j/k move between hops, g/G first/last hop, PgUp/PgDn, [ and ] the
+ * previous / next packet (in the list's order and filter).
+ *
+ * Registered with the App's key router (keys.ts), active only while this view has the focus.
+ */
+import type {Dispatch} from 'react';
+import {motionOf, useViewInput, type KeyRouter} from './keys.js';
+import type {DetailAction} from './use-packet-detail-state.js';
+
+export interface PacketDetailKeysOptions {
+	/** The App's key router (useKeyRouter). */
+	readonly router: KeyRouter;
+	readonly isActive: boolean;
+	/** The packet shown, and its number of hops. */
+	readonly packetId: number | undefined;
+	readonly hops: number;
+	readonly pageSize: number;
+	readonly dispatch: Dispatch<DetailAction>;
+	/** `[` / `]`: another packet. */
+	readonly onPacket: (by: -1 | 1) => void;
+}
+
+export function usePacketDetailKeys({router, isActive, packetId, hops, pageSize, dispatch, onPacket}: PacketDetailKeysOptions): void {
+	useViewInput(router, (input, key) => {
+		if (input === '[' || input === 'p' || key.leftArrow) return onPacket(-1);
+		if (input === ']' || input === 'n' || key.rightArrow) return onPacket(1);
+		if (packetId === undefined) return;
+		const motion = motionOf(input, key);
+		if (motion === 'down') dispatch({type: 'move', by: 1, packetId, count: hops});
+		else if (motion === 'up') dispatch({type: 'move', by: -1, packetId, count: hops});
+		else if (motion === 'pageDown') dispatch({type: 'move', by: Math.max(1, pageSize - 1), packetId, count: hops});
+		else if (motion === 'pageUp') dispatch({type: 'move', by: -Math.max(1, pageSize - 1), packetId, count: hops});
+		else if (motion === 'first') dispatch({type: 'first', packetId});
+		else if (motion === 'last') dispatch({type: 'last', packetId, count: hops});
+	}, isActive);
+}
