@@ -7,7 +7,8 @@
  */
 import {parseArgs} from 'node:util';
 import {PassThrough, type Readable} from 'node:stream';
-import {readTraceLines} from '../parser/line-stream.js';
+import {once} from 'node:events';
+import {PARALLEL_MIN_BYTES, readTraceLines} from '../parser/line-stream.js';
 import type {Ruleset} from '../parser/ruleset.js';
 import {TraceSession} from '../model/session.js';
 import {TraceStore} from '../model/store.js';
@@ -102,7 +103,8 @@ export async function runPipeline(inputs: readonly PipelineInput[], options: Pip
 	const format = options.format;
 	// Streaming formats keep a bounded window of packets (for findings), so endless input runs in
 	// constant memory; a JSON document needs every packet anyway.
-	const keep = format === 'tui' ? (options.keep ?? 5000) : format === 'json' ? undefined : (options.keep ?? STREAM_KEEP);
+	const live = inputs.some(i => i.live);
+	const keep = format === 'tui' ? (options.keep ?? 5000) : format === 'json' ? undefined : (options.keep ?? (live ? LIVE_KEEP : STREAM_KEEP));
 	const session = new TraceSession({rules: options.rules, windowSeconds: options.windowSeconds ?? 1, ...(keep !== undefined ? {keep} : {})});
 
 	if (format === 'tui') {
@@ -181,11 +183,11 @@ export async function runPipeline(inputs: readonly PipelineInput[], options: Pip
 		// Live input: a packet is complete once its lines stop coming; flush 50 ms after the last line.
 		const timer = input.live
 			? setInterval(() => {
-					if (dirty && Date.now() - lastLine >= 50) {
+					if (dirty && Date.now() - lastLine >= 40) {
 						dirty = false;
 						emit(session.quiet());
 					}
-				}, 25)
+				}, 10)
 			: undefined;
 		let read = 0;
 		if (input.size !== undefined && input.size > 0) input.stream.on('data', (chunk: Buffer | string) => progress.update(input.path, (read += chunk.length), input.size!));
@@ -204,6 +206,11 @@ export async function runPipeline(inputs: readonly PipelineInput[], options: Pip
 				}
 				lastLine = Date.now();
 				dirty = true;
+			}, undefined, {
+				// A large file is parsed on a parser thread beside the model.
+				parallel: !input.live && (input.size ?? 0) >= PARALLEL_MIN_BYTES,
+				// Stop reading while the reader of the output (a pipe into jq) is behind, instead of queueing output.
+				...(options.out === undefined ? {pace: () => (process.stdout.writableNeedDrain ? once(process.stdout, 'drain') : undefined)} : {}),
 			});
 			const failed = source.error();
 			if (failed) readErrors.push(`${input.path}: ${failed.message}${(failed as NodeJS.ErrnoException).code === 'Z_BUF_ERROR' || /gzip|header|end of file/i.test(failed.message) ? ' (the compressed file is cut or corrupt; lines before the damage were read)' : ''}`);
@@ -256,6 +263,8 @@ function guarded(source: Readable, signal: AbortSignal | undefined): {stream: Re
 
 /** Packets the text and ndjson formats keep for the findings at the end. */
 const STREAM_KEEP = 50_000;
+/** The same for input that may never end: enough for the findings of the last minutes, in little memory. */
+const LIVE_KEEP = 2_000;
 
 /** How long a replayed packet waits for its reply before it is shown: lines read, or seconds of log time. */
 const REPLY_WAIT_LINES = 2000;

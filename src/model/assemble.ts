@@ -58,7 +58,18 @@ interface Open {
 	entered?: Set<string>;
 }
 
+/** Parsed fields are frozen and shared by a packet's lines: work out their signature once. */
+const signatures = new WeakMap<PacketFields, string>();
+const partials = new WeakMap<PacketFields, boolean>();
+
 function signature(p: PacketFields): string {
+	if (!Object.isFrozen(p)) return computeSignature(p);
+	let s = signatures.get(p);
+	if (s === undefined) signatures.set(p, (s = computeSignature(p)));
+	return s;
+}
+
+function computeSignature(p: PacketFields): string {
 	const parts: Array<string | number | undefined> = [p.family, p.proto, p.len, p.ipId, p.flowLabel];
 	if (p.proto === 'TCP') parts.push(p.seq, p.ack, p.window, p.tcpFlags?.join(''));
 	else if (p.proto === 'UDP' || p.proto === 'UDPLITE') parts.push(p.udpLen);
@@ -73,6 +84,13 @@ const L4_NAMES = ['TCP', 'UDP', 'UDPLITE', 'ICMP', 'ICMPv6', 'SCTP', 'ESP', 'AH'
  * prints for its protocol; it can still belong to a packet whose fields agree with what it has.
  */
 export function isPartial(p: PacketFields): boolean {
+	if (!Object.isFrozen(p)) return computePartial(p);
+	let v = partials.get(p);
+	if (v === undefined) partials.set(p, (v = computePartial(p)));
+	return v;
+}
+
+function computePartial(p: PacketFields): boolean {
 	if (p.cut) return true;
 	if (!p.src || !p.dst || p.len === undefined) return true;
 	if (!p.proto) return true;

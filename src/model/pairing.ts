@@ -64,8 +64,10 @@ function quotedKey(q: PacketFields): string | undefined {
 export class ReplyMatcher {
 	private readonly byTuple = new Map<string, Entry[]>();
 	private readonly limit: number;
+	/** Entries in all lists: bounded, so an endless stream keeps only recent packets reachable. */
+	private entries = 0;
 
-	constructor(limit = 200_000) {
+	constructor(limit = 20_000) {
 		this.limit = limit;
 	}
 
@@ -151,13 +153,21 @@ export class ReplyMatcher {
 		const list = this.byTuple.get(k);
 		if (list) {
 			list.push({packet: p});
-			if (list.length > 64) list.shift();
+			this.entries++;
+			if (list.length > 64) {
+				list.shift();
+				this.entries--;
+			}
 		} else {
 			this.byTuple.set(k, [{packet: p}]);
-			if (this.byTuple.size > this.limit) {
-				const oldest = this.byTuple.keys().next().value;
-				if (oldest !== undefined) this.byTuple.delete(oldest);
-			}
+			this.entries++;
+		}
+		// Forget the connections not seen for longest (Map keeps insertion order).
+		while (this.entries > this.limit) {
+			const oldest = this.byTuple.keys().next().value;
+			if (oldest === undefined) break;
+			this.entries -= this.byTuple.get(oldest)!.length;
+			this.byTuple.delete(oldest);
 		}
 	}
 }

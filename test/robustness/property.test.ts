@@ -98,7 +98,7 @@ describe('damaged trace lines', () => {
 			}),
 			{numRuns: RUNS},
 		);
-	});
+	}, 600_000);
 
 	it(`sequences of damaged and interleaved lines of several packets and formats: every line accounted for, nothing throws down the pipeline (${Math.ceil(RUNS / 10)} sequences)`, () => {
 		const rules = [parseRuleset(ruleLines.join('\n'), 'node-working.save')];
@@ -120,7 +120,7 @@ describe('damaged trace lines', () => {
 			}),
 			{numRuns: Math.ceil(RUNS / 10)},
 		);
-	});
+	}, 600_000);
 });
 
 describe('damaged rulesets', () => {

@@ -7,11 +7,12 @@
  */
 import type * as ohm from 'ohm-js';
 import {interpretFields, interpretNftItems, type RawField} from '../fields.js';
-import type {Family, HopType, LineFormat, Stamp, TraceEvent} from '../types.js';
+import type {Family, HopType, LineFormat, PacketFields, Stamp, TraceEvent} from '../types.js';
 
 type Node = ohm.Node;
 
-interface LeadInfo {
+/** What the leads in front of a kernel record say: filled in by operation `lead(info)`. */
+export interface LeadInfo {
 	mono?: number;
 	wall?: number;
 	host?: string;
@@ -66,7 +67,7 @@ function monoFrom(text: string): number | undefined {
 	return m ? Number(m[1]) : undefined;
 }
 
-function stampOf(info: LeadInfo): Stamp | undefined {
+export function stampOf(info: LeadInfo): Stamp | undefined {
 	if (info.stamps.length === 0 && info.mono === undefined && info.wall === undefined) return undefined;
 	const s: {mono?: number; wall?: number; text: string} = {text: info.stamps.join(' ')};
 	if (info.mono !== undefined) s.mono = info.mono;
@@ -352,14 +353,38 @@ function markOf(mark: Node): {mark?: string} {
 	return m ? {mark: m.sourceString.trim().replace(/^meta mark /, '')} : {};
 }
 
-function hopEvent(hop: Node, packet: Node): TraceEvent {
+/** table, chain, type and position of a `hop` node. */
+export function hopOf(hop: Node): {table: string; chain: string; hop: HopType; num: number} {
 	const [table, chain, hopType, n] = hop.sourceString.split(':') as [string, string, HopType, string];
-	return {type: 'kernel-hop', table, chain, hop: hopType, num: Number(n), pkt: interpretFields(packet['rawFields']())};
+	return {table, chain, hop: hopType, num: Number(n)};
+}
+
+/** The event of a kernel TRACE record. The segment parser builds the same object from cached pieces. */
+export function kernelHopEvent(h: {table: string; chain: string; hop: HopType; num: number}, pkt: PacketFields): TraceEvent {
+	return {type: 'kernel-hop', table: h.table, chain: h.chain, hop: h.hop, num: h.num, pkt};
+}
+
+function hopEvent(hop: Node, packet: Node): TraceEvent {
+	return kernelHopEvent(hopOf(hop), interpretFields(packet['rawFields']()));
+}
+
+/** What the leads of a record add to its event: when it was logged, and on which host. */
+export interface LeadValue {
+	readonly time?: Stamp;
+	readonly host?: string;
+}
+
+export function leadValue(info: LeadInfo): LeadValue {
+	const time = stampOf(info);
+	return {...(time ? {time} : {}), ...(info.host ? {host: info.host} : {})};
+}
+
+export function withLead(event: TraceEvent, lead: LeadValue): TraceEvent {
+	if (event.type !== 'kernel-hop' && event.type !== 'kernel-log') return event;
+	if (!lead.time && !lead.host) return event;
+	return {...event, ...(lead.time ? {time: lead.time} : {}), ...(lead.host ? {host: lead.host} : {})};
 }
 
 function withStamp(event: TraceEvent, info: LeadInfo): TraceEvent {
-	if (event.type !== 'kernel-hop' && event.type !== 'kernel-log') return event;
-	const time = stampOf(info);
-	if (!time && !info.host) return event;
-	return {...event, ...(time ? {time} : {}), ...(info.host ? {host: info.host} : {})};
+	return withLead(event, leadValue(info));
 }

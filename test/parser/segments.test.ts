@@ -1,0 +1,138 @@
+/**
+ * The segment cache never changes a result: every line read in cached pieces (matchTraceLine)
+ * gives exactly what one whole-line match with `traceLine` gives (matchWholeLine) — same
+ * kinds, same events, same key order, same unparsed reasons — on all of testdata (real
+ * captures and the public corpus), on the benchmark's generated corpus, on lines built to
+ * tempt a wrong split, and on generated mutations.
+ */
+import {execFileSync} from 'node:child_process';
+import {readFileSync} from 'node:fs';
+import fc from 'fast-check';
+import {beforeAll, describe, expect, it} from 'vitest';
+import {corpusLines, FORMS} from '../../scripts/bench/corpus.js';
+import {traceGrammar} from '../../src/parser/grammar.js';
+import {clearSegmentCaches, examinedLength, segmentStats} from '../../src/parser/segments.js';
+import {matchTraceLine, matchWholeLine} from '../../src/parser/trace-line.js';
+import type {ParsedLine} from '../../src/parser/types.js';
+
+const ROOT = new URL('../../', import.meta.url);
+
+/** Both ways, compared as JSON (so key order counts too). */
+function agree(line: string, n = 1): void {
+	const ref = {input: 0, line: n};
+	const whole = JSON.stringify(matchWholeLine(line, ref));
+	const cached = JSON.stringify(matchTraceLine(line, ref));
+	if (cached !== whole) expect({line, cached: JSON.parse(cached) as ParsedLine}).toEqual({line, cached: JSON.parse(whole) as ParsedLine});
+}
+
+function testdataFiles(): string[] {
+	return execFileSync('find', ['testdata', '-type', 'f'], {cwd: ROOT, encoding: 'utf8'}).trim().split('\n').sort();
+}
+
+describe('cached pieces and whole-line matches agree', () => {
+	beforeAll(() => clearSegmentCaches());
+
+	it('on every line of every file in testdata (twice: caches cold, then warm)', () => {
+		const files = testdataFiles();
+		expect(files.length).toBeGreaterThan(300);
+		const lines = files.flatMap(f => readFileSync(new URL(f, ROOT), 'utf8').split('\n'));
+		expect(lines.length).toBeGreaterThan(20_000);
+		const whole = lines.map((line, i) => JSON.stringify(matchWholeLine(line, {input: 0, line: i + 1})));
+		for (let pass = 0; pass < 2; pass++) {
+			lines.forEach((line, i) => {
+				const cached = JSON.stringify(matchTraceLine(line, {input: 0, line: i + 1}));
+				if (cached !== whole[i]) expect({line, cached: JSON.parse(cached) as ParsedLine}).toEqual({line, cached: JSON.parse(whole[i]!) as ParsedLine});
+			});
+		}
+		// The pieces were used, not bypassed.
+		const stats = segmentStats();
+		expect(stats['kernelHopSeg']!.hits).toBeGreaterThan(1000);
+		expect(stats['fieldSeg']!.hits).toBeGreaterThan(5000);
+		expect(stats['nftItemSeg']!.hits).toBeGreaterThan(1000);
+	});
+
+	it.each(FORMS)('on the benchmark corpus, %s form', form => {
+		const lines = corpusLines(new URL('.', ROOT).pathname, form, 7);
+		for (let i = 1; i <= 500; i++) agree(lines.next().value!, i);
+	});
+
+	const tempting: Array<[string, string]> = [
+		['a table named like the kernel tag', '[ 1.0] TRACE: kernel:INPUT:rule:1 IN=eth0 OUT= SRC=1.2.3.4 DST=5.6.7.8 LEN=40 TOS=0x00 PREC=0x00 TTL=64 ID=1 PROTO=TCP SPT=1 DPT=2 WINDOW=1 RES=0x00 SYN URGP=0 '],
+		['a short-full stamp whose zone looks like a word', 'Sun 2026-11-22 05:06:36 TRACE: raw:PREROUTING:policy:2 IN=eth0 OUT= SRC=1.2.3.4 DST=5.6.7.8 LEN=84 TOS=0x00 PREC=0x00 TTL=64 ID=1 DF PROTO=ICMP TYPE=8 CODE=0 ID=1 SEQ=1 '],
+		['a host name with TRACE: in it', 'Nov 22 05:06:36 myTRACE:host kernel: TRACE: raw:PREROUTING:policy:2 IN=eth0 OUT= SRC=1.2.3.4 DST=5.6.7.8 LEN=84 TTL=64 ID=1 PROTO=ICMP TYPE=8 CODE=0 ID=1 SEQ=1 '],
+		['tabs between fields', '[ 1.0] TRACE: raw:PREROUTING:policy:2 IN=eth0\tOUT= SRC=1.2.3.4 DST=5.6.7.8 LEN=84 TTL=64 ID=1 PROTO=ICMP TYPE=8 CODE=0 ID=1 SEQ=1 '],
+		['runs of spaces', '[ 1.0]   TRACE:   raw:PREROUTING:policy:2    IN=eth0  OUT=  SRC=1.2.3.4 DST=5.6.7.8 LEN=84 TTL=64 ID=1 PROTO=ICMP TYPE=8 CODE=0 ID=1 SEQ=1   '],
+		['CR at the end', '[ 1.0] TRACE: raw:PREROUTING:policy:2 IN=eth0 OUT= SRC=1.2.3.4 DST=5.6.7.8 LEN=84 TTL=64 ID=1 PROTO=ICMP TYPE=8 CODE=0 ID=1 SEQ=1 \r'],
+		['CR without the trailing space', '[ 1.0] TRACE: raw:PREROUTING:policy:2 IN=eth0 OUT= SRC=1.2.3.4 DST=5.6.7.8 LEN=84 TTL=64 ID=1 PROTO=ICMP TYPE=8 CODE=0 ID=1 SEQ=1\r'],
+		['colour codes around the stamp', '\u001B[32m[ +22.693632] \u001B[0m\u001B[33mTRACE: raw:PREROUTING:policy:2 \u001B[0mIN=eth0 OUT= SRC=1.2.3.4 DST=5.6.7.8 LEN=84 TTL=64 ID=1 PROTO=ICMP TYPE=8 CODE=0 ID=1 SEQ=1 '],
+		['TCP options split over words', '[ 1.0] TRACE: raw:OUTPUT:policy:2 IN= OUT=eth0 SRC=1.2.3.4 DST=5.6.7.8 LEN=60 TOS=0x00 PREC=0x00 TTL=64 ID=1 DF PROTO=TCP SPT=1 DPT=2 SEQ=3 ACK=0 WINDOW=1 RES=0x00 SYN URGP=0 OPT (0204 05B4) MARK=0x1 '],
+		['a line cut inside the options', '[ 1.0] TRACE: raw:OUTPUT:policy:2 IN= OUT=eth0 SRC=1.2.3.4 DST=5.6.7.8 LEN=60 TOS=0x00 PREC=0x00 TTL=64 ID=1 DF PROTO=TCP SPT=1 DPT=2 SEQ=3 ACK=0 WINDOW=1 RES=0x00 SYN URGP=0 OPT (020405B4040'],
+		['a line cut inside the quoted packet', '[ 1.0] TRACE: raw:OUTPUT:policy:2 IN= OUT=eth0 SRC=1.2.3.4 DST=5.6.7.8 LEN=58 TTL=64 ID=2 PROTO=ICMP TYPE=3 CODE=3 [SRC=5.6.7.8 DST=1.2.3.4 LEN=30 TOS=0x00'],
+		['INCOMPLETE and Unknown Ext Hdr', '[ 1.0] TRACE: raw:PREROUTING:policy:2 IN=eth0 OUT= SRC=1.2.3.4 DST=5.6.7.8 LEN=576 TTL=242 ID=3 PROTO=ICMP TYPE=3 CODE=4 [SRC=5.6.7.8 DST=1.2.3.4 LEN=1500 TTL=54 ID=4 DF PROTO=TCP INCOMPLETE [8 bytes] ] MTU=1492 Unknown Ext Hdr 43 '],
+		['records pasted onto one line', '[ 5281.733217] TRACE: raw:PREROUTING:policy:2 IN=eth0 OUT= SRC=192.168.56.1 DST=1.2.3.4 LEN=84 TTL=63 ID=0 DF PROTO=ICMP TYPE=8 CODE=0 ID=12114 SEQ=1 [ 5281.737057] TRACE: nat:PREROUTING:rule:1 IN=eth0 OUT= SRC=192.168.56.1 DST=1.2.3.4 LEN=84 TTL=63 ID=0 DF PROTO=ICMP TYPE=8 CODE=0 ID=12114 SEQ=1'],
+		['a second TRACE: right after the hop', '[ 1.0] TRACE: raw:PREROUTING:policy:2 TRACE: nat:PREROUTING:rule:1 IN=eth0 OUT= SRC=1.2.3.4 DST=5.6.7.8 LEN=84 '],
+		['no fields', '[ 1.0] TRACE: raw:PREROUTING:policy:2 '],
+		['no prefix, digits after TRACE:', 'TRACE: 2 raw:PREROUTING:policy:2 IN=eth0 OUT= SRC=1.2.3.4 DST=5.6.7.8 LEN=84 '],
+		['/dev/kmsg with extra fields', '4,358,1615720017,-,caller=T1234;TRACE: raw:PREROUTING:policy:2 IN=eth0 OUT= SRC=1.2.3.4 DST=5.6.7.8 LEN=84 TTL=64 ID=1 PROTO=ICMP TYPE=8 CODE=0 ID=1 SEQ=1 '],
+		['dmesg -r and -x', '<4>[ 1615.720017] kern  :warn  : TRACE: raw:PREROUTING:policy:2 IN=eth0 OUT= SRC=1.2.3.4 DST=5.6.7.8 LEN=84 '],
+		['RFC 5424', '<4>1 2026-11-22T05:06:36.352923+00:00 vm kernel - - - [ 1615.720017] TRACE: raw:PREROUTING:policy:2 IN=eth0 OUT= SRC=1.2.3.4 DST=5.6.7.8 LEN=84 '],
+		['a LOG line with TRACE: in its prefix', '[ 1.0] TRACE: my prefix IN=eth0 OUT= SRC=1.2.3.4 DST=5.6.7.8 LEN=84 '],
+		['xtables-monitor with the ID quirk, no trailing space', 'PACKET: 2 8aefe197 IN=br0 MACSRC=2:42:ac:14:0:2 SRC=172.20.0.2 DST=172.20.0.1 LEN=84 TOS=0x0 TTL=64 ID=43254DF'],
+		['xtables-monitor PACKET with spaces in a value', 'PACKET: 0 fc475095 IN=lo LL=0x304 0000000000000000000000000800 SRC=127.0.0.1 DST=127.0.0.1 LEN=84 TOS=0x0 TTL=64 ID=38349DF'],
+		['xtables-monitor TRACE with double spaces', '  TRACE:  2  8aefe197  nat:PREROUTING:rule:0x18:JUMP:DOCKER  -4 -t nat -A PREROUTING -j DOCKER'],
+		['nft without a family', 'trace id 32 t PRE_MANGLE conntrack: ct direction original ct state new ct id 2641368242'],
+		['nft with a table named like a family', 'trace id 11223344 ip ip input rule ip saddr 1.2.3.4 accept (verdict accept)'],
+		['nft packet with a quoted value holding spaces', 'trace id 981dccdf ip raw PREROUTING packet: iif "my if" ip saddr 198.18.0.1 ip daddr 198.18.0.2 ip length 84 icmp type echo-request '],
+		['nft packet with a group value', 'trace id 981dccdf ip raw PREROUTING packet: iif "eth0" ip saddr 198.18.0.1 tcp flags == (syn | ack) tcp window 1'],
+		['nft packet cut after an item name', 'trace id 981dccdf ip raw PREROUTING packet: iif "eth0" ip saddr 198.18.0.1 ip daddr'],
+		['nft packet with no space after "packet:"', 'trace id 981dccdf ip raw PREROUTING packet:iif "eth0" ip saddr 198.18.0.1 '],
+		['nft rule with "(verdict " inside the rule', 'trace id 1 ip filter INPUT rule meta comment "(verdict x" accept (verdict accept)'],
+	];
+	it.each(tempting)('on a line built to tempt a wrong split: %s', (_name, line) => {
+		clearSegmentCaches();
+		agree(line);
+		agree(line); // again, from the caches
+	});
+
+	it('on generated lines and mutations of real ones (property)', () => {
+		const real = readFileSync(new URL('testdata/dmesg/wifi-masquerade/dmesg.log', ROOT), 'utf8').split('\n').slice(0, 40);
+		real.push(...readFileSync(new URL('testdata/nft/frag-needed/nft-monitor.log', ROOT), 'utf8').split('\n').slice(0, 30));
+		real.push(...readFileSync(new URL('testdata/nft/frag-needed/xtables-monitor.log', ROOT), 'utf8').split('\n').slice(0, 30));
+		const words = ['TRACE:', 'PACKET:', 'trace id', 'IN=', 'OPT (', ')', '[', ']', ' ', '  ', '\t', '\r', ':', '=', 'SRC=1.2.3.4', 'DF', 'kernel:', 'packet:', '"', 'ip saddr', '(verdict accept)', '\u001B[0m', 'é', '😀'];
+		const mutation = fc.tuple(fc.constantFrom(...real), fc.nat(), fc.nat(), fc.constantFrom('cut', 'insert', 'delete', 'swap'), fc.constantFrom(...words));
+		fc.assert(
+			fc.property(mutation, ([line, a, b, kind, word]) => {
+				const i = a % (line.length + 1);
+				const j = Math.min(line.length, i + (b % 12));
+				const mutated = kind === 'cut' ? line.slice(0, i) : kind === 'insert' ? line.slice(0, i) + word + line.slice(i) : kind === 'delete' ? line.slice(0, i) + line.slice(j) : line.slice(0, i) + word + line.slice(j);
+				agree(mutated);
+			}),
+			{numRuns: 3000, seed: 42},
+		);
+	});
+});
+
+describe('what the cache relies on', () => {
+	it('Ohm records how far a rule application looked (ohm-js 17.5 memo table)', () => {
+		// "OPT " could be the start of "OPT (…)": field looks at the character after the piece.
+		expect(examinedLength(traceGrammar.match('OPT ', 'fieldSeg'), 'fieldSeg')).toBeGreaterThan(4);
+		// "TTL=64 " is a whole field: nothing after the space is looked at.
+		const m = traceGrammar.match('TTL=64 ', 'fieldSeg');
+		expect(m.succeeded()).toBe(true);
+		expect(examinedLength(m, 'fieldSeg')).toBe(7);
+	});
+
+	it('cached results are frozen, and shared by the lines that repeat them', () => {
+		clearSegmentCaches();
+		const a = matchTraceLine('[ 1.000001] TRACE: raw:PREROUTING:policy:2 IN=eth0 OUT= SRC=1.2.3.4 DST=5.6.7.8 LEN=84 TTL=64 ID=1 PROTO=ICMP TYPE=8 CODE=0 ID=1 SEQ=1 ', {input: 0, line: 1});
+		const b = matchTraceLine('[ 1.000002] TRACE: nat:PREROUTING:rule:1 IN=eth0 OUT= SRC=1.2.3.4 DST=5.6.7.8 LEN=84 TTL=64 ID=1 PROTO=ICMP TYPE=8 CODE=0 ID=1 SEQ=1 ', {input: 0, line: 2});
+		const pkt = (r: ParsedLine) => (r.kind === 'event' && r.event.type === 'kernel-hop' ? r.event.pkt : undefined);
+		expect(pkt(a)).toBeDefined();
+		expect(pkt(a)).toBe(pkt(b));
+		expect(Object.isFrozen(pkt(a))).toBe(true);
+		expect(Object.isFrozen(pkt(a)!.icmp)).toBe(true);
+		expect(() => {
+			(pkt(a) as {src?: string}).src = 'changed';
+		}).toThrow(TypeError);
+	});
+});
