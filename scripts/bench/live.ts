@@ -9,7 +9,7 @@
  *   tracewatch reads them; its RSS sampled from /proc/PID/status.
  */
 import {spawn, type ChildProcessWithoutNullStreams} from 'node:child_process';
-import {readFileSync} from 'node:fs';
+import {readdirSync, readFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {corpusLines, kernelLineIn} from './corpus.js';
 
@@ -38,13 +38,24 @@ export interface StreamResult {
 	slopeMBPerMillion: number;
 }
 
+/** Resident memory of a process and its children (the CLI may run Node again with a heap limit), MB. */
 function rssMB(pid: number): number {
-	try {
-		const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-		return m ? Number(m[1]) / 1024 : Number.NaN;
-	} catch {
-		return Number.NaN;
+	let total = 0;
+	const stack = [pid];
+	while (stack.length > 0) {
+		const p = stack.pop()!;
+		try {
+			const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${p}/status`, 'utf8'));
+			if (m) total += Number(m[1]) / 1024;
+			for (const task of readdirSync(`/proc/${p}/task`)) {
+				const kids = readFileSync(`/proc/${p}/task/${task}/children`, 'utf8').trim();
+				if (kids) stack.push(...kids.split(/\s+/).map(Number));
+			}
+		} catch {
+			// gone
+		}
 	}
+	return total > 0 ? total : Number.NaN;
 }
 
 function start(root: string, args: string[]): ChildProcessWithoutNullStreams {

@@ -13,8 +13,24 @@
 import type {PacketFields} from '../parser/types.js';
 import type {Packet} from './types.js';
 
+/**
+ * What pairing needs of a packet, without the packet: it is held weakly, so a long stream does not
+ * keep thousands of whole packets (with their hops) alive for the sake of pairing.
+ */
 interface Entry {
-	readonly packet: Packet;
+	readonly id: number;
+	readonly proto: string;
+	readonly src: string;
+	readonly ipId: number | undefined;
+	readonly len: number | undefined;
+	readonly icmpType: number | undefined;
+	readonly icmpSeq: number | undefined;
+	readonly opens: boolean;
+	readonly ref: WeakRef<Packet>;
+}
+
+function entryOf(p: Packet): Entry {
+	return {id: p.id, proto: p.proto, src: p.src, ipId: p.ipId, len: p.len, icmpType: p.icmp?.type, icmpSeq: p.icmp?.seq, opens: opens(p), ref: new WeakRef(p)};
 }
 
 /** Types of ICMP/ICMPv6 messages that answer a request of the same id. */
@@ -87,42 +103,44 @@ export class ReplyMatcher {
 		}
 
 		const mine = tuples(p);
-		let answers: Packet | undefined;
-		const earlier: Packet[] = [];
+		let answers: number | undefined;
+		const earlier: Entry[] = [];
 		const pOpens = opens(p);
 		for (const t of mine) {
-			for (const e of this.byTuple.get(reverse(t)) ?? []) {
-				const q = e.packet;
+			for (const q of this.byTuple.get(reverse(t)) ?? []) {
 				if (q.id === p.id) continue;
-				if (isIcmp && p.icmp && q.icmp) {
+				if (isIcmp && p.icmp && q.icmpType !== undefined) {
 					// An echo reply answers the request with its id; two requests do not answer each other.
 					const wanted = ICMP_ANSWER[icmpKind];
-					const qKind = q.icmp ? `${q.proto}:${q.icmp.type}` : '';
-					const answersQ = wanted !== undefined && q.icmp?.type === wanted && q.icmp?.seq === p.icmp?.seq;
-					const qAnswersMe = ICMP_ANSWER[qKind] !== undefined && ICMP_ANSWER[qKind] === p.icmp?.type && q.icmp?.seq === p.icmp?.seq;
+					const qKind = `${q.proto}:${q.icmpType}`;
+					const answersQ = wanted !== undefined && q.icmpType === wanted && q.icmpSeq === p.icmp.seq;
+					const qAnswersMe = ICMP_ANSWER[qKind] !== undefined && ICMP_ANSWER[qKind] === p.icmp.type && q.icmpSeq === p.icmp.seq;
 					if (!answersQ && !qAnswersMe) continue;
 				}
 				if (q.id < p.id) {
 					// A SYN or an echo request answers nothing.
 					if (pOpens) continue;
 					earlier.push(q);
-					if (!answers || q.id > answers.id) answers = q;
-				} else if (!opens(q)) {
+					if (answers === undefined || q.id > answers) answers = q.id;
+				} else if (!q.opens) {
 					// Completed out of order: a later packet answered this one (it answers the latest earlier one).
 					p.replySeen = true;
-					if (q.replyTo === null || q.replyTo < p.id) q.replyTo = p.id;
+					const later = q.ref.deref();
+					if (later && (later.replyTo === null || later.replyTo < p.id)) later.replyTo = p.id;
 				}
 			}
 		}
-		if (answers) p.replyTo = answers.id;
+		if (answers !== undefined) p.replyTo = answers;
 		// Every earlier packet going the other way has now seen a reply.
 		for (const q of earlier) {
-			if (!q.replySeen) {
-				q.replySeen = true;
-				changed.push(q);
+			const packet = q.ref.deref();
+			if (packet && !packet.replySeen) {
+				packet.replySeen = true;
+				changed.push(packet);
 			}
 		}
-		for (const t of mine) this.remember(t, p);
+		const entry = entryOf(p);
+		for (const t of mine) this.remember(t, entry);
 		return changed;
 	}
 
@@ -131,11 +149,11 @@ export class ReplyMatcher {
 	 * the latest earlier packet from the error's destination with the quoted IP id and length.
 	 * Without even that, the latest request from the error's destination.
 	 */
-	private quotedById(p: Packet): Packet | undefined {
+	private quotedById(p: Packet): Entry | undefined {
 		const q = p.quoted;
-		let best: Packet | undefined;
+		let best: Entry | undefined;
 		for (const list of this.byTuple.values()) {
-			for (const {packet: c} of list) {
+			for (const c of list) {
 				if (c.id >= p.id || c.src !== p.dst || (best && best.id >= c.id)) continue;
 				if (q?.ipId !== undefined ? c.ipId === q.ipId && c.len === q.len : !q && c.proto !== p.proto) best = c;
 			}
@@ -143,23 +161,23 @@ export class ReplyMatcher {
 		return best;
 	}
 
-	private latest(k: string, before: number): Packet | undefined {
-		let best: Packet | undefined;
-		for (const e of this.byTuple.get(k) ?? []) if (e.packet.id < before && (!best || e.packet.id > best.id)) best = e.packet;
+	private latest(k: string, before: number): Entry | undefined {
+		let best: Entry | undefined;
+		for (const e of this.byTuple.get(k) ?? []) if (e.id < before && (!best || e.id > best.id)) best = e;
 		return best;
 	}
 
-	private remember(k: string, p: Packet): void {
+	private remember(k: string, e: Entry): void {
 		const list = this.byTuple.get(k);
 		if (list) {
-			list.push({packet: p});
+			list.push(e);
 			this.entries++;
 			if (list.length > 64) {
 				list.shift();
 				this.entries--;
 			}
 		} else {
-			this.byTuple.set(k, [{packet: p}]);
+			this.byTuple.set(k, [e]);
 			this.entries++;
 		}
 		// Forget the connections not seen for longest (Map keeps insertion order).

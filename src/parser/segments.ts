@@ -75,10 +75,10 @@ const pieces = new Map<string, SegmentCache<Piece<unknown>>>(Object.entries(LIMI
 /** A kernel line's leads and "TRACE:" → what the leads say (when and where it was logged). */
 const prefixes = new SegmentCache<LeadValue>(2048);
 /** Whole field lists → the packet they describe (and records pasted after them). */
-const kernelTails = new SegmentCache<{pkt: PacketFields; records: readonly TraceEvent[]}>(4096);
-const xtTails = new SegmentCache<PacketFields>(2048);
+const kernelTails = new SegmentCache<{pkt: PacketFields; records: readonly TraceEvent[]}>(1024);
+const xtTails = new SegmentCache<PacketFields>(1024);
 /** nft packet lines: family + items text → the packet (the items' meaning depends on the family). */
-const nftPackets = new SegmentCache<PacketFields>(2048);
+const nftPackets = new SegmentCache<PacketFields>(1024);
 
 /**
  * Longest piece kept in a cache, in characters. Kernel lines are at most about 1 KB; longer
