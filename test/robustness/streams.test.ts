@@ -144,6 +144,7 @@ describe('rulesets that are cut or wrong load with warnings, never silently wron
 		const r = run(['rules', f]);
 		expect(r.code).toBe(1);
 		expect(r.stderr).toContain(`${f}:1:1: not a ruleset line`);
+		expect(r.stderr).toContain('expected *table, :CHAIN, -A/-I/-P/-N, COMMIT or # comment');
 		expect(r.stdout).toContain('4 table(s)');
 	});
 });

@@ -30,7 +30,10 @@ function counters(node: ohm.Node): Counters {
 
 export function addToRulesetLine(semantics: ohm.Semantics): void {
 	semantics.addOperation<RulesetLine>('line', {
-		rulesetLine(_sp, content, _eol) {
+		rulesetLine_blank(_sp, _eol) {
+			return {kind: 'blank'};
+		},
+		rulesetLine_content(_sp, content, _eol) {
 			return content['line']();
 		},
 		rulesetContent_table(_star, name) {
@@ -50,9 +53,6 @@ export function addToRulesetLine(semantics: ohm.Semantics): void {
 			const c = count.children[0];
 			const line = command['line']() as RulesetLine;
 			return c && line.kind === 'append' ? {...line, counters: counters(c)} : line;
-		},
-		rulesetContent_blank(_e) {
-			return {kind: 'blank'};
 		},
 		ruleCommand_append(verb, _g, chain, _gaps, args) {
 			const v = verb.sourceString;
