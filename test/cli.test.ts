@@ -112,3 +112,42 @@ describe('tracewatch CLI', () => {
 		expect(run(['replay', TRACE], undefined, {FORCE_COLOR: '1', NO_COLOR: '1'}).stdout).not.toContain('\u001B[');
 	});
 });
+
+describe('why a trace is empty', () => {
+	const empty = (args: string[], input?: string) => {
+		const r = run(['replay', ...args, '--format', 'json'], input);
+		expect(r.code).toBe(0);
+		return (JSON.parse(r.stdout) as {findings: Array<{kind: string; message: string; hint: string; rules: Array<{chain: string; pos: number}>}>}).findings;
+	};
+
+	it('says so when no line is trace output (a ruleset given as the trace), with the usual causes', () => {
+		const file = 'testdata/corpus/rules/arter97-firewall-BEFORE-empty-nft-iptables-save.txt';
+		const findings = empty([file]);
+		expect(findings.map(f => f.kind)).toEqual(['empty-trace']);
+		expect(findings[0]!.message).toBe(`${file}: none of the 16 line(s) is a netfilter TRACE or LOG line, xtables-monitor --trace or nft monitor trace output`);
+		expect(findings[0]!.hint).toContain('nf_log_all_netns=1');
+		expect(findings[0]!.hint).toContain('tracewatch doctor');
+	});
+
+	it('with an iptables-nft ruleset holding TRACE rules: their output went to netlink', () => {
+		const [f] = empty(['--rules', 'testdata/nft/wifi-no-reply/iptables.save'], '');
+		expect(f!.kind).toBe('empty-trace');
+		expect(f!.message).toContain('no lines at all');
+		expect(f!.hint).toMatch(/^The TRACE rules are in an iptables-nft ruleset: nf_tables sends their output to netlink/);
+		expect(f!.rules.map(r => `${r.chain}#${r.pos}`)).toEqual(['PREROUTING#2', 'PREROUTING#3', 'OUTPUT#2']);
+	});
+
+	it('with a legacy ruleset without TRACE rules: nothing was traced', () => {
+		const [f] = empty(['--rules', 'testdata/dmesg/ipv6/iptables.save'], 'eth0: link up\n');
+		expect(f!.hint).toMatch(/^The ruleset has no -j TRACE rule, so nothing was traced/);
+	});
+
+	it('with legacy TRACE rules that counted packets: the lines went elsewhere', () => {
+		const [f] = empty(['--rules', 'testdata/dmesg/wifi-no-reply/iptables.save'], '');
+		expect(f!.hint).toMatch(/^The ruleset has TRACE rules that counted packets, so lines were written somewhere else/);
+	});
+
+	it('is not reported when there are trace lines', () => {
+		expect(empty([TRACE, '--rules', RULES]).map(f => f.kind)).not.toContain('empty-trace');
+	});
+});

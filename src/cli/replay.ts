@@ -14,6 +14,7 @@ import {TraceSession} from '../model/session.js';
 import {TraceStore} from '../model/store.js';
 import type {Packet} from '../model/types.js';
 import {packetJson, reportJson} from '../ui/json.js';
+import {emptyTraceFindings} from '../model/findings/empty.js';
 import {traceFindings} from '../model/findings/trace.js';
 import {colors, plain, renderFindings, renderPacket, renderSummary, type Style} from '../ui/text.js';
 import {followFile} from './follow.js';
@@ -109,7 +110,7 @@ export async function runPipeline(inputs: readonly PipelineInput[], options: Pip
 
 	if (format === 'tui') {
 		// Lines of one packet come in one burst; a quarter second is quick for a person and safe for slow feeders.
-		const store = new TraceStore(session, {idleMs: 250, findings: s => traceFindings(s.packets, s.index)});
+		const store = new TraceStore(session, {idleMs: 250, findings: (s, ended) => [...traceFindings(s.packets, s.index), ...(ended ? emptyTraceFindings(s.inputs, s.index) : [])]});
 		const {runTui} = await import('./tui.js');
 		const quit = new AbortController();
 		options.signal?.addEventListener('abort', () => quit.abort());
@@ -224,7 +225,7 @@ export async function runPipeline(inputs: readonly PipelineInput[], options: Pip
 	emit(session.end());
 	release(true);
 
-	const findings = traceFindings(session.packets, session.index);
+	const findings = [...traceFindings(session.packets, session.index), ...emptyTraceFindings(session.inputs, session.index)];
 	if (format === 'json') {
 		all.sort((a, b) => a.id - b.id);
 		stdout.write(`${JSON.stringify(reportJson({inputs: session.inputs, packets: all, graph: session.graph(), findings, unparsed: session.unparsed}), null, 2)}\n`);

@@ -46,8 +46,8 @@ export interface StoreOptions {
 	readonly batchMs?: number;
 	/** Complete packets whose lines stopped coming this long ago (live input). Default 50 ms. */
 	readonly idleMs?: number;
-	/** Findings for the packets so far; called when a snapshot is built. */
-	readonly findings?: (session: TraceSession) => readonly Finding[];
+	/** Findings for the packets so far (`ended`: the input has ended); called when a snapshot is built. */
+	readonly findings?: (session: TraceSession, ended: boolean) => readonly Finding[];
 	/** Clock, for tests. */
 	readonly now?: () => number;
 }
@@ -67,7 +67,7 @@ export class TraceStore {
 	private version = 0;
 	private readonly rateWindow: Array<[number, number]> = [];
 	private bytes: {read: number; total?: number} = {read: 0};
-	private readonly findingsOf: ((session: TraceSession) => readonly Finding[]) | undefined;
+	private readonly findingsOf: ((session: TraceSession, ended: boolean) => readonly Finding[]) | undefined;
 	private idleTimer: ReturnType<typeof setInterval> | undefined;
 	private findingsCache: readonly Finding[] = [];
 	private findingsAt = Number.NEGATIVE_INFINITY;
@@ -154,7 +154,7 @@ export class TraceStore {
 	private currentFindings(now: number): readonly Finding[] {
 		if (!this.findingsOf) return [];
 		if (this.ended || now - this.findingsAt >= 1000) {
-			this.findingsCache = this.findingsOf(this.session);
+			this.findingsCache = this.findingsOf(this.session, this.ended);
 			this.findingsAt = now;
 		}
 		return this.findingsCache;
