@@ -151,3 +151,40 @@ describe('why a trace is empty', () => {
 		expect(empty([TRACE, '--rules', RULES]).map(f => f.kind)).not.toContain('empty-trace');
 	});
 });
+
+describe('the chain graph as output (--format graph, --format dot)', () => {
+	const args = ['testdata/dmesg/drop-user-chain/dmesg.log', '--rules', 'testdata/dmesg/drop-user-chain/iptables.save'];
+
+	it('graph: hooks side by side, counts on chains and jumps, ! where a finding points', () => {
+		const r = run([...args, '--format', 'graph'], undefined, {COLUMNS: '100'});
+		expect(r.code).toBe(0);
+		const lines = r.stdout.split('\n');
+		expect(lines[1]).toMatch(/^PREROUTING +FORWARD +POSTROUTING$/);
+		expect(r.stdout).toContain('● raw:PREROUTING 3');
+		expect(r.stdout).toContain('● nat:PREROUTING 2');
+		expect(r.stdout).toContain('└─2→ ! filter:TW-POLICY 2 ends 1');
+		expect(r.stdout).toContain('● nat:POSTROUTING 1 ends 1');
+		expect(r.stdout).toContain('3 packet(s) from 20 trace line(s)');
+	});
+
+	it('dot: one cluster per hook, every jump with its packet count, the dropping chain in red', () => {
+		const r = run([...args, '--format', 'dot']);
+		expect(r.code).toBe(0);
+		expect(r.stdout.startsWith('digraph tracewatch {\n')).toBe(true);
+		expect(r.stdout.trimEnd().endsWith('}')).toBe(true);
+		expect(r.stdout).toContain('subgraph "cluster_FORWARD" {');
+		expect(r.stdout).toContain('"filter:TW-POLICY" [label="filter:TW-POLICY\\n2 packets, 1 ended here", color=red, penwidth=2];');
+		const edges = r.stdout.split('\n').filter(l => l.includes(' -> ')).map(l => l.trim());
+		expect(edges).toEqual([
+			'"raw:PREROUTING" -> "mangle:PREROUTING" [label="3"];',
+			'"mangle:PREROUTING" -> "nat:PREROUTING" [label="2"];',
+			'"nat:PREROUTING" -> "mangle:FORWARD" [label="2"];',
+			'"mangle:FORWARD" -> "filter:FORWARD" [label="3"];',
+			'"filter:FORWARD" -> "filter:TW-POLICY" [label="2"];',
+			'"filter:TW-POLICY" -> "filter:FORWARD" [label="1"];',
+			'"filter:FORWARD" -> "mangle:POSTROUTING" [label="2"];',
+			'"mangle:POSTROUTING" -> "nat:POSTROUTING" [label="1"];',
+			'"mangle:PREROUTING" -> "mangle:FORWARD" [label="1"];',
+		]);
+	});
+});

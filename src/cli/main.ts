@@ -7,7 +7,7 @@ import {EXIT, guardStdout, InputError, stdout, UsageError, warn} from './io.js';
 const HELP = `tracewatch: turn netfilter packet traces into answers
 
 Usage:
-  tracewatch [replay] [FILE...] [--rules FILE]... [--format text|json|ndjson]
+  tracewatch [replay] [FILE...] [--rules FILE]... [--format text|json|ndjson|graph|dot]
   tracewatch COMMAND --help
 
 Commands:

@@ -16,6 +16,7 @@ import type {Packet} from '../model/types.js';
 import {packetJson, reportJson} from '../ui/json.js';
 import {emptyTraceFindings} from '../model/findings/empty.js';
 import {traceFindings} from '../model/findings/trace.js';
+import {renderDot, renderGraphText} from '../ui/graph.js';
 import {colors, plain, renderFindings, renderPacket, renderSummary, type Style} from '../ui/text.js';
 import {followFile} from './follow.js';
 import {describeUnparsed, EXIT, loadRules, openInput, reportRulesetProblems, stdout as standardOut, UsageError, warn as standardWarn, type Output} from './io.js';
@@ -38,7 +39,8 @@ Options:
   --rules FILE        an iptables-save / ip6tables-save / iptables -S dump taken when the trace
                       was (repeatable: one per family or table). Joins rule:N to the rule text.
   --format FORMAT     tui (default on a terminal), text (default otherwise), json (one document
-                      at the end), ndjson (one packet per line as packets complete)
+                      at the end), ndjson (one packet per line as packets complete), graph (the
+                      chain-traversal graph as text), dot (the same for Graphviz)
   --window SECONDS    longest gap between two lines of one packet (default 1)
   --keep N            packets the interactive view keeps (default 5000); older ones are counted
   --exit-at-end       interactive view: quit when the input ends
@@ -53,6 +55,7 @@ Examples:
   dmesg -wT | grep --line-buffered TRACE | tracewatch --format text
   journalctl -k -o short-precise | tracewatch --format json > packets.json
   tracewatch kern.log.1.gz --rules iptables.save --rules ip6tables.save --format ndjson | jq .verdict
+  tracewatch trace.log --format dot | dot -Tsvg > chains.svg
 
 Lines that are not trace output are skipped and counted; trace lines that cannot be read are
 reported on stderr as file:line:column with what was expected, skipped, and counted.
@@ -62,7 +65,7 @@ Exit status: 0 done (also after Ctrl-C/SIGTERM, or when the reader of the output
 1 input problems (with --strict: any unparsed line; always: an unreadable or corrupt input, a rules
 dump with unreadable lines); 2 usage error (unknown option, missing file).`;
 
-export type Format = 'tui' | 'text' | 'json' | 'ndjson';
+export type Format = 'tui' | 'text' | 'json' | 'ndjson' | 'graph' | 'dot';
 
 export interface PipelineInput {
 	/** Name shown to the user: the file, or `(stdin)`. */
@@ -149,7 +152,8 @@ export async function runPipeline(inputs: readonly PipelineInput[], options: Pip
 	const write = (p: Packet) => {
 		if (format === 'ndjson') stdout.write(`${JSON.stringify(packetJson(p, session.inputs))}\n`);
 		else if (format === 'text') stdout.write(`${renderPacket(p, session.inputs, style)}\n\n`);
-		else all.push(p);
+		else if (format === 'json') all.push(p);
+		// graph and dot print the session's graph at the end.
 	};
 	// Replaying a file, a packet waits a little for its reply before it is shown, so "reply seen"
 	// is right; live input shows packets at once (a later reply names its request in replyTo).
@@ -168,7 +172,7 @@ export async function runPipeline(inputs: readonly PipelineInput[], options: Pip
 	let holding = false;
 	const emit = (packets: Packet[]) => {
 		for (const p of packets) {
-			if (!holding || format === 'json') write(p);
+			if (!holding) write(p);
 			else waiting.push({p, line: linesSeen, time: hopSeconds(p.hops.at(-1))});
 		}
 		release();
@@ -178,7 +182,7 @@ export async function runPipeline(inputs: readonly PipelineInput[], options: Pip
 
 	for (const input of inputs) {
 		const index = session.addInput(input.path);
-		holding = !input.live;
+		holding = !input.live && (format === 'text' || format === 'ndjson');
 		let lastLine = Date.now();
 		let dirty = false;
 		// Live input: a packet is complete once its lines stop coming; flush 50 ms after the last line.
@@ -234,6 +238,14 @@ export async function runPipeline(inputs: readonly PipelineInput[], options: Pip
 		stdout.write(
 			`${renderSummary({inputs: session.inputs, completed: session.completed, unparsed: session.unparsed, unparsedCount: session.unparsedCount, rulesLoaded: options.rules.length}, style)}\n`,
 		);
+	} else if (format === 'graph') {
+		stdout.write(`${renderGraphText(session.graph(), session.packets, findings, style, graphWidth())}\n\n`);
+		stdout.write(
+			`${renderSummary({inputs: session.inputs, completed: session.completed, unparsed: session.unparsed, unparsedCount: session.unparsedCount, rulesLoaded: options.rules.length}, style)}\n`,
+		);
+	} else if (format === 'dot') {
+		stdout.write(`${renderDot(session.graph(), session.packets, findings)}\n`);
+		if (session.unparsedCount > 20) warn(`… ${session.unparsedCount - 20} more unparsed line(s)`);
 	} else if (session.unparsedCount > 20) {
 		warn(`… ${session.unparsedCount - 20} more unparsed line(s)`);
 	}
@@ -260,6 +272,11 @@ function guarded(source: Readable, signal: AbortSignal | undefined): {stream: Re
 		out.end();
 	});
 	return {stream: out, error: () => failed};
+}
+
+/** Columns for --format graph: the terminal's, else $COLUMNS, else wide enough for two or three hooks side by side. */
+function graphWidth(): number {
+	return process.stdout.columns || Number(process.env['COLUMNS']) || 160;
 }
 
 /** Packets the text and ndjson formats keep for the findings at the end. */
@@ -331,7 +348,7 @@ export async function replay(argv: string[]): Promise<number> {
 		return EXIT.ok;
 	}
 	const format = (values.format ?? (standardOut.isTTY && !process.env['CI'] ? 'tui' : 'text')) as Format;
-	if (!['tui', 'text', 'json', 'ndjson'].includes(format)) throw new UsageError(`--format must be tui, text, json or ndjson, not "${values.format}"`);
+	if (!['tui', 'text', 'json', 'ndjson', 'graph', 'dot'].includes(format)) throw new UsageError(`--format must be tui, text, json, ndjson, graph or dot, not "${values.format}"`);
 	const windowSeconds = values.window === undefined ? 1 : Number(values.window);
 	if (!Number.isFinite(windowSeconds) || windowSeconds <= 0) throw new UsageError(`--window must be a positive number of seconds, not "${values.window}"`);
 	const keep = values.keep === undefined ? undefined : Number(values.keep);
