@@ -35,7 +35,7 @@ function streamsStdin(argv) {
 
 const limited = process.execArgv.some(a => a.startsWith('--max-old-space-size')) || (process.env.NODE_OPTIONS ?? '').includes('max-old-space-size');
 if (!limited && streamsStdin(args)) {
-	const child = spawn(process.execPath, [...process.execArgv, '--max-old-space-size=88', '--max-semi-space-size=8', fileURLToPath(import.meta.url), ...args], {stdio: 'inherit'});
+	const child = spawn(process.execPath, [...process.execArgv, '--max-old-space-size=80', '--max-semi-space-size=4', fileURLToPath(import.meta.url), ...args], {stdio: 'inherit'});
 	// Ctrl-C reaches both processes (one process group): the child stops, this one waits for it.
 	process.on('SIGINT', () => {});
 	for (const sig of ['SIGTERM', 'SIGHUP']) process.on(sig, () => child.kill(sig));
