@@ -70,6 +70,20 @@ describe('seed 001: an MTU-reducing hop (ICMP frag-needed)', () => {
 		expect(findings[0]!.hint).toContain('--clamp-mss-to-pmtu');
 	});
 
+	it('each error names the segment it quotes (by IP id), not the flow\'s latest packet', () => {
+		for (const trace of ['testdata/dmesg/frag-needed/dmesg.log', 'testdata/nft/frag-needed/nft-monitor.log']) {
+			const {packets} = replayFiles([trace], ['testdata/dmesg/frag-needed/iptables.save']);
+			const errors = packets.filter(p => p.icmp?.type === 3 && p.icmp.code === 4 && p.quoted?.proto === 'TCP');
+			expect(errors.length).toBe(2);
+			for (const e of errors) {
+				const quoted = packets.find(p => p.id === e.quotes);
+				expect(quoted, trace).toBeDefined();
+				expect(quoted!.ipId).toBe(e.quoted!.ipId);
+				expect(quoted!.len).toBe(1500);
+			}
+		}
+	});
+
 	it('nft monitor: the MTU nft shows as "icmp sequence" and the quoted header in @th,64,96 are read', () => {
 		const {findings} = replayFiles(['testdata/nft/frag-needed/nft-monitor.log'], ['testdata/nft/frag-needed/iptables.save']);
 		expect(summary(findings)).toEqual(['warning frag-needed', 'warning frag-needed']);

@@ -98,7 +98,7 @@ export class ReplyMatcher {
 
 		if (icmpKind && ICMP_ERRORS.has(icmpKind)) {
 			const k = p.quoted ? quotedKey(p.quoted) : undefined;
-			const hit = k ? this.latest(k, p.id) : this.quotedById(p);
+			const hit = k ? this.latest(k, p.id, p.quoted) : this.quotedById(p);
 			p.quotes = hit ? hit.id : null;
 		}
 
@@ -161,10 +161,19 @@ export class ReplyMatcher {
 		return best;
 	}
 
-	private latest(k: string, before: number): Entry | undefined {
+	/**
+	 * The latest earlier packet of a tuple; for an ICMP error, the latest one with the quoted IP id
+	 * (and length) when there is one: a flow's later packets have left before the error comes back.
+	 */
+	private latest(k: string, before: number, quoted?: PacketFields): Entry | undefined {
 		let best: Entry | undefined;
-		for (const e of this.byTuple.get(k) ?? []) if (e.id < before && (!best || e.id > best.id)) best = e;
-		return best;
+		let same: Entry | undefined;
+		for (const e of this.byTuple.get(k) ?? []) {
+			if (e.id >= before) continue;
+			if (!best || e.id > best.id) best = e;
+			if (quoted?.ipId !== undefined && e.ipId === quoted.ipId && (quoted.len === undefined || e.len === quoted.len) && (!same || e.id > same.id)) same = e;
+		}
+		return same ?? best;
 	}
 
 	private remember(k: string, e: Entry): void {
