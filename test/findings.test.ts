@@ -107,6 +107,16 @@ describe('a drop in a user chain', () => {
 	});
 });
 
+describe('a trace that stops before POSTROUTING, without --rules', () => {
+	it('does not claim the packet left, nor suggest MASQUERADE: it says where the trace stops', () => {
+		const {findings} = replayFiles(['testdata/dmesg/drop-user-chain/dmesg.log']);
+		const f = findings.find(x => x.kind === 'no-reply')!;
+		expect(f.message).toMatch(/^1 TCP SYN 198\.18\.12\.2:\d+ → 198\.18\.13\.2:23 routed to eth1 was last seen at filter:TW-POLICY:rule:3, and no reply was seen$/);
+		expect(f.hint).toContain('probably dropped it');
+		expect(f.hint).not.toContain('MASQUERADE');
+	});
+});
+
 describe('seed 002: Cilium leftovers (tracewatch rules)', () => {
 	it('reports exactly the planted defects (testdata/rules/README.md)', () => {
 		const findings = lintRulesets(rules('testdata/rules/cilium-leftovers.save'));

@@ -50,13 +50,25 @@ export function isRequest(p: Packet): boolean {
 	return false;
 }
 
+function lastHook(p: Packet): string | undefined {
+	const last = p.hops[p.hops.length - 1];
+	return last?.hook ?? (last?.chain === 'POSTROUTING' || last?.chain === 'FORWARD' || last?.chain === 'OUTPUT' ? last.chain : undefined);
+}
+
 /** The packet was sent on its way out of an interface (forwarded or locally generated), not delivered here. */
 function leftBy(p: Packet): string | undefined {
 	if (!p.out || p.verdict === 'DROP' || p.verdict === 'REJECT') return undefined;
-	const last = p.hops[p.hops.length - 1];
-	const hook = last?.hook ?? (last?.chain === 'POSTROUTING' || last?.chain === 'FORWARD' || last?.chain === 'OUTPUT' ? last.chain : undefined);
+	const hook = lastHook(p);
 	if (hook === 'INPUT' || hook === 'PREROUTING') return undefined;
 	return p.out;
+}
+
+/**
+ * Without the ruleset a trace that stops in FORWARD or OUTPUT does not say whether the packet
+ * left: the last rule may have dropped it. Only POSTROUTING, or a known ACCEPT, says it did.
+ */
+function surelyLeft(p: Packet): boolean {
+	return lastHook(p) === 'POSTROUTING' || p.verdict !== 'unknown';
 }
 
 function flowKey(p: Packet): string {
@@ -132,11 +144,18 @@ export function traceFindings(packets: readonly Packet[], index: RuleIndex): Fin
 		const rules: RuleRef[] = [];
 		let message = `${plural(requests.length, kindOf(first))} ${ep(first.src, first.spt)} → ${ep(first.dst, first.dpt)}`;
 		if (dnat) message += ` (DNAT to ${dnat.to})`;
-		message += ` left by ${out}`;
+		const left = requests.some(surelyLeft);
+		const lastHop = first.hops.at(-1)!;
+		message += left ? ` left by ${out}` : ` routed to ${out} ${requests.length > 1 ? 'were' : 'was'} last seen at ${where(lastHop)}`;
 		let hint: string;
 		let severity: Finding['severity'] = 'warning';
 
-		if (!snat && forwarded && isPrivate(first.src)) {
+		if (!left) {
+			message += ', and no reply was seen';
+			hint =
+				`The trace stops in ${lastHook(first)}, before POSTROUTING: the rule at ${where(lastHop)} probably dropped ${requests.length > 1 ? 'them' : 'it'} ` +
+				`(or this host has no mangle/nat table to trace in POSTROUTING). Give the ruleset saved with the trace (--rules node.save) to know what that rule does.`;
+		} else if (!snat && forwarded && isPrivate(first.src)) {
 			const natEnd = natPost.at(-1);
 			const how = natEnd ? `nat:POSTROUTING ended at ${where(natEnd)} without MASQUERADE/SNAT` : 'no SNAT was traced';
 			message += ` still carrying the private source ${first.src} (came in on ${first.in}; ${how}), and no reply was seen`;
