@@ -154,7 +154,7 @@ describe('working/broken node pair (tracewatch diff)', () => {
 			{table: 'nat', chain: 'POSTROUTING', kind: 'only-in-working', working: '-A POSTROUTING -s 198.19.64.0/19 -o enp3s0 -j MASQUERADE', broken: null},
 		]);
 		expect(d.differences[1]!.fix).toBe('iptables -t nat -I POSTROUTING 3 -s 198.19.64.0/19 -o wlp59s0 -j MASQUERADE');
-		expect(d.differences[0]!.fix).toBe('iptables -t filter -D FORWARD 2');
+		expect(d.differences[0]!.fix).toBe('iptables -t filter -D FORWARD -d 198.18.1.0/24 -p tcp -m tcp --dport 10250 -j DROP');
 	});
 
 	it('maps the node-specific names away and lists each once', () => {
@@ -234,5 +234,16 @@ describe('the public corpus', () => {
 			'killersh-cka-iptables-save-grep-service-with-legacy-warning-at-end.txt': 'error mixed-backends',
 			'kubeadm-flannel-kubeproxy-nft-k8s-ctr-iptables-save.txt': Array(9).fill('info empty-chain-jump').join(', '),
 		});
+	});
+});
+
+describe('suggested commands', () => {
+	it('remove TRACE rules by their specification, so running the hints in order removes the right rules', () => {
+		const findings = lintRulesets(rules('testdata/dmesg/wifi-no-reply/iptables.save')).filter(f => f.kind === 'trace-rule-left');
+		expect(findings.map(f => /Remove it when you are done: (.*) \(tracewatch disarm/.exec(f.hint)?.[1])).toEqual([
+			'iptables -t raw -D PREROUTING -s 198.19.88.0/24 -j TRACE',
+			'iptables -t raw -D PREROUTING -s 198.18.1.50/32 -p tcp -m tcp --sport 6443 -j TRACE',
+			'iptables -t raw -D OUTPUT -s 198.19.88.0/24 -j TRACE',
+		]);
 	});
 });

@@ -2,7 +2,7 @@
  * `tracewatch rules FILE...`: lint saved rulesets.
  */
 import {parseArgs} from 'node:util';
-import {lintRulesets} from '../model/findings/lint.js';
+import {lintRulesets, RULE_KINDS} from '../model/findings/lint.js';
 import type {Finding} from '../model/findings/types.js';
 import type {Ruleset} from '../parser/ruleset.js';
 import {colors, plain, renderFindings} from '../ui/text.js';
@@ -17,7 +17,9 @@ and nft rules on one host, and (with counters, iptables-save -c) rules that neve
 
 Options:
   --format text|json   json prints {"findings":[…]} (see docs/findings.md)
-  --kind KIND          only these kinds (repeatable, or comma-separated)
+  --kind KIND          only these kinds (repeatable, or comma-separated): unreferenced-chain,
+                       empty-chain-jump, missing-chain, duplicate-rule, shadowed-rule,
+                       trace-rule-left, mixed-backends, zero-hit
   --min-severity S     info (default), warning or error
   --fail-on S          exit 4 when a finding of severity S or worse is reported (for CI)
   --color / --no-color
@@ -82,6 +84,8 @@ export async function rules(argv: string[]): Promise<number> {
 	const min = severity(values['min-severity'], '--min-severity') ?? 'info';
 	const failOn = severity(values['fail-on'], '--fail-on');
 	const kinds = new Set((values.kind ?? []).flatMap(k => k.split(',')).filter(Boolean));
+	const unknown = [...kinds].filter(k => !RULE_KINDS.includes(k));
+	if (unknown.length > 0) throw new UsageError(`unknown --kind ${unknown.join(', ')}; the kinds are ${RULE_KINDS.join(', ')}`);
 	const style = values['no-color'] ? plain : values.color || stdout.color ? colors : plain;
 
 	const rulesets = positionals.map(loadRules);

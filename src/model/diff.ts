@@ -14,6 +14,7 @@
  */
 import type {Chain, Rule, Ruleset} from '../parser/ruleset.js';
 import {parseAddr} from './net.js';
+import {ruleCommand, ruleSpec} from './command.js';
 
 export type DiffKind = 'only-in-working' | 'only-in-broken' | 'changed' | 'policy' | 'order';
 
@@ -334,7 +335,7 @@ export function diffRulesets(working: Ruleset, broken: Ruleset, options: DiffOpt
 				continue;
 			}
 			matchedB.add(bName);
-			diffChain(tname, wc, bc, map, differences);
+			diffChain(broken.family, tname, wc, bc, map, differences);
 		}
 		for (const bc of bChains.values()) {
 			if (matchedB.has(bc.name)) continue;
@@ -395,7 +396,7 @@ function cidrOverlap(x: string, y: string): boolean {
 	return px.value >> shift === py.value >> shift;
 }
 
-function diffChain(table: string, wc: Chain, bc: Chain, map: ReadonlyMap<string, string>, out: Difference[] & {ignoredOrder?: number}): void {
+function diffChain(family: string, table: string, wc: Chain, bc: Chain, map: ReadonlyMap<string, string>, out: Difference[] & {ignoredOrder?: number}): void {
 	const chain = bc.name;
 	if (wc.builtin && (wc.policy ?? '') !== (bc.policy ?? '')) {
 		out.push({table, chain, kind: 'policy', working: `-P ${wc.name} ${wc.policy ?? '-'}`, broken: `-P ${bc.name} ${bc.policy ?? '-'}`});
@@ -449,14 +450,13 @@ function diffChain(table: string, wc: Chain, bc: Chain, map: ReadonlyMap<string,
 		restB.splice(restB.indexOf(best), 1);
 		out.push({table, chain, kind: 'changed', working: x.r.text, broken: best.r.text, workingPos: x.r.pos, brokenPos: best.r.pos, workingLine: x.r.line, brokenLine: best.r.line});
 	}
-	const quote = (a: string) => (/[\s"'$]/.test(a) ? `"${a.replace(/(["\\$])/g, '\\$1')}"` : a);
 	for (const x of restW) {
 		// Insert it where it sits on the working node, with the broken node's names.
 		const before = wc.rules.slice(0, x.i).filter((_r, i) => inW.has(i)).length;
-		const args = mapArgs(x.r.args, map).map(quote).join(' ');
-		out.push({table, chain, kind: 'only-in-working', working: x.r.text, broken: null, workingPos: x.r.pos, workingLine: x.r.line, fix: `iptables -t ${table} -I ${chain} ${before + 1} ${args}`});
+		const spec = mapArgs(ruleSpec(x.r), map);
+		out.push({table, chain, kind: 'only-in-working', working: x.r.text, broken: null, workingPos: x.r.pos, workingLine: x.r.line, fix: ruleCommand(family, table, '-I', chain, [String(before + 1), ...spec])});
 	}
 	for (const y of restB) {
-		out.push({table, chain, kind: 'only-in-broken', working: null, broken: y.r.text, brokenPos: y.r.pos, brokenLine: y.r.line, fix: `iptables -t ${table} -D ${chain} ${y.r.pos}`});
+		out.push({table, chain, kind: 'only-in-broken', working: null, broken: y.r.text, brokenPos: y.r.pos, brokenLine: y.r.line, fix: ruleCommand(family, table, '-D', chain, ruleSpec(y.r))});
 	}
 }

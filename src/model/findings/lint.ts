@@ -7,6 +7,7 @@
  * Kinds and their meaning: docs/findings.md.
  */
 import type {Chain, Rule, Ruleset} from '../../parser/ruleset.js';
+import {ruleCommand, ruleSpec} from '../command.js';
 import type {Finding, RuleRef} from './types.js';
 
 /** Targets that are extensions, not chains (iptables-extensions(8)). */
@@ -26,6 +27,9 @@ const STATEFUL_MATCHES = new Set(['mark', 'connmark', 'conntrack', 'state', 'con
 const UNREFERENCED_BY_DESIGN = /-CANARY$|^KUBE-IPTABLES-HINT$/;
 /** Matches that do not always match the same packets: a rule with one of these shadows nothing. */
 const UNSTABLE_MATCHES = new Set(['limit', 'hashlimit', 'recent', 'statistic', 'quota', 'connlimit', 'time', 'nth', 'random', 'u32', 'bpf', 'string', 'set', 'cgroup', 'owner', 'socket', 'rpfilter']);
+
+/** Every kind lintRulesets reports (docs/findings.md). */
+export const RULE_KINDS: readonly string[] = ['unreferenced-chain', 'empty-chain-jump', 'missing-chain', 'duplicate-rule', 'shadowed-rule', 'trace-rule-left', 'mixed-backends', 'zero-hit'];
 
 function ref(rs: Ruleset, rule: Rule): RuleRef {
 	return {file: rs.path, table: rule.table, chain: rule.chain, pos: rule.pos, text: rule.text, line: rule.line};
@@ -172,7 +176,7 @@ function lintOne(rs: Ruleset): Finding[] {
 						kind: 'trace-rule-left',
 						severity: hits ? 'error' : 'warning',
 						message: `${table.name}:${chain.name} rule ${rule.pos} is a TRACE rule${hits ? ` that has traced ${hits} packet(s)` : ''}: every matching packet writes one log line per rule it passes`,
-						hint: `Remove it when you are done: iptables -t ${table.name} -D ${chain.name} ${rule.pos} (tracewatch disarm removes the rules tracewatch arm added).`,
+						hint: `Remove it when you are done: ${ruleCommand(rs.family, table.name, '-D', chain.name, ruleSpec(rule))} (tracewatch disarm removes the rules tracewatch arm added).`,
 						packets: [],
 						rules: [ref(rs, rule)],
 					});
@@ -241,7 +245,7 @@ function lintOne(rs: Ruleset): Finding[] {
 					hint: `Delete the copies (highest position first): ${rest
 						.map(r => r.pos)
 						.reverse()
-						.map(n => `iptables -t ${table.name} -D ${chain.name} ${n}`)
+						.map(n => ruleCommand(rs.family, table.name, '-D', chain.name, [String(n)]))
 						.join('; ')}. Repeated copies usually come from a service or script that adds its rules again on every start (libvirt, Docker, firewall scripts) without checking with iptables -C.`,
 					packets: [],
 					rules: list.map(r => ref(rs, r)),

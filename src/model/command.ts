@@ -1,0 +1,21 @@
+/**
+ * iptables commands a finding or a difference suggests, quoted for a POSIX shell.
+ *
+ * Input:  ruleCommand('ipv4', 'raw', '-D', 'PREROUTING', ['-s', '198.19.88.0/24', '-j', 'TRACE'])
+ * Output: iptables -t raw -D PREROUTING -s 198.19.88.0/24 -j TRACE
+ * A rule is deleted by its specification, not its position: positions shift after each delete,
+ * so a list of `-D CHAIN N` commands run in order removes the wrong rules.
+ */
+
+export function shellQuote(arg: string): string {
+	return /[\s"'$`\\!*?;&|<>()#]/.test(arg) || arg === '' ? `"${arg.replace(/(["\\$`])/g, '\\$1')}"` : arg;
+}
+
+export function ruleCommand(family: string, table: string, verb: string, chain: string, args: readonly string[]): string {
+	return [family === 'ipv6' ? 'ip6tables' : 'iptables', '-t', table, verb, chain, ...args.map(shellQuote)].join(' ');
+}
+
+/** A rule's specification as `-D`/`-C`/`-I` take it: its matches, target and target options (no counters). */
+export function ruleSpec(rule: {readonly matches: readonly string[]; readonly target?: string; readonly goto: boolean; readonly targetArgs: readonly string[]}): string[] {
+	return [...rule.matches, ...(rule.target ? [rule.goto ? '-g' : '-j', rule.target, ...rule.targetArgs] : [])];
+}
