@@ -2,7 +2,11 @@
  * The shipped command, run as a user runs it: exit codes, formats, stdin streaming, pipes.
  */
 import {spawn, spawnSync} from 'node:child_process';
+import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import {join} from 'node:path';
 import {fileURLToPath} from 'node:url';
+import {gzipSync} from 'node:zlib';
 import {describe, expect, it} from 'vitest';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -186,5 +190,36 @@ describe('the chain graph as output (--format graph, --format dot)', () => {
 			'"mangle:POSTROUTING" -> "nat:POSTROUTING" [label="1"];',
 			'"mangle:PREROUTING" -> "mangle:FORWARD" [label="1"];',
 		]);
+	});
+});
+
+describe('common mix-ups', () => {
+	it('a saved ruleset given as the trace: exit 2, saying to use --rules or `tracewatch rules`', () => {
+		const r = run(['replay', 'testdata/rules/node-broken.save']);
+		expect(r.code).toBe(2);
+		expect(r.stderr).toContain('testdata/rules/node-broken.save is a saved ruleset, not a trace: give it with --rules testdata/rules/node-broken.save');
+	});
+
+	it('a trace given as --rules: exit 2, instead of a screen of "not a ruleset line"', () => {
+		const r = run(['replay', 'testdata/dmesg/wifi-no-reply/iptables.save', '--rules', 'testdata/dmesg/wifi-no-reply/dmesg-T.log']);
+		expect(r.code).toBe(2);
+		expect(r.stderr).toContain('testdata/dmesg/wifi-no-reply/dmesg-T.log is trace output, not a ruleset');
+		expect(r.stderr).not.toContain('not a ruleset line');
+	});
+
+	it('gzip data on stdin and a gzip --rules dump are read like plain text', () => {
+		const trace = gzipSync(readFileSync(join(root, 'testdata/dmesg/wifi-no-reply/dmesg-T.log')));
+		const dir = mkdtempSync(join(tmpdir(), 'tw-cli-'));
+		try {
+			const rules = join(dir, 'node.save.gz');
+			writeFileSync(rules, gzipSync(readFileSync(join(root, 'testdata/dmesg/wifi-no-reply/iptables.save'))));
+			const r = spawnSync(process.execPath, [BIN, '--format', 'text', '--rules', rules], {cwd: root, input: trace, encoding: 'utf8', env, timeout: 60_000});
+			expect(r.status).toBe(0);
+			expect(r.stdout).toContain('2 packet(s) from 79 trace line(s); 79 line(s) read, 0 skipped');
+			expect(r.stdout).toContain('1 ruleset(s) joined');
+			expect(r.stdout).toContain('nat:KUBE-SEP-MQ2DQMRXMYZTEZLC:rule:2     DNAT');
+		} finally {
+			rmSync(dir, {recursive: true, force: true});
+		}
 	});
 });

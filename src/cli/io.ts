@@ -3,9 +3,10 @@
  * Only src/cli touches process, fs and the terminal.
  */
 import {closeSync, createReadStream, openSync, readFileSync, readSync, statSync} from 'node:fs';
-import type {Readable} from 'node:stream';
-import {createGunzip} from 'node:zlib';
+import {PassThrough, type Readable} from 'node:stream';
+import {createGunzip, gunzipSync} from 'node:zlib';
 import {parseRuleset, type Ruleset} from '../parser/ruleset.js';
+import {looksLikeTrace, matchTraceLine} from '../parser/trace-line.js';
 
 /** A problem with how tracewatch was called: exit 2. */
 export class UsageError extends Error {}
@@ -71,7 +72,7 @@ function isGzip(path: string): boolean {
 
 /** Opens a trace input: a file (gzip when it starts with the gzip magic), or stdin for `-`. */
 export function openInput(path: string): {stream: Readable; size?: number} {
-	if (path === '-') return {stream: process.stdin};
+	if (path === '-') return {stream: gunzipIfGzip(process.stdin)};
 	let size: number;
 	try {
 		const st = statSync(path);
@@ -91,6 +92,37 @@ export function openInput(path: string): {stream: Readable; size?: number} {
 	return {stream: file, size};
 }
 
+const GZIP_MAGIC = [0x1f, 0x8b];
+
+/** A stream that starts with the gzip magic bytes (`zcat`-less `cat trace.log.gz | tracewatch`) is decompressed. */
+function gunzipIfGzip(source: Readable): Readable {
+	const out = new PassThrough();
+	let started = false;
+	source.once('data', (first: Buffer) => {
+		started = true;
+		source.pause();
+		let into: NodeJS.WritableStream = out;
+		if (first[0] === GZIP_MAGIC[0] && first[1] === GZIP_MAGIC[1]) {
+			const gunzip = createGunzip();
+			gunzip.on('error', error => out.destroy(error));
+			gunzip.pipe(out);
+			into = gunzip;
+		}
+		into.write(first);
+		source.pipe(into);
+	});
+	source.once('end', () => {
+		if (!started) out.end();
+	});
+	source.on('error', error => out.destroy(error));
+	// Whoever reads `out` stops (Ctrl-C, SIGTERM): let go of the source, so an open stdin does not keep the process alive.
+	out.on('close', () => {
+		source.unpipe();
+		source.pause();
+	});
+	return out;
+}
+
 /**
  * `file:line:column: reason` then the excerpt with a caret under the column, and what was done:
  * an error message a person can act on.
@@ -106,11 +138,43 @@ export function describeUnparsed(u: {path: string; line: number; column: number;
 export function loadRules(path: string): Ruleset {
 	let text: string;
 	try {
-		text = readFileSync(path, 'utf8');
+		const bytes = readFileSync(path);
+		text = (bytes[0] === GZIP_MAGIC[0] && bytes[1] === GZIP_MAGIC[1] ? gunzipSync(bytes) : bytes).toString('utf8');
 	} catch (error) {
 		throw new UsageError(`cannot read --rules ${path}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
 	}
-	return parseRuleset(text, path);
+	const rs = parseRuleset(text, path);
+	// Trace and ruleset swapped on the command line: say so instead of 60 "not a ruleset line" errors.
+	const bad = rs.problems.filter(p => p.column !== undefined).slice(0, 5);
+	if (bad.length > 0) {
+		const lines = text.split('\n');
+		if (bad.every(p => looksLikeTrace(lines[p.line - 1] ?? '') && matchTraceLine(lines[p.line - 1]!, {input: 0, line: p.line}).kind === 'event')) {
+			throw new UsageError(`${path} is trace output, not a ruleset: give it as the trace and the iptables-save dump with --rules (tracewatch replay ${path} --rules node.save)`);
+		}
+	}
+	return rs;
+}
+
+/**
+ * A trace FILE that is an iptables-save / iptables -S dump (the arguments swapped, or --rules
+ * forgotten): every line reads as a ruleset line and none as trace output. Files over 4 MB are
+ * not checked (an empty-trace finding still says nothing was traced).
+ */
+export function looksLikeRuleset(path: string): boolean {
+	if (path === '-') return false;
+	let bytes: Buffer;
+	try {
+		if (statSync(path).size > 4_000_000) return false;
+		bytes = readFileSync(path);
+		if (bytes[0] === GZIP_MAGIC[0] && bytes[1] === GZIP_MAGIC[1]) bytes = gunzipSync(bytes);
+	} catch {
+		return false;
+	}
+	const text = bytes.toString('utf8');
+	if (text.split('\n').some(l => looksLikeTrace(l))) return false;
+	const rs = parseRuleset(text, path);
+	const rules = [...rs.tables.values()].reduce((n, t) => n + [...t.chains.values()].reduce((m, c) => m + c.rules.length, 0), 0);
+	return rules > 0 && rs.problems.filter(p => p.column !== undefined).length === 0;
 }
 
 /** Prints a dump's problems as `file:line:column: message` and returns how many there were. */

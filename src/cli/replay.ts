@@ -19,7 +19,7 @@ import {traceFindings} from '../model/findings/trace.js';
 import {renderDot, renderGraphText} from '../ui/graph.js';
 import {colors, plain, renderFindings, renderPacket, renderSummary, type Style} from '../ui/text.js';
 import {followFile} from './follow.js';
-import {describeUnparsed, EXIT, loadRules, openInput, reportRulesetProblems, stdout as standardOut, UsageError, warn as standardWarn, type Output} from './io.js';
+import {describeUnparsed, EXIT, loadRules, looksLikeRuleset, openInput, reportRulesetProblems, stdout as standardOut, UsageError, warn as standardWarn, type Output} from './io.js';
 
 export const REPLAY_HELP = `Usage: tracewatch [replay] [FILE...] [options]
 
@@ -270,6 +270,7 @@ function guarded(source: Readable, signal: AbortSignal | undefined): {stream: Re
 	signal?.addEventListener('abort', () => {
 		source.unpipe(out);
 		out.end();
+		source.destroy();
 	});
 	return {stream: out, error: () => failed};
 }
@@ -368,6 +369,10 @@ export async function replay(argv: string[]): Promise<number> {
 	// Open every input before reading any, so a missing file is a usage error before output starts.
 	const inputs: PipelineInput[] = files.map(f => {
 		const o = openInput(f);
+		if (looksLikeRuleset(f)) {
+			o.stream.destroy();
+			throw new UsageError(`${f} is a saved ruleset, not a trace: give it with --rules ${f} next to the trace file, or check it with \`tracewatch rules ${f}\``);
+		}
 		if (values.follow) {
 			o.stream.destroy();
 			return {path: f, stream: followFile(f, {signal: stop.signal}), live: true};

@@ -21,7 +21,7 @@ export function emptyTraceFindings(inputs: readonly InputInfo[], index: RuleInde
 	const names = inputs.map(i => i.path).join(', ');
 	const message =
 		lines === 0
-			? `${names}: no lines at all, so no packet was traced (after \`grep TRACE\`, the kernel log held no TRACE line)`
+			? `${names}: no lines at all, so no packet was traced`
 			: `${names}: none of the ${lines} line(s) is a netfilter TRACE or LOG line, xtables-monitor --trace or nft monitor trace output`;
 
 	const traceRules: Array<{rs: Ruleset; rule: Rule}> = [];
