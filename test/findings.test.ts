@@ -107,6 +107,20 @@ describe('a drop in a user chain', () => {
 	});
 });
 
+describe('a router that refuses to forward a packet too big for the next hop', () => {
+	it.each(forms('frag-needed-router').filter(([form]) => form !== 'xtables-monitor'))('%s: the refused packets are DROP, refused by the ICMP error, and not reported as dropped by a policy', (_form, trace, rulePaths) => {
+		const {packets, findings} = replayFiles([trace], rulePaths);
+		const refused = packets.filter(p => p.refusedBy !== undefined);
+		expect(refused.map(p => [p.proto, p.verdict, packets.find(e => e.id === p.refusedBy)?.icmp?.mtu])).toEqual([
+			['TCP', 'DROP', 1450],
+			['TCP', 'DROP', 1450],
+			['ICMP', 'DROP', 1450],
+		]);
+		for (const p of refused) expect(packets.find(e => e.id === p.refusedBy)!.quotes).toBe(p.id);
+		expect(summary(findings)).toEqual(['warning frag-needed', 'warning frag-needed']);
+	});
+});
+
 describe('a trace that stops before POSTROUTING, without --rules', () => {
 	it('does not claim the packet left, nor suggest MASQUERADE: it says where the trace stops', () => {
 		const {findings} = replayFiles(['testdata/dmesg/drop-user-chain/dmesg.log']);

@@ -127,6 +127,30 @@ export class TraceSession {
 	}
 
 	/**
+	 * An ICMP error this host sent about a packet it was routing (frag-needed, unreachable, time
+	 * exceeded): the quoted packet's trace ends in PREROUTING because routing refused it, not
+	 * because it was accepted. Its verdict says so.
+	 */
+	private refusedBy(p: Packet): void {
+		if (p.quotes === undefined || p.quotes === null || p.in !== '' || !p.icmp) return;
+		const id = p.quotes;
+		let q: Packet | undefined;
+		for (let i = this.packets.length - 1; i >= 0 && !q; i--) if (this.packets[i]!.id === id) q = this.packets[i];
+		if (!q || q.hops.at(-1)?.hook !== 'PREROUTING' || q.verdict === 'DROP' || q.verdict === 'REJECT') return;
+		const t = p.icmp.type;
+		const v6 = p.proto === 'ICMPv6';
+		const why =
+			(!v6 && t === 3 && p.icmp.code === 4) || (v6 && t === 2)
+				? `too big for the next hop${p.icmp.mtu ? ` (MTU ${p.icmp.mtu})` : ''}${v6 ? '' : ' with DF set'}`
+				: (!v6 && t === 11) || (v6 && t === 3)
+					? 'its TTL ran out'
+					: 'no way to deliver it';
+		q.verdict = 'DROP';
+		q.refusedBy = p.id;
+		q.verdictBasis = `not forwarded: ${why}; this host answered with an ICMP error (packet #${p.id})`;
+	}
+
+	/**
 	 * Finishes completed packets and returns those that can be shown now: a packet waits until
 	 * every packet that started before it is complete, so views list packets in trace order.
 	 */
@@ -135,6 +159,7 @@ export class TraceSession {
 		for (const p of packets) {
 			finishPacket(p, this.index);
 			this.replies.add(p);
+			this.refusedBy(p);
 			this.graphBuilder.add(p);
 			this.completed++;
 			this.packets.push(p);

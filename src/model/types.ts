@@ -95,6 +95,8 @@ export interface Packet {
 	quotes?: number | null;
 	/** The fields of the packet quoted in an ICMP error. */
 	quoted?: PacketFields;
+	/** The id of the ICMP error this host sent instead of forwarding the packet (routing refused it). */
+	refusedBy?: number;
 	uid?: number;
 	gid?: number;
 }

@@ -65,6 +65,7 @@ export function packetJson(p: Packet, inputs: readonly InputInfo[]): Record<stri
 		...(p.len !== undefined ? {len: p.len} : {}),
 		...(p.uid !== undefined ? {uid: p.uid} : {}),
 		...(p.gid !== undefined ? {gid: p.gid} : {}),
+		...(p.refusedBy !== undefined ? {refusedBy: p.refusedBy} : {}),
 		...(p.quoted
 			? {quoted: {proto: p.quoted.proto ?? null, src: p.quoted.src ?? null, dst: p.quoted.dst ?? null, spt: p.quoted.spt ?? null, dpt: p.quoted.dpt ?? null}, quotes: p.quotes ?? null}
 			: {}),

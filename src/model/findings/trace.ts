@@ -277,7 +277,8 @@ export function traceFindings(packets: readonly Packet[], index: RuleIndex): Fin
 	// ---- dropped ------------------------------------------------------------------------------------
 	const drops = new Map<string, {packets: Packet[]; hop: Hop; basis: string}>();
 	for (const p of packets) {
-		if (p.verdict !== 'DROP' && p.verdict !== 'REJECT') continue;
+		// Refused by routing: the ICMP error that says why is its own finding.
+		if ((p.verdict !== 'DROP' && p.verdict !== 'REJECT') || p.refusedBy !== undefined) continue;
 		const hop = p.hops[p.hops.length - 1]!;
 		const k = `${where(hop)}|${flowKey(p)}`;
 		const entry = drops.get(k);
