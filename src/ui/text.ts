@@ -13,6 +13,7 @@
  *       final mangle:POSTROUTING:policy:2 → ACCEPT (assumed: mangle policy)
  */
 import type {Finding} from '../model/findings/types.js';
+import {expectsReply} from '../model/pairing.js';
 import type {Hop, Packet} from '../model/types.js';
 import type {InputInfo, UnparsedLine} from '../model/session.js';
 
@@ -108,7 +109,9 @@ export function lineRange(p: Packet, inputs: readonly InputInfo[]): string {
 export function replyText(p: Packet, s: Style): string {
 	const parts: string[] = [];
 	if (p.replyTo !== null) parts.push(`answers #${p.replyTo}`);
-	parts.push(p.replySeen ? s.green('reply ✓ seen') : s.yellow('reply ✗ none seen'));
+	if (p.replySeen) parts.push(s.green('reply ✓ seen'));
+	else if (expectsReply(p)) parts.push(s.yellow('reply ✗ none seen'));
+	else if (p.replyTo === null) parts.push(s.dim('no reply expected'));
 	return parts.join(', ');
 }
 

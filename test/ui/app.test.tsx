@@ -50,7 +50,7 @@ describe('packet list', () => {
 			 #1 1764.322 TCP   198.19.250.1:40664 → 198.19.250.2:8080       raw:OUTPUT     ACCEPT  -→twfa0     ✗
 			 #2 1764.322 TCP   198.19.250.1:40664 → 198.19.250.2:8080       filter:INPUT   ACCEPT  twfb0→-     ✗
 			 #3 1764.636 UDP   198.19.250.1:48909 → 198.19.250.2:9998       filter:INPUT   ACCEPT  twfb0→-     ✗
-			 #4 1764.636 ICMP  198.19.250.2 → 198.19.250.1                  filter:OUTPUT  ACCEPT  -→twfb0     ✗
+			 #4 1764.636 ICMP  198.19.250.2 → 198.19.250.1                  filter:OUTPUT  ACCEPT  -→twfb0     ·
 			›#5 1764.954 UDP   198.19.250.1:52485 → 198.19.250.2:9999       filter:TW-DROP DROP    twfb0→-     ✗
 
 

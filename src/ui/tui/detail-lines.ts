@@ -16,6 +16,7 @@
  *     mangle:FORWARD      policy:1  ACCEPT       -P FORWARD ACCEPT
  *         ↳ DST 198.18.30.10:80 → 198.18.20.2:8080   OUT=eth1
  */
+import {expectsReply} from '../../model/pairing.js';
 import type {InputInfo} from '../../model/session.js';
 import type {Packet} from '../../model/types.js';
 import {describeTuple, endpoint, hopName, lineRange} from '../text.js';
@@ -37,8 +38,9 @@ export function detailLines(p: Packet, inputs: readonly InputInfo[]): DetailLine
 	const time = p.hops[0]?.time?.text;
 	header.push([seg(`#${p.id}  `, 'bold'), seg(describeTuple(p), 'bold'), seg(`   ${lineRange(p, inputs)}${time ? `  ${time}` : ''}`, 'dim')]);
 	const reply: Seg[] = [];
-	if (p.replyTo !== null) reply.push(seg(`answers #${p.replyTo}, `));
-	reply.push(p.replySeen ? seg('reply ✓ seen', 'ok') : seg('reply ✗ none seen', 'warn'));
+	if (p.replyTo !== null) reply.push(seg(`answers #${p.replyTo}`));
+	const status = p.replySeen ? seg('reply ✓ seen', 'ok') : expectsReply(p) ? seg('reply ✗ none seen', 'warn') : p.replyTo === null ? seg('no reply expected', 'dim') : undefined;
+	if (status) reply.push(...(reply.length > 0 ? [seg(', ')] : []), status);
 	const uid = p.uid !== undefined ? `   uid ${p.uid}${p.gid !== undefined ? ` gid ${p.gid}` : ''}` : '';
 	header.push([seg(`in ${p.in || '-'} → out ${p.out || '-'}   verdict `), seg(p.verdict, verdictTone(p.verdict)), seg('   '), ...reply, seg(uid)]);
 	for (const n of p.nat) {

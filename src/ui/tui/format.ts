@@ -7,6 +7,7 @@
  *         fitTuple(p, 30) → `198.18.10.2 → 198.18.30.10:80` (the source port goes first when space is short)
  */
 import type {Packet} from '../../model/types.js';
+import {expectsReply} from '../../model/pairing.js';
 import {endpoint} from '../text.js';
 
 /** Display width of a string: every code point counts one (the view uses no wide characters). */
@@ -95,7 +96,7 @@ export function fitPair(a: string, b: string, room: number, cut: (s: string, w: 
 
 /** `✓` when a reply was seen, `✗` when not. */
 export function replyMark(p: Packet): string {
-	return p.replySeen ? '✓' : '✗';
+	return p.replySeen ? '✓' : expectsReply(p) ? '✗' : '·';
 }
 
 /** The final chain: `nat:POSTROUTING`, or `LOG` for a -j LOG line, `-` when there are no hops. */

@@ -22,7 +22,7 @@ export const HELP_LINES: ReadonlyArray<readonly [string, string]> = [
 	['graph', 'j/k scroll · [ ] previous / next packet (● path)'],
 	['findings', 'Enter: its packets, or its chains (! in the graph)'],
 	['quit', 'q or Ctrl-C · ? closes this help'],
-	['list columns', 'NAT: D=DNAT S=SNAT M=MASQ c=conntrack · R: ✓ reply seen'],
+	['list columns', 'NAT: D=DNAT S=SNAT M=MASQ c=conntrack · R: ✓ reply · none expected'],
 	['#', 'Filter (/): all terms must match; !term negates'],
 	['words', '10.0.0.5 10.1.0.0/16 · 443 · tcp · eth0 cali+ · drop'],
 	...FILTER_KEYS.map(([k, v]) => [k, v] as const),
