@@ -167,12 +167,19 @@ export function planArm(request: TraceRequest, probe: Probe = systemProbe()): Ar
 		warn(`tracewatch: refusing to guess the backend: ${choice.reason}.`);
 		return EXIT.usage;
 	}
-	if (!choice.backend) {
+	let backend = choice.backend;
+	let reason = choice.reason;
+	if (!backend && request.dryRun) {
+		// Show the commands anyway: a dry run is how a user learns what would happen before installing anything.
+		backend = request.backend === 'auto' ? 'nft' : request.backend;
+		reason = `${choice.reason}; showing ${iptablesTool(backend, family)}'s commands (install it to run them)`;
+	}
+	if (!backend) {
 		warn(`tracewatch: cannot trace: ${choice.reason}`);
 		return EXIT.inputErrors;
 	}
 	const runId = makeRunId(new Date(), probe.pid);
-	return {probe, facts, backend: choice.backend, reason: choice.reason, runId, rules: buildTraceRules(request.filter, choice.backend, runId, request.limit)};
+	return {probe, facts, backend, reason, runId, rules: buildTraceRules(request.filter, backend, runId, request.limit)};
 }
 
 /** Warnings worth reading before the rules go in. */

@@ -7,8 +7,10 @@
  * so a list of `-D CHAIN N` commands run in order removes the wrong rules.
  */
 
-export function shellQuote(arg: string): string {
-	return /[\s"'$`\\!*?;&|<>()#]/.test(arg) || arg === '' ? `"${arg.replace(/(["\\$`])/g, '\\$1')}"` : arg;
+/** A word as a POSIX shell reads it back: bare when safe, else in single quotes. */
+export function shellQuote(word: string): string {
+	if (word !== '' && /^[\w@%+=:,./-]+$/.test(word)) return word;
+	return `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
 export function ruleCommand(family: string, table: string, verb: string, chain: string, args: readonly string[]): string {

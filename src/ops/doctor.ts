@@ -254,6 +254,16 @@ export function diagnose(facts: HostFacts): DoctorReport {
 		if (facts.tools['xtables-monitor'] === false) add({id: 'no-xtables-monitor', severity: 'error', message: 'xtables-monitor is not installed: nothing can read iptables-nft trace events', fix: 'apt install iptables   (1.8.7 or newer ships xtables-monitor)'});
 	}
 
+	const noIptables = facts.tools['iptables-legacy'] === false && facts.tools['iptables-nft'] === false;
+	if (noIptables) {
+		add({
+			id: 'no-iptables',
+			severity: 'error',
+			message: 'neither iptables-legacy nor iptables-nft is installed: nothing here can add TRACE rules (or read the rules to check them)',
+			fix: 'apt install iptables   (Debian/Ubuntu: brings iptables-nft, iptables-legacy and xtables-monitor)',
+		});
+	}
+
 	// TRACE rules in place.
 	const traceRules = listTraceRules(facts);
 	const anyRead = facts.views.some(v => v.state === 'read');
@@ -298,12 +308,12 @@ export function diagnose(facts: HostFacts): DoctorReport {
 
 	// The command to run.
 	const before: string[] = [];
-	for (const p of problems) if ((p.id === 'netns-log-dropped' || p.id === 'nf-log-unbound' || p.id === 'nf-log-nflog') && p.severity === 'error' && p.fix) before.push(p.fix);
+	for (const p of problems) if ((p.id === 'netns-log-dropped' || p.id === 'nf-log-unbound' || p.id === 'nf-log-nflog' || p.id === 'no-iptables') && p.severity === 'error' && p.fix) before.push(p.fix);
 	const live = (b: Backend) => `${prefix}tracewatch live --backend ${b} --src ADDRESS`;
 	const watch = (b: Backend) => (b === 'nft' ? `${prefix}xtables-monitor --trace -4 | tracewatch` : `dmesg -W | grep --line-buffered 'TRACE:' | tracewatch`);
 	const backend = choice.backend ?? (choice.ambiguous ? 'legacy' : 'nft');
 	const capture: DoctorReport['capture'] = {
-		before: choice.ambiguous || backend === 'legacy' ? before : [],
+		before: choice.ambiguous || backend === 'legacy' || noIptables ? before : [],
 		command: live(backend),
 		watchOnly: choice.ambiguous ? `legacy: ${watch('legacy')}   nft: ${watch('nft')}` : watch(backend),
 		...(choice.ambiguous ? {alternatives: [live('nft')]} : {}),
@@ -382,7 +392,10 @@ export function renderDoctor(r: DoctorReport, style: Style): string {
 	row('nft', r.output.nft.explanation);
 
 	head('TRACE rules now');
-	if (r.traceRules.length === 0) out.push(r.backends.views.some(v => v.state === 'read') ? '  none' : '  not checked (needs root)');
+	if (r.traceRules.length === 0) {
+		const why = r.backends.views.find(v => v.state !== 'read')?.why;
+		out.push(r.backends.views.some(v => v.state === 'read') ? '  none' : `  not checked (${r.host.root ? (why ?? 'no rules could be read') : 'needs root'})`);
+	}
 	for (const t of r.traceRules) {
 		const fam = t.family === 'ipv6' ? 'IPv6' : t.family === 'ipv4' ? 'IPv4' : t.family;
 		const count = t.packets !== undefined ? `${plural(t.packets, 'packet')}` : '';

@@ -10,6 +10,7 @@
 import {spawnSync} from 'node:child_process';
 import {accessSync, constants} from 'node:fs';
 import {delimiter, join} from 'node:path';
+import {shellQuote} from '../model/command.js';
 
 export interface CommandResult {
 	/** Exit status; null when the command could not start or was killed (see `error`). */
@@ -70,10 +71,7 @@ export const systemRunner: Runner = {
 };
 
 /** Shell-quotes one word for display, so a printed command can be pasted as is. */
-export function shellQuote(word: string): string {
-	if (word !== '' && /^[\w@%+=:,./-]+$/.test(word)) return word;
-	return `'${word.replace(/'/g, `'\\''`)}'`;
-}
+export {shellQuote};
 
 /** `iptables-nft -w 5 -t raw -I PREROUTING 1 -s 198.18.0.1/32 …`, ready to paste. */
 export function formatCommand(file: string, args: readonly string[]): string {

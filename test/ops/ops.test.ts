@@ -12,6 +12,7 @@ import {disarmAll, TraceArm} from '../../src/ops/firewall.js';
 import {inspectHost, parseNfLog, parseNftRuleset} from '../../src/ops/host.js';
 import {isTraceMessage} from '../../src/ops/kmsg.js';
 import {buildTraceRules, deleteArgs, insertArgs, makeRunId, parseRunId} from '../../src/ops/rules.js';
+import {planArm, traceRequest} from '../../src/cli/arm.js';
 import {plain} from '../../src/ui/text.js';
 import {fakeProbe, nfLogText, saveText, type FakeHost} from './fake-probe.js';
 
@@ -310,6 +311,16 @@ describe('doctor', () => {
 		expect(notLoaded.output.legacy.reachesKernelLog).toBe(true);
 	});
 
+	it('with no iptables installed (and root): says to install it, first, and why nothing could be checked', () => {
+		const r = report({tools: ['nsenter']});
+		expect(r.problems[0]).toMatchObject({id: 'no-iptables', severity: 'error', fix: expect.stringMatching(/^apt install iptables/)});
+		expect(r.capture.before).toEqual([expect.stringMatching(/^apt install iptables/)]);
+		const text = renderDoctor(r, plain);
+		expect(text).not.toContain('nothing here would keep a trace empty');
+		expect(text).not.toContain('needs root');
+		expect(text).toMatch(/TRACE rules now\n {2}not checked \(iptables-legacy-save is not installed\)/);
+	});
+
 	it('says why dmesg stays empty with iptables-nft', () => {
 		const r = report({});
 		expect(r.backends.inUse).toBe('none');
@@ -417,5 +428,18 @@ describe('arming and disarming', () => {
 		const report = disarmAll(probe, {runId: OLD_RUN, dryRun: true, backends: ['legacy']});
 		expect(report.removals.map(r => r.command)).toEqual([`iptables-legacy -w 5 -t raw -D OUTPUT -d 198.18.0.9/32 -m comment --comment tracewatch:${OLD_RUN} -j TRACE`]);
 		expect(probe.commands().every(c => c.startsWith('iptables-legacy-save') || c.startsWith('ip6tables-legacy-save'))).toBe(true);
+	});
+});
+
+describe('arm --dry-run without iptables installed', () => {
+	it('still shows the commands, for the backend asked for (or iptables-nft), and says it is not installed', () => {
+		const probe = fakeProbe(host({tools: ['nsenter']}));
+		const auto = planArm(traceRequest({src: '198.18.0.5', 'dry-run': true}, 60_000, 'arm'), probe);
+		expect(typeof auto).toBe('object');
+		expect(auto).toMatchObject({backend: 'nft', reason: expect.stringContaining("showing iptables-nft's commands")});
+		const legacy = planArm(traceRequest({src: '198.18.0.5', backend: 'legacy', 'dry-run': true}, 60_000, 'arm'), probe);
+		expect(legacy).toMatchObject({backend: 'legacy'});
+		// Without --dry-run it refuses (exit 1), as before.
+		expect(planArm(traceRequest({src: '198.18.0.5'}, 60_000, 'arm'), probe)).toBe(1);
 	});
 });
