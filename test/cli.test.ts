@@ -36,6 +36,9 @@ describe('tracewatch CLI', () => {
 
 	it('exits 2 on usage errors, with a message on stderr', () => {
 		expect(run(['--bogus']).code).toBe(2);
+		const typo = run(['replay', TRACE, '--rule', RULES]);
+		expect(typo.code).toBe(2);
+		expect(typo.stderr).toBe('tracewatch: unknown option --rule: did you mean --rules?\nRun "tracewatch replay --help" for usage.\n');
 		const missing = run(['replay', 'no/such/file.log']);
 		expect(missing.code).toBe(2);
 		expect(missing.stderr).toContain('no/such/file.log');

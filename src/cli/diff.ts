@@ -9,7 +9,7 @@ import {TraceSession} from '../model/session.js';
 import {parseTraceText} from '../parser/line-stream.js';
 import type {Ruleset} from '../parser/ruleset.js';
 import {colors, plain, type Style} from '../ui/text.js';
-import {EXIT, loadRules, openInput, reportRulesetProblems, stdout, UsageError} from './io.js';
+import {argumentError, EXIT, loadRules, openInput, reportRulesetProblems, stdout, UsageError} from './io.js';
 
 export const DIFF_HELP = `Usage: tracewatch diff WORKING BROKEN [options]
 
@@ -126,7 +126,7 @@ export async function diff(argv: string[]): Promise<number> {
 			},
 		});
 	} catch (error) {
-		throw new UsageError((error as Error).message);
+		throw argumentError(error);
 	}
 	const {values, positionals} = parsed;
 	if (values.help) {

@@ -8,7 +8,7 @@ import {diagnose, renderDoctor} from '../ops/doctor.js';
 import {inspectHost} from '../ops/host.js';
 import {systemProbe} from '../ops/probe.js';
 import {colors, plain} from '../ui/text.js';
-import {EXIT, stdout, UsageError} from './io.js';
+import {argumentError, EXIT, stdout, UsageError} from './io.js';
 
 export const DOCTOR_HELP = `Usage: tracewatch doctor [--format text|json]
 
@@ -39,7 +39,7 @@ export async function doctor(argv: string[]): Promise<number> {
 			options: {format: {type: 'string'}, color: {type: 'boolean'}, 'no-color': {type: 'boolean'}, help: {type: 'boolean', short: 'h'}},
 		});
 	} catch (error) {
-		throw new UsageError((error as Error).message);
+		throw argumentError(error);
 	}
 	const {values} = parsed;
 	if (values.help) {

@@ -58,13 +58,15 @@ async function main(argv: string[]): Promise<number> {
 }
 
 guardStdout();
-main(process.argv.slice(2)).then(
+const words = process.argv.slice(2);
+const helpFor = words[0] !== undefined && words[0] in COMMANDS ? `tracewatch ${words[0]} --help` : 'tracewatch --help';
+main(words).then(
 	code => {
 		process.exitCode = code;
 	},
 	(error: unknown) => {
 		if (error instanceof UsageError) {
-			warn(`tracewatch: ${error.message}\nRun "tracewatch --help" for usage.`);
+			warn(`tracewatch: ${error.message}\nRun "${helpFor}" for usage.`);
 			process.exitCode = EXIT.usage;
 		} else if (error instanceof InputError) {
 			warn(`tracewatch: ${error.message}`);

@@ -19,7 +19,7 @@ import {traceFindings} from '../model/findings/trace.js';
 import {renderDot, renderGraphText} from '../ui/graph.js';
 import {colors, plain, renderFindings, renderPacket, renderSummary, type Style} from '../ui/text.js';
 import {followFile} from './follow.js';
-import {describeUnparsed, EXIT, loadRules, looksLikeRuleset, openInput, reportRulesetProblems, stdout as standardOut, UsageError, warn as standardWarn, type Output} from './io.js';
+import {argumentError, describeUnparsed, EXIT, loadRules, looksLikeRuleset, openInput, reportRulesetProblems, stdout as standardOut, UsageError, warn as standardWarn, type Output} from './io.js';
 
 export const REPLAY_HELP = `Usage: tracewatch [replay] [FILE...] [options]
 
@@ -236,12 +236,12 @@ export async function runPipeline(inputs: readonly PipelineInput[], options: Pip
 	} else if (format === 'text') {
 		stdout.write(`${renderFindings(findings, style)}\n\n`);
 		stdout.write(
-			`${renderSummary({inputs: session.inputs, completed: session.completed, unparsed: session.unparsed, unparsedCount: session.unparsedCount, rulesLoaded: options.rules.length}, style)}\n`,
+			`${renderSummary({inputs: session.inputs, completed: session.completed, unparsed: session.unparsed, unparsedCount: session.unparsedCount, rulesLoaded: options.rules.filter(rs => rs.format !== 'empty').length}, style)}\n`,
 		);
 	} else if (format === 'graph') {
 		stdout.write(`${renderGraphText(session.graph(), session.packets, findings, style, graphWidth())}\n\n`);
 		stdout.write(
-			`${renderSummary({inputs: session.inputs, completed: session.completed, unparsed: session.unparsed, unparsedCount: session.unparsedCount, rulesLoaded: options.rules.length}, style)}\n`,
+			`${renderSummary({inputs: session.inputs, completed: session.completed, unparsed: session.unparsed, unparsedCount: session.unparsedCount, rulesLoaded: options.rules.filter(rs => rs.format !== 'empty').length}, style)}\n`,
 		);
 	} else if (format === 'dot') {
 		stdout.write(`${renderDot(session.graph(), session.packets, findings)}\n`);
@@ -341,7 +341,7 @@ export async function replay(argv: string[]): Promise<number> {
 			},
 		});
 	} catch (error) {
-		throw new UsageError((error as Error).message);
+		throw argumentError(error);
 	}
 	const {values, positionals} = parsed;
 	if (values.help) {

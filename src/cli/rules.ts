@@ -6,7 +6,7 @@ import {lintRulesets, RULE_KINDS} from '../model/findings/lint.js';
 import type {Finding} from '../model/findings/types.js';
 import type {Ruleset} from '../parser/ruleset.js';
 import {colors, plain, renderFindings} from '../ui/text.js';
-import {EXIT, loadRules, reportRulesetProblems, stdout, UsageError} from './io.js';
+import {argumentError, EXIT, loadRules, reportRulesetProblems, stdout, UsageError} from './io.js';
 
 export const RULES_HELP = `Usage: tracewatch rules FILE... [options]
 
@@ -71,7 +71,7 @@ export async function rules(argv: string[]): Promise<number> {
 			},
 		});
 	} catch (error) {
-		throw new UsageError((error as Error).message);
+		throw argumentError(error);
 	}
 	const {values, positionals} = parsed;
 	if (values.help) {
