@@ -85,4 +85,11 @@ describe('tracewatch diff', () => {
 		expect(run(['diff', 'a', 'b', '--same', 'nope']).code).toBe(2);
 		expect(run(['diff', 'testdata/rules/node-working.save', 'testdata/rules/node-broken.save', '--trace-working', 'x.log']).code).toBe(2);
 	});
+
+	it('--same with a name one dump does not have: warns (a typo would silently do nothing)', () => {
+		const typo = run(['diff', 'testdata/rules/node-working.save', 'testdata/rules/node-broken.save', '--same', 'enp3s0=eth9']);
+		expect(typo.stderr).toContain('--same enp3s0=eth9: eth9 does not appear in testdata/rules/node-broken.save');
+		const fine = run(['diff', 'testdata/rules/node-working.save', 'testdata/rules/node-broken.save', '--same', 'enp3s0=wlp59s0', '--same', '198.18.1.104=198.18.1.105']);
+		expect(fine.stderr).toBe('');
+	});
 });

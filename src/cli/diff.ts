@@ -9,7 +9,7 @@ import {TraceSession} from '../model/session.js';
 import {parseTraceText} from '../parser/line-stream.js';
 import type {Ruleset} from '../parser/ruleset.js';
 import {colors, plain, type Style} from '../ui/text.js';
-import {argumentError, EXIT, loadRules, openInput, reportRulesetProblems, stdout, UsageError} from './io.js';
+import {argumentError, EXIT, loadRules, openInput, reportRulesetProblems, stdout, UsageError, warn} from './io.js';
 
 export const DIFF_HELP = `Usage: tracewatch diff WORKING BROKEN [options]
 
@@ -144,7 +144,14 @@ export async function diff(argv: string[]): Promise<number> {
 	const broken = loadRules(brokenPath);
 	reportRulesetProblems(working);
 	reportRulesetProblems(broken);
-	const result = diffRulesets(working, broken, {same: parseSame(values.same ?? [])});
+	const same = parseSame(values.same ?? []);
+	// A name that is in neither dump is a typo: the pairing would silently do nothing (or the fix would name it).
+	for (const [a, b] of same) {
+		for (const [name, rs] of [[a, working], [b, broken]] as const) {
+			if (!mentions(rs, name)) warn(`tracewatch: --same ${a}=${b}: ${name} does not appear in ${rs.path}`);
+		}
+	}
+	const result = diffRulesets(working, broken, {same});
 
 	let divergence: Divergence | undefined;
 	if (values['trace-working'] && values['trace-broken']) {
@@ -161,4 +168,15 @@ export async function diff(argv: string[]): Promise<number> {
 		stdout.write(`${renderDiff(result, {working: workingPath, broken: brokenPath}, style, divergence)}\n`);
 	}
 	return result.differences.length > 0 ? EXIT.inputErrors : EXIT.ok;
+}
+
+/** Whether a dump names `word` anywhere: a chain, or a rule argument (an address with or without its prefix length). */
+function mentions(rs: Ruleset, word: string): boolean {
+	for (const table of rs.tables.values()) {
+		for (const chain of table.chains.values()) {
+			if (chain.name === word) return true;
+			for (const r of chain.rules) if (r.args.some(a => a === word || a.split('/')[0] === word || a.replace(/\+$/, '') === word)) return true;
+		}
+	}
+	return false;
 }
