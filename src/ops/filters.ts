@@ -125,7 +125,7 @@ export function describeFilter(f: TraceFilter): string {
 	if (f.src) parts.push(`from ${f.src}`);
 	if (f.sport) parts.push(`source port ${f.sport}`);
 	if (f.dst) parts.push(`to ${f.dst}`);
-	if (f.dport) parts.push(`port ${f.dport}`);
+	if (f.dport) parts.push(f.dst ? `port ${f.dport}` : `to port ${f.dport}`);
 	if (f.iface) parts.push(`via ${f.iface}`);
 	if (f.both) parts.push('(and the way back)');
 	return parts.join(' ');
