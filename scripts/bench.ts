@@ -2,7 +2,7 @@
  * `npm run bench`: how fast tracewatch replays trace text, against a bare regex tokenizer on the
  * same corpus, and whether the live path stays fast and memory-flat. Not part of `npm test`.
  *
- *   npm run bench                      full run (about 20 minutes on 2 cores)
+ *   npm run bench                      full run (about 40 minutes on 2 cores, most of it the 10 M-line stream)
  *   npm run bench -- --quick           smaller corpus, 1 M streamed lines, 1 run (a few minutes)
  *   npm run bench -- --lines 200000 --runs 3 --stream-lines 10000000 --forms dmesg,nft-monitor --rss-ceiling 2048
  *
