@@ -85,15 +85,26 @@ export function warn(text: string): void {
 	process.stderr.write(`${text}\n`);
 }
 
-/** Does the file start with the gzip magic bytes? */
-function isGzip(path: string): boolean {
+/** Do these bytes start with the gzip magic? */
+function gzipped(head: Uint8Array): boolean {
+	return head[0] === 0x1f && head[1] === 0x8b;
+}
+
+/** The first `n` bytes of a file (fewer when it is shorter). */
+function readHead(path: string, n: number): Buffer {
 	const fd = openSync(path, 'r');
 	try {
-		const head = Buffer.alloc(2);
-		return readSync(fd, head, 0, 2, 0) === 2 && head[0] === 0x1f && head[1] === 0x8b;
+		const head = Buffer.alloc(n);
+		return head.subarray(0, readSync(fd, head, 0, n, 0));
 	} finally {
 		closeSync(fd);
 	}
+}
+
+/** A whole file, decompressed when it is gzip. */
+function readMaybeGzip(path: string): Buffer {
+	const bytes = readFileSync(path);
+	return gzipped(bytes) ? gunzipSync(bytes) : bytes;
 }
 
 /** Opens a trace input: a file (gzip when it starts with the gzip magic), or stdin for `-`. */
@@ -109,7 +120,7 @@ export function openInput(path: string): {stream: Readable; size?: number} {
 		throw new UsageError(`cannot read ${path}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
 	}
 	const file = createReadStream(path);
-	if (size > 0 && isGzip(path)) {
+	if (size > 0 && gzipped(readHead(path, 2))) {
 		const gunzip = createGunzip();
 		// A corrupt or cut .gz: report it as an input error instead of crashing.
 		file.on('error', error => gunzip.destroy(error));
@@ -117,8 +128,6 @@ export function openInput(path: string): {stream: Readable; size?: number} {
 	}
 	return {stream: file, size};
 }
-
-const GZIP_MAGIC = [0x1f, 0x8b];
 
 /** A stream that starts with the gzip magic bytes (`zcat`-less `cat trace.log.gz | tracewatch`) is decompressed. */
 function gunzipIfGzip(source: Readable): Readable {
@@ -128,7 +137,7 @@ function gunzipIfGzip(source: Readable): Readable {
 		started = true;
 		source.pause();
 		let into: NodeJS.WritableStream = out;
-		if (first[0] === GZIP_MAGIC[0] && first[1] === GZIP_MAGIC[1]) {
+		if (gzipped(first)) {
 			const gunzip = createGunzip();
 			gunzip.on('error', error => out.destroy(error));
 			gunzip.pipe(out);
@@ -164,8 +173,7 @@ export function describeUnparsed(u: {path: string; line: number; column: number;
 export function loadRules(path: string): Ruleset {
 	let text: string;
 	try {
-		const bytes = readFileSync(path);
-		text = (bytes[0] === GZIP_MAGIC[0] && bytes[1] === GZIP_MAGIC[1] ? gunzipSync(bytes) : bytes).toString('utf8');
+		text = readMaybeGzip(path).toString('utf8');
 	} catch (error) {
 		throw new UsageError(`cannot read --rules ${path}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
 	}
@@ -188,15 +196,16 @@ export function loadRules(path: string): Ruleset {
  */
 export function looksLikeRuleset(path: string): boolean {
 	if (path === '-') return false;
-	let bytes: Buffer;
+	let text: string;
 	try {
 		if (statSync(path).size > 4_000_000) return false;
-		bytes = readFileSync(path);
-		if (bytes[0] === GZIP_MAGIC[0] && bytes[1] === GZIP_MAGIC[1]) bytes = gunzipSync(bytes);
+		// A trace shows itself in its first lines: read no further then.
+		const head = readHead(path, 65_536);
+		if (!gzipped(head) && head.toString('utf8').split('\n').some(l => looksLikeTrace(l))) return false;
+		text = readMaybeGzip(path).toString('utf8');
 	} catch {
 		return false;
 	}
-	const text = bytes.toString('utf8');
 	if (text.split('\n').some(l => looksLikeTrace(l))) return false;
 	const rs = parseRuleset(text, path);
 	const rules = [...rs.tables.values()].reduce((n, t) => n + [...t.chains.values()].reduce((m, c) => m + c.rules.length, 0), 0);

@@ -230,19 +230,17 @@ export async function runPipeline(inputs: readonly PipelineInput[], options: Pip
 	release(true);
 
 	const findings = [...traceFindings(session.packets, session.index), ...emptyTraceFindings(session.inputs, session.index)];
+	const summary = () =>
+		`${renderSummary({inputs: session.inputs, completed: session.completed, unparsed: session.unparsed, unparsedCount: session.unparsedCount, rulesLoaded: options.rules.filter(rs => rs.format !== 'empty').length}, style)}\n`;
 	if (format === 'json') {
 		all.sort((a, b) => a.id - b.id);
 		stdout.write(`${JSON.stringify(reportJson({inputs: session.inputs, packets: all, graph: session.graph(), findings, unparsed: session.unparsed}), null, 2)}\n`);
 	} else if (format === 'text') {
 		stdout.write(`${renderFindings(findings, style)}\n\n`);
-		stdout.write(
-			`${renderSummary({inputs: session.inputs, completed: session.completed, unparsed: session.unparsed, unparsedCount: session.unparsedCount, rulesLoaded: options.rules.filter(rs => rs.format !== 'empty').length}, style)}\n`,
-		);
+		stdout.write(summary());
 	} else if (format === 'graph') {
 		stdout.write(`${renderGraphText(session.graph(), session.packets, findings, style, graphWidth())}\n\n`);
-		stdout.write(
-			`${renderSummary({inputs: session.inputs, completed: session.completed, unparsed: session.unparsed, unparsedCount: session.unparsedCount, rulesLoaded: options.rules.filter(rs => rs.format !== 'empty').length}, style)}\n`,
-		);
+		stdout.write(summary());
 	} else if (format === 'dot') {
 		stdout.write(`${renderDot(session.graph(), session.packets, findings)}\n`);
 		if (session.unparsedCount > 20) warn(`… ${session.unparsedCount - 20} more unparsed line(s)`);
