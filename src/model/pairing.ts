@@ -57,20 +57,23 @@ function tuples(p: Packet): string[] {
 	return [...out];
 }
 
+/** ICMP echo, timestamp, information and address-mask requests; ICMPv6 echo request. */
+function isIcmpQuery(p: Pick<Packet, 'proto' | 'icmp'>): boolean {
+	if (p.proto === 'ICMP') return p.icmp !== undefined && [8, 13, 15, 17].includes(p.icmp.type);
+	return p.proto === 'ICMPv6' && p.icmp?.type === 128;
+}
+
 /** Whether anything comes back for this packet: not for an ICMP echo reply or error, nor for a UDP answer. */
 export function expectsReply(p: Pick<Packet, 'proto' | 'icmp' | 'replyTo'>): boolean {
-	if (p.proto === 'ICMP') return p.icmp === undefined || [8, 13, 15, 17].includes(p.icmp.type);
-	if (p.proto === 'ICMPv6') return p.icmp === undefined || p.icmp.type === 128;
+	if (p.proto === 'ICMP' || p.proto === 'ICMPv6') return p.icmp === undefined || isIcmpQuery(p);
 	if (p.proto === 'UDP') return p.replyTo === null;
 	return true;
 }
 
 /** TCP SYNs and ICMP queries start an exchange; they answer nothing. */
-function opens(p: Packet): boolean {
+export function opens(p: Pick<Packet, 'proto' | 'icmp' | 'tcpFlags'>): boolean {
 	if (p.proto === 'TCP') return Boolean(p.tcpFlags?.includes('SYN') && !p.tcpFlags.includes('ACK'));
-	if (p.proto === 'ICMP') return p.icmp !== undefined && [8, 13, 15, 17].includes(p.icmp.type);
-	if (p.proto === 'ICMPv6') return p.icmp?.type === 128;
-	return false;
+	return isIcmpQuery(p);
 }
 
 function reverse(k: string): string {

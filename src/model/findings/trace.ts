@@ -10,6 +10,7 @@
 import type {Chain} from '../../parser/ruleset.js';
 import type {RuleIndex} from '../join.js';
 import {inCidr, isPrivate, ruleMatchesAddress} from '../net.js';
+import {opens} from '../pairing.js';
 import type {Hop, Packet} from '../types.js';
 import type {Finding, RuleRef} from './types.js';
 
@@ -43,11 +44,7 @@ function icmpWord(p: Packet): string {
 
 /** A packet that asks for an answer: a TCP SYN, an ICMP echo or other query, or UDP that answers nothing. */
 export function isRequest(p: Packet): boolean {
-	if (p.proto === 'TCP') return Boolean(p.tcpFlags?.includes('SYN') && !p.tcpFlags.includes('ACK'));
-	if (p.proto === 'ICMP') return p.icmp !== undefined && [8, 13, 15, 17].includes(p.icmp.type);
-	if (p.proto === 'ICMPv6') return p.icmp?.type === 128;
-	if (p.proto === 'UDP') return p.replyTo === null;
-	return false;
+	return opens(p) || (p.proto === 'UDP' && p.replyTo === null);
 }
 
 function lastHook(p: Packet): string | undefined {
