@@ -1,14 +1,13 @@
 /**
- * Loads grammar/trace.ohm, the only definition of the syntax tracewatch reads.
- * Every other module gets its grammars from here.
+ * The grammars, ready-made: scripts/build-grammar.mjs compiles grammar/*.ohm into one bundle at
+ * build time (`npm run build`), so loading them costs no grammar compilation. Every other module
+ * gets its grammars from here.
  */
-import {readFileSync} from 'node:fs';
-import * as ohm from 'ohm-js';
+import grammars from '../../grammar/tracewatch.ohm-bundle.js';
 
-const source = readFileSync(new URL('../../grammar/trace.ohm', import.meta.url), 'utf8');
-const grammars = ohm.grammars(source);
+export type {RulesetActionDict, RulesetSemantics, TraceActionDict, TraceSemantics} from '../../grammar/tracewatch.ohm-bundle.js';
 
 /** One line of trace text: kernel TRACE/LOG (any prefix), xtables-monitor, nft monitor trace. */
-export const traceGrammar: ohm.Grammar = grammars.Trace!;
+export const traceGrammar = grammars.Trace;
 /** One line of iptables-save / ip6tables-save / iptables -S. */
-export const rulesetGrammar: ohm.Grammar = grammars.Ruleset!;
+export const rulesetGrammar = grammars.Ruleset;
