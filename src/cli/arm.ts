@@ -14,7 +14,7 @@ import {describeRule, disarmAll, TraceArm, type Removal} from '../ops/firewall.j
 import {inspectHost, nfLogFor, runState, type HostFacts} from '../ops/host.js';
 import {CAP_NET_ADMIN, hasCap, systemProbe, type Probe} from '../ops/probe.js';
 import {buildTraceRules, deleteArgs, familyName, insertArgs, iptablesTool, makeRunId, runIdOf, type Backend, type TraceRuleSpec} from '../ops/rules.js';
-import {argumentError, EXIT, stdout, UsageError, warn} from './io.js';
+import {argumentError, EXIT, stdout, UsageError, warn} from './terminal.js';
 
 export const FILTER_HELP = `Filters (at least one, or --all):
   --src CIDR          source address or network (198.18.0.10, 2001:db8::/64); no host names

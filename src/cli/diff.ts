@@ -9,7 +9,8 @@ import {TraceSession} from '../model/session.js';
 import {parseTraceText} from '../parser/line-stream.js';
 import type {Ruleset} from '../parser/ruleset.js';
 import {colors, plain, type Style} from '../ui/text.js';
-import {argumentError, EXIT, loadRules, openInput, reportRulesetProblems, stdout, UsageError, warn} from './io.js';
+import {loadRules, openInput, reportRulesetProblems} from './io.js';
+import {argumentError, EXIT, stdout, UsageError, warn} from './terminal.js';
 
 export const DIFF_HELP = `Usage: tracewatch diff WORKING BROKEN [options]
 

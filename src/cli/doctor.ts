@@ -8,7 +8,7 @@ import {diagnose, renderDoctor} from '../ops/doctor.js';
 import {inspectHost} from '../ops/host.js';
 import {systemProbe} from '../ops/probe.js';
 import {colors, plain} from '../ui/text.js';
-import {argumentError, EXIT, stdout, UsageError} from './io.js';
+import {argumentError, EXIT, stdout, UsageError} from './terminal.js';
 
 export const DOCTOR_HELP = `Usage: tracewatch doctor [--format text|json]
 

@@ -2,7 +2,7 @@
  * tracewatch command line: picks the command and turns errors into exit codes.
  */
 import {readFileSync} from 'node:fs';
-import {EXIT, guardStdout, InputError, stdout, UsageError, warn} from './io.js';
+import {EXIT, guardStdout, InputError, stdout, UsageError, warn} from './terminal.js';
 
 const HELP = `tracewatch: turn netfilter packet traces into answers
 

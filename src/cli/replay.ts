@@ -19,7 +19,8 @@ import {traceFindings} from '../model/findings/trace.js';
 import {renderDot, renderGraphText} from '../ui/graph.js';
 import {colors, plain, renderFindings, renderPacket, renderSummary, type Style} from '../ui/text.js';
 import {followFile} from './follow.js';
-import {argumentError, describeUnparsed, EXIT, loadRules, looksLikeRuleset, openInput, reportRulesetProblems, stdout as standardOut, UsageError, warn as standardWarn, type Output} from './io.js';
+import {describeUnparsed, loadRules, looksLikeRuleset, openInput, reportRulesetProblems} from './io.js';
+import {argumentError, EXIT, stdout as standardOut, UsageError, warn as standardWarn, type Output} from './terminal.js';
 
 export const REPLAY_HELP = `Usage: tracewatch [replay] [FILE...] [options]
 

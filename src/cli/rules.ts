@@ -6,7 +6,8 @@ import {lintRulesets, RULE_KINDS} from '../model/findings/lint.js';
 import type {Finding} from '../model/findings/types.js';
 import type {Ruleset} from '../parser/ruleset.js';
 import {colors, plain, renderFindings} from '../ui/text.js';
-import {argumentError, EXIT, loadRules, reportRulesetProblems, stdout, UsageError} from './io.js';
+import {loadRules, reportRulesetProblems} from './io.js';
+import {argumentError, EXIT, stdout, UsageError} from './terminal.js';
 
 export const RULES_HELP = `Usage: tracewatch rules FILE... [options]
 

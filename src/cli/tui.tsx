@@ -21,7 +21,7 @@ import {createElement} from 'react';
 import {render} from 'ink';
 import type {TraceStore} from '../model/store.js';
 import {App} from '../ui/tui/app.js';
-import {useColor} from './io.js';
+import {useColor} from './terminal.js';
 
 export interface TuiOptions {
 	/** Quit when the input ends. */
