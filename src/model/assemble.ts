@@ -24,8 +24,8 @@
  * when its PACKET line shows a different IP ID or length.
  */
 import type {LineRef, PacketFields, ParsedLine, TraceEvent} from '../parser/types.js';
-import {isBuiltinChain} from '../parser/ruleset.js';
-import {canFollow, crossesDestinationNat, guessHook, isHook, tablePriority} from './hooks.js';
+import {canFollow, isBuiltinChain, isHook, tablePriority} from '../netfilter/hooks.js';
+import {crossesDestinationNat, guessHook} from './hooks.js';
 import type {Hook, HopKind, Hop, Packet} from './types.js';
 
 export interface AssembleOptions {

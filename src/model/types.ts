@@ -4,7 +4,9 @@
  */
 import type {Family, IcmpInfo, LineFormat, LineRef, PacketFields, Stamp} from '../parser/types.js';
 
-export type Hook = 'PREROUTING' | 'INPUT' | 'FORWARD' | 'OUTPUT' | 'POSTROUTING';
+import type {Hook} from '../netfilter/hooks.js';
+
+export type {Hook} from '../netfilter/hooks.js';
 
 /** How a hop's chain was left or a rule matched: the kernel's words, plus `log` for -j LOG lines and nft's `verdict`. */
 export type HopKind = 'rule' | 'return' | 'policy' | 'verdict' | 'log';

@@ -8,6 +8,7 @@
  * Input:  [{k:'kv',key:'SRC',value:'10.0.0.1'}, …, {k:'kv',key:'PROTO',value:'ICMP'}, {k:'kv',key:'ID',value:'7'}]
  * Output: {family:'ipv4', src:'10.0.0.1', …, proto:'ICMP', icmp:{type:…, id:7}}
  */
+import {canonicalIp} from '../netfilter/addr.js';
 import type {Family, IcmpInfo, PacketFields} from './types.js';
 
 /** One field as the grammar matched it. */
@@ -32,49 +33,7 @@ const LINK_KEYS: Record<string, 'in' | 'out' | 'physin' | 'physout' | 'mac' | 'm
 	MACDST: 'macdst',
 };
 
-/**
- * IPv6 addresses in RFC 5952 form: the kernel log prints them in full
- * (`2001:0db8:0250:0000:0000:0000:0000:0001`), nft and iptables compressed (`2001:db8:250::1`).
- * Anything that is not a valid IPv6 address is returned as written.
- */
-export function canonicalIp(addr: string): string {
-	if (!addr.includes(':')) return addr;
-	const halves = addr.split('::');
-	if (halves.length > 2) return addr;
-	const head = halves[0] ? halves[0].split(':') : [];
-	const tail = halves.length === 2 && halves[1] ? halves[1].split(':') : [];
-	let v4tail: string[] = [];
-	const lastPart = (tail.length > 0 ? tail : head)[(tail.length > 0 ? tail : head).length - 1];
-	if (lastPart?.includes('.')) {
-		const o = lastPart.split('.').map(Number);
-		if (o.length !== 4 || o.some(x => !Number.isInteger(x) || x < 0 || x > 255)) return addr;
-		v4tail = [((o[0]! << 8) | o[1]!).toString(16), ((o[2]! << 8) | o[3]!).toString(16)];
-		(tail.length > 0 ? tail : head).pop();
-	}
-	const missing = 8 - head.length - tail.length - v4tail.length;
-	if (halves.length === 1 ? missing !== 0 : missing < 1) return addr;
-	const groups = [...head, ...Array<string>(halves.length === 2 ? missing : 0).fill('0'), ...tail, ...v4tail];
-	if (groups.length !== 8 || groups.some(g => !/^[\da-fA-F]{1,4}$/.test(g))) return addr;
-	const words = groups.map(g => Number.parseInt(g, 16).toString(16));
-	// Longest run of two or more zero groups becomes "::" (the first, on a tie).
-	let bestStart = -1;
-	let bestLen = 1;
-	for (let i = 0; i < 8; ) {
-		if (words[i] !== '0') {
-			i++;
-			continue;
-		}
-		let j = i;
-		while (j < 8 && words[j] === '0') j++;
-		if (j - i > bestLen) {
-			bestStart = i;
-			bestLen = j - i;
-		}
-		i = j;
-	}
-	if (bestStart === -1) return words.join(':');
-	return `${words.slice(0, bestStart).join(':')}::${words.slice(bestStart + bestLen).join(':')}`;
-}
+export {canonicalIp} from '../netfilter/addr.js';
 
 function num(value: string): number | undefined {
 	if (value === '') return undefined;

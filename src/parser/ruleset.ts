@@ -9,23 +9,14 @@
  * of the dump still loads.
  */
 import {rulesetGrammar} from './grammar.js';
-import {rulesetSemantics} from './semantics/index.js';
+import {rulesetSemantics} from './semantics/ruleset.js';
 import type {Counters, RulesetLine} from './semantics/to-ruleset-line.js';
 import {excerptAt} from './trace-line.js';
+import {isBuiltinChain} from '../netfilter/hooks.js';
 
 export type {Counters} from './semantics/to-ruleset-line.js';
 
-export const BUILTIN_CHAINS: Readonly<Record<string, readonly string[]>> = {
-	raw: ['PREROUTING', 'OUTPUT'],
-	mangle: ['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING'],
-	nat: ['PREROUTING', 'INPUT', 'OUTPUT', 'POSTROUTING'],
-	filter: ['INPUT', 'FORWARD', 'OUTPUT'],
-	security: ['INPUT', 'FORWARD', 'OUTPUT'],
-};
-
-export function isBuiltinChain(table: string, chain: string): boolean {
-	return BUILTIN_CHAINS[table]?.includes(chain) ?? ['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING'].includes(chain);
-}
+export {BUILTIN_CHAINS, isBuiltinChain} from '../netfilter/hooks.js';
 
 export interface Rule {
 	readonly table: string;

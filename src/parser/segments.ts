@@ -30,7 +30,7 @@ import type * as ohm from 'ohm-js';
 import {interpretFields, interpretNftItems, type RawField} from './fields.js';
 import {traceGrammar} from './grammar.js';
 import {deepFreeze, ownString as own, SegmentCache} from './segment-cache.js';
-import {traceSemantics} from './semantics/index.js';
+import {traceSemantics} from './semantics/trace.js';
 import type {FieldsValue, HopValue, NftChainValue, NftEventValue, XtHeadValue} from './semantics/to-segment.js';
 import {kernelHopEvent, type LeadInfo, leadValue, type LeadValue} from './semantics/to-trace-event.js';
 import type {Family, LineFormat, LineRef, PacketFields, ParsedLine, TraceEvent} from './types.js';

@@ -19,7 +19,7 @@ import type * as ohm from 'ohm-js';
 import {traceGrammar} from './grammar.js';
 import {ownString} from './segment-cache.js';
 import {matchBySegments} from './segments.js';
-import {traceSemantics} from './semantics/index.js';
+import {traceSemantics} from './semantics/trace.js';
 import type {LineFormat, LineRef, ParsedLine, TraceEvent} from './types.js';
 
 /**

@@ -12,7 +12,7 @@
  */
 import type {Finding} from '../model/findings/types.js';
 import type {Graph} from '../model/graph.js';
-import {HOOKS} from '../model/hooks.js';
+import {HOOKS} from '../netfilter/hooks.js';
 import type {Packet} from '../model/types.js';
 import type {Style} from './text.js';
 import {hooksOfNodes, layoutGraph} from './tui/graph-layout.js';

@@ -18,7 +18,7 @@
  * `!` the chains a finding points at.
  */
 import type {Graph, GraphEdge, GraphNode} from '../../model/graph.js';
-import {HOOKS, isHook, tablePriority} from '../../model/hooks.js';
+import {HOOKS, isHook, tablePriority} from '../../netfilter/hooks.js';
 import type {Hook, Packet} from '../../model/types.js';
 import {seg, fitSegs, lineWidth, type Seg, type StyledLine} from './styled.js';
 

@@ -1,0 +1,108 @@
+/**
+ * ICMP and ICMPv6 message types: their numbers, the names tools print, and what each message is
+ * for (a query that expects an answer, the answer, an error that quotes a packet).
+ *
+ * Input:  ('ICMP', 3, 4), ('ICMPv6', 'nd-neighbor-solicit')
+ * Output: icmpName('ICMP', 3, 4) === 'frag-needed'; icmpTypeNumber('ICMPv6', 'nd-neighbor-solicit') === 135;
+ *         answerType('ICMP', 8) === 0; isIcmpError('ICMPv6', 2) === true
+ *
+ * Numbers: RFC 792 / RFC 4443 and the IANA registries; names as nft and iptables print them
+ * (nftables src/proto.c, iptables extensions/libxt_icmp.c).
+ */
+
+export type IcmpProto = 'ICMP' | 'ICMPv6';
+
+/** nft / iptables type names → number. */
+const TYPE_NUMBER: Readonly<Record<IcmpProto, Readonly<Record<string, number>>>> = {
+	ICMP: {
+		'echo-reply': 0, 'destination-unreachable': 3, 'source-quench': 4, redirect: 5, 'echo-request': 8, 'router-advertisement': 9,
+		'router-solicitation': 10, 'time-exceeded': 11, 'parameter-problem': 12, 'timestamp-request': 13, 'timestamp-reply': 14,
+		'info-request': 15, 'info-reply': 16, 'address-mask-request': 17, 'address-mask-reply': 18,
+	},
+	ICMPv6: {
+		'destination-unreachable': 1, 'packet-too-big': 2, 'time-exceeded': 3, 'parameter-problem': 4, 'echo-request': 128, 'echo-reply': 129,
+		'mld-listener-query': 130, 'mld-listener-report': 131, 'mld-listener-done': 132, 'mld-listener-reduction': 132, 'nd-router-solicit': 133,
+		'nd-router-advert': 134, 'nd-neighbor-solicit': 135, 'nd-neighbor-advert': 136, 'nd-redirect': 137, 'router-renumbering': 138,
+		'ind-neighbor-solicit': 141, 'ind-neighbor-advert': 142, 'mld2-listener-report': 143,
+	},
+};
+
+/** nft / iptables code names → number (unreachable codes of both families). */
+const CODE_NUMBER: Readonly<Record<string, number>> = {
+	'net-unreachable': 0, 'host-unreachable': 1, 'prot-unreachable': 2, 'port-unreachable': 3, 'frag-needed': 4, 'net-prohibited': 9,
+	'host-prohibited': 10, 'admin-prohibited': 13, 'no-route': 0, 'addr-unreachable': 3, 'policy-fail': 5, 'reject-route': 6,
+};
+
+/** Short names tracewatch shows. */
+const SHOWN: Readonly<Record<IcmpProto, Readonly<Record<number, string>>>> = {
+	ICMP: {0: 'echo-reply', 3: 'unreachable', 4: 'source-quench', 5: 'redirect', 8: 'echo-request', 11: 'time-exceeded', 12: 'parameter-problem'},
+	ICMPv6: {
+		1: 'unreachable', 2: 'packet-too-big', 3: 'time-exceeded', 4: 'parameter-problem', 128: 'echo-request', 129: 'echo-reply', 133: 'router-solicit',
+		134: 'router-advert', 135: 'neighbor-solicit', 136: 'neighbor-advert',
+	},
+};
+
+/** The number of a type given by name (nft, iptables) or number; undefined when neither. */
+export function icmpTypeNumber(proto: IcmpProto, name: string): number | undefined {
+	const n = TYPE_NUMBER[proto][name];
+	if (n !== undefined) return n;
+	return /^\d+$/.test(name) ? Number(name) : undefined;
+}
+
+/** The number of a code given by name or number; undefined when neither. */
+export function icmpCodeNumber(name: string): number | undefined {
+	const n = CODE_NUMBER[name];
+	if (n !== undefined) return n;
+	return /^\d+$/.test(name) ? Number(name) : undefined;
+}
+
+/** The short name tracewatch shows for a message (`frag-needed`, `echo-request`), or undefined for a type it has no name for. */
+export function icmpName(proto: string, type: number, code?: number): string | undefined {
+	if (proto === 'ICMP' && type === 3 && code === 4) return 'frag-needed';
+	if (proto !== 'ICMP' && proto !== 'ICMPv6') return undefined;
+	return SHOWN[proto][type];
+}
+
+/** Queries and the type that answers each: echo, timestamp, information, address mask; ICMPv6 echo. */
+const ANSWER: Readonly<Record<IcmpProto, Readonly<Record<number, number>>>> = {
+	ICMP: {8: 0, 13: 14, 15: 16, 17: 18},
+	ICMPv6: {128: 129},
+};
+
+/** The type that answers a query of type `type`, or undefined when `type` is not a query. */
+export function answerType(proto: string, type: number): number | undefined {
+	return proto === 'ICMP' || proto === 'ICMPv6' ? ANSWER[proto][type] : undefined;
+}
+
+/** The query type that `type` answers, or undefined when `type` is not an answer. */
+export function queryType(proto: string, type: number): number | undefined {
+	if (proto !== 'ICMP' && proto !== 'ICMPv6') return undefined;
+	for (const [q, a] of Object.entries(ANSWER[proto])) if (a === type) return Number(q);
+	return undefined;
+}
+
+/** A query: a message that asks for an answer of the same id and sequence. */
+export function isIcmpQuery(proto: string, type: number): boolean {
+	return answerType(proto, type) !== undefined;
+}
+
+/** Messages that quote the packet they are about: unreachable, source quench, redirect, time exceeded, parameter problem; ICMPv6 1–4. */
+export function isIcmpError(proto: string, type: number): boolean {
+	if (proto === 'ICMP') return type === 3 || type === 4 || type === 5 || type === 11 || type === 12;
+	return proto === 'ICMPv6' && type >= 1 && type <= 4;
+}
+
+/** "Fragmentation needed" (ICMP 3/4) or "packet too big" (ICMPv6 2): the path MTU is smaller than the packet. */
+export function isFragNeeded(proto: string, type: number, code: number | undefined): boolean {
+	return (proto === 'ICMP' && type === 3 && code === 4) || (proto === 'ICMPv6' && type === 2);
+}
+
+/** "Time exceeded": the TTL or hop limit ran out on the way. */
+export function isTimeExceeded(proto: string, type: number): boolean {
+	return (proto === 'ICMP' && type === 11) || (proto === 'ICMPv6' && type === 3);
+}
+
+/** Echo request and reply: the kernel log prints their identifier and sequence (ID= SEQ=), so a line without SEQ= was cut. */
+export function printsIcmpSequence(proto: string, type: number): boolean {
+	return proto === 'ICMP' ? type === 0 || type === 8 : proto === 'ICMPv6' && (type === 128 || type === 129);
+}

@@ -1,0 +1,8 @@
+/**
+ * The semantics of the Ruleset grammar, built once at module load from one file per operation group.
+ */
+import {rulesetGrammar} from '../grammar.js';
+import {addToRulesetLine} from './to-ruleset-line.js';
+
+export const rulesetSemantics = rulesetGrammar.createSemantics();
+addToRulesetLine(rulesetSemantics);
