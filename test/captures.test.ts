@@ -21,9 +21,9 @@ function rulesOf(dir: string): string[] {
 
 /** The packets as JSON without what differs between log forms (time stamps and the file name). */
 function comparable(trace: string, rulePaths: string[]): unknown[] {
-	const {session, packets} = replayFiles([trace], rulePaths);
+	const {inputs, packets} = replayFiles([trace], rulePaths);
 	return packets.map(p => {
-		const j = packetJson(p, session.inputs) as {hops: Array<Record<string, unknown>>};
+		const j = packetJson(p, inputs) as {hops: Array<Record<string, unknown>>};
 		return {...j, hops: j.hops.map(({time: _t, file: _f, ...h}) => h)};
 	});
 }

@@ -9,7 +9,7 @@ import {readFileSync} from 'node:fs';
 import {describe, expect, it} from 'vitest';
 import {parseTraceText} from '../src/parser/line-stream.js';
 import {parseRuleset} from '../src/parser/ruleset.js';
-import {TraceSession} from '../src/model/session.js';
+import {collect} from '../src/model/collect.js';
 
 const root = new URL('../testdata/corpus/', import.meta.url);
 
@@ -102,12 +102,9 @@ const dumps: Array<[string, {format: string; tables: number; chains: number; rul
 
 describe('published traces', () => {
 	it.each(traces)('%s', (file, expected) => {
-		const session = new TraceSession();
-		session.addInput(file);
-		let packets = 0;
-		for (const line of parseTraceText(readFileSync(new URL(file, root), 'utf8'))) packets += session.ingest(line).length;
-		packets += session.end().length;
-		const input = session.inputs[0]!;
+		const {packets: settled, summary} = collect([{path: file, lines: parseTraceText(readFileSync(new URL(file, root), 'utf8'))}]);
+		const packets = settled.length;
+		const input = summary.inputs[0]!;
 		expect({traceLines: input.traceLines, skipped: input.skipped, unparsed: input.unparsed, packets}).toEqual(expected);
 		// Every line is accounted for.
 		expect(input.traceLines + input.skipped + input.unparsed).toBe(input.lines);

@@ -40,7 +40,7 @@ function flush(): void {
 
 const input = openInput(path);
 const start = performance.now();
-const {session} = await runPipeline([{path, stream: input.stream, live: false, ...(input.size !== undefined ? {size: input.size} : {})}], {
+const {summary} = await runPipeline([{path, stream: input.stream, live: false, ...(input.size !== undefined ? {size: input.size} : {})}], {
 	format,
 	rules,
 	out,
@@ -49,15 +49,15 @@ const {session} = await runPipeline([{path, stream: input.stream, live: false, .
 flush();
 const ms = performance.now() - start;
 closeSync(fd);
-const lines = session.inputs.reduce((n, i) => n + i.lines, 0);
+const lines = summary.inputs.reduce((n, i) => n + i.lines, 0);
 const stats = segmentStats();
 process.stdout.write(
 	`${JSON.stringify({
 		lines,
 		bytes: statSync(path).size,
 		ms,
-		packets: session.completed,
-		unparsed: session.unparsedCount,
+		packets: summary.completed,
+		unparsed: summary.unparsedCount,
 		outBytes,
 		maxRssMB: process.resourceUsage().maxRSS / 1024,
 		cache: Object.fromEntries(Object.entries(stats).filter(([, v]) => v.hits + v.misses > 0)),

@@ -5,7 +5,8 @@ import {readFileSync} from 'node:fs';
 import {parseArgs} from 'node:util';
 import {diffRulesets, type Difference, type RuleDiff} from '../model/diff.js';
 import {findDivergence, pickPair, type Divergence} from '../model/divergence.js';
-import {TraceSession} from '../model/session.js';
+import {collect} from '../model/collect.js';
+import type {Packet} from '../model/types.js';
 import {parseTraceText} from '../parser/line-stream.js';
 import type {Ruleset} from '../parser/ruleset.js';
 import {colors, plain, type Style} from '../ui/text.js';
@@ -47,14 +48,11 @@ function parseSame(values: readonly string[]): Array<[string, string]> {
 	});
 }
 
-function traceSession(path: string, rules: Ruleset): TraceSession {
+/** The packets of a node's trace, rebuilt and joined to its ruleset. */
+function tracePackets(path: string, rules: Ruleset): Packet[] {
 	openInput(path); // same error messages as replay for a missing file
-	const session = new TraceSession({rules: [rules]});
-	session.addInput(path);
 	const text = readFileSync(path, 'utf8');
-	for (const line of parseTraceText(text)) session.ingest(line);
-	session.end();
-	return session;
+	return collect([{path, lines: parseTraceText(text)}], {rules: [rules]}).packets;
 }
 
 const LABEL: Record<Difference['kind'], string> = {
@@ -156,9 +154,7 @@ export async function diff(argv: string[]): Promise<number> {
 
 	let divergence: Divergence | undefined;
 	if (values['trace-working'] && values['trace-broken']) {
-		const w = traceSession(values['trace-working'], working);
-		const b = traceSession(values['trace-broken'], broken);
-		const pair = pickPair(w.packets, b.packets);
+		const pair = pickPair(tracePackets(values['trace-working'], working), tracePackets(values['trace-broken'], broken));
 		if (!pair) throw new UsageError('the two traces have no packets of the same request (same protocol, destination and port) to compare');
 		divergence = findDivergence(pair[0], pair[1], result);
 	}

@@ -10,14 +10,10 @@ import {PassThrough, type Readable} from 'node:stream';
 import {once} from 'node:events';
 import {PARALLEL_MIN_BYTES, readTraceLines} from '../parser/line-stream.js';
 import type {Ruleset} from '../parser/ruleset.js';
-import {TraceSession} from '../model/session.js';
+import {Pipeline, type Summary} from '../model/pipeline.js';
 import {TraceStore} from '../model/store.js';
-import type {Packet} from '../model/types.js';
-import {packetJson, reportJson} from '../ui/json.js';
-import {emptyTraceFindings} from '../model/findings/empty.js';
-import {traceFindings} from '../model/findings/trace.js';
-import {renderDot, renderGraphText} from '../ui/graph.js';
-import {colors, plain, renderFindings, renderPacket, renderSummary, type Style} from '../ui/text.js';
+import {outputView, type OutputFormat} from '../ui/output.js';
+import {colors, plain, type Style} from '../ui/text.js';
 import {followFile} from './follow.js';
 import {describeUnparsed, loadRules, looksLikeRuleset, openInput, reportRulesetProblems} from './io.js';
 import {argumentError, EXIT, stdout as standardOut, UsageError, warn as standardWarn, type Output} from './terminal.js';
@@ -66,14 +62,14 @@ Exit status: 0 done (also after Ctrl-C/SIGTERM, or when the reader of the output
 1 input problems (with --strict: any unparsed line; always: an unreadable or corrupt input, a rules
 dump with unreadable lines); 2 usage error (unknown option, missing file).`;
 
-export type Format = 'tui' | 'text' | 'json' | 'ndjson' | 'graph' | 'dot';
+export type Format = 'tui' | OutputFormat;
 
 export interface PipelineInput {
 	/** Name shown to the user: the file, or `(stdin)`. */
 	readonly path: string;
 	readonly stream: Readable;
 	readonly size?: number;
-	/** Lines keep coming (stdin, a follow source): complete packets when their lines stop. */
+	/** Lines keep coming (stdin, a follow source): packets are shown as they complete. */
 	readonly live: boolean;
 }
 
@@ -95,26 +91,32 @@ export interface PipelineOptions {
 }
 
 export interface PipelineResult {
-	readonly session: TraceSession;
-	/** Inputs that failed part-way (I/O error, corrupt compression): what was read before is in the session. */
+	readonly summary: Summary;
+	/** Inputs that failed part-way (I/O error, corrupt compression): what was read before is in the summary. */
 	readonly readErrors?: readonly string[];
 }
 
+/** Unparsed lines reported on stderr as they come; the rest are counted (and listed by --format json). */
+const SHOWN_UNPARSED = 20;
+
 /**
- * Reads the inputs in order through one session and shows the packets in the chosen format.
- * Shared by `replay` and `live`.
+ * Reads the inputs in order into one pipeline (src/model/pipeline.ts) and shows what it emits in
+ * the chosen format. Shared by `replay` and `live`. This function only wires: inputs to the
+ * pipeline, the pipeline's events to a view, the clock to the pipeline while input is live.
  */
 export async function runPipeline(inputs: readonly PipelineInput[], options: PipelineOptions): Promise<PipelineResult> {
 	const format = options.format;
-	// Streaming formats keep a bounded window of packets (for findings), so endless input runs in
-	// constant memory; a JSON document needs every packet anyway.
 	const live = inputs.some(i => i.live);
-	const keep = format === 'tui' ? (options.keep ?? 5000) : format === 'json' ? undefined : (options.keep ?? (live ? LIVE_KEEP : STREAM_KEEP));
-	const session = new TraceSession({rules: options.rules, windowSeconds: options.windowSeconds ?? 1, ...(keep !== undefined ? {keep} : {})});
+	// Lines of one packet come in one burst: 50 ms of quiet completes it; the interactive view
+	// waits a quarter second, quick for a person and safe for slow feeders.
+	const pipeline = new Pipeline({rules: options.rules, windowSeconds: options.windowSeconds ?? 1, idleMs: format === 'tui' ? 250 : 50});
+	let summary: Summary | undefined;
+	pipeline.on(e => {
+		if (e.type === 'end') summary = e.summary;
+	});
 
 	if (format === 'tui') {
-		// Lines of one packet come in one burst; a quarter second is quick for a person and safe for slow feeders.
-		const store = new TraceStore(session, {idleMs: 250, findings: (s, ended) => [...traceFindings(s.packets, s.index), ...(ended ? emptyTraceFindings(s.inputs, s.index) : [])]});
+		const store = new TraceStore(pipeline, {keep: options.keep ?? 5000});
 		const {runTui} = await import('./tui.js');
 		const quit = new AbortController();
 		options.signal?.addEventListener('abort', () => quit.abort());
@@ -126,7 +128,7 @@ export async function runPipeline(inputs: readonly PipelineInput[], options: Pip
 		});
 		const reading = (async () => {
 			for (const input of inputs) {
-				const index = session.addInput(input.path);
+				const index = pipeline.addInput(input.path);
 				if (input.live) store.startIdleTimer();
 				let read = 0;
 				if (input.size !== undefined) input.stream.on('data', (chunk: Buffer | string) => store.progress((read += chunk.length), input.size));
@@ -143,75 +145,28 @@ export async function runPipeline(inputs: readonly PipelineInput[], options: Pip
 			await ui.catch(() => {});
 			for (const input of inputs) input.stream.destroy();
 		}
-		return {session};
+		return {summary: summary ?? pipeline.summary()};
 	}
 
-	const style = options.style ?? plain;
 	const stdout = options.out ?? standardOut;
 	const warn = options.warn ?? standardWarn;
-	const all: Packet[] = [];
-	const write = (p: Packet) => {
-		if (format === 'ndjson') stdout.write(`${JSON.stringify(packetJson(p, session.inputs))}\n`);
-		else if (format === 'text') stdout.write(`${renderPacket(p, session.inputs, style)}\n\n`);
-		else if (format === 'json') all.push(p);
-		// graph and dot print the session's graph at the end.
-	};
-	// Replaying a file, a packet waits a little for its reply before it is shown, so "reply seen"
-	// is right; live input shows packets at once (a later reply names its request in replyTo).
-	const waiting: Array<{p: Packet; line: number; time: number | undefined}> = [];
-	let linesSeen = 0;
-	let logTime: number | undefined;
-	const release = (all = false) => {
-		while (waiting.length > 0) {
-			const w = waiting[0]!;
-			const old = linesSeen - w.line > REPLY_WAIT_LINES || (w.time !== undefined && logTime !== undefined && logTime - w.time > REPLY_WAIT_SECONDS);
-			if (!all && !w.p.replySeen && !old) break;
-			waiting.shift();
-			write(w.p);
-		}
-	};
-	let holding = false;
-	const emit = (packets: Packet[]) => {
-		for (const p of packets) {
-			if (!holding) write(p);
-			else waiting.push({p, line: linesSeen, time: hopSeconds(p.hops.at(-1))});
-		}
-		release();
-	};
 	const progress = createProgress(warn);
+	pipeline.on(outputView({format, live, write: text => stdout.write(text), style: options.style ?? plain, inputs: pipeline.inputNames, width: graphWidth()}));
+	pipeline.on(e => {
+		if (e.type === 'unparsed' && format !== 'json' && e.count <= SHOWN_UNPARSED) progress.above(describeUnparsed(e.line));
+	});
 	const readErrors: string[] = [];
 
 	for (const input of inputs) {
-		const index = session.addInput(input.path);
-		holding = !input.live && (format === 'text' || format === 'ndjson');
-		let lastLine = Date.now();
-		let dirty = false;
-		// Live input: a packet is complete once its lines stop coming; flush 50 ms after the last line.
-		const timer = input.live
-			? setInterval(() => {
-					if (dirty && Date.now() - lastLine >= 40) {
-						dirty = false;
-						emit(session.quiet());
-					}
-				}, 10)
-			: undefined;
+		const index = pipeline.addInput(input.path);
+		// Live input: the pipeline completes a packet once its lines stop coming; it reads the clock here.
+		const clock = input.live ? setInterval(() => pipeline.tick(), 10) : undefined;
 		let read = 0;
 		if (input.size !== undefined && input.size > 0) input.stream.on('data', (chunk: Buffer | string) => progress.update(input.path, (read += chunk.length), input.size!));
 		try {
 			const source = guarded(input.stream, options.signal);
 			await readTraceLines(source.stream, index, line => {
-				if (options.signal?.aborted) return;
-				linesSeen++;
-				if (line.kind === 'event' && (line.event.type === 'kernel-hop' || line.event.type === 'kernel-log') && line.event.time) {
-					logTime = line.event.time.mono ?? (line.event.time.wall === undefined ? logTime : line.event.time.wall / 1000);
-				}
-				emit(session.ingest(line));
-				if (line.kind === 'unparsed' && format !== 'json' && session.unparsedCount <= 20) {
-					const u = session.unparsed[session.unparsed.length - 1];
-					if (u) progress.above(describeUnparsed(u));
-				}
-				lastLine = Date.now();
-				dirty = true;
+				if (!options.signal?.aborted) pipeline.push(line);
 			}, undefined, {
 				// A large file is parsed on a parser thread beside the model.
 				parallel: !input.live && (input.size ?? 0) >= PARALLEL_MIN_BYTES,
@@ -223,33 +178,15 @@ export async function runPipeline(inputs: readonly PipelineInput[], options: Pip
 		} catch (error) {
 			readErrors.push(`${input.path}: ${(error as Error).message}`);
 		} finally {
-			if (timer) clearInterval(timer);
+			if (clock) clearInterval(clock);
 			progress.done();
 		}
 	}
-	emit(session.end());
-	release(true);
-
-	const findings = [...traceFindings(session.packets, session.index), ...emptyTraceFindings(session.inputs, session.index)];
-	const summary = () =>
-		`${renderSummary({inputs: session.inputs, completed: session.completed, unparsed: session.unparsed, unparsedCount: session.unparsedCount, rulesLoaded: options.rules.filter(rs => rs.format !== 'empty').length}, style)}\n`;
-	if (format === 'json') {
-		all.sort((a, b) => a.id - b.id);
-		stdout.write(`${JSON.stringify(reportJson({inputs: session.inputs, packets: all, graph: session.graph(), findings, unparsed: session.unparsed}), null, 2)}\n`);
-	} else if (format === 'text') {
-		stdout.write(`${renderFindings(findings, style)}\n\n`);
-		stdout.write(summary());
-	} else if (format === 'graph') {
-		stdout.write(`${renderGraphText(session.graph(), session.packets, findings, style, graphWidth())}\n\n`);
-		stdout.write(summary());
-	} else if (format === 'dot') {
-		stdout.write(`${renderDot(session.graph(), session.packets, findings)}\n`);
-		if (session.unparsedCount > 20) warn(`… ${session.unparsedCount - 20} more unparsed line(s)`);
-	} else if (session.unparsedCount > 20) {
-		warn(`… ${session.unparsedCount - 20} more unparsed line(s)`);
-	}
+	pipeline.end();
+	const done = summary ?? pipeline.summary();
+	if (done.unparsedCount > SHOWN_UNPARSED && format !== 'json' && format !== 'text' && format !== 'graph') warn(`… ${done.unparsedCount - SHOWN_UNPARSED} more unparsed line(s)`);
 	for (const e of readErrors) warn(`tracewatch: ${e}`);
-	return {session, readErrors};
+	return {summary: done, readErrors};
 }
 
 /**
@@ -277,20 +214,6 @@ function guarded(source: Readable, signal: AbortSignal | undefined): {stream: Re
 /** Columns for --format graph: the terminal's, else $COLUMNS, else wide enough for two or three hooks side by side. */
 function graphWidth(): number {
 	return process.stdout.columns || Number(process.env['COLUMNS']) || 160;
-}
-
-/** Packets the text and ndjson formats keep for the findings at the end. */
-const STREAM_KEEP = 50_000;
-/** The same for input that may never end: enough for the findings of the last minutes, in little memory. */
-const LIVE_KEEP = 2_000;
-
-/** How long a replayed packet waits for its reply before it is shown: lines read, or seconds of log time. */
-const REPLY_WAIT_LINES = 2000;
-const REPLY_WAIT_SECONDS = 3;
-
-function hopSeconds(h: Packet['hops'][number] | undefined): number | undefined {
-	const t = h?.time;
-	return t?.mono ?? (t?.wall === undefined ? undefined : t.wall / 1000);
 }
 
 /** A one-line progress display on stderr for long file replays, only when stderr is a terminal. */
@@ -392,7 +315,7 @@ export async function replay(argv: string[]): Promise<number> {
 		process.once('SIGTERM', onSignal);
 	}
 
-	const {session, readErrors} = await runPipeline(inputs, {
+	const {summary, readErrors} = await runPipeline(inputs, {
 		signal: stop.signal,
 		format,
 		rules: rulesets,
@@ -403,7 +326,7 @@ export async function replay(argv: string[]): Promise<number> {
 	});
 
 	if (readErrors && readErrors.length > 0) return EXIT.inputErrors;
-	if (values.strict && session.unparsedCount > 0) return EXIT.inputErrors;
+	if (values.strict && summary.unparsedCount > 0) return EXIT.inputErrors;
 	if (ruleProblems > 0) return EXIT.inputErrors;
 	return EXIT.ok;
 }

@@ -25,6 +25,7 @@
  */
 import type {LineRef, PacketFields, ParsedLine, TraceEvent} from '../parser/types.js';
 import {canFollow, isBuiltinChain, isHook, tablePriority} from '../netfilter/hooks.js';
+import {printsIcmpSequence} from '../netfilter/icmp.js';
 import {crossesDestinationNat, guessHook} from './hooks.js';
 import type {Hook, HopKind, Hop, Packet} from './types.js';
 
@@ -103,7 +104,7 @@ function computePartial(p: PacketFields): boolean {
 			return p.incomplete === undefined && (p.spt === undefined || p.dpt === undefined || p.udpLen === undefined);
 		case 'ICMP':
 		case 'ICMPv6':
-			return p.icmp === undefined || p.icmp.code === undefined || ([0, 8, 128, 129].includes(p.icmp.type) && p.icmp.seq === undefined);
+			return p.icmp === undefined || p.icmp.code === undefined || (printsIcmpSequence(p.proto, p.icmp.type) && p.icmp.seq === undefined);
 		default:
 			return !/^\d+$/.test(p.proto) && !L4_NAMES.includes(p.proto) && L4_NAMES.some(n => n.startsWith(p.proto!));
 	}

@@ -3,15 +3,18 @@
  *
  * Input:  packets whose hops run raw:PREROUTING → nat:PREROUTING → nat:KUBE-SERVICES → nat:PREROUTING → filter:FORWARD
  * Output: nodes [{id:'raw:PREROUTING', packets:1}, …], edges [{from:'nat:PREROUTING', to:'nat:KUBE-SERVICES', packets:1}, …]
- * A node or edge counts each packet once, however often the packet passed it.
+ * A node or edge counts each packet once, however often the packet passed it. Memory grows
+ * with the number of chains and jumps, never with the number of packets.
  */
-import type {Packet} from './types.js';
+import type {Hook, Packet} from './types.js';
 
 export interface GraphNode {
 	id: string;
 	packets: number;
 	/** Packets whose path ended here. */
 	final: number;
+	/** The hook the chain ran in, as the first packet through it saw it (user chains run in their caller's hook). */
+	hook?: Hook;
 }
 
 export interface GraphEdge {
@@ -39,6 +42,7 @@ export class GraphBuilder {
 			if (!seenNodes.has(id)) {
 				seenNodes.add(id);
 				const n = this.nodes.get(id) ?? {id, packets: 0, final: 0};
+				if (n.hook === undefined && hop.hook) n.hook = hop.hook;
 				n.packets++;
 				this.nodes.set(id, n);
 			}

@@ -3,20 +3,23 @@
  *
  * Input:  #1 TCP 198.19.88.69:40312 → 198.19.96.1:443 SYN, DNATed to 198.18.1.50:6443
  *         #2 TCP 198.18.1.50:6443 → 198.19.88.69:40312 SYN ACK
- * Output: #2.replyTo = 1, #1.replySeen = true.
+ * Output: adding #2 sets #2.replyTo = 1 and returns the fact {id: 1, fact: 'reply-seen', by: 2}.
  *
  * A packet answers another when one of the address/port tuples it was seen with (before and
  * after NAT) is the reverse of one the other was seen with: replies travel the post-DNAT tuple
  * back, and are un-SNATed on the way in. ICMP echo pairs by id; an ICMP error is tied to the
  * packet it quotes (`quotes`).
+ *
+ * The matcher changes only the packet being added (not yet handed on); what it learns about
+ * other packets it returns as facts, which the pipeline applies (src/model/pipeline.ts). It
+ * keeps what pairing needs of a packet, not the packet, for a bounded number of recent tuples.
  */
 import type {PacketFields} from '../parser/types.js';
+import {answerType, isIcmpError, isIcmpQuery} from '../netfilter/icmp.js';
+import type {Fact} from './facts.js';
 import type {Packet} from './types.js';
 
-/**
- * What pairing needs of a packet, without the packet: it is held weakly, so a long stream does not
- * keep thousands of whole packets (with their hops) alive for the sake of pairing.
- */
+/** What pairing needs of a packet, without the packet: a long stream keeps only these, for recent tuples. */
 interface Entry {
 	readonly id: number;
 	readonly proto: string;
@@ -26,16 +29,11 @@ interface Entry {
 	readonly icmpType: number | undefined;
 	readonly icmpSeq: number | undefined;
 	readonly opens: boolean;
-	readonly ref: WeakRef<Packet>;
 }
 
 function entryOf(p: Packet): Entry {
-	return {id: p.id, proto: p.proto, src: p.src, ipId: p.ipId, len: p.len, icmpType: p.icmp?.type, icmpSeq: p.icmp?.seq, opens: opens(p), ref: new WeakRef(p)};
+	return {id: p.id, proto: p.proto, src: p.src, ipId: p.ipId, len: p.len, icmpType: p.icmp?.type, icmpSeq: p.icmp?.seq, opens: opens(p)};
 }
-
-/** Types of ICMP/ICMPv6 messages that answer a request of the same id. */
-const ICMP_ANSWER: Record<string, number> = {'ICMP:0': 8, 'ICMP:14': 13, 'ICMP:16': 15, 'ICMP:18': 17, 'ICMPv6:129': 128};
-const ICMP_ERRORS = new Set(['ICMP:3', 'ICMP:4', 'ICMP:5', 'ICMP:11', 'ICMP:12', 'ICMPv6:1', 'ICMPv6:2', 'ICMPv6:3', 'ICMPv6:4']);
 
 function key(proto: string, src: string, spt: number | string | undefined, dst: string, dpt: number | string | undefined): string {
 	return `${proto}|${src}|${spt ?? ''}|${dst}|${dpt ?? ''}`;
@@ -58,14 +56,13 @@ function tuples(p: Packet): string[] {
 }
 
 /** ICMP echo, timestamp, information and address-mask requests; ICMPv6 echo request. */
-function isIcmpQuery(p: Pick<Packet, 'proto' | 'icmp'>): boolean {
-	if (p.proto === 'ICMP') return p.icmp !== undefined && [8, 13, 15, 17].includes(p.icmp.type);
-	return p.proto === 'ICMPv6' && p.icmp?.type === 128;
+function isQuery(p: Pick<Packet, 'proto' | 'icmp'>): boolean {
+	return p.icmp !== undefined && isIcmpQuery(p.proto, p.icmp.type);
 }
 
 /** Whether anything comes back for this packet: not for an ICMP echo reply or error, nor for a UDP answer. */
 export function expectsReply(p: Pick<Packet, 'proto' | 'icmp' | 'replyTo'>): boolean {
-	if (p.proto === 'ICMP' || p.proto === 'ICMPv6') return p.icmp === undefined || isIcmpQuery(p);
+	if (p.proto === 'ICMP' || p.proto === 'ICMPv6') return p.icmp === undefined || isQuery(p);
 	if (p.proto === 'UDP') return p.replyTo === null;
 	return true;
 }
@@ -73,7 +70,7 @@ export function expectsReply(p: Pick<Packet, 'proto' | 'icmp' | 'replyTo'>): boo
 /** TCP SYNs and ICMP queries start an exchange; they answer nothing. */
 export function opens(p: Pick<Packet, 'proto' | 'icmp' | 'tcpFlags'>): boolean {
 	if (p.proto === 'TCP') return Boolean(p.tcpFlags?.includes('SYN') && !p.tcpFlags.includes('ACK'));
-	return isIcmpQuery(p);
+	return isQuery(p);
 }
 
 function reverse(k: string): string {
@@ -99,15 +96,15 @@ export class ReplyMatcher {
 	}
 
 	/**
-	 * Links `p` with packets seen before it. Returns the earlier packets whose `replySeen` changed,
-	 * so streaming views can update them.
+	 * Links `p`, a packet not yet handed on, with the packets seen before it: sets its `replyTo`,
+	 * `replySeen` and `quotes`, and returns what it says about other packets (that their reply
+	 * was seen; that it is the reply of a packet completed after it).
 	 */
-	add(p: Packet): Packet[] {
-		const changed: Packet[] = [];
+	add(p: Packet): Fact[] {
+		const facts: Fact[] = [];
 		const isIcmp = p.proto === 'ICMP' || p.proto === 'ICMPv6';
-		const icmpKind = isIcmp && p.icmp ? `${p.proto}:${p.icmp.type}` : '';
 
-		if (icmpKind && ICMP_ERRORS.has(icmpKind)) {
+		if (isIcmp && p.icmp && isIcmpError(p.proto, p.icmp.type)) {
 			const k = p.quoted ? quotedKey(p.quoted) : undefined;
 			const hit = k ? this.latest(k, p.id, p.quoted) : this.quotedById(p);
 			p.quotes = hit ? hit.id : null;
@@ -115,44 +112,35 @@ export class ReplyMatcher {
 
 		const mine = tuples(p);
 		let answers: number | undefined;
-		const earlier: Entry[] = [];
+		const earlier = new Set<number>();
 		const pOpens = opens(p);
 		for (const t of mine) {
 			for (const q of this.byTuple.get(reverse(t)) ?? []) {
 				if (q.id === p.id) continue;
 				if (isIcmp && p.icmp && q.icmpType !== undefined) {
 					// An echo reply answers the request with its id; two requests do not answer each other.
-					const wanted = ICMP_ANSWER[icmpKind];
-					const qKind = `${q.proto}:${q.icmpType}`;
-					const answersQ = wanted !== undefined && q.icmpType === wanted && q.icmpSeq === p.icmp.seq;
-					const qAnswersMe = ICMP_ANSWER[qKind] !== undefined && ICMP_ANSWER[qKind] === p.icmp.type && q.icmpSeq === p.icmp.seq;
+					const answersQ = q.proto === p.proto && answerType(q.proto, q.icmpType) === p.icmp.type && q.icmpSeq === p.icmp.seq;
+					const qAnswersMe = q.proto === p.proto && answerType(p.proto, p.icmp.type) === q.icmpType && q.icmpSeq === p.icmp.seq;
 					if (!answersQ && !qAnswersMe) continue;
 				}
 				if (q.id < p.id) {
 					// A SYN or an echo request answers nothing.
 					if (pOpens) continue;
-					earlier.push(q);
+					earlier.add(q.id);
 					if (answers === undefined || q.id > answers) answers = q.id;
 				} else if (!q.opens) {
 					// Completed out of order: a later packet answered this one (it answers the latest earlier one).
 					p.replySeen = true;
-					const later = q.ref.deref();
-					if (later && (later.replyTo === null || later.replyTo < p.id)) later.replyTo = p.id;
+					facts.push({id: q.id, fact: 'reply-to', to: p.id});
 				}
 			}
 		}
 		if (answers !== undefined) p.replyTo = answers;
 		// Every earlier packet going the other way has now seen a reply.
-		for (const q of earlier) {
-			const packet = q.ref.deref();
-			if (packet && !packet.replySeen) {
-				packet.replySeen = true;
-				changed.push(packet);
-			}
-		}
+		for (const id of earlier) facts.push({id, fact: 'reply-seen', by: p.id});
 		const entry = entryOf(p);
 		for (const t of mine) this.remember(t, entry);
-		return changed;
+		return facts;
 	}
 
 	/**

@@ -1,23 +1,29 @@
 /**
- * A batching store over a TraceSession, for views that re-render (the TUI).
+ * A batching store over a Pipeline, for views that re-render (the interactive view).
  *
- * Input:  parsed lines, pushed as fast as they arrive (`push`), and `end()` when input ends.
+ * Input:  parsed lines as fast as they arrive (`push`), `tick()` from a timer while input is live,
+ *         and `end()` when input ends
  * Output: immutable snapshots (`getSnapshot`) that change at most every `batchMs` milliseconds,
  *         and `subscribe(listener)`, the pair React's useSyncExternalStore expects.
  *
- * Rendering per line is far too slow for a live stream; the store collects lines and publishes
- * one snapshot per batch. No React or Ink here.
+ * The store keeps its own rows from the pipeline's events: a 'packet' adds a row, a 'revised'
+ * replaces the row it names with a copy that has the fact applied, a 'settled' puts the final
+ * packet in its place. Packets themselves never change, so a row the view holds stays as it was
+ * drawn until the next snapshot. Rendering per line is far too slow for a live stream; the store
+ * publishes one snapshot per batch. No React or Ink here.
  */
 import type {ParsedLine} from '../parser/types.js';
+import {applyFacts} from './facts.js';
 import type {Finding} from './findings/types.js';
 import type {Graph} from './graph.js';
-import type {InputInfo, TraceSession, UnparsedLine} from './session.js';
+import type {InputInfo, UnparsedLine} from './inputs.js';
+import type {Pipeline} from './pipeline.js';
 import type {Packet} from './types.js';
 
 export interface Snapshot {
-	/** Completed packets, oldest first (at most the session's `keep`). */
+	/** Packets handed on, oldest first (at most `keep`), each in its latest state. */
 	readonly packets: readonly Packet[];
-	/** Packets completed since the start, including those no longer kept. */
+	/** Packets handed on since the start, including those no longer kept. */
 	readonly completed: number;
 	/** Packets dropped from `packets` to stay within `keep`. */
 	readonly dropped: number;
@@ -28,7 +34,7 @@ export interface Snapshot {
 	readonly unparsedCount: number;
 	readonly unparsed: readonly UnparsedLine[];
 	readonly graph: Graph;
-	/** Findings so far (trace and rule lint), as the findings module produces them. */
+	/** Findings so far (from settled packets; at the end also why a trace is empty). */
 	readonly findings: readonly Finding[];
 	/** Lines per second over the last few seconds. */
 	readonly rate: number;
@@ -44,40 +50,85 @@ export interface Snapshot {
 export interface StoreOptions {
 	/** Publish at most this often. Default 100 ms. */
 	readonly batchMs?: number;
-	/** Complete packets whose lines stopped coming this long ago (live input). Default 50 ms. */
-	readonly idleMs?: number;
-	/** Findings for the packets so far (`ended`: the input has ended); called when a snapshot is built. */
-	readonly findings?: (session: TraceSession, ended: boolean) => readonly Finding[];
+	/** Packets kept for the view (older ones are counted in `dropped`). Default 5000. */
+	readonly keep?: number;
+	/** Work out findings at most this often (they look at every flow). Default 1000 ms. */
+	readonly findingsMs?: number;
+	/** Unparsed lines kept for the view. Default 1000. */
+	readonly keepUnparsed?: number;
 	/** Clock, for tests. */
 	readonly now?: () => number;
+	/** Where findings come from. Default: the pipeline's (views under test pass their own). */
+	readonly findings?: (pipeline: Pipeline) => readonly Finding[];
 }
 
 export class TraceStore {
-	private readonly session: TraceSession;
 	private readonly listeners = new Set<() => void>();
 	private snapshot: Snapshot;
 	private dirty = false;
 	private timer: ReturnType<typeof setTimeout> | undefined;
+	private idleTimer: ReturnType<typeof setInterval> | undefined;
 	private readonly batchMs: number;
-	private readonly idleMs: number;
+	private readonly keep: number;
+	private readonly findingsMs: number;
+	private readonly keepUnparsed: number;
 	private readonly now: () => number;
-	private lastLineAt = 0;
+	/** The rows: packets in id order, oldest first, and where each id is. */
+	private rows: Packet[] = [];
+	private readonly rowOf = new Map<number, Packet>();
+	private completed = 0;
+	private dropped = 0;
+	private readonly unparsed: UnparsedLine[] = [];
+	private unparsedCount = 0;
 	private linesRead = 0;
 	private ended = false;
 	private version = 0;
 	private readonly rateWindow: Array<[number, number]> = [];
 	private bytes: {read: number; total?: number} = {read: 0};
-	private readonly findingsOf: ((session: TraceSession, ended: boolean) => readonly Finding[]) | undefined;
-	private idleTimer: ReturnType<typeof setInterval> | undefined;
 	private findingsCache: readonly Finding[] = [];
 	private findingsAt = Number.NEGATIVE_INFINITY;
+	private readonly findingsOf: (pipeline: Pipeline) => readonly Finding[];
 
-	constructor(session: TraceSession, options: StoreOptions = {}) {
-		this.session = session;
+	constructor(
+		readonly pipeline: Pipeline,
+		options: StoreOptions = {},
+	) {
 		this.batchMs = options.batchMs ?? 100;
-		this.idleMs = options.idleMs ?? 50;
+		this.keep = options.keep ?? 5000;
+		this.findingsMs = options.findingsMs ?? 1000;
+		this.keepUnparsed = options.keepUnparsed ?? 1000;
 		this.now = options.now ?? Date.now;
-		this.findingsOf = options.findings;
+		this.findingsOf = options.findings ?? (p => p.findings());
+		pipeline.on(event => {
+			switch (event.type) {
+				case 'packet': {
+					this.add(event.packet);
+					break;
+				}
+				case 'revised': {
+					const row = this.rowOf.get(event.fact.id);
+					if (row) this.replace(applyFacts(row, [event.fact]));
+					break;
+				}
+				case 'settled': {
+					if (this.rowOf.has(event.packet.id)) this.replace(event.packet);
+					break;
+				}
+				case 'unparsed': {
+					this.unparsedCount = event.count;
+					if (this.unparsed.length < this.keepUnparsed) this.unparsed.push(event.line);
+					break;
+				}
+				case 'end': {
+					this.ended = true;
+					break;
+				}
+				default: {
+					break;
+				}
+			}
+			if (event.type !== 'progress') this.schedule();
+		});
 		this.snapshot = this.build();
 	}
 
@@ -90,9 +141,8 @@ export class TraceStore {
 
 	/** Feeds one parsed line. */
 	push(line: ParsedLine): void {
-		this.session.ingest(line);
+		this.pipeline.push(line);
 		this.linesRead++;
-		this.lastLineAt = this.now();
 		this.schedule();
 	}
 
@@ -102,24 +152,22 @@ export class TraceStore {
 		this.schedule();
 	}
 
-	/** Live input: completes packets whose lines stopped coming. Call from a timer. */
+	/** Live input: lets the pipeline complete and settle packets whose lines stopped coming. */
 	tick(): void {
-		if (this.session.open > 0 && this.now() - this.lastLineAt >= this.idleMs) {
-			if (this.session.quiet().length > 0) this.schedule();
-		}
+		this.pipeline.tick(this.now());
 	}
 
 	/** Starts a timer that calls tick(); stopped by end() or stop(). */
-	startIdleTimer(): void {
-		this.idleTimer ??= setInterval(() => this.tick(), Math.max(10, Math.floor(this.idleMs / 2)));
+	startIdleTimer(everyMs = 25): void {
+		this.idleTimer ??= setInterval(() => this.tick(), everyMs);
 		this.idleTimer.unref?.();
 	}
 
 	end(): void {
-		this.session.end();
+		this.pipeline.end();
 		this.ended = true;
 		this.stop();
-		this.publish();
+		this.flush();
 	}
 
 	stop(): void {
@@ -132,6 +180,27 @@ export class TraceStore {
 		if (this.timer) clearTimeout(this.timer);
 		this.timer = undefined;
 		this.publish();
+	}
+
+	private add(p: Packet): void {
+		this.completed++;
+		this.rows.push(p);
+		this.rowOf.set(p.id, p);
+		if (this.rows.length > this.keep + Math.max(1, this.keep >> 4)) {
+			// Drop the oldest in one go rather than one by one: shifting a long array per packet is quadratic.
+			const cut = this.rows.length - this.keep;
+			for (const old of this.rows.slice(0, cut)) this.rowOf.delete(old.id);
+			this.rows = this.rows.slice(cut);
+			this.dropped += cut;
+		}
+	}
+
+	private replace(p: Packet): void {
+		const old = this.rowOf.get(p.id);
+		if (!old || old === p) return;
+		const i = this.rows.lastIndexOf(old);
+		if (i !== -1) this.rows[i] = p;
+		this.rowOf.set(p.id, p);
 	}
 
 	private schedule(): void {
@@ -150,11 +219,10 @@ export class TraceStore {
 		for (const l of this.listeners) l();
 	}
 
-	/** Findings look at every packet: worked out at most once a second, and at the end. */
+	/** Findings look at every flow: worked out at most once per findingsMs, and at the end. */
 	private currentFindings(now: number): readonly Finding[] {
-		if (!this.findingsOf) return [];
-		if (this.ended || now - this.findingsAt >= 1000) {
-			this.findingsCache = this.findingsOf(this.session, this.ended);
+		if (this.ended || now - this.findingsAt >= this.findingsMs) {
+			this.findingsCache = this.findingsOf(this.pipeline);
 			this.findingsAt = now;
 		}
 		return this.findingsCache;
@@ -166,17 +234,17 @@ export class TraceStore {
 		while (this.rateWindow.length > 2 && t - this.rateWindow[0]![0] > 3000) this.rateWindow.shift();
 		const [t0, n0] = this.rateWindow[0]!;
 		const rate = t > t0 ? ((this.linesRead - n0) * 1000) / (t - t0) : 0;
-		const s = this.session;
+		const kept = this.rows.length > this.keep ? this.rows.slice(this.rows.length - this.keep) : [...this.rows];
 		return Object.freeze({
-			packets: [...s.packets],
-			completed: s.completed,
-			dropped: s.dropped,
-			open: s.open,
-			inputs: s.inputs.map(i => ({...i})),
+			packets: kept,
+			completed: this.completed,
+			dropped: this.dropped + (this.rows.length - kept.length),
+			open: this.pipeline.open,
+			inputs: this.pipeline.inputInfo(),
 			linesRead: this.linesRead,
-			unparsedCount: s.unparsedCount,
-			unparsed: [...s.unparsed],
-			graph: s.graph(),
+			unparsedCount: this.unparsedCount,
+			unparsed: [...this.unparsed],
+			graph: this.pipeline.graph(),
 			findings: this.currentFindings(t),
 			rate,
 			...(this.bytes.read ? {bytesRead: this.bytes.read} : {}),

@@ -2,8 +2,8 @@
  * The chain-traversal graph for output that is not the interactive view: the same text layout
  * as the graph screen (`--format graph`), or Graphviz DOT (`--format dot`, for `dot -Tsvg`).
  *
- * Input:  the session's graph (nodes with packet counts, edges with packet counts), the packets
- *         kept (to place user chains under their hook), the findings (chains they point at).
+ * Input:  the pipeline's graph (nodes with packet counts and the hook each ran in, edges with
+ *         packet counts), the findings (chains they point at).
  * Output (dot, shape):
  *   digraph tracewatch {
  *     subgraph "cluster_PREROUTING" { label="PREROUTING"; "raw:PREROUTING" [label="raw:PREROUTING\n2 packets"]; … }
@@ -13,7 +13,6 @@
 import type {Finding} from '../model/findings/types.js';
 import type {Graph} from '../model/graph.js';
 import {HOOKS} from '../netfilter/hooks.js';
-import type {Packet} from '../model/types.js';
 import type {Style} from './text.js';
 import {hooksOfNodes, layoutGraph} from './tui/graph-layout.js';
 import type {Tone} from './tui/styled.js';
@@ -48,12 +47,12 @@ function toneStyle(s: Style, tone: Tone): (text: string) => string {
 }
 
 /** The graph as text, hooks left to right (wrapping at `width`), `!` on chains findings point at. */
-export function renderGraphText(graph: Graph, packets: readonly Packet[], findings: readonly Finding[], s: Style, width: number): string {
+export function renderGraphText(graph: Graph, findings: readonly Finding[], s: Style, width: number): string {
 	if (graph.nodes.length === 0) return s.dim('Chain graph: no packets');
 	const all = new Set(graph.nodes.map(n => n.id));
 	const layout = layoutGraph({
 		graph,
-		hookOf: hooksOfNodes(packets),
+		hookOf: hooksOfNodes(graph),
 		// Every chain was passed by some packet: drawn as on a path, the counts say how many.
 		pathNodes: all,
 		pathEdges: new Set(graph.edges.map(e => `${e.from}→${e.to}`)),
@@ -69,8 +68,8 @@ export function renderGraphText(graph: Graph, packets: readonly Packet[], findin
 const quote = (s: string) => `"${s.replace(/["\\]/g, c => `\\${c}`)}"`;
 
 /** The graph in Graphviz DOT: one cluster per hook, packet counts on nodes and edges. */
-export function renderDot(graph: Graph, packets: readonly Packet[], findings: readonly Finding[]): string {
-	const hookOf = hooksOfNodes(packets);
+export function renderDot(graph: Graph, findings: readonly Finding[]): string {
+	const hookOf = hooksOfNodes(graph);
 	const marked = findingChains(findings);
 	const out = ['digraph tracewatch {', '  rankdir=LR;', '  node [shape=box, fontname="monospace"];', '  edge [fontname="monospace"];'];
 	const node = (n: Graph['nodes'][number]) => {

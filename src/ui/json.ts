@@ -1,15 +1,17 @@
 /**
  * The JSON contract (docs/json.md). Field names here are fixed: scripts rely on them.
  *
- * Output: {"tracewatch":1, "inputs":[…], "packets":[…], "graph":{nodes,edges}, "findings":[], "unparsed":[…]}
+ * Output: the records of {"tracewatch":1, "packets":[…], "inputs":[…], "graph":{nodes,edges}, "findings":[], "unparsed":[…]}
+ *         (written by src/ui/output.ts), and of the ndjson stream
  */
+import type {Fact} from '../model/facts.js';
 import type {Graph} from '../model/graph.js';
-import type {InputInfo, UnparsedLine} from '../model/session.js';
+import type {InputInfo, InputNames, UnparsedLine} from '../model/inputs.js';
 import {finalOf, type Packet} from '../model/types.js';
 
 export const JSON_VERSION = 1;
 
-export function hopJson(h: Packet['hops'][number], inputs: readonly InputInfo[]): Record<string, unknown> {
+export function hopJson(h: Packet['hops'][number], inputs: InputNames): Record<string, unknown> {
 	return {
 		table: h.table,
 		chain: h.chain,
@@ -38,7 +40,7 @@ export function hopJson(h: Packet['hops'][number], inputs: readonly InputInfo[])
 	};
 }
 
-export function packetJson(p: Packet, inputs: readonly InputInfo[]): Record<string, unknown> {
+export function packetJson(p: Packet, inputs: InputNames): Record<string, unknown> {
 	return {
 		id: p.id,
 		family: p.family,
@@ -76,21 +78,26 @@ export function inputJson(i: InputInfo): Record<string, unknown> {
 	return {path: i.path, format: i.format, lines: i.lines, traceLines: i.traceLines, skipped: i.skipped, unparsed: i.unparsed};
 }
 
-export function reportJson(r: {
-	inputs: readonly InputInfo[];
-	packets: readonly Packet[];
-	graph: Graph;
-	findings: readonly unknown[];
-	unparsed: readonly UnparsedLine[];
-	rules?: readonly unknown[];
-}): Record<string, unknown> {
+export function unparsedJson(u: UnparsedLine): Record<string, unknown> {
+	return {path: u.path, line: u.line, column: u.column, reason: u.reason, excerpt: u.excerpt};
+}
+
+/** The chain graph: nodes with the hook they ran in (when known), edges. */
+export function graphJson(g: Graph): Record<string, unknown> {
 	return {
-		tracewatch: JSON_VERSION,
-		inputs: r.inputs.map(inputJson),
-		...(r.rules ? {rules: r.rules} : {}),
-		packets: r.packets.map(p => packetJson(p, r.inputs)),
-		graph: r.graph,
-		findings: r.findings,
-		unparsed: r.unparsed.map(u => ({path: u.path, line: u.line, column: u.column, reason: u.reason, excerpt: u.excerpt})),
+		nodes: g.nodes.map(n => ({id: n.id, packets: n.packets, final: n.final, ...(n.hook ? {hook: n.hook} : {})})),
+		edges: g.edges.map(e => ({from: e.from, to: e.to, packets: e.packets})),
 	};
+}
+
+/** A later fact about a packet already written (ndjson, live): {"revised": 3, "fact": "reply-seen", "by": 7}. */
+export function revisionJson(f: Fact): Record<string, unknown> {
+	switch (f.fact) {
+		case 'reply-seen':
+			return {revised: f.id, fact: f.fact, by: f.by, replySeen: true};
+		case 'reply-to':
+			return {revised: f.id, fact: f.fact, replyTo: f.to};
+		case 'refused':
+			return {revised: f.id, fact: f.fact, by: f.by, refusedBy: f.by, verdict: f.verdict, verdictBasis: f.verdictBasis};
+	}
 }

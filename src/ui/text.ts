@@ -14,8 +14,10 @@
  */
 import type {Finding} from '../model/findings/types.js';
 import {expectsReply} from '../model/pairing.js';
+import {endpoint as hostPort} from '../netfilter/addr.js';
+import {icmpName as icmpShortName} from '../netfilter/icmp.js';
 import type {Hop, Packet} from '../model/types.js';
-import type {InputInfo, UnparsedLine} from '../model/session.js';
+import type {InputInfo, InputNames, UnparsedLine} from '../model/inputs.js';
 
 export interface Style {
 	bold(s: string): string;
@@ -31,10 +33,9 @@ export const colors: Style = {bold: ansi(1), dim: ansi(2), red: ansi(31), green:
 const id = (s: string) => s;
 export const plain: Style = {bold: id, dim: id, red: id, green: id, yellow: id, cyan: id};
 
+/** `10.0.0.1:80`, `[2001:db8::1]:80`, `?` when the address is not known. */
 export function endpoint(addr: string | undefined, port: number | undefined): string {
-	if (!addr) return '?';
-	if (port === undefined) return addr;
-	return addr.includes(':') ? `[${addr}]:${port}` : `${addr}:${port}`;
+	return addr ? hostPort(addr, port) : '?';
 }
 
 export function hopName(h: Pick<Hop, 'table' | 'chain' | 'kind' | 'num'>): string {
@@ -56,12 +57,9 @@ export function describeTuple(p: Packet): string {
 	return parts.join(' ');
 }
 
+/** `frag-needed`, `echo-request`, … or `type=42 code=0` for a message without a name. */
 export function icmpName(proto: string, type: number, code?: number): string {
-	const v4: Record<number, string> = {0: 'echo-reply', 3: 'unreachable', 4: 'source-quench', 5: 'redirect', 8: 'echo-request', 11: 'time-exceeded', 12: 'parameter-problem'};
-	const v6: Record<number, string> = {1: 'unreachable', 2: 'packet-too-big', 3: 'time-exceeded', 4: 'parameter-problem', 128: 'echo-request', 129: 'echo-reply', 133: 'router-solicit', 134: 'router-advert', 135: 'neighbor-solicit', 136: 'neighbor-advert'};
-	if (proto === 'ICMP' && type === 3 && code === 4) return 'frag-needed';
-	const name = (proto === 'ICMPv6' ? v6 : v4)[type];
-	return name ? name : `type=${type}${code !== undefined ? ` code=${code}` : ''}`;
+	return icmpShortName(proto, type, code) ?? `type=${type}${code !== undefined ? ` code=${code}` : ''}`;
 }
 
 /** The chains in order, each once per visit: raw:PREROUTING → nat:PREROUTING → … */
@@ -98,7 +96,7 @@ function verdictStyled(p: Packet, s: Style): string {
 	}
 }
 
-export function lineRange(p: Packet, inputs: readonly InputInfo[]): string {
+export function lineRange(p: Packet, inputs: InputNames): string {
 	const first = p.hops[0]?.ref;
 	const last = p.hops[p.hops.length - 1]?.ref;
 	if (!first || !last) return '';
@@ -115,7 +113,7 @@ export function replyText(p: Packet, s: Style): string {
 	return parts.join(', ');
 }
 
-export function renderPacket(p: Packet, inputs: readonly InputInfo[], s: Style = plain): string {
+export function renderPacket(p: Packet, inputs: InputNames, s: Style = plain): string {
 	const lines: string[] = [];
 	const time = p.hops[0]?.time?.text;
 	lines.push(`${s.bold(`#${p.id}`)}  ${s.bold(describeTuple(p))}   ${s.dim(lineRange(p, inputs))}${time ? s.dim(`  ${time}`) : ''}`);

@@ -10,8 +10,7 @@
 import {readdirSync, readFileSync, statSync} from 'node:fs';
 import fc from 'fast-check';
 import {describe, expect, it} from 'vitest';
-import {traceFindings} from '../../src/model/findings/trace.js';
-import {TraceSession} from '../../src/model/session.js';
+import {collect} from '../../src/model/collect.js';
 import {matchTraceLine} from '../../src/parser/trace-line.js';
 import {parseRuleset} from '../../src/parser/ruleset.js';
 import {renderPacket} from '../../src/ui/text.js';
@@ -104,19 +103,14 @@ describe('damaged trace lines', () => {
 		const rules = [parseRuleset(ruleLines.join('\n'), 'node-working.save')];
 		fc.assert(
 			fc.property(fc.array(fc.oneof({weight: 3, arbitrary: fc.constantFrom(...lines)}, {weight: 1, arbitrary: damagedLine}), {minLength: 1, maxLength: 24}), seq => {
-				const session = new TraceSession({rules});
-				session.addInput('fuzz');
-				const done = [];
-				seq.forEach((l, i) => done.push(...session.ingest(matchTraceLine(l, {input: 0, line: i + 1}))));
-				done.push(...session.end());
-				const input = session.inputs[0]!;
+				const {packets: done, summary} = collect([{path: 'fuzz', lines: seq.map((l, i) => matchTraceLine(l, {input: 0, line: i + 1}))}], {rules});
+				const input = summary.inputs[0]!;
 				expect(input.lines).toBe(seq.length);
 				expect(input.traceLines + input.skipped + input.unparsed).toBe(seq.length);
 				for (const p of done) {
-					renderPacket(p, session.inputs);
-					JSON.stringify(packetJson(p, session.inputs));
+					renderPacket(p, summary.inputs);
+					JSON.stringify(packetJson(p, summary.inputs));
 				}
-				traceFindings(session.packets, session.index);
 			}),
 			{numRuns: Math.ceil(RUNS / 10)},
 		);

@@ -3,9 +3,10 @@
  */
 import {existsSync, readFileSync} from 'node:fs';
 import {fileURLToPath} from 'node:url';
-import {traceFindings} from '../../src/model/findings/trace.js';
+import {collect} from '../../src/model/collect.js';
 import type {Finding} from '../../src/model/findings/types.js';
-import {TraceSession} from '../../src/model/session.js';
+import type {InputInfo} from '../../src/model/inputs.js';
+import type {Summary} from '../../src/model/pipeline.js';
 import type {Packet} from '../../src/model/types.js';
 import {parseTraceText} from '../../src/parser/line-stream.js';
 import {parseRuleset, type Ruleset} from '../../src/parser/ruleset.js';
@@ -24,15 +25,11 @@ export function rules(...paths: string[]): Ruleset[] {
 	return paths.filter(p => exists(p) && read(p).trim() !== '').map(p => parseRuleset(read(p), p));
 }
 
-/** Replays files (paths relative to the repository) as `tracewatch replay` does. */
-export function replayFiles(traces: string[], rulePaths: string[] = []): {session: TraceSession; packets: Packet[]; findings: Finding[]} {
-	const session = new TraceSession({rules: rules(...rulePaths)});
-	const packets: Packet[] = [];
-	for (const t of traces) {
-		const index = session.addInput(t);
-		for (const line of parseTraceText(read(t), index)) packets.push(...session.ingest(line));
-	}
-	packets.push(...session.end());
-	packets.sort((a, b) => a.id - b.id);
-	return {session, packets, findings: traceFindings(session.packets, session.index)};
+/** Replays files (paths relative to the repository) as `tracewatch replay` does: the settled packets in id order. */
+export function replayFiles(traces: string[], rulePaths: string[] = []): {summary: Summary; inputs: InputInfo[]; packets: Packet[]; findings: Finding[]} {
+	const {packets, summary} = collect(
+		traces.map(t => ({path: t, lines: parseTraceText(read(t))})),
+		{rules: rules(...rulePaths)},
+	);
+	return {summary, inputs: [...summary.inputs], packets, findings: summary.findings.filter(f => f.kind !== 'empty-trace')};
 }

@@ -91,7 +91,7 @@ describe('hops by hook', () => {
 describe('chain graph', () => {
 	it('lays out the legacy trace: hooks left to right, user chains under their caller, counts on edges', () => {
 		const path = pathOf(legacy.packets[4]);
-		const layout = layoutGraph({graph: legacy.graph, hookOf: hooksOfNodes(legacy.packets), pathNodes: path.nodes, pathEdges: path.edges, width: 120});
+		const layout = layoutGraph({graph: legacy.graph, hookOf: hooksOfNodes(legacy.graph), pathNodes: path.nodes, pathEdges: path.edges, width: 120});
 		expect(text(layout.lines)).toMatchInlineSnapshot(`
 			"PREROUTING           INPUT                              OUTPUT
 			● raw:PREROUTING 3   ● filter:INPUT 3 ends 2            ○ raw:OUTPUT 2 ends 1
@@ -108,25 +108,25 @@ describe('chain graph', () => {
 	it('wraps hooks into bands on a narrow terminal, no line wider than it', () => {
 		const path = pathOf(k3s.packets[0]);
 		for (const w of [120, 80, 50]) {
-			const layout = layoutGraph({graph: k3s.graph, hookOf: hooksOfNodes(k3s.packets), pathNodes: path.nodes, pathEdges: path.edges, width: w});
+			const layout = layoutGraph({graph: k3s.graph, hookOf: hooksOfNodes(k3s.graph), pathNodes: path.nodes, pathEdges: path.edges, width: w});
 			for (const l of layout.lines) expect(lineWidth(l)).toBeLessThanOrEqual(w);
 			const all = text(layout.lines);
 			for (const n of k3s.graph.nodes) expect(all).toContain(n.id.length > 30 ? n.id.slice(0, 20) : n.id);
 		}
-		const narrow = text(layoutGraph({graph: k3s.graph, hookOf: hooksOfNodes(k3s.packets), pathNodes: path.nodes, pathEdges: path.edges, width: 50}).lines);
+		const narrow = text(layoutGraph({graph: k3s.graph, hookOf: hooksOfNodes(k3s.graph), pathNodes: path.nodes, pathEdges: path.edges, width: 50}).lines);
 		expect(narrow).toMatch(/^OUTPUT\n[^]*\n\nPOSTROUTING\n/);
 		expect(narrow).toContain('│ └─1→ ● nat:KUBE-SERVICES 1\n│   └─1→ ● nat:KUBE-SVC-Y4T5L63IYP3YFEBS 1\n');
 	});
 
 	it('marks chains a finding points at', () => {
-		const layout = layoutGraph({graph: legacy.graph, hookOf: hooksOfNodes(legacy.packets), pathNodes: new Set(), pathEdges: new Set(), marked: new Set(['filter:TW-CHAIN']), width: 120});
+		const layout = layoutGraph({graph: legacy.graph, hookOf: hooksOfNodes(legacy.graph), pathNodes: new Set(), pathEdges: new Set(), marked: new Set(['filter:TW-CHAIN']), width: 120});
 		expect(text(layout.lines)).toContain('├─1→ ! filter:TW-CHAIN 1');
 	});
 
 	it.runIf(exists(WIFI.trace))('draws a capture with deep user chains', () => {
 		const wifi = storeFrom(WIFI).store.getSnapshot();
 		const path = pathOf(wifi.packets[0]);
-		const all = text(layoutGraph({graph: wifi.graph, hookOf: hooksOfNodes(wifi.packets), pathNodes: path.nodes, pathEdges: path.edges, width: 120}).lines);
+		const all = text(layoutGraph({graph: wifi.graph, hookOf: hooksOfNodes(wifi.graph), pathNodes: path.nodes, pathEdges: path.edges, width: 120}).lines);
 		expect(all).toMatch(/└─1→ ● nat:KUBE-SERVICES 1/);
 		expect(all).toMatch(/⇒ FORWARD 2/);
 	});

@@ -4,9 +4,8 @@
  */
 import {existsSync, readFileSync} from 'node:fs';
 import {fileURLToPath} from 'node:url';
-import {traceFindings} from '../../src/model/findings/trace.js';
 import type {Finding} from '../../src/model/findings/types.js';
-import {TraceSession} from '../../src/model/session.js';
+import {Pipeline} from '../../src/model/pipeline.js';
 import {TraceStore} from '../../src/model/store.js';
 import {parseTraceText} from '../../src/parser/line-stream.js';
 import {parseRuleset} from '../../src/parser/ruleset.js';
@@ -29,8 +28,8 @@ export const WIFI = {trace: 'testdata/dmesg/wifi-no-reply/dmesg-T.log', rules: '
 export interface StoreFrom {
 	readonly trace: string;
 	readonly rules?: string;
-	/** Findings as the CLI computes them. @default true */
-	readonly findings?: boolean | ((s: TraceSession) => readonly Finding[]);
+	/** Findings as the CLI computes them (true), none (false), or these. @default true */
+	readonly findings?: boolean | (() => readonly Finding[]);
 	readonly keep?: number;
 	/** Feed only the first N lines; the input does not end. */
 	readonly lines?: number;
@@ -40,16 +39,13 @@ export interface StoreFrom {
  * A store fed a real trace file; ended unless `lines` is given. The clock stands still (rate 0)
  * until `quiet()` moves it on, as a live input going quiet does, so open packets complete.
  */
-export function storeFrom(o: StoreFrom): {store: TraceStore; session: TraceSession; lines: ParsedLine[]; quiet: () => void} {
-	const session = new TraceSession({
-		rules: o.rules ? [parseRuleset(read(o.rules), o.rules)] : [],
-		windowSeconds: 1,
-		...(o.keep ? {keep: o.keep} : {}),
-	});
-	const findings = o.findings === false ? undefined : typeof o.findings === 'function' ? o.findings : (s: TraceSession) => traceFindings(s.packets, s.index);
+export function storeFrom(o: StoreFrom): {store: TraceStore; pipeline: Pipeline; lines: ParsedLine[]; quiet: () => void} {
 	let clock = 0;
-	const store = new TraceStore(session, {now: () => clock, ...(findings ? {findings} : {})});
-	const index = session.addInput(o.trace);
+	const now = () => clock;
+	const pipeline = new Pipeline({rules: o.rules ? [parseRuleset(read(o.rules), o.rules)] : [], windowSeconds: 1, now});
+	const findings = o.findings === false ? () => [] : typeof o.findings === 'function' ? o.findings : undefined;
+	const store = new TraceStore(pipeline, {now, ...(o.keep ? {keep: o.keep} : {}), ...(findings ? {findings} : {})});
+	const index = pipeline.addInput(o.trace);
 	const lines = parseTraceText(read(o.trace), index);
 	for (const line of lines.slice(0, o.lines ?? lines.length)) store.push(line);
 	if (o.lines === undefined) store.end();
@@ -59,7 +55,7 @@ export function storeFrom(o: StoreFrom): {store: TraceStore; session: TraceSessi
 		store.tick();
 		store.flush();
 	};
-	return {store, session, lines, quiet};
+	return {store, pipeline, lines, quiet};
 }
 
 /** The frame without trailing spaces, so it can be compared as text. */

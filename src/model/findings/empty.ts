@@ -6,7 +6,7 @@
  */
 import type {Rule, Ruleset} from '../../parser/ruleset.js';
 import type {RuleIndex} from '../join.js';
-import type {InputInfo} from '../session.js';
+import type {InputInfo} from '../inputs.js';
 import type {Finding} from './types.js';
 
 const CAUSES =

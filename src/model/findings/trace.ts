@@ -1,25 +1,29 @@
 /**
  * Findings from rebuilt packets: what a person reading the trace should notice.
  *
- * Input:  the completed packets of a trace (rules joined where a dump was given)
+ * Input:  settled packets (rules joined where a dump was given), one at a time, in id order
  * Output: e.g. {kind:'no-reply', severity:'warning',
  *               message:'3 TCP SYN(s) 198.19.88.69:40312 → 198.19.96.1:443 (DNAT to 198.18.1.50:6443) left by wlp59s0 with the private source 198.19.88.69 not SNATed, and no reply was seen',
  *               hint:'…MASQUERADE…', packets:[1,3,5], rules:[…]}
  * Kinds and their meaning: docs/findings.md.
+ *
+ * The findings of a trace of any length are kept as counts per flow, per rule, per ICMP
+ * message, each with a bounded list of example packets (TraceFindings): memory grows with the
+ * number of distinct flows and rules still of interest, never with the number of packets.
  */
 import type {Chain} from '../../parser/ruleset.js';
 import type {RuleIndex} from '../join.js';
 import {inCidr, isPrivate, ruleMatchesAddress} from '../net.js';
+import {endpoint} from '../../netfilter/addr.js';
+import {icmpName, isFragNeeded, isIcmpError, isTimeExceeded} from '../../netfilter/icmp.js';
 import {opens} from '../pairing.js';
-import type {Hop, Packet} from '../types.js';
+import type {Hop, NatRewrite, Packet} from '../types.js';
 import type {Finding, RuleRef} from './types.js';
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : word.endsWith('y') ? '' : 's'}`.replace(/y$/, n === 1 ? 'y' : 'ies');
 
 function ep(addr: string | undefined, port: number | undefined): string {
-	if (!addr) return '?';
-	if (port === undefined) return addr;
-	return addr.includes(':') ? `[${addr}]:${port}` : `${addr}:${port}`;
+	return addr ? endpoint(addr, port) : '?';
 }
 
 function where(h: Pick<Hop, 'table' | 'chain' | 'kind' | 'num'>): string {
@@ -32,14 +36,13 @@ function kindOf(p: Packet): string {
 	return p.icmp ? `${p.proto} ${icmpWord(p)}` : p.proto;
 }
 
-function describe(p: Packet): string {
-	return `${kindOf(p)} ${ep(p.src, p.spt)} → ${ep(p.dst, p.dpt)}`;
+function describe(p: Pick<Brief, 'kind' | 'src' | 'spt' | 'dst' | 'dpt'>): string {
+	return `${p.kind} ${ep(p.src, p.spt)} → ${ep(p.dst, p.dpt)}`;
 }
 
 function icmpWord(p: Packet): string {
 	const t = p.icmp?.type;
-	if (p.proto === 'ICMP') return t === 8 ? 'echo-request' : t === 0 ? 'echo-reply' : t === 3 ? (p.icmp?.code === 4 ? 'frag-needed' : 'unreachable') : t === 11 ? 'time-exceeded' : `type ${t}`;
-	return t === 128 ? 'echo-request' : t === 129 ? 'echo-reply' : t === 2 ? 'packet-too-big' : t === 1 ? 'unreachable' : t === 3 ? 'time-exceeded' : `type ${t}`;
+	return (t === undefined ? undefined : icmpName(p.proto, t, p.icmp?.code)) ?? `type ${t}`;
 }
 
 /** A packet that asks for an answer: a TCP SYN, an ICMP echo or other query, or UDP that answers nothing. */
@@ -108,52 +111,274 @@ function repliesTraced(index: RuleIndex, family: string, replySrc: string, reply
 	return {traced: false, rule: traceRules.map(r => r.text).join('; ')};
 }
 
-export function traceFindings(packets: readonly Packet[], index: RuleIndex): Finding[] {
-	const findings: Finding[] = [];
-	const byId = new Map(packets.map(p => [p.id, p]));
-	const lastTime = Math.max(...packets.map(p => timeOf(p) ?? Number.NEGATIVE_INFINITY));
+/** Packets listed per finding, at most; the messages count them all. */
+const MAX_IDS = 10_000;
+/** Requests of a flow kept with their details (the first one not answered by an ICMP error speaks for the flow). */
+const MAX_REQUESTS = 4;
 
-	// Per flow: every packet of one connection direction, so retransmissions and the first
-	// packet's nat lines (only the first packet of a connection traverses nat) are seen together.
-	const flows = new Map<string, Packet[]>();
-	for (const p of packets) {
-		const k = flowKey(p);
-		const list = flows.get(k);
-		if (list) list.push(p);
-		else flows.set(k, [p]);
+/** What a finding needs to say about a packet, without keeping the packet. */
+interface Brief {
+	readonly id: number;
+	readonly family: string;
+	readonly proto: string;
+	readonly src: string;
+	readonly dst: string;
+	readonly spt?: number;
+	readonly dpt?: number;
+	readonly in: string;
+	readonly out: string;
+	readonly kind: string;
+	readonly flow: string;
+}
+
+function brief(p: Packet): Brief {
+	return {id: p.id, family: p.family, proto: p.proto, src: p.src, dst: p.dst, ...(p.spt !== undefined ? {spt: p.spt} : {}), ...(p.dpt !== undefined ? {dpt: p.dpt} : {}), in: p.in, out: p.out, kind: kindOf(p), flow: flowKey(p)};
+}
+
+/** A request of a flow that left and saw no reply, with what the no-reply message says about it. */
+interface Request extends Brief {
+	readonly leftBy: string;
+	readonly surelyLeft: boolean;
+	readonly lastHop: Hop;
+	readonly lastHook: string | undefined;
+	readonly time: number | undefined;
+}
+
+interface Flow {
+	/** Every packet of this flow direction, counted. */
+	packets: number;
+	answered: boolean;
+	/** Ids of requests that left and saw no reply (in id order), and the first few in full. */
+	requestIds: number[];
+	requests: Request[];
+	dnat?: NatRewrite;
+	snat?: NatRewrite;
+	/** The last nat POSTROUTING hop of the flow's packets. */
+	natEnd?: Hop;
+}
+
+/** A packet an ICMP error or a reply may name later: a bounded map of recent packets. */
+class Recent {
+	private readonly map = new Map<number, Brief>();
+	constructor(private readonly limit: number) {}
+	set(b: Brief): void {
+		this.map.set(b.id, b);
+		if (this.map.size > this.limit) this.map.delete(this.map.keys().next().value!);
+	}
+	get(id: number): Brief | undefined {
+		return this.map.get(id);
+	}
+}
+
+function pushId(ids: number[], id: number): void {
+	if (ids.length < MAX_IDS) ids.push(id);
+}
+
+export interface TraceFindingsOptions {
+	/** Flows followed at once; the least recently seen beyond this are concluded early. Default 20,000. */
+	readonly maxFlows?: number;
+}
+
+/**
+ * The findings of a trace, kept up to date packet by packet.
+ *
+ * Input:  add(p) for each settled packet in id order; replyAfterSettling(id) when a reply came
+ *         for a packet after it was settled (its flow was answered after all)
+ * Output: findings() at any time: the same findings as looking at every packet at once
+ */
+export class TraceFindings {
+	private readonly flows = new Map<string, Flow>();
+	/** No-reply findings of flows concluded early (more flows than maxFlows at once). */
+	private readonly concluded: Finding[] = [];
+	private readonly recent = new Recent(20_000);
+	private readonly quoted = new Set<number>();
+	private readonly flowOf = new Map<number, string>();
+	private readonly asym = new Map<string, {req: Brief; replies: number[]; count: number; detail: string}>();
+	private readonly icmp = new Map<string, {finding: Finding; count: number}>();
+	private readonly drops = new Map<string, {first: Packet; ids: number[]; count: number; hop: Hop}>();
+	private mismatch: {hops: number; ids: number[]; packets: number; first: {p: Brief; hop: Hop}} | undefined;
+	private lastTime = Number.NEGATIVE_INFINITY;
+	private readonly maxFlows: number;
+
+	constructor(
+		private readonly index: RuleIndex,
+		options: TraceFindingsOptions = {},
+	) {
+		this.maxFlows = options.maxFlows ?? 20_000;
 	}
 
-	// Requests answered by an ICMP error did get an answer: the error says why.
-	const quotedIds = new Set(packets.flatMap(p => (p.quotes ? [p.quotes] : [])));
+	add(p: Packet): void {
+		const t = timeOf(p);
+		if (t !== undefined && t > this.lastTime) this.lastTime = t;
+		const b = brief(p);
+		this.recent.set(b);
+		if (p.quotes) this.quoted.add(p.quotes);
+		this.addToFlow(p, b);
+		if (p.replyTo !== null) this.addReply(p, b);
+		this.addIcmp(p);
+		this.addDrop(p);
+		this.addMismatch(p, b);
+	}
 
-	// ---- no-reply and nat-no-reply-path ------------------------------------------------------
-	for (const flow of flows.values()) {
-		const requests = flow.filter(p => isRequest(p) && leftBy(p) && !p.replySeen && !quotedIds.has(p.id));
-		if (requests.length === 0 || flow.some(p => p.replySeen)) continue;
+	/** A reply came for packet `id` after it was settled: its flow did get an answer. */
+	replyAfterSettling(id: number): void {
+		const key = this.flowOf.get(id);
+		const flow = key === undefined ? undefined : this.flows.get(key);
+		if (flow) flow.answered = true;
+	}
+
+	private addToFlow(p: Packet, b: Brief): void {
+		const key = b.flow;
+		let flow = this.flows.get(key);
+		if (flow) {
+			// Most recently seen last: the flows concluded early are those idle longest.
+			this.flows.delete(key);
+			this.flows.set(key, flow);
+		} else {
+			flow = {packets: 0, answered: false, requestIds: [], requests: []};
+			this.flows.set(key, flow);
+			if (this.flows.size > this.maxFlows) this.conclude();
+		}
+		flow.packets++;
+		this.flowOf.set(p.id, key);
+		if (this.flowOf.size > 20_000) this.flowOf.delete(this.flowOf.keys().next().value!);
+		if (p.replySeen) flow.answered = true;
+		for (const n of p.nat) {
+			if (!flow.dnat && (n.type === 'DNAT' || n.type === 'REDIRECT' || n.type === 'NETMAP')) flow.dnat = n;
+			if (!flow.snat && (n.type === 'SNAT' || n.type === 'MASQUERADE')) flow.snat = n;
+		}
+		for (const h of p.hops) if (h.table === 'nat' && (h.chain === 'POSTROUTING' || h.hook === 'POSTROUTING')) flow.natEnd = h;
+		const out = leftBy(p);
+		if (isRequest(p) && out && !p.replySeen) {
+			pushId(flow.requestIds, p.id);
+			if (flow.requests.length < MAX_REQUESTS) flow.requests.push({...b, leftBy: out, surelyLeft: surelyLeft(p), lastHop: p.hops.at(-1)!, lastHook: lastHook(p), time: timeOf(p)});
+		}
+	}
+
+	/** The flow followed longest without news is concluded: its finding, if any, is kept as it is now. */
+	private conclude(): void {
+		const key = this.flows.keys().next().value!;
+		const flow = this.flows.get(key)!;
+		this.flows.delete(key);
+		if (this.concluded.length < 1000) this.concluded.push(...this.noReply(flow));
+	}
+
+	private addReply(r: Packet, rb: Brief): void {
+		const q = this.recent.get(r.replyTo!);
+		if (!q) return;
+		let detail: string | undefined;
+		if (q.in && r.out && q.in !== r.out) detail = `the request came in on ${q.in} and the reply left by ${r.out}`;
+		else if (q.out && r.in && q.out !== r.in && q.in) detail = `the request left by ${q.out} and the reply came back in on ${r.in}`;
+		if (!detail) return;
+		const k = `${q.flow}|${detail}`;
+		const entry = this.asym.get(k);
+		if (entry) {
+			entry.count++;
+			pushId(entry.replies, rb.id);
+		} else if (this.asym.size < 10_000) this.asym.set(k, {req: q, replies: [rb.id], count: 1, detail});
+	}
+
+	private addIcmp(p: Packet): void {
+		if (!p.icmp || !isIcmpError(p.proto, p.icmp.type)) return;
+		const fragNeeded = isFragNeeded(p.proto, p.icmp.type, p.icmp.code);
+		if (!fragNeeded && !(p.proto === 'ICMP' ? [3, 11, 12].includes(p.icmp.type) : [1, 3, 4].includes(p.icmp.type))) return;
+		const q = p.quoted;
+		const original = p.quotes ? this.recent.get(p.quotes) : undefined;
+		const src = q?.src ?? original?.src;
+		const dst = q?.dst ?? original?.dst;
+		const size = q?.len ? ` (${q.len} bytes${q.ipFlags?.includes('DF') ? ', DF' : ''})` : '';
+		const quoted = q || original ? `${q?.proto ?? original?.proto ?? '?'} ${ep(src, q?.spt ?? original?.spt)} → ${ep(dst, q?.dpt ?? original?.dpt)}${size}` : 'a packet';
+		const ids = [p.id, ...(p.quotes ? [p.quotes] : [])];
+		const dropped = p.verdict === 'DROP' || p.verdict === 'REJECT';
+		// One finding per sender, message and quoted flow; repeats add their packets.
+		const key = `${p.src}|${p.proto}|${p.icmp.type}|${p.icmp.code}|${p.icmp.mtu}|${q ? `${q.proto}|${q.src}|${q.spt}|${q.dst}|${q.dpt}` : ''}|${dropped}`;
+		const seen = this.icmp.get(key);
+		if (seen) {
+			seen.count++;
+			for (const id of ids) pushId(seen.finding.packets, id);
+			return;
+		}
+		if (this.icmp.size >= 10_000) return;
+		let finding: Finding;
+		if (fragNeeded) {
+			const mtu = p.icmp.mtu;
+			finding = {
+				kind: 'frag-needed',
+				severity: dropped ? 'error' : 'warning',
+				message: `${p.src} says ${quoted} is too big for the next hop${mtu ? `: MTU ${mtu}` : ''}${p.quotes ? ` (packet #${p.quotes})` : ''}${dropped ? `; this ICMP message was ${p.verdict === 'DROP' ? 'dropped' : 'rejected'} here (${p.verdictBasis}), so path MTU discovery cannot work` : ''}`,
+				hint: `Lower the MTU on the way${mtu ? ` to ${mtu} or less` : ''} (tunnels: VXLAN needs 50 bytes, WireGuard 60–80), or clamp TCP MSS: iptables -t mangle -A FORWARD -p tcp --tcp-flags SYN,RST SYN -j TCPMSS --clamp-mss-to-pmtu. Never drop ICMP ${p.proto === 'ICMP' ? 'type 3 code 4' : 'type 2 (packet too big)'}.`,
+				packets: ids,
+				rules: [],
+			};
+		} else {
+			finding = {
+				kind: 'icmp-error',
+				severity: 'info',
+				message: `${p.src} sent ${p.proto} ${icmpWord(p)}${p.icmp.code !== undefined ? ` (code ${p.icmp.code})` : ''} about ${quoted}${p.quotes ? ` (packet #${p.quotes})` : ''}`,
+				hint: isTimeExceeded(p.proto, p.icmp.type) ? 'TTL ran out on the way: look for a routing loop.' : 'The destination or a router on the way refused the packet: a REJECT rule, a closed port, or no route.',
+				packets: ids,
+				rules: [],
+			};
+		}
+		this.icmp.set(key, {finding, count: 1});
+	}
+
+	private addDrop(p: Packet): void {
+		// Refused by routing: the ICMP error that says why is its own finding.
+		if ((p.verdict !== 'DROP' && p.verdict !== 'REJECT') || p.refusedBy !== undefined) return;
+		const hop = p.hops[p.hops.length - 1]!;
+		const k = `${where(hop)}|${flowKey(p)}`;
+		const entry = this.drops.get(k);
+		if (entry) {
+			entry.count++;
+			pushId(entry.ids, p.id);
+		} else if (this.drops.size < 10_000) this.drops.set(k, {first: p, ids: [p.id], count: 1, hop});
+	}
+
+	private addMismatch(p: Packet, b: Brief): void {
+		let hops = 0;
+		let first: Hop | undefined;
+		for (const h of p.hops) {
+			if (!h.note?.includes('ruleset changed')) continue;
+			hops++;
+			first ??= h;
+		}
+		if (!first) return;
+		if (!this.mismatch) this.mismatch = {hops: 0, ids: [], packets: 0, first: {p: b, hop: first}};
+		this.mismatch.hops += hops;
+		this.mismatch.packets++;
+		pushId(this.mismatch.ids, p.id);
+	}
+
+	/** The no-reply (and nat-no-reply-path) findings of one flow, as things stand. */
+	private noReply(flow: Flow): Finding[] {
+		const index = this.index;
+		if (flow.answered) return [];
+		const requests = flow.requests.filter(r => !this.quoted.has(r.id));
+		if (requests.length === 0) return [];
+		const ids = flow.requestIds.filter(id => !this.quoted.has(id));
 		const first = requests[0]!;
-		const out = leftBy(first)!;
-		const dnat = flow.flatMap(p => p.nat).find(n => n.type === 'DNAT' || n.type === 'REDIRECT' || n.type === 'NETMAP');
-		const snat = flow.flatMap(p => p.nat).find(n => n.type === 'SNAT' || n.type === 'MASQUERADE');
+		const out = first.leftBy;
+		const {dnat, snat} = flow;
 		const forwarded = Boolean(first.in);
-		const finalDst = first.hops.at(-1)?.dst ?? first.dst;
-		const finalDpt = first.hops.at(-1)?.dpt ?? first.dpt;
-		const natPost = flow.flatMap(p => p.hops).filter(h => h.table === 'nat' && (h.chain === 'POSTROUTING' || h.hook === 'POSTROUTING'));
+		const finalDst = first.lastHop.dst ?? first.dst;
+		const finalDpt = first.lastHop.dpt ?? first.dpt;
 		const rules: RuleRef[] = [];
-		let message = `${plural(requests.length, kindOf(first))} ${ep(first.src, first.spt)} → ${ep(first.dst, first.dpt)}`;
+		let message = `${plural(ids.length, first.kind)} ${ep(first.src, first.spt)} → ${ep(first.dst, first.dpt)}`;
 		if (dnat) message += ` (DNAT to ${dnat.to})`;
-		const left = requests.some(surelyLeft);
-		const lastHop = first.hops.at(-1)!;
-		message += left ? ` left by ${out}` : ` routed to ${out} ${requests.length > 1 ? 'were' : 'was'} last seen at ${where(lastHop)}`;
+		const left = requests.some(r => r.surelyLeft);
+		const lastHop = first.lastHop;
+		message += left ? ` left by ${out}` : ` routed to ${out} ${ids.length > 1 ? 'were' : 'was'} last seen at ${where(lastHop)}`;
 		let hint: string;
 		let severity: Finding['severity'] = 'warning';
 
 		if (!left) {
 			message += ', and no reply was seen';
 			hint =
-				`The trace stops in ${lastHook(first)}, before POSTROUTING: the rule at ${where(lastHop)} probably dropped ${requests.length > 1 ? 'them' : 'it'} ` +
+				`The trace stops in ${first.lastHook}, before POSTROUTING: the rule at ${where(lastHop)} probably dropped ${ids.length > 1 ? 'them' : 'it'} ` +
 				`(or this host has no mangle/nat table to trace in POSTROUTING). Give the ruleset saved with the trace (--rules node.save) to know what that rule does.`;
 		} else if (!snat && forwarded && isPrivate(first.src)) {
-			const natEnd = natPost.at(-1);
+			const natEnd = flow.natEnd;
 			const how = natEnd ? `nat:POSTROUTING ended at ${where(natEnd)} without MASQUERADE/SNAT` : 'no SNAT was traced';
 			message += ` still carrying the private source ${first.src} (came in on ${first.in}; ${how}), and no reply was seen`;
 			const masq = index.empty ? undefined : findMasquerade(index, first.family, out);
@@ -179,140 +404,83 @@ export function traceFindings(packets: readonly Packet[], index: RuleIndex): Fin
 				hint += ` Note: the TRACE rules in raw:PREROUTING (${rule}) do not match replies from ${finalDst}, so replies would not show in this trace even if they came.`;
 			}
 		}
-		const t = timeOf(first);
-		if (t !== undefined && Number.isFinite(lastTime) && lastTime - t < 1) {
+		const t = first.time;
+		if (t !== undefined && Number.isFinite(this.lastTime) && this.lastTime - t < 1) {
 			severity = 'info';
 			hint += ' The trace ends less than a second after this request: a reply may have come later.';
 		}
-		findings.push({kind: 'no-reply', severity, message, hint, packets: requests.map(p => p.id), rules});
+		const out_: Finding[] = [{kind: 'no-reply', severity, message, hint, packets: ids, rules}];
 
 		if (dnat && !snat && first.in && first.in === out) {
-			findings.push({
+			out_.push({
 				kind: 'nat-no-reply-path',
 				severity: 'warning',
 				message: `${describe(first)} was DNATed to ${dnat.to} and sent back out ${out}, the interface it came in on, without SNAT: ${ep(finalDst, undefined)} will answer ${first.src} directly, and ${first.src} drops a reply that does not come from ${ep(first.dst, first.dpt)}`,
 				hint: `Hairpin NAT needs SNAT too: iptables -t nat -A POSTROUTING -s ${first.src} -d ${finalDst} -j MASQUERADE (Docker: enable the userland proxy or hairpin mode on the bridge).`,
-				packets: requests.map(p => p.id),
-				rules: [],
-			});
-		}
-	}
-
-	// ---- asymmetric-route -------------------------------------------------------------------------
-	const asym = new Map<string, {req: Packet; replies: Packet[]; detail: string}>();
-	for (const r of packets) {
-		if (r.replyTo === null) continue;
-		const q = byId.get(r.replyTo);
-		if (!q) continue;
-		let detail: string | undefined;
-		if (q.in && r.out && q.in !== r.out) detail = `the request came in on ${q.in} and the reply left by ${r.out}`;
-		else if (q.out && r.in && q.out !== r.in && q.in) detail = `the request left by ${q.out} and the reply came back in on ${r.in}`;
-		if (!detail) continue;
-		const k = `${flowKey(q)}|${detail}`;
-		const entry = asym.get(k);
-		if (entry) entry.replies.push(r);
-		else asym.set(k, {req: q, replies: [r], detail});
-	}
-	for (const {req, replies, detail} of asym.values()) {
-		findings.push({
-			kind: 'asymmetric-route',
-			severity: 'warning',
-			message: `${describe(req)}: ${detail} (${plural(replies.length, 'reply')})`,
-			hint: `Replies follow the routing table, not the interface the request used. A stateful firewall or rp_filter on the other path drops them. Route replies from ${req.dst} back out ${req.in || req.out}: ip rule add from ${req.dst} table 100; ip route add default via <gateway on ${req.in || req.out}> dev ${req.in || req.out} table 100.`,
-			packets: [req.id, ...replies.map(p => p.id)],
-			rules: [],
-		});
-	}
-
-	// ---- frag-needed and other ICMP errors ---------------------------------------------------------
-	const icmpSeen = new Map<string, Finding>();
-	for (const p of packets) {
-		if (!p.icmp) continue;
-		const fragNeeded = (p.proto === 'ICMP' && p.icmp.type === 3 && p.icmp.code === 4) || (p.proto === 'ICMPv6' && p.icmp.type === 2);
-		const error = fragNeeded || (p.proto === 'ICMP' && [3, 11, 12].includes(p.icmp.type)) || (p.proto === 'ICMPv6' && [1, 3, 4].includes(p.icmp.type));
-		if (!error) continue;
-		const q = p.quoted;
-		const original = p.quotes ? byId.get(p.quotes) : undefined;
-		const src = q?.src ?? original?.src;
-		const dst = q?.dst ?? original?.dst;
-		const size = q?.len ? ` (${q.len} bytes${q.ipFlags?.includes('DF') ? ', DF' : ''})` : '';
-		const quoted = q || original ? `${q?.proto ?? original?.proto ?? '?'} ${ep(src, q?.spt ?? original?.spt)} → ${ep(dst, q?.dpt ?? original?.dpt)}${size}` : 'a packet';
-		const ids = [p.id, ...(p.quotes ? [p.quotes] : [])];
-		const dropped = p.verdict === 'DROP' || p.verdict === 'REJECT';
-		// One finding per sender, message and quoted flow; repeats add their packets.
-		const key = `${p.src}|${p.proto}|${p.icmp.type}|${p.icmp.code}|${p.icmp.mtu}|${q ? `${q.proto}|${q.src}|${q.spt}|${q.dst}|${q.dpt}` : ''}|${dropped}`;
-		const seen = icmpSeen.get(key);
-		if (seen) {
-			seen.packets.push(...ids);
-			seen.message = seen.message.replace(/^(\d+ times: )?/, m => `${(Number.parseInt(m, 10) || 1) + 1} times: `);
-			continue;
-		}
-		if (fragNeeded) {
-			const mtu = p.icmp.mtu;
-			findings.push({
-				kind: 'frag-needed',
-				severity: dropped ? 'error' : 'warning',
-				message: `${p.src} says ${quoted} is too big for the next hop${mtu ? `: MTU ${mtu}` : ''}${p.quotes ? ` (packet #${p.quotes})` : ''}${dropped ? `; this ICMP message was ${p.verdict === 'DROP' ? 'dropped' : 'rejected'} here (${p.verdictBasis}), so path MTU discovery cannot work` : ''}`,
-				hint: `Lower the MTU on the way${mtu ? ` to ${mtu} or less` : ''} (tunnels: VXLAN needs 50 bytes, WireGuard 60–80), or clamp TCP MSS: iptables -t mangle -A FORWARD -p tcp --tcp-flags SYN,RST SYN -j TCPMSS --clamp-mss-to-pmtu. Never drop ICMP ${p.proto === 'ICMP' ? 'type 3 code 4' : 'type 2 (packet too big)'}.`,
 				packets: ids,
 				rules: [],
 			});
-			icmpSeen.set(key, findings.at(-1)!);
-		} else {
+		}
+		return out_;
+	}
+
+	/** The findings so far. */
+	findings(): Finding[] {
+		const index = this.index;
+		const findings: Finding[] = [...this.concluded];
+		for (const flow of this.flows.values()) findings.push(...this.noReply(flow));
+
+		for (const {req, replies, count, detail} of this.asym.values()) {
 			findings.push({
-				kind: 'icmp-error',
-				severity: 'info',
-				message: `${p.src} sent ${p.proto} ${icmpWord(p)}${p.icmp.code !== undefined ? ` (code ${p.icmp.code})` : ''} about ${quoted}${p.quotes ? ` (packet #${p.quotes})` : ''}`,
-				hint: p.icmp.type === 11 || (p.proto === 'ICMPv6' && p.icmp.type === 3) ? 'TTL ran out on the way: look for a routing loop.' : 'The destination or a router on the way refused the packet: a REJECT rule, a closed port, or no route.',
-				packets: ids,
+				kind: 'asymmetric-route',
+				severity: 'warning',
+				message: `${describe(req)}: ${detail} (${plural(count, 'reply')})`,
+				hint: `Replies follow the routing table, not the interface the request used. A stateful firewall or rp_filter on the other path drops them. Route replies from ${req.dst} back out ${req.in || req.out}: ip rule add from ${req.dst} table 100; ip route add default via <gateway on ${req.in || req.out}> dev ${req.in || req.out} table 100.`,
+				packets: [req.id, ...replies],
 				rules: [],
 			});
-			icmpSeen.set(key, findings.at(-1)!);
 		}
-	}
 
-	// ---- dropped ------------------------------------------------------------------------------------
-	const drops = new Map<string, {packets: Packet[]; hop: Hop; basis: string}>();
-	for (const p of packets) {
-		// Refused by routing: the ICMP error that says why is its own finding.
-		if ((p.verdict !== 'DROP' && p.verdict !== 'REJECT') || p.refusedBy !== undefined) continue;
-		const hop = p.hops[p.hops.length - 1]!;
-		const k = `${where(hop)}|${flowKey(p)}`;
-		const entry = drops.get(k);
-		if (entry) entry.packets.push(p);
-		else drops.set(k, {packets: [p], hop, basis: p.verdictBasis});
-	}
-	for (const {packets: ps, hop} of drops.values()) {
-		const p = ps[0]!;
-		const byPolicy = hop.kind === 'policy' && !hop.rule?.startsWith('-A');
-		const ref = ruleRef(index, p.family, hop);
-		findings.push({
-			kind: 'dropped',
-			severity: 'error',
-			message: `${plural(ps.length, 'packet')} ${describe(p)} ${p.verdict === 'REJECT' ? 'rejected' : 'dropped'} ${byPolicy ? `by the ${hop.target ?? 'DROP'} policy of ${hop.table}:${hop.chain} (no rule accepted ${ps.length === 1 ? 'it' : 'them'})` : `at ${where(hop)}${hop.rule ? `: ${hop.rule}` : ''}`}`,
-			hint: byPolicy
-				? `Add a rule that accepts this traffic to ${hop.table}:${hop.chain} (or to the chain that should have), or check why the expected ACCEPT rule did not match.`
-				: `This rule matched; if the traffic should pass, change or delete it, or accept the traffic earlier in ${hop.table}:${hop.chain}.`,
-			packets: ps.map(x => x.id),
-			rules: ref ? [ref] : [],
-		});
-	}
+		for (const {finding, count} of this.icmp.values()) {
+			findings.push({...finding, message: count > 1 ? `${count} times: ${finding.message}` : finding.message, packets: [...finding.packets]});
+		}
 
-	// ---- the dump does not match the trace --------------------------------------------------------
-	const mismatched = packets.flatMap(p => p.hops.filter(h => h.note?.includes('ruleset changed')).map(h => ({p, h})));
-	if (mismatched.length > 0) {
-		const sample = mismatched[0]!;
-		findings.push({
-			kind: 'rules-mismatch',
-			severity: 'warning',
-			message: `the --rules dump does not match the trace at ${plural(mismatched.length, 'hop')} in ${plural(new Set(mismatched.map(m => m.p.id)).size, 'packet')} (first: ${where(sample.h)}: ${sample.h.note})`,
-			hint: 'Rule positions shift whenever a rule is inserted or deleted (kube-proxy and Calico rewrite rules all the time). Save the ruleset while tracing: iptables-save -c > node.save, and replay with --rules node.save.',
-			packets: [...new Set(mismatched.map(m => m.p.id))],
-			rules: [],
-		});
-	}
+		for (const {first: p, ids, count, hop} of this.drops.values()) {
+			const byPolicy = hop.kind === 'policy' && !hop.rule?.startsWith('-A');
+			const ref = ruleRef(index, p.family, hop);
+			findings.push({
+				kind: 'dropped',
+				severity: 'error',
+				message: `${plural(count, 'packet')} ${describe(brief(p))} ${p.verdict === 'REJECT' ? 'rejected' : 'dropped'} ${byPolicy ? `by the ${hop.target ?? 'DROP'} policy of ${hop.table}:${hop.chain} (no rule accepted ${count === 1 ? 'it' : 'them'})` : `at ${where(hop)}${hop.rule ? `: ${hop.rule}` : ''}`}`,
+				hint: byPolicy
+					? `Add a rule that accepts this traffic to ${hop.table}:${hop.chain} (or to the chain that should have), or check why the expected ACCEPT rule did not match.`
+					: `This rule matched; if the traffic should pass, change or delete it, or accept the traffic earlier in ${hop.table}:${hop.chain}.`,
+				packets: [...ids],
+				rules: ref ? [ref] : [],
+			});
+		}
 
-	return findings;
+		// ---- the dump does not match the trace --------------------------------------------------------
+		const m = this.mismatch;
+		if (m) {
+			findings.push({
+				kind: 'rules-mismatch',
+				severity: 'warning',
+				message: `the --rules dump does not match the trace at ${plural(m.hops, 'hop')} in ${plural(m.packets, 'packet')} (first: ${where(m.first.hop)}: ${m.first.hop.note})`,
+				hint: 'Rule positions shift whenever a rule is inserted or deleted (kube-proxy and Calico rewrite rules all the time). Save the ruleset while tracing: iptables-save -c > node.save, and replay with --rules node.save.',
+				packets: [...m.ids],
+				rules: [],
+			});
+		}
+		return findings;
+	}
+}
+
+/** The findings of a whole trace at once (tests, small inputs): the packets in id order, settled. */
+export function traceFindings(packets: readonly Packet[], index: RuleIndex): Finding[] {
+	const f = new TraceFindings(index);
+	for (const p of [...packets].sort((a, b) => a.id - b.id)) f.add(p);
+	return f.findings();
 }
 
 /** The narrowest network (not a single address) named in the dump that holds `addr`: the pod or bridge CIDR, usually. */

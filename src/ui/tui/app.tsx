@@ -90,7 +90,7 @@ export function App({source, title, keys = true, noKeysReason, exitAtEnd = false
 
 	// The graph is laid out only while it is shown.
 	const onGraph = app.view === 'graph' && !app.help;
-	const hookOf = useMemo(() => (onGraph ? hooksOfNodes(packets) : new Map()), [onGraph, packets]);
+	const hookOf = useMemo(() => (onGraph ? hooksOfNodes(snapshot.graph) : new Map()), [onGraph, snapshot.graph]);
 	const marked = useMemo(() => new Set(app.marked), [app.marked]);
 	const layout = useMemo(() => {
 		if (!onGraph) return {lines: [], lineOf: new Map<string, number>()};

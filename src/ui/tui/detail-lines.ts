@@ -17,7 +17,7 @@
  *         ↳ DST 198.18.30.10:80 → 198.18.20.2:8080   OUT=eth1
  */
 import {expectsReply} from '../../model/pairing.js';
-import type {InputInfo} from '../../model/session.js';
+import type {InputInfo} from '../../model/inputs.js';
 import type {Packet} from '../../model/types.js';
 import {describeTuple, endpoint, hopName, lineRange} from '../text.js';
 import {cell, truncateMiddle, width} from './format.js';

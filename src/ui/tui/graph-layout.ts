@@ -24,7 +24,7 @@ import {seg, fitSegs, lineWidth, type Seg, type StyledLine} from './styled.js';
 
 export interface GraphLayoutInput {
 	readonly graph: Graph;
-	/** Hook of each `table:chain` as the kept packets saw it; user chains are placed by it. */
+	/** Hook of each `table:chain` (hooksOfNodes); user chains are placed by it. */
 	readonly hookOf: ReadonlyMap<string, Hook>;
 	/** `table:chain` ids on the selected packet's path. */
 	readonly pathNodes: ReadonlySet<string>;
@@ -56,16 +56,10 @@ const chainOf = (id: string) => id.slice(id.indexOf(':') + 1);
 const tableOf = (id: string) => id.slice(0, id.indexOf(':'));
 const isBase = (id: string) => isHook(chainOf(id));
 
-/** The hook each `table:chain` was seen in by these packets (first seen wins). */
-export function hooksOfNodes(packets: readonly Packet[]): Map<string, Hook> {
+/** The hook each `table:chain` of the graph ran in (as the first packet through it saw it). */
+export function hooksOfNodes(graph: Graph): Map<string, Hook> {
 	const out = new Map<string, Hook>();
-	for (const p of packets) {
-		for (const h of p.hops) {
-			if (h.kind === 'log' || !h.hook) continue;
-			const id = `${h.table}:${h.chain}`;
-			if (!out.has(id)) out.set(id, h.hook);
-		}
-	}
+	for (const n of graph.nodes) if (n.hook) out.set(n.id, n.hook);
 	return out;
 }
 

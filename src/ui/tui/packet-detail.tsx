@@ -5,7 +5,7 @@
  */
 import {useRef, type ReactNode} from 'react';
 import {Box, Text} from 'ink';
-import type {InputInfo} from '../../model/session.js';
+import type {InputInfo} from '../../model/inputs.js';
 import type {Packet} from '../../model/types.js';
 import {hopName} from '../text.js';
 import {detailLines} from './detail-lines.js';

@@ -9,7 +9,7 @@
  */
 import {useRef, type ReactNode} from 'react';
 import {Box, Text} from 'ink';
-import type {InputInfo} from '../../model/session.js';
+import type {InputInfo} from '../../model/inputs.js';
 import type {Packet} from '../../model/types.js';
 import {compactPath, describeTuple, hopName, lineRange} from '../text.js';
 import {fitColumns, headerText, rowText} from './packet-row.js';

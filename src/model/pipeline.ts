@@ -1,0 +1,408 @@
+/**
+ * The pipeline: the one way from parsed lines to answers. File replay, stdin and live capture,
+ * the interactive view, `diff --trace-*` and the benchmark all push lines into one of these and
+ * listen to what it emits; none of them decides how long a packet waits or what it is paired with.
+ *
+ * Input:  ParsedLine values in order (`push`), `tick(now)` while live input is quiet, then `end()`
+ *   [ 3341.290254] TRACE: raw:PREROUTING:policy:4 IN=cali1a2b3c4d5e6 … SRC=198.19.88.69 DST=198.19.96.1 … SYN …
+ *   … (47 more lines of that SYN)
+ *   [ 3341.311009] TRACE: raw:PREROUTING:policy:4 IN=wlp59s0 … SRC=198.18.1.50 DST=198.19.88.69 … SYN ACK …
+ * Output: events, in this order for each packet:
+ *   {type:'packet', packet}      the packet is complete: hops joined to the rules, verdict, NAT;
+ *                                deeply frozen, never changed afterwards; packets come in id order
+ *   {type:'revised', fact}       a later fact about a packet already handed on (src/model/facts.ts):
+ *                                {id: 1, fact: 'reply-seen', by: 2}
+ *   {type:'settled', packet}     the packet in its final state, once nothing can change it any more:
+ *                                the same object as its 'packet' event when no fact came, else a new
+ *                                frozen copy with the facts applied; settled packets come in id order
+ *   {type:'unparsed', line}      a line that looks like trace output but could not be read
+ *   {type:'progress', progress}  counts, every PROGRESS_LINES lines and at each tick
+ *   {type:'end', summary}        inputs, counts, graph and findings, once
+ *
+ * Views that show packets as they happen (the live text, ndjson and the interactive view) take
+ * 'packet' and 'revised'; views that show the final state (file replay as text, JSON, graph) take
+ * 'settled'. Findings are worked out from settled packets.
+ *
+ * Memory is bounded by the window, not by the input: what is kept is what can still change —
+ * packets still being assembled (src/model/assemble.ts), complete packets waiting for older ones
+ * or for their settle window, recent tuples for pairing (src/model/pairing.ts), and the findings'
+ * and graph's counts (src/model/findings/trace.ts, src/model/graph.ts).
+ */
+import type {ParsedLine, TraceEvent} from '../parser/types.js';
+import type {Ruleset} from '../parser/ruleset.js';
+import {PacketAssembler} from './assemble.js';
+import {applyFactToDraft, changes, type Fact} from './facts.js';
+import {emptyTraceFindings} from './findings/empty.js';
+import {TraceFindings} from './findings/trace.js';
+import type {Finding} from './findings/types.js';
+import {GraphBuilder, type Graph} from './graph.js';
+import type {InputInfo, UnparsedLine} from './inputs.js';
+import {finishPacket, RuleIndex} from './join.js';
+import {ReplyMatcher} from './pairing.js';
+import type {Packet} from './types.js';
+
+export type {InputInfo, UnparsedLine} from './inputs.js';
+
+export interface Progress {
+	/** Lines pushed so far, of every input. */
+	readonly lines: number;
+	/** Packets handed on so far. */
+	readonly packets: number;
+	/** Packets still being assembled or waiting for older ones. */
+	readonly open: number;
+	readonly unparsed: number;
+}
+
+export interface Summary {
+	readonly inputs: readonly InputInfo[];
+	/** Packets rebuilt. */
+	readonly completed: number;
+	readonly unparsedCount: number;
+	/** The first unparsed lines with their reasons (at most keepUnparsed); unparsedCount counts them all. */
+	readonly unparsed: readonly UnparsedLine[];
+	readonly graph: Graph;
+	/** Trace findings, then why a trace is empty (when it is). */
+	readonly findings: readonly Finding[];
+	/** Rulesets given that hold rules. */
+	readonly rulesLoaded: number;
+}
+
+export type PipelineEvent =
+	| {readonly type: 'packet'; readonly packet: Packet}
+	| {readonly type: 'revised'; readonly fact: Fact}
+	| {readonly type: 'settled'; readonly packet: Packet}
+	| {readonly type: 'unparsed'; readonly line: UnparsedLine; readonly count: number}
+	| {readonly type: 'progress'; readonly progress: Progress}
+	| {readonly type: 'end'; readonly summary: Summary};
+
+export interface PipelineOptions {
+	/** The dumps given with --rules. */
+	readonly rules?: readonly Ruleset[];
+	/** Seconds between two lines of one packet, at most (log time). Default 1. */
+	readonly windowSeconds?: number;
+	/**
+	 * How long a complete packet can still learn facts (its reply, that routing refused it)
+	 * before it is settled: seconds of log time, lines read, and — while live input is quiet —
+	 * milliseconds of the clock. Default 3 s, 2000 lines.
+	 */
+	readonly settleSeconds?: number;
+	readonly settleLines?: number;
+	/** Live input: packets whose lines stopped coming this long ago (by `tick`) are complete. Default 50 ms. */
+	readonly idleMs?: number;
+	/** Unparsed lines kept with their reasons (all are counted). Default 1000. */
+	readonly keepUnparsed?: number;
+	/** The clock, in milliseconds (tests pass their own). Default Date.now. */
+	readonly now?: () => number;
+}
+
+/** Lines between two progress events. */
+const PROGRESS_LINES = 16_384;
+
+/** A complete packet not settled yet. */
+interface Pending {
+	/** The draft (mutable) while held back for older packets; the frozen packet once handed on. */
+	packet: Packet;
+	emitted: boolean;
+	/** Handed on: the facts learned since, applied to a private copy (never the frozen packet). */
+	view?: Packet;
+	/** Facts this packet revealed about packets already handed on: emitted right after it. */
+	revisions?: Fact[];
+	/** When it settles: line count, log time (seconds), clock (ms). */
+	untilLine: number;
+	untilTime: number | undefined;
+	untilClock: number;
+}
+
+type Listener = (event: PipelineEvent) => void;
+
+export class Pipeline {
+	readonly index: RuleIndex;
+	/** The inputs' names, by index (LineRef.input): what views print as file names. */
+	readonly inputNames: Array<{readonly path: string}> = [];
+	private readonly inputs: InputInfo[] = [];
+	private readonly formats: Array<Set<string>> = [];
+	private readonly unparsed: UnparsedLine[] = [];
+	private unparsedCount = 0;
+	private readonly listeners = new Set<Listener>();
+	private readonly assembler: PacketAssembler;
+	private readonly replies = new ReplyMatcher();
+	private readonly graphBuilder = new GraphBuilder();
+	private readonly traceFindings: TraceFindings;
+	/** Complete packets by id, until settled. */
+	private readonly pending = new Map<number, Pending>();
+	/** Complete drafts waiting for an older packet to complete (ascending id). */
+	private held: Packet[] = [];
+	/** Handed-on packets not settled yet (ascending id). */
+	private unsettled: Pending[] = [];
+	private lines = 0;
+	private completed = 0;
+	private logTime: number | undefined;
+	private lastLineAt = Number.NEGATIVE_INFINITY;
+	private ended = false;
+	private readonly settleSeconds: number;
+	private readonly settleLines: number;
+	private readonly idleMs: number;
+	private readonly keepUnparsed: number;
+	private readonly now: () => number;
+	private readonly rulesLoaded: number;
+
+	constructor(options: PipelineOptions = {}) {
+		const rules = options.rules ?? [];
+		this.index = new RuleIndex(rules);
+		this.rulesLoaded = rules.filter(rs => rs.format !== 'empty').length;
+		this.assembler = new PacketAssembler({windowSeconds: options.windowSeconds ?? 1});
+		this.traceFindings = new TraceFindings(this.index);
+		this.settleSeconds = options.settleSeconds ?? 3;
+		this.settleLines = options.settleLines ?? 2000;
+		this.idleMs = options.idleMs ?? 50;
+		this.keepUnparsed = options.keepUnparsed ?? 1000;
+		this.now = options.now ?? Date.now;
+	}
+
+	/** Calls `listener` with every event from now on; returns the function that stops it. */
+	on(listener: Listener): () => void {
+		this.listeners.add(listener);
+		return () => this.listeners.delete(listener);
+	}
+
+	/** Registers an input (a file, stdin) and returns its index for LineRef.input. */
+	addInput(path: string): number {
+		this.inputs.push({path, format: 'none', lines: 0, traceLines: 0, skipped: 0, unparsed: 0});
+		this.inputNames.push({path});
+		this.formats.push(new Set());
+		return this.inputs.length - 1;
+	}
+
+	/** Feeds one parsed line. */
+	push(line: ParsedLine): void {
+		if (this.ended) throw new Error('Pipeline: push after end');
+		this.lines++;
+		const input = this.inputs[line.ref.input];
+		if (input) input.lines++;
+		switch (line.kind) {
+			case 'skipped': {
+				if (input) input.skipped++;
+				break;
+			}
+			case 'unparsed': {
+				this.unparsedCount++;
+				if (input) input.unparsed++;
+				const u: UnparsedLine = {path: input?.path ?? '-', line: line.ref.line, column: line.column, reason: line.reason, excerpt: line.excerpt};
+				if (this.unparsed.length < this.keepUnparsed) this.unparsed.push(u);
+				this.emit({type: 'unparsed', line: u, count: this.unparsedCount});
+				break;
+			}
+			case 'event': {
+				if (input) {
+					input.traceLines++;
+					const f = this.formats[line.ref.input]!;
+					if (!f.has(line.format)) {
+						f.add(line.format);
+						input.format = f.size > 1 ? 'mixed' : line.format;
+					}
+				}
+				this.noteTime(line.event);
+				this.complete(this.assembler.push(line));
+				if (line.rest) for (const event of line.rest) this.complete(this.assembler.push({...line, event}));
+				this.lastLineAt = this.now();
+				break;
+			}
+		}
+		this.release();
+		this.settle(false);
+		if (this.lines % PROGRESS_LINES === 0) this.emitProgress();
+	}
+
+	/**
+	 * Live input: call every few tens of milliseconds. Packets whose lines stopped coming
+	 * `idleMs` ago are complete; packets handed on `settleSeconds` ago are settled.
+	 */
+	tick(now = this.now()): void {
+		if (this.ended) return;
+		if (this.assembler.pending > 0 && now - this.lastLineAt >= this.idleMs) this.complete(this.assembler.flushOlderThan(0));
+		this.release();
+		this.settle(false, now);
+		this.emitProgress();
+	}
+
+	/** Input ended: every packet is completed, handed on and settled; then the summary. */
+	end(): void {
+		if (this.ended) return;
+		this.complete(this.assembler.flush());
+		this.release();
+		this.settle(true);
+		this.ended = true;
+		this.emitProgress();
+		this.emit({type: 'end', summary: this.summary()});
+	}
+
+	/** Packets still being assembled or waiting for older ones to complete. */
+	get open(): number {
+		return this.assembler.pending + this.held.length;
+	}
+
+	progress(): Progress {
+		return {lines: this.lines, packets: this.completed, open: this.open, unparsed: this.unparsedCount};
+	}
+
+	/** The chain graph so far (a copy). */
+	graph(): Graph {
+		return this.graphBuilder.snapshot();
+	}
+
+	/** The findings so far, from settled packets; at the end also why a trace is empty. */
+	findings(): Finding[] {
+		return [...this.traceFindings.findings(), ...(this.ended ? emptyTraceFindings(this.inputs, this.index) : [])];
+	}
+
+	/** The inputs with their counts so far (copies). */
+	inputInfo(): InputInfo[] {
+		return this.inputs.map(i => ({...i}));
+	}
+
+	summary(): Summary {
+		return {
+			inputs: this.inputInfo(),
+			completed: this.completed,
+			unparsedCount: this.unparsedCount,
+			unparsed: [...this.unparsed],
+			graph: this.graph(),
+			findings: this.findings(),
+			rulesLoaded: this.rulesLoaded,
+		};
+	}
+
+	// ---- inside ------------------------------------------------------------------------------------
+
+	private emit(event: PipelineEvent): void {
+		for (const l of this.listeners) l(event);
+	}
+
+	private emitProgress(): void {
+		this.emit({type: 'progress', progress: this.progress()});
+	}
+
+	/** The log time of the line, in seconds, when it has one: settle windows are counted in it. */
+	private noteTime(e: TraceEvent): void {
+		if ((e.type === 'kernel-hop' || e.type === 'kernel-log') && e.time) {
+			const t = e.time.mono ?? (e.time.wall === undefined ? undefined : e.time.wall / 1000);
+			if (t !== undefined) this.logTime = t;
+		}
+	}
+
+	/** Packets the assembler completed: join, verdict and NAT, pairing, graph; then they wait for older ones. */
+	private complete(drafts: Packet[]): void {
+		for (const p of drafts) {
+			finishPacket(p, this.index);
+			this.pending.set(p.id, {packet: p, emitted: false, untilLine: 0, untilTime: undefined, untilClock: 0});
+			for (const fact of this.replies.add(p)) this.learn(fact, p.id);
+			this.refusal(p);
+			this.graphBuilder.add(p);
+			this.completed++;
+			insertById(this.held, p);
+		}
+	}
+
+	/**
+	 * An ICMP error this host sent about a packet it was routing (frag-needed, unreachable, time
+	 * exceeded): the quoted packet's trace ends in PREROUTING because routing refused it, not
+	 * because it was accepted.
+	 */
+	private refusal(p: Packet): void {
+		if (p.quotes === undefined || p.quotes === null || p.in !== '' || !p.icmp) return;
+		const q = this.pending.get(p.quotes);
+		if (!q) return;
+		const current = q.view ?? q.packet;
+		if (current.hops.at(-1)?.hook !== 'PREROUTING' || current.verdict === 'DROP' || current.verdict === 'REJECT') return;
+		const t = p.icmp.type;
+		const v6 = p.proto === 'ICMPv6';
+		const why =
+			(!v6 && t === 3 && p.icmp.code === 4) || (v6 && t === 2)
+				? `too big for the next hop${p.icmp.mtu ? ` (MTU ${p.icmp.mtu})` : ''}${v6 ? '' : ' with DF set'}`
+				: (!v6 && t === 11) || (v6 && t === 3)
+					? 'its TTL ran out'
+					: 'no way to deliver it';
+		this.learn({id: current.id, fact: 'refused', by: p.id, verdict: 'DROP', verdictBasis: `not forwarded: ${why}; this host answered with an ICMP error (packet #${p.id})`}, p.id);
+	}
+
+	/**
+	 * A fact about packet `fact.id`, revealed by packet `cause`: applied to it while it is held
+	 * back; once handed on, a revision (emitted right after `cause`, so a reader has seen both
+	 * packets it names); once settled, only a late reply that the findings take into account.
+	 */
+	private learn(fact: Fact, cause: number): void {
+		const q = this.pending.get(fact.id);
+		if (!q) {
+			if (fact.fact === 'reply-seen') this.traceFindings.replyAfterSettling(fact.id);
+			return;
+		}
+		if (!q.emitted) {
+			applyFactToDraft(q.packet, fact);
+			return;
+		}
+		q.view ??= {...q.packet};
+		if (!changes(q.view, fact)) return;
+		applyFactToDraft(q.view, fact);
+		const by = this.pending.get(cause);
+		if (by && !by.emitted) (by.revisions ??= []).push(fact);
+		else this.emit({type: 'revised', fact});
+	}
+
+	/** Hands on complete packets in id order: each once no older packet is still being assembled. */
+	private release(): void {
+		if (this.held.length === 0) return;
+		const oldest = this.assembler.oldestOpenId;
+		let n = 0;
+		while (n < this.held.length && (oldest === undefined || this.held[n]!.id < oldest)) n++;
+		if (n === 0) return;
+		const out = this.held.slice(0, n);
+		this.held = this.held.slice(n);
+		const clock = this.now();
+		for (const draft of out) {
+			const q = this.pending.get(draft.id)!;
+			q.packet = deepFreeze(draft);
+			q.emitted = true;
+			q.untilLine = this.lines + this.settleLines;
+			q.untilTime = this.logTime === undefined ? undefined : this.logTime + this.settleSeconds;
+			q.untilClock = clock + this.settleSeconds * 1000;
+			this.unsettled.push(q);
+			this.emit({type: 'packet', packet: q.packet});
+			if (q.revisions) {
+				for (const fact of q.revisions) this.emit({type: 'revised', fact});
+				delete q.revisions;
+			}
+		}
+	}
+
+	/** Settles handed-on packets whose window has passed (all of them at the end), oldest first. */
+	private settle(all: boolean, clock?: number): void {
+		let n = 0;
+		for (; n < this.unsettled.length; n++) {
+			const q = this.unsettled[n]!;
+			const due =
+				all ||
+				this.lines >= q.untilLine ||
+				(q.untilTime !== undefined && this.logTime !== undefined && this.logTime >= q.untilTime) ||
+				(clock !== undefined && clock >= q.untilClock);
+			if (!due) break;
+			const final = q.view ? deepFreeze(q.view) : q.packet;
+			this.pending.delete(final.id);
+			this.traceFindings.add(final);
+			this.emit({type: 'settled', packet: final});
+		}
+		if (n > 0) this.unsettled = this.unsettled.slice(n);
+	}
+}
+
+function insertById(list: Packet[], p: Packet): void {
+	let i = list.length;
+	while (i > 0 && list[i - 1]!.id > p.id) i--;
+	list.splice(i, 0, p);
+}
+
+/** Freezes a value and everything it holds. */
+export function deepFreeze<T>(value: T): T {
+	if (value === null || typeof value !== 'object' || Object.isFrozen(value)) return value;
+	for (const v of Object.values(value as object)) deepFreeze(v);
+	return Object.freeze(value);
+}

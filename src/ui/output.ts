@@ -1,0 +1,109 @@
+/**
+ * The views that print (everything but the interactive view): text, ndjson, a JSON document,
+ * the chain graph as text or DOT. Each is a listener of the pipeline's events (src/model/pipeline.ts)
+ * that writes as it goes, so nothing is kept that the output does not need any more.
+ *
+ * Input:  pipeline events, e.g. {type:'settled', packet:#1}, then {type:'end', summary}
+ * Output: text: one block per packet, then the findings and a summary line;
+ *         ndjson: one packet object per line (live: also {"revised": 1, "fact": "reply-seen", "by": 2});
+ *         json: {"tracewatch":1, "packets":[…], "inputs":[…], "graph":{…}, "findings":[…], "unparsed":[…]},
+ *               the packets written one by one as they settle;
+ *         graph / dot: the chain graph at the end.
+ *
+ * `live`: print each packet when it is complete (and, in ndjson, each later fact as its own
+ * record) instead of when it is settled, for input that may never end.
+ */
+import type {PipelineEvent, Summary} from '../model/pipeline.js';
+import type {InputNames} from '../model/inputs.js';
+import type {Packet} from '../model/types.js';
+import {renderDot, renderGraphText} from './graph.js';
+import {graphJson, inputJson, JSON_VERSION, packetJson, revisionJson, unparsedJson} from './json.js';
+import {renderFindings, renderPacket, renderSummary, type Style} from './text.js';
+
+export type OutputFormat = 'text' | 'json' | 'ndjson' | 'graph' | 'dot';
+
+export interface OutputOptions {
+	readonly format: OutputFormat;
+	/** Print packets as they complete instead of as they settle. */
+	readonly live: boolean;
+	readonly write: (text: string) => void;
+	readonly style: Style;
+	/** The pipeline's input names, for file:line references. */
+	readonly inputs: InputNames;
+	/** Columns for --format graph. */
+	readonly width?: number;
+}
+
+/** A listener that prints the pipeline's events in the chosen format. */
+export function outputView(options: OutputOptions): (event: PipelineEvent) => void {
+	const {format, live, write, style, inputs} = options;
+	let packets = 0;
+	const packet = (p: Packet): void => {
+		if (format === 'text') write(`${renderPacket(p, inputs, style)}\n\n`);
+		else if (format === 'ndjson') write(`${JSON.stringify(packetJson(p, inputs))}\n`);
+		else if (format === 'json') write(`${packets === 0 ? '' : ',\n'}${indent(JSON.stringify(packetJson(p, inputs), null, 2), '    ')}`);
+		packets++;
+	};
+	if (format === 'json') write(`{\n  "tracewatch": ${JSON_VERSION},\n  "packets": [\n`);
+	return event => {
+		switch (event.type) {
+			case 'packet': {
+				if (live) packet(event.packet);
+				break;
+			}
+			case 'settled': {
+				if (!live) packet(event.packet);
+				break;
+			}
+			case 'revised': {
+				if (live && format === 'ndjson') write(`${JSON.stringify(revisionJson(event.fact))}\n`);
+				break;
+			}
+			case 'end': {
+				finish(event.summary);
+				break;
+			}
+			default: {
+				break;
+			}
+		}
+	};
+
+	function finish(summary: Summary): void {
+		const line = `${renderSummary(summary, style)}\n`;
+		switch (format) {
+			case 'text': {
+				write(`${renderFindings(summary.findings, style)}\n\n`);
+				write(line);
+				break;
+			}
+			case 'json': {
+				const rest = {
+					inputs: summary.inputs.map(inputJson),
+					graph: graphJson(summary.graph),
+					findings: summary.findings,
+					unparsed: summary.unparsed.map(unparsedJson),
+				};
+				const body = JSON.stringify(rest, null, 2).slice(1, -2);
+				write(`${packets === 0 ? '' : '\n'}  ],${body}\n}\n`);
+				break;
+			}
+			case 'graph': {
+				write(`${renderGraphText(summary.graph, summary.findings, style, options.width ?? 160)}\n\n`);
+				write(line);
+				break;
+			}
+			case 'dot': {
+				write(`${renderDot(summary.graph, summary.findings)}\n`);
+				break;
+			}
+			default: {
+				break;
+			}
+		}
+	}
+}
+
+function indent(text: string, pad: string): string {
+	return pad + text.replace(/\n/g, `\n${pad}`);
+}
