@@ -2,19 +2,23 @@
  * parseRuleset: the text of an iptables-save / ip6tables-save / iptables -S dump → Ruleset.
  *
  * Input:  "*nat\n:PREROUTING ACCEPT [0:0]\n[4:240] -A PREROUTING -d 198.19.96.1/32 -j DNAT --to-destination 198.18.1.50\nCOMMIT\n"
- * Output: {tables: {nat: {chains: {PREROUTING: {policy:'ACCEPT', rules:[{pos:1, target:'DNAT', …}]}}}}, problems: []}
+ * Output: {tables: {nat: {chains: {PREROUTING: {policy:'ACCEPT', rules:[{pos:1, target:'DNAT',
+ *           parsed:{matches:[{module:'basic', options:[-d 198.19.96.1/32]}], target:{name:'DNAT', options:[--to-destination …]}}, …}]}}}}, problems: []}
  *
  * Every line is matched by the Ruleset grammar on its own, so one bad line (a stderr message
  * pasted into the dump, a line cut by a copy) is reported with its line and column and the rest
- * of the dump still loads.
+ * of the dump still loads. Each rule is read into its structure (src/parser/rule.ts) once, here;
+ * its words (`args`, `matches`, `targetArgs`) stay for the few who need the rule as written.
  */
 import {rulesetGrammar} from './grammar.js';
+import type {ParsedRule, RuleItem} from './rule.js';
 import {rulesetSemantics} from './semantics/ruleset.js';
-import type {Counters, RulesetLine} from './semantics/to-ruleset-line.js';
+import type {Counters, RulesetLine, RuleSpecRead} from './semantics/to-ruleset-line.js';
 import {excerptAt} from './trace-line.js';
 import {isBuiltinChain} from '../netfilter/hooks.js';
 
 export type {Counters} from './semantics/to-ruleset-line.js';
+export type * from './rule.js';
 
 export {BUILTIN_CHAINS, isBuiltinChain} from '../netfilter/hooks.js';
 
@@ -25,9 +29,11 @@ export interface Rule {
 	readonly pos: number;
 	/** The rule as written, `-A CHAIN …`, without counters. */
 	readonly text: string;
-	/** Arguments after `-A CHAIN`, quotes removed. */
+	/** The rule, structured: its matches with their options, its target with its options. */
+	readonly parsed: ParsedRule;
+	/** Arguments after `-A CHAIN`, quotes removed (counters `-c p b` included). */
 	readonly args: readonly string[];
-	/** The match part: every argument before `-j`/`-g`. */
+	/** The match part: every argument before `-j`/`-g`, counters left out. */
 	readonly matches: readonly string[];
 	/** Target of `-j` or `-g`; undefined for a rule without one (it only counts). */
 	readonly target?: string;
@@ -82,42 +88,60 @@ export interface Ruleset {
 	readonly lines: number;
 }
 
-const TARGET_FLAGS = new Set(['-j', '--jump', '-g', '--goto']);
+function wordsOf(item: RuleItem): readonly string[] {
+	switch (item.item) {
+		case 'option':
+			return item.option.words;
+		case 'stray':
+			return [item.word];
+		default:
+			return item.words;
+	}
+}
 
-export function makeRule(table: string, chain: string, pos: number, text: string, args: readonly string[], line: number, counters?: Counters): Rule {
-	const at = args.findIndex(a => TARGET_FLAGS.has(a));
-	// `-c pkts bytes` (iptables -v -S) are counters, not matches.
-	const plain: string[] = [];
-	let count: Counters | undefined = counters;
-	for (let i = 0; i < (at === -1 ? args.length : at); i++) {
-		if (args[i] === '-c' && /^\d+$/.test(args[i + 1] ?? '') && /^\d+$/.test(args[i + 2] ?? '')) {
-			count = {packets: Number(args[i + 1]), bytes: Number(args[i + 2])};
-			i += 2;
+/** A rule from what the grammar read of its arguments (`spec`); `counters` from `[p:b]` before it, if any. */
+export function makeRule(table: string, chain: string, pos: number, text: string, spec: Pick<RuleSpecRead, 'items' | 'rule'>, line: number, counters?: Counters): Rule {
+	const args: string[] = [];
+	const matches: string[] = [];
+	const targetArgs: string[] = [];
+	let atTarget = false;
+	for (const item of spec.items) {
+		const words = wordsOf(item);
+		args.push(...words);
+		if (item.item === 'counters') continue;
+		if (item.item === 'target' && !atTarget) {
+			atTarget = true;
 			continue;
 		}
-		plain.push(args[i]!);
+		(atTarget ? targetArgs : matches).push(...words);
 	}
-	const targetArgs = at === -1 ? [] : args.slice(at + 2);
-	const cIndex = targetArgs.indexOf('-c');
-	if (cIndex !== -1 && /^\d+$/.test(targetArgs[cIndex + 1] ?? '')) {
-		count = {packets: Number(targetArgs[cIndex + 1]), bytes: Number(targetArgs[cIndex + 2] ?? 0)};
-		targetArgs.splice(cIndex, 3);
-	}
-	const target = at === -1 ? undefined : args[at + 1];
-	const cleanText = text.replace(/\s-c \d+ \d+(?=\s|$)/, '');
+	const target = spec.rule.target;
+	const count = spec.rule.counters ?? counters;
 	return {
 		table,
 		chain,
 		pos,
-		text: cleanText,
+		text,
+		parsed: spec.rule,
 		args,
-		matches: plain,
-		...(target ? {target} : {}),
+		matches,
+		...(target ? {target: target.name} : {}),
 		targetArgs,
-		goto: at !== -1 && (args[at] === '-g' || args[at] === '--goto'),
+		goto: target?.goto ?? false,
 		...(count ? {counters: count} : {}),
 		line,
 	};
+}
+
+/**
+ * One rule as a tool printed it outside a dump (xtables-monitor: `-A INPUT -p tcp -j ACCEPT`),
+ * read by the same grammar; undefined when the text is no `-A`/`-I` rule. Its pos and line are 0.
+ */
+export function parseRuleText(text: string, table = ''): Rule | undefined {
+	const m = rulesetGrammar.match(text, 'rulesetLine');
+	if (m.failed()) return undefined;
+	const value = rulesetSemantics(m)['line']() as RulesetLine;
+	return value.kind === 'append' ? makeRule(table, value.chain, 0, value.text, value, 0, value.counters) : undefined;
 }
 
 /** Tables whose built-in chain sets and typical targets identify an `iptables -S` dump that has no `*table` line. */
@@ -174,10 +198,7 @@ export function parseRuleset(text: string, path: string): Ruleset {
 		const targets = new Set<string>();
 		for (const {value} of parsed) {
 			if (value.kind === 'policy') policyChains.add(value.chain);
-			if (value.kind === 'append') {
-				const at = value.args.findIndex(a => TARGET_FLAGS.has(a));
-				if (at !== -1 && value.args[at + 1]) targets.add(value.args[at + 1]!);
-			}
+			if (value.kind === 'append' && value.rule.target) targets.add(value.rule.target.name);
 		}
 		defaultTable = guessTable(policyChains, targets, path);
 	}
@@ -223,8 +244,7 @@ export function parseRuleset(text: string, path: string): Ruleset {
 				const chain = ensureChain(t, value.chain);
 				chain.declaredAt ??= line;
 				chain.policy = value.policy;
-				const c = value.args.indexOf('-c');
-				if (c !== -1) chain.policyCounters = {packets: Number(value.args[c + 1] ?? 0), bytes: Number(value.args[c + 2] ?? 0)};
+				if (value.counters) chain.policyCounters = value.counters;
 				break;
 			}
 			case 'newChain': {
@@ -235,14 +255,9 @@ export function parseRuleset(text: string, path: string): Ruleset {
 			case 'append': {
 				const t = tableFor(line);
 				const chain = ensureChain(t, value.chain);
-				let args = value.args;
-				let index = chain.rules.length;
-				if (value.insert) {
-					const n = /^\d+$/.test(args[0] ?? '') ? Number(args[0]) : 1;
-					if (/^\d+$/.test(args[0] ?? '')) args = args.slice(1);
-					index = Math.min(Math.max(n - 1, 0), chain.rules.length);
-				}
-				const rule = makeRule(t.name, chain.name, index + 1, value.text.replace(/^(-I|--insert)\s+(\S+)(\s+\d+)?/, '-A $2'), args, line, value.counters);
+				// -I CHAIN [N] inserts at N (default 1); the rules after it move down.
+				const index = value.insert ? Math.min(Math.max((value.position ?? 1) - 1, 0), chain.rules.length) : chain.rules.length;
+				const rule = makeRule(t.name, chain.name, index + 1, value.text, value, line, value.counters);
 				chain.rules.splice(index, 0, rule);
 				if (value.insert) renumber(chain);
 				break;
@@ -311,12 +326,9 @@ function guessFamily(tables: Map<string, Table>, path: string): 'ipv4' | 'ipv6' 
 	for (const t of tables.values()) {
 		for (const c of t.chains.values()) {
 			for (const r of c.rules) {
-				for (let i = 0; i < r.args.length - 1; i++) {
-					const a = r.args[i];
-					if (a === '-s' || a === '-d' || a === '--source' || a === '--destination') {
-						return r.args[i + 1]!.includes(':') ? 'ipv6' : 'ipv4';
-					}
-				}
+				// The first rule that names an address says which family the dump is.
+				const o = r.parsed.matches[0]?.load === 'basic' ? r.parsed.matches[0].options.find(x => x.name === '-s' || x.name === '-d') : undefined;
+				if (o) return o.value.kind === 'addrs' && o.value.addrs[0]?.v6 ? 'ipv6' : 'ipv4';
 			}
 		}
 	}

@@ -1,0 +1,381 @@
+/**
+ * The structured rule: what a rule matches on and what it does, read once by the Ruleset
+ * grammar's semantics, so that nothing downstream reads rule words again.
+ *
+ * Input:  the items the grammar read from `-s 10.0.0.0/8 -p tcp -m conntrack ! --ctstate NEW --dport 22 -j DNAT --to-destination 10.0.0.2:2222`
+ *         (semantics/to-rule-item.ts): [option -s, option -p, module conntrack, option ! --ctstate, option --dport, target DNAT, option --to-destination]
+ * Output: {matches: [{module:'basic', options:[-s {addrs:[10.0.0.0/8]}, -p {proto:'tcp', number:6}]},
+ *                    {module:'conntrack', options:[--ctstate negated {list:['NEW']}]},
+ *                    {module:'tcp', load:'implicit', options:[--dport {ports:[{from:22, to:22}]}]}],
+ *          target: {name:'DNAT', kind:'extension', terminates:true, options:[--to-destination {nat:{minAddr:'10.0.0.2', minPort:2222, …}}]},
+ *          pieces: [every match load, option and the target, in the order written]}
+ *
+ * Which match an option belongs to follows iptables: the latest loaded match that has the
+ * option, else the protocol match `-p` loads implicitly (`-p tcp --dport 22` without `-m tcp`),
+ * else the latest match. Modules and targets tracewatch does not model keep their options as
+ * words, marked `unknown`; nothing is dropped and nothing is an error.
+ * This module is the parser's: it imports nothing from src/model (data flows parser → model).
+ */
+import type {Cidr} from '../netfilter/addr.js';
+
+export interface Counters {
+	readonly packets: number;
+	readonly bytes: number;
+}
+
+/** An address or network as a rule names it (`-s 10.0.0.0/8`, `-d fd00::1`). */
+export interface AddrPrefix {
+	/** As written: `10.0.0.0/8`, `10.0.0.0/255.0.0.0`, `fd00::1`. */
+	readonly text: string;
+	/** The address part in its one printed form (canonicalIp). */
+	readonly addr: string;
+	readonly v6: boolean;
+	/** Prefix length: 32 / 128 for a bare address. */
+	readonly bits: number;
+	/** A length or mask was written (`/32`), as iptables-save always does. */
+	readonly masked: boolean;
+	readonly cidr: Cidr;
+}
+
+/** Inclusive: `--dport 80` is {80, 80}; `--sport 1024:` is {1024, 65535}. */
+export interface PortRange {
+	readonly from: number;
+	readonly to: number;
+}
+
+/** `--mark 0x4000/0x4000`; a mark without a mask compares all 32 bits. */
+export interface Mark {
+	readonly value: number;
+	readonly mask?: number;
+}
+
+/** `--to-destination 10.0.0.1-10.0.0.9:1024-2000`, `[fd00::2]:80`, `:8080`. */
+export interface NatRange {
+	readonly minAddr?: string;
+	readonly maxAddr?: string;
+	readonly v6?: boolean;
+	readonly minPort?: number;
+	readonly maxPort?: number;
+}
+
+/** `-i eth0`, `-o cali+` (a trailing `+` matches every name that starts with the rest). */
+export interface Iface {
+	/** As written, with the `+`. */
+	readonly text: string;
+	/** Without the `+`. */
+	readonly name: string;
+	readonly wildcard: boolean;
+}
+
+/** An option's value, read by its syntax. */
+export type OptionValue =
+	| {readonly kind: 'addrs'; readonly addrs: readonly AddrPrefix[]}
+	| {readonly kind: 'addrRange'; readonly from: string; readonly to: string; readonly v6: boolean}
+	| {readonly kind: 'iface'; readonly iface: Iface}
+	/** `-p tcp`: the name as written; its number when it is one tracewatch knows (src/netfilter/protocols.ts). */
+	| {readonly kind: 'proto'; readonly proto: string; readonly number?: number}
+	| {readonly kind: 'ports'; readonly ports: readonly PortRange[]}
+	/** `--tcp-flags FIN,SYN,RST,ACK SYN`: the flags looked at, and those of them that must be set. */
+	| {readonly kind: 'tcpFlags'; readonly mask: readonly string[]; readonly comp: readonly string[]}
+	/** `--icmp-type 8`, `3/4`, `echo-request`, `any` (type undefined); `--icmpv6-type`. */
+	| {readonly kind: 'icmpType'; readonly proto: 'ICMP' | 'ICMPv6'; readonly type?: number; readonly code?: number; readonly name?: string}
+	/** Comma lists of names: conntrack states and status, address types, CT events. */
+	| {readonly kind: 'list'; readonly items: readonly string[]}
+	| {readonly kind: 'mark'; readonly mark: Mark}
+	/** Free text: a comment, a log prefix. `generated`: a per-rule id a tool made up (Calico's `cali:` and 16 characters), not words a person wrote. */
+	| {readonly kind: 'text'; readonly text: string; readonly generated?: true}
+	| {readonly kind: 'number'; readonly number: number}
+	/** `--limit 5/min` (iptables' default unit is per second). */
+	| {readonly kind: 'rate'; readonly count: number; readonly per: 'second' | 'minute' | 'hour' | 'day'}
+	/** `--probability 0.25000000000`. */
+	| {readonly kind: 'probability'; readonly probability: number}
+	/** `--match-set NAME src,dst`. */
+	| {readonly kind: 'set'; readonly set: string; readonly dirs: ReadonlyArray<'src' | 'dst'>}
+	| {readonly kind: 'mac'; readonly mac: string}
+	/** `--uid-owner 1000`, `1000-1999`, or a user name. */
+	| {readonly kind: 'owner'; readonly from?: number; readonly to?: number; readonly name?: string}
+	| {readonly kind: 'nat'; readonly nat: NatRange}
+	/** One word from a small vocabulary: `--reject-with tcp-reset`, `--ctdir REPLY`, `--mode random`, `--log-level 4`. */
+	| {readonly kind: 'word'; readonly word: string}
+	/** An option without a value: `--syn`, `--random-fully`, `--clamp-mss-to-pmtu`. */
+	| {readonly kind: 'flag'}
+	/** Not read: an option tracewatch does not model, or a value not in the option's syntax (`-s host.example`). */
+	| {readonly kind: 'unknown'; readonly values: readonly string[]};
+
+/** One option of a match or target, e.g. `! --ctstate NEW`. */
+export interface RuleOption {
+	readonly piece: 'option';
+	/** As written: `--destination-port`. */
+	readonly flag: string;
+	/** iptables-save's spelling: `--dport` (aliases such as `--source`, `--src` → `-s`). */
+	readonly name: string;
+	/** `! --dport 22`, or the old `--dport ! 22`. */
+	readonly negated: boolean;
+	readonly value: OptionValue;
+	/** The value's words as written, quotes removed: `['NEW']`; `[]` for a flag. */
+	readonly values: readonly string[];
+	/** All the option's words as written, quotes removed: `['!', '--ctstate', 'NEW']`. */
+	readonly words: readonly string[];
+}
+
+/**
+ * A match: the basic options (`-s -d -p -i -o -f`, always there when a rule has one of them),
+ * a match loaded with `-m`, or the protocol match `-p tcp` loads for `--dport` without `-m tcp`.
+ */
+export interface Match {
+	readonly piece: 'match';
+	/** `basic`, `tcp`, `conntrack`, `comment`, …; `` for words before any match that none would take. */
+	readonly module: string;
+	readonly load: 'basic' | 'explicit' | 'implicit';
+	readonly options: RuleOption[];
+	/** A module tracewatch does not model: its options are kept, as `unknown` values where not read. */
+	readonly unknown?: true;
+	/** `['-m', 'tcp']` for an explicit load; empty otherwise. */
+	readonly words: readonly string[];
+}
+
+/** A word that is no option (iptables would refuse the rule): kept where it was. */
+export interface StrayWord {
+	readonly piece: 'stray';
+	readonly words: readonly [string];
+}
+
+export type TargetKind = 'verdict' | 'chain' | 'extension';
+
+export interface Target {
+	readonly piece: 'target';
+	/** `ACCEPT`, `DNAT`, `KUBE-SERVICES`. */
+	readonly name: string;
+	/** `-g`: the chain's walk does not come back here. */
+	readonly goto: boolean;
+	/**
+	 * `verdict`: ACCEPT, DROP, RETURN, QUEUE (the kernel's standard verdicts); `chain`: a jump or
+	 * goto to a user chain (any name that is no target extension); `extension`: a target module.
+	 */
+	readonly kind: TargetKind;
+	/** The walk of the chain ends here when the target runs (ACCEPT, DROP, DNAT, NFQUEUE, …); goto aside. */
+	readonly terminates: boolean;
+	/** The target leaves packet, marks and conntrack as they were (ACCEPT, LOG, TRACE, …). */
+	readonly inert: boolean;
+	readonly options: RuleOption[];
+	/** A target extension tracewatch does not model. */
+	readonly unknown?: true;
+	/** `['-j', 'DNAT']` as written (`--jump` stays `--jump`). */
+	readonly words: readonly string[];
+}
+
+export type RulePiece = Match | RuleOption | Target | StrayWord;
+
+/** A rule, structured. */
+export interface ParsedRule {
+	/** In the order they were first named; the basic match first when the rule has basic options. */
+	readonly matches: readonly Match[];
+	readonly target?: Target;
+	/** `-c PACKETS BYTES` (iptables -v -S). */
+	readonly counters?: Counters;
+	/** Every explicit match load, option, the target and stray word, in the order written; counters left out. */
+	readonly pieces: readonly RulePiece[];
+}
+
+/** What the grammar's semantics reads from one rule word or option (src/parser/semantics/to-rule-item.ts). */
+export type RuleItem =
+	| {readonly item: 'counters'; readonly counters: Counters; readonly words: readonly string[]}
+	/** `name` is undefined for a `-j` that ends the line (a cut dump). */
+	| {readonly item: 'target'; readonly name?: string; readonly goto: boolean; readonly words: readonly string[]}
+	| {readonly item: 'module'; readonly module: string; readonly words: readonly string[]}
+	| {readonly item: 'option'; readonly option: RuleOption}
+	| {readonly item: 'stray'; readonly word: string};
+
+// ---- What tracewatch knows of iptables' matches and targets (iptables-extensions(8)) ----------
+
+/** iptables-save's spelling of each alias. getopt would also take unique prefixes; iptables-save never prints them. */
+const CANONICAL: Readonly<Record<string, string>> = {
+	'--source': '-s', '--src': '-s', '--destination': '-d', '--dst': '-d', '--protocol': '-p', '--in-interface': '-i', '--out-interface': '-o',
+	'--fragment': '-f', '--destination-port': '--dport', '--source-port': '--sport', '--destination-ports': '--dports', '--source-ports': '--sports',
+};
+
+export function canonicalOption(flag: string): string {
+	return CANONICAL[flag] ?? flag;
+}
+
+/** The options each modelled match has (canonical names). A module not listed here is `unknown`. */
+const MATCH_OPTIONS: Readonly<Record<string, readonly string[]>> = {
+	basic: ['-s', '-d', '-p', '-i', '-o', '-f'],
+	tcp: ['--sport', '--dport', '--tcp-flags', '--syn', '--tcp-option'],
+	udp: ['--sport', '--dport'],
+	udplite: ['--sport', '--dport'],
+	sctp: ['--sport', '--dport', '--chunk-types'],
+	dccp: ['--sport', '--dport', '--dccp-types', '--dccp-option'],
+	icmp: ['--icmp-type'],
+	icmp6: ['--icmpv6-type'],
+	multiport: ['--sports', '--dports', '--ports'],
+	conntrack: ['--ctstate', '--ctproto', '--ctorigsrc', '--ctorigdst', '--ctreplsrc', '--ctrepldst', '--ctorigsrcport', '--ctorigdstport', '--ctreplsrcport', '--ctrepldstport', '--ctstatus', '--ctexpire', '--ctdir'],
+	state: ['--state'],
+	mark: ['--mark'],
+	connmark: ['--mark'],
+	comment: ['--comment'],
+	addrtype: ['--src-type', '--dst-type', '--limit-iface-in', '--limit-iface-out'],
+	set: ['--match-set', '--return-nomatch', '--update-counters', '--update-subcounters', '--packets-eq', '--packets-lt', '--packets-gt', '--bytes-eq', '--bytes-lt', '--bytes-gt'],
+	limit: ['--limit', '--limit-burst'],
+	physdev: ['--physdev-in', '--physdev-out', '--physdev-is-in', '--physdev-is-out', '--physdev-is-bridged'],
+	mac: ['--mac-source'],
+	iprange: ['--src-range', '--dst-range'],
+	owner: ['--uid-owner', '--gid-owner', '--socket-exists', '--suppl-groups'],
+	statistic: ['--mode', '--probability', '--every', '--packet'],
+};
+
+/** The protocols whose match `-p NAME` loads by itself: their options need no `-m`. */
+const IMPLICIT: Readonly<Record<string, string>> = {tcp: 'tcp', '6': 'tcp', udp: 'udp', '17': 'udp', udplite: 'udplite', '136': 'udplite', sctp: 'sctp', '132': 'sctp', dccp: 'dccp', '33': 'dccp', icmp: 'icmp', '1': 'icmp', 'ipv6-icmp': 'icmp6', icmpv6: 'icmp6', '58': 'icmp6'};
+
+/** Matches on state a rule can change on the way (marks, conntrack, DSCP…). */
+const STATEFUL = new Set(['mark', 'connmark', 'conntrack', 'state', 'connbytes', 'recent', 'set', 'dscp', 'tos', 'ttl', 'hl']);
+/** Matches that do not always match the same packets (rates, randomness, sockets, external sets), or that tracewatch cannot compare. */
+const VARIES = new Set(['limit', 'hashlimit', 'recent', 'statistic', 'quota', 'connlimit', 'time', 'nth', 'random', 'u32', 'bpf', 'string', 'set', 'cgroup', 'owner', 'socket', 'rpfilter']);
+
+/** Does the match look at something a rule earlier on the way can change? */
+export function isStatefulMatch(match: Match): boolean {
+	return STATEFUL.has(match.module);
+}
+
+/** Can the same packet match at one time and not at another (a rate limit, a random pick, an ipset)? */
+export function matchVaries(match: Match): boolean {
+	return VARIES.has(match.module);
+}
+
+const VERDICTS = new Set(['ACCEPT', 'DROP', 'RETURN', 'QUEUE']);
+
+/** Target extensions (iptables-extensions(8), xtables-addons): every other `-j NAME` is a chain. */
+const TARGET_EXTENSIONS = new Set([
+	'REJECT', 'LOG', 'ULOG', 'NFLOG', 'NFQUEUE', 'MARK', 'CONNMARK', 'CONNSECMARK', 'SECMARK', 'DNAT', 'SNAT', 'MASQUERADE', 'REDIRECT', 'NETMAP',
+	'TRACE', 'NOTRACK', 'CT', 'TCPMSS', 'TCPOPTSTRIP', 'CHECKSUM', 'TPROXY', 'TOS', 'DSCP', 'TTL', 'HL', 'ECN', 'SET', 'CLASSIFY', 'AUDIT', 'HMARK',
+	'IDLETIMER', 'LED', 'RATEEST', 'SYNPROXY', 'TEE', 'CLUSTERIP', 'DNPT', 'SNPT', 'IPV4OPTSSTRIP', 'TARPIT', 'CHAOS', 'DELUDE', 'MIRROR', 'SAME', 'BALANCE',
+]);
+/** Targets after which the packet does not go on to the next rule of the chain. */
+const TERMINATING = new Set(['ACCEPT', 'DROP', 'REJECT', 'RETURN', 'QUEUE', 'NFQUEUE', 'DNAT', 'SNAT', 'MASQUERADE', 'REDIRECT', 'NETMAP', 'TPROXY', 'SYNPROXY']);
+/** Targets that leave the packet, its marks and its conntrack entry as they were. */
+const INERT = new Set(['ACCEPT', 'DROP', 'REJECT', 'RETURN', 'LOG', 'NFLOG', 'ULOG', 'TRACE', 'QUEUE', 'NFQUEUE', 'AUDIT']);
+/**
+ * The target extensions whose options the grammar reads (grammar/ruleset.ohm): REJECT
+ * --reject-with; DNAT/SNAT --to-destination/--to-source, --random, --random-fully, --persistent;
+ * MASQUERADE/REDIRECT --to-ports; NETMAP --to; MARK and CONNMARK --set-xmark, --set-mark,
+ * --nfmask, --ctmask, --save-mark, --restore-mark; LOG --log-prefix, --log-level, --log-*;
+ * NFLOG --nflog-group, --nflog-prefix, …; NFQUEUE --queue-num, --queue-bypass, …; CT --notrack,
+ * --zone, --helper, --ctevents; TCPMSS --set-mss, --clamp-mss-to-pmtu; TPROXY --on-port,
+ * --on-ip, --tproxy-mark; CHECKSUM --checksum-fill. Others are `unknown`.
+ */
+const MODELLED_TARGETS = new Set(['REJECT', 'DNAT', 'SNAT', 'MASQUERADE', 'REDIRECT', 'NETMAP', 'MARK', 'CONNMARK', 'LOG', 'NFLOG', 'NFQUEUE', 'TRACE', 'NOTRACK', 'CT', 'TCPMSS', 'TPROXY', 'CHECKSUM']);
+
+function targetOf(name: string, goto: boolean, words: readonly string[]): Target {
+	const kind: TargetKind = VERDICTS.has(name) ? 'verdict' : TARGET_EXTENSIONS.has(name) ? 'extension' : 'chain';
+	const modelled = kind !== 'extension' || MODELLED_TARGETS.has(name);
+	return {
+		piece: 'target',
+		name,
+		goto,
+		kind,
+		terminates: TERMINATING.has(name),
+		inert: INERT.has(name),
+		options: [],
+		...(modelled ? {} : {unknown: true as const}),
+		words,
+	};
+}
+
+function newMatch(module: string, load: Match['load'], words: readonly string[]): Match {
+	return {piece: 'match', module, load, options: [], ...(module === 'basic' || MATCH_OPTIONS[module] ? {} : {unknown: true as const}), words};
+}
+
+function knows(module: string, option: string): boolean {
+	return MATCH_OPTIONS[module]?.includes(option) ?? false;
+}
+
+/** Groups the items of one rule into its matches and target. */
+export function assembleRule(items: readonly RuleItem[]): ParsedRule {
+	const matches: Match[] = [];
+	const pieces: RulePiece[] = [];
+	let basic: Match | undefined;
+	let implicit: Match | undefined;
+	let latest: Match | undefined;
+	let target: Target | undefined;
+	let counters: Counters | undefined;
+	let proto: string | undefined;
+
+	for (const it of items) {
+		switch (it.item) {
+			case 'counters': {
+				counters = it.counters;
+				break;
+			}
+			case 'target': {
+				// A `-j` that ends a cut line: no target, no condition; the rule's text and args keep it.
+				if (it.name === undefined) break;
+				if (target) {
+					// A second -j (iptables refuses the rule): kept as words of the first target.
+					const again: RuleOption = {piece: 'option', flag: it.words[0]!, name: it.words[0]!, negated: false, value: {kind: 'unknown', values: [it.name]}, values: [it.name], words: it.words};
+					target.options.push(again);
+					pieces.push(again);
+					break;
+				}
+				target = targetOf(it.name, it.goto, it.words);
+				pieces.push(target);
+				break;
+			}
+			case 'module': {
+				latest = newMatch(it.module, 'explicit', it.words);
+				matches.push(latest);
+				pieces.push(latest);
+				break;
+			}
+			case 'stray': {
+				pieces.push({piece: 'stray', words: [it.word]});
+				break;
+			}
+			case 'option': {
+				const o = it.option;
+				pieces.push(o);
+				// -s, -d, -p, -i, -o, -f are iptables' own options wherever they are written.
+				if (knows('basic', o.name)) {
+					if (!basic) {
+						basic = newMatch('basic', 'basic', []);
+						matches.unshift(basic);
+					}
+					basic.options.push(o);
+					if (o.name === '-p' && o.value.kind === 'proto' && !o.negated) proto = o.value.proto.toLowerCase();
+					break;
+				}
+				if (target) {
+					target.options.push(o);
+					break;
+				}
+				const owner = ownerOf(matches, o.name) ?? implicitFor(proto, o.name) ?? latest;
+				if (owner) {
+					owner.options.push(o);
+					break;
+				}
+				// `--dport` with no -p and no -m: iptables refuses it; keep it, in a match of its own.
+				latest = newMatch('', 'implicit', []);
+				matches.push(latest);
+				latest.options.push(o);
+				break;
+			}
+		}
+	}
+
+	function implicitFor(p: string | undefined, name: string): Match | undefined {
+		const module = p === undefined ? undefined : IMPLICIT[p];
+		if (!module || !knows(module, name)) return undefined;
+		if (!implicit) {
+			implicit = newMatch(module, 'implicit', []);
+			matches.push(implicit);
+		}
+		return implicit;
+	}
+
+	return {matches, ...(target ? {target} : {}), ...(counters ? {counters} : {}), pieces};
+}
+
+/** The latest loaded match that has the option. */
+function ownerOf(matches: readonly Match[], name: string): Match | undefined {
+	for (let i = matches.length - 1; i >= 0; i--) if (knows(matches[i]!.module, name)) return matches[i];
+	return undefined;
+}
