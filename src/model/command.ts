@@ -6,6 +6,7 @@
  * A rule is deleted by its specification, not its position: positions shift after each delete,
  * so a list of `-D CHAIN N` commands run in order removes the wrong rules.
  */
+import type {Rule} from '../parser/ruleset.js';
 
 /** A word as a POSIX shell reads it back: bare when safe, else in single quotes. */
 export function shellQuote(word: string): string {
@@ -17,7 +18,7 @@ export function ruleCommand(family: string, table: string, verb: string, chain: 
 	return [family === 'ipv6' ? 'ip6tables' : 'iptables', '-t', table, verb, chain, ...args.map(shellQuote)].join(' ');
 }
 
-/** A rule's specification as `-D`/`-C`/`-I` take it: its matches, target and target options (no counters). */
-export function ruleSpec(rule: {readonly matches: readonly string[]; readonly target?: string; readonly goto: boolean; readonly targetArgs: readonly string[]}): string[] {
-	return [...rule.matches, ...(rule.target ? [rule.goto ? '-g' : '-j', rule.target, ...rule.targetArgs] : [])];
+/** A rule's specification as `-D`/`-C`/`-I` take it: its matches, target and target options as written (no counters). */
+export function ruleSpec(rule: Pick<Rule, 'parsed'>): string[] {
+	return rule.parsed.pieces.flatMap(p => (p.piece === 'target' ? [p.goto ? '-g' : '-j', p.name] : p.words));
 }

@@ -12,9 +12,9 @@
  * Chains named after a mapped interface (cali-fw-<veth>) follow their interface. Generated rule
  * ids (Calico's `cali:<id>` comments) and counters are ignored.
  */
-import type {Chain, Rule, Ruleset} from '../parser/ruleset.js';
-import {parseAddr} from './net.js';
+import type {Chain, Rule, RuleOption, Ruleset} from '../parser/ruleset.js';
 import {ruleCommand, ruleSpec} from './command.js';
+import {formatNatRange, matchOptions, basicOption} from './rule-query.js';
 
 export type DiffKind = 'only-in-working' | 'only-in-broken' | 'changed' | 'policy' | 'order';
 
@@ -52,25 +52,6 @@ export interface RuleDiff {
 
 type TokenClass = 'iface' | 'chain' | 'addr';
 
-const IFACE_FLAGS = new Set(['-i', '-o', '--in-interface', '--out-interface', '--physdev-in', '--physdev-out']);
-const ADDR_FLAGS = new Set(['-s', '-d', '--source', '--destination', '--to-destination', '--to-source', '--to', '--src-range', '--dst-range']);
-const ALIASES: Record<string, string> = {
-	'--jump': '-j',
-	'--goto': '-g',
-	'--protocol': '-p',
-	'--source': '-s',
-	'--destination': '-d',
-	'--in-interface': '-i',
-	'--out-interface': '-o',
-	'--match': '-m',
-	'--append': '-A',
-	'--fragment': '-f',
-	'--src': '-s',
-	'--dst': '-d',
-};
-/** Generated per-rule ids: Calico `cali:` followed by 16 characters. */
-const GENERATED_ID = /^cali:[\w-]{16}$/;
-
 interface Side {
 	rs: Ruleset;
 	/** Order of first appearance of each variable token (class|value). */
@@ -79,6 +60,8 @@ interface Side {
 	chains: Map<string, Set<string>>;
 	/** Occurrences of variable tokens: class|value → context strings. */
 	contexts: Map<string, string[]>;
+	/** The shape of each address token that can pair. */
+	shapes: Map<string, AddrShape>;
 }
 
 /** `cali-fw-cali7f3e9a1b2c4` → `cali-fw-*`; `KUBE-SEP-Z3LGBHLMGXKUBZ2Z` → `KUBE-SEP-*`; names without a generated tail stay as they are. */
@@ -87,42 +70,112 @@ function chainShape(name: string): string {
 	return m ? `${m[1]}*` : name;
 }
 
-function addrPart(token: string): string {
-	// 198.18.20.2:8080 → 198.18.20.2; [2001:db8::1]:80 → 2001:db8::1; ranges and lists stay whole.
-	const v6 = /^\[(.+)\](?::\d+(?:-\d+)?)?$/.exec(token);
-	if (v6) return v6[1]!;
-	const v4 = /^(\d+\.\d+\.\d+\.\d+(?:\/\d+)?)(?::\d+(?:-\d+)?)?$/.exec(token);
-	return v4 ? v4[1]! : token;
+/**
+ * One word of a rule as diff compares it. Node-specific names (an interface, a user chain, an
+ * address) carry their class; the rest must be equal on both nodes.
+ */
+interface Token {
+	/** What is compared: iptables-save's spelling of options (`--source` → `-s`), generated rule ids blanked (`cali:<id>`). */
+	readonly key: string;
+	/** As written, for the commands diff suggests. */
+	readonly written: string;
+	readonly cls?: TokenClass;
+	/** An address with a port (`--to-destination 10.0.0.2:8080`): the address alone, which names the same thing. */
+	readonly bare?: string;
+	/** The value written with its bare address renamed. */
+	readonly withBare?: (to: string) => string;
+	/** A list's elements, renamed one by one (`-s 10.0.0.1/32,10.0.0.2/32`, `--ctstate NEW,RELATED`). */
+	readonly parts?: readonly string[];
+	/** For an address: what it must share with an address on the other node to be paired with it. */
+	readonly addr?: AddrShape;
 }
 
-/** The rule's arguments with aliases normalised, counters removed and generated ids blanked. */
-function normalisedArgs(rule: Rule): string[] {
-	const out: string[] = [];
-	for (let i = 0; i < rule.args.length; i++) {
-		const a = rule.args[i]!;
-		if (a === '-c' && /^\d+$/.test(rule.args[i + 1] ?? '')) {
-			i += 2;
-			continue;
+/** Same family, the same prefix length, both with a port or both without: a /26 pod block pairs with a /26, a host with a host. */
+interface AddrShape {
+	readonly v6: boolean;
+	/** Prefix length as written; undefined when none was. */
+	readonly bits?: number;
+	readonly port: boolean;
+}
+
+function plain(word: string, key = word): Token {
+	return {key, written: word};
+}
+
+/** The tokens of one option: its flag (and `!`) as written, then its value. */
+function optionTokens(o: RuleOption): Token[] {
+	const head = o.words.slice(0, o.words.length - o.values.length).map(w => plain(w, w === o.flag ? o.name : w));
+	const v = o.value;
+	const [word = ''] = o.values;
+	switch (v.kind) {
+		case 'iface':
+			return [...head, {key: word, written: word, cls: 'iface'}];
+		case 'addrs': {
+			if (o.name !== '-s' && o.name !== '-d' && o.name !== '--to') break;
+			const one = v.addrs.length === 1 ? v.addrs[0] : undefined;
+			const shape = one ? {v6: one.v6, ...(one.masked ? {bits: one.bits} : {}), port: false} : undefined;
+			return [...head, {key: word, written: word, cls: 'addr', ...(one ? {} : {parts: v.addrs.map(a => a.text)}), ...(shape ? {addr: shape} : {})}];
 		}
-		const prev = out[out.length - 1];
-		if (prev === '--comment' && GENERATED_ID.test(a)) {
-			out.push('cali:<id>');
-			continue;
+		case 'addrRange':
+			return [...head, {key: word, written: word, cls: 'addr'}];
+		case 'nat': {
+			const nat = v.nat;
+			if (nat.minAddr === undefined) break;
+			const single = nat.minAddr === nat.maxAddr;
+			const port = nat.minPort !== undefined;
+			if (!single) return [...head, {key: word, written: word, cls: 'addr'}];
+			return [
+				...head,
+				{
+					key: word,
+					written: word,
+					cls: 'addr',
+					addr: {v6: nat.v6 ?? false, port: port && !nat.v6},
+					...(port ? {bare: nat.minAddr, withBare: (to: string) => formatNatRange({...nat, minAddr: to, maxAddr: to})} : {}),
+				},
+			];
 		}
-		out.push(ALIASES[a] ?? a);
+		case 'text':
+			if (v.generated) return [...head, plain(word, 'cali:<id>')];
+			break;
+		case 'list':
+			return [...head, {...plain(word), parts: v.items}];
+	}
+	return [...head, ...o.values.map(w => plain(w))];
+}
+
+const tokenCache = new WeakMap<Rule, Token[]>();
+
+/**
+ * A rule's tokens, counters left out, read once per rule. `chains`: the user chains of its
+ * table (a jump to one names a node-specific chain); they are known when the tokens are first
+ * needed (buildSide), and only the classes depend on them.
+ */
+function tokensOf(rule: Rule, chains: ReadonlySet<string> = new Set()): Token[] {
+	let tokens = tokenCache.get(rule);
+	if (!tokens) tokenCache.set(rule, (tokens = ruleTokens(rule, chains)));
+	return tokens;
+}
+
+function ruleTokens(rule: Rule, chains: ReadonlySet<string>): Token[] {
+	const out: Token[] = [];
+	for (const p of rule.parsed.pieces) {
+		switch (p.piece) {
+			case 'match':
+				out.push(plain(p.words[0]!, '-m'), plain(p.module));
+				break;
+			case 'target':
+				out.push(plain(p.goto ? '-g' : '-j'), {key: p.name, written: p.name, ...(p.kind === 'chain' && chains.has(p.name) ? {cls: 'chain' as const} : {})});
+				break;
+			case 'option':
+				out.push(...optionTokens(p));
+				break;
+			case 'stray':
+				out.push(plain(p.words[0]));
+				break;
+		}
 	}
 	return out;
-}
-
-/** Classifies each argument: which are interface names, chain names or addresses. */
-function classify(args: readonly string[], chains: Set<string>): Array<TokenClass | undefined> {
-	return args.map((a, i) => {
-		const flag = args[i - 1] ?? '';
-		if (IFACE_FLAGS.has(flag)) return 'iface';
-		if ((flag === '-j' || flag === '-g') && chains.has(a)) return 'chain';
-		if (ADDR_FLAGS.has(flag) && a.split(',').every(x => parseAddr(addrPart(x).split('/')[0]!.split('-')[0]!))) return 'addr';
-		return undefined;
-	});
 }
 
 function tokenKey(cls: TokenClass, value: string): string {
@@ -134,6 +187,7 @@ function buildSide(rs: Ruleset): Side {
 	for (const t of rs.tables.values()) chains.set(t.name, new Set([...t.chains.values()].filter(c => !c.builtin).map(c => c.name)));
 	const contexts = new Map<string, string[]>();
 	const firstSeen = new Map<string, number>();
+	const shapes = new Map<string, AddrShape>();
 	const add = (k: string, ctx: string) => {
 		if (!firstSeen.has(k)) firstSeen.set(k, firstSeen.size);
 		const list = contexts.get(k);
@@ -145,34 +199,32 @@ function buildSide(rs: Ruleset): Side {
 		for (const c of t.chains.values()) {
 			const chainCtx = c.builtin ? c.name : chainShape(c.name);
 			for (const rule of c.rules) {
-				const args = normalisedArgs(rule);
-				const classes = classify(args, user);
-				const skeleton = args.map((a, i) => (classes[i] ? `<${classes[i]}>` : a));
-				classes.forEach((cls, i) => {
-					if (!cls) return;
+				const tokens = tokensOf(rule, user);
+				const skeleton = tokens.map(x => (x.cls ? `<${x.cls}>` : x.key));
+				tokens.forEach((x, i) => {
+					if (!x.cls) return;
 					const marked = [...skeleton];
 					marked[i] = '@';
-					const value = cls === 'addr' ? args[i]! : args[i]!;
-					add(tokenKey(cls, value), `${t.name}:${chainCtx} ${marked.join(' ')}`);
-					if (cls === 'addr') {
-						// Addresses with ports (--to-destination 10.0.0.2:8080) also count for the bare address.
-						const bare = addrPart(value);
-						if (bare !== value) add(tokenKey(cls, bare), `${t.name}:${chainCtx} ${marked.join(' ')}`);
+					const context = `${t.name}:${chainCtx} ${marked.join(' ')}`;
+					add(tokenKey(x.cls, x.key), context);
+					if (x.addr) shapes.set(x.key, x.addr);
+					// Addresses with ports (--to-destination 10.0.0.2:8080) also count for the bare address.
+					if (x.bare !== undefined) {
+						add(tokenKey(x.cls, x.bare), context);
+						shapes.set(x.bare, {v6: x.addr?.v6 ?? false, port: false});
 					}
 				});
 			}
 			if (!c.builtin) {
 				// A chain is also described by its own rules' shapes.
 				for (const rule of c.rules) {
-					const args = normalisedArgs(rule);
-					const classes = classify(args, user);
-					add(tokenKey('chain', c.name), `${t.name}:in ${args.map((a, i) => (classes[i] ? `<${classes[i]}>` : a)).join(' ')}`);
+					add(tokenKey('chain', c.name), `${t.name}:in ${tokensOf(rule, user).map(x => (x.cls ? `<${x.cls}>` : x.key)).join(' ')}`);
 				}
 				if (c.rules.length === 0) add(tokenKey('chain', c.name), `${t.name}:empty`);
 			}
 		}
 	}
-	return {rs, chains, contexts, firstSeen};
+	return {rs, chains, contexts, firstSeen, shapes};
 }
 
 /** Shared fraction of two context multisets. */
@@ -240,7 +292,7 @@ function pairTokens(w: Side, b: Side, options: DiffOptions): {map: Map<string, s
 			for (const y of onlyB) {
 				if (mappedBroken.has(y)) continue;
 				if (cls === 'chain' && chainShape(x) !== chainShape(y)) continue;
-				if (cls === 'addr' && !compatibleAddresses(x, y)) continue;
+				if (cls === 'addr' && !compatibleAddresses(w.shapes.get(x), b.shapes.get(y))) continue;
 				const {score, shared} = agreement(cx, b.contexts.get(tokenKey(cls, y))!);
 				if (score >= 0.5) candidates.push({w: x, b: y, score, shared, distance: Math.abs(rankW.get(x)! - rankB.get(y)!)});
 			}
@@ -258,35 +310,35 @@ function pairTokens(w: Side, b: Side, options: DiffOptions): {map: Map<string, s
 }
 
 /** Same family and, for prefixes, the same length: a /26 pod block maps to a /26, a host to a host. */
-function compatibleAddresses(x: string, y: string): boolean {
-	const px = addrPart(x);
-	const py = addrPart(y);
-	const [ax, lx] = px.split('/');
-	const [ay, ly] = py.split('/');
-	const fx = parseAddr(ax ?? '');
-	const fy = parseAddr(ay ?? '');
-	if (!fx || !fy || fx.v6 !== fy.v6) return false;
-	return (lx ?? '') === (ly ?? '') && x.includes(':') === y.includes(':');
+function compatibleAddresses(x: AddrShape | undefined, y: AddrShape | undefined): boolean {
+	if (!x || !y) return false;
+	return x.v6 === y.v6 && x.bits === y.bits && x.port === y.port;
 }
 
-/** Renames working tokens to their broken counterparts. */
-function mapArgs(args: readonly string[], map: ReadonlyMap<string, string>): string[] {
-	return args.map(a => {
-		const direct = map.get(a);
-		if (direct !== undefined) return direct;
-		const bare = addrPart(a);
-		if (bare !== a && map.has(bare)) return a.replace(bare, map.get(bare)!);
-		if (a.includes(',')) return a
-			.split(',')
-			.map(x => map.get(x) ?? x)
-			.join(',');
-		return a;
-	});
+/** A token written with working names renamed to their broken counterparts (`which`: the compared or the written form). */
+function mapToken(t: Token, map: ReadonlyMap<string, string>, which: 'key' | 'written'): string {
+	const word = t[which];
+	const direct = map.get(word);
+	if (direct !== undefined) return direct;
+	if (t.bare !== undefined && t.withBare) {
+		const to = map.get(t.bare);
+		if (to !== undefined) return t.withBare(to);
+	}
+	if (t.parts && t.parts.some(x => map.has(x))) return t.parts.map(x => map.get(x) ?? x).join(',');
+	return word;
 }
 
-function ruleKey(rule: Rule, map?: ReadonlyMap<string, string>): string {
-	const args = normalisedArgs(rule);
-	return (map ? mapArgs(args, map) : args).join(' ');
+/**
+ * A rule as diff compares it across nodes, working names renamed by `map` (RuleDiff.mappings):
+ * two rules that read the same here differ only in node noise.
+ */
+export function comparableRule(rule: Rule, map?: ReadonlyMap<string, string>): string {
+	return keyOf(tokensOf(rule), map);
+}
+
+/** The tokens' compared forms, renamed when a map is given. */
+function keyOf(tokens: readonly Token[], map?: ReadonlyMap<string, string>): string {
+	return tokens.map(t => (map ? mapToken(t, map, 'key') : t.key)).join(' ');
 }
 
 /** Longest common subsequence of two key lists: index pairs. */
@@ -317,7 +369,7 @@ export function diffRulesets(working: Ruleset, broken: Ruleset, options: DiffOpt
 	const {map, mappings} = pairTokens(w, b, options);
 	const differences: Difference[] & {ignoredOrder?: number} = [];
 	const ignored = ['packet and byte counters', 'header comments (tool version, date)'];
-	const usesIds = [working, broken].some(rs => [...rs.tables.values()].some(t => [...t.chains.values()].some(c => c.rules.some(r => normalisedArgs(r).includes('cali:<id>')))));
+	const usesIds = [working, broken].some(rs => [...rs.tables.values()].some(t => [...t.chains.values()].some(c => c.rules.some(hasGeneratedId))));
 	if (usesIds) ignored.push('Calico rule ids (--comment "cali:…")');
 
 	const tableNames = [...new Set([...working.tables.keys(), ...broken.tables.keys()])];
@@ -353,47 +405,58 @@ export function diffRulesets(working: Ruleset, broken: Ruleset, options: DiffOpt
 	return {differences: merged, mappings, ignored};
 }
 
-/** The single value of an option in a rule's matches (not negated), or undefined. */
-function optionValue(rule: Rule, flags: readonly string[]): string | undefined {
-	for (let i = 0; i < rule.matches.length; i++) {
-		if (flags.includes(rule.matches[i]!) && rule.matches[i - 1] !== '!') return rule.matches[i + 1];
-	}
-	return undefined;
+/** A generated rule id (Calico's `--comment "cali:…"`): node noise, ignored. */
+function hasGeneratedId(rule: Rule): boolean {
+	return rule.parsed.pieces.some(p => p.piece === 'option' && p.value.kind === 'text' && p.value.generated === true);
+}
+
+/** The first option of this name the rule requires (not one it negates). */
+function required(rule: Rule, name: '-i' | '-o' | '-p' | '-s' | '-d' | '--dport' | '--sport'): RuleOption | undefined {
+	if (name === '--dport' || name === '--sport') return matchOptions(rule, name).find(o => !o.negated);
+	const o = basicOption(rule, name);
+	return o && !o.negated ? o : undefined;
 }
 
 /** Can the two rules never match the same packet? Only what is certain: different interfaces, protocols, ports, or non-overlapping addresses. */
 export function disjoint(a: Rule, b: Rule): boolean {
-	for (const flags of [['-i', '--in-interface'], ['-o', '--out-interface'], ['-p', '--protocol'], ['--dport', '--destination-port'], ['--sport', '--source-port']]) {
-		const x = optionValue(a, flags);
-		const y = optionValue(b, flags);
-		if (x === undefined || y === undefined || x === y) continue;
-		const wildcard = (v: string) => v.endsWith('+');
-		if (flags[0] === '-i' || flags[0] === '-o') {
-			if ((wildcard(x) && y.startsWith(x.slice(0, -1))) || (wildcard(y) && x.startsWith(y.slice(0, -1)))) continue;
-		}
-		if (/[:,]/.test(x) || /[:,]/.test(y)) continue;
+	for (const name of ['-i', '-o'] as const) {
+		const x = required(a, name)?.value;
+		const y = required(b, name)?.value;
+		if (x?.kind !== 'iface' || y?.kind !== 'iface') continue;
+		const p = x.iface;
+		const q = y.iface;
+		if (p.text === q.text || (p.wildcard && q.name.startsWith(p.name)) || (q.wildcard && p.name.startsWith(q.name))) continue;
 		return true;
 	}
-	for (const flags of [['-s', '--source'], ['-d', '--destination']]) {
-		const x = optionValue(a, flags);
-		const y = optionValue(b, flags);
-		if (!x || !y || x.includes(',') || y.includes(',')) continue;
-		if (!cidrOverlap(x, y)) return true;
+	{
+		const x = required(a, '-p')?.value;
+		const y = required(b, '-p')?.value;
+		if (x?.kind === 'proto' && y?.kind === 'proto') {
+			const same = x.number !== undefined && y.number !== undefined ? x.number === y.number : x.proto.toLowerCase() === y.proto.toLowerCase();
+			if (!same) return true;
+		}
+	}
+	for (const name of ['--dport', '--sport'] as const) {
+		const x = required(a, name)?.value;
+		const y = required(b, name)?.value;
+		// Ranges and lists may overlap: only single ports are compared.
+		if (x?.kind !== 'ports' || y?.kind !== 'ports' || x.ports.length !== 1 || y.ports.length !== 1) continue;
+		const p = x.ports[0]!;
+		const q = y.ports[0]!;
+		if (p.from !== p.to || q.from !== q.to) continue;
+		if (p.from !== q.from) return true;
+	}
+	for (const name of ['-s', '-d'] as const) {
+		const x = required(a, name)?.value;
+		const y = required(b, name)?.value;
+		if (x?.kind !== 'addrs' || y?.kind !== 'addrs' || x.addrs.length !== 1 || y.addrs.length !== 1) continue;
+		const p = x.addrs[0]!;
+		const q = y.addrs[0]!;
+		if (p.v6 !== q.v6) return true;
+		const shift = BigInt((p.v6 ? 128 : 32) - Math.min(p.bits, q.bits));
+		if (p.cidr.value >> shift !== q.cidr.value >> shift) return true;
 	}
 	return false;
-}
-
-function cidrOverlap(x: string, y: string): boolean {
-	const [ax, lx] = x.split('/');
-	const [ay, ly] = y.split('/');
-	const px = parseAddr(ax ?? '');
-	const py = parseAddr(ay ?? '');
-	if (!px || !py) return true;
-	if (px.v6 !== py.v6) return false;
-	const width = px.v6 ? 128 : 32;
-	const len = BigInt(Math.min(Number(lx ?? width), Number(ly ?? width)));
-	const shift = BigInt(width) - len;
-	return px.value >> shift === py.value >> shift;
 }
 
 function diffChain(family: string, table: string, wc: Chain, bc: Chain, map: ReadonlyMap<string, string>, out: Difference[] & {ignoredOrder?: number}): void {
@@ -401,8 +464,8 @@ function diffChain(family: string, table: string, wc: Chain, bc: Chain, map: Rea
 	if (wc.builtin && (wc.policy ?? '') !== (bc.policy ?? '')) {
 		out.push({table, chain, kind: 'policy', working: `-P ${wc.name} ${wc.policy ?? '-'}`, broken: `-P ${bc.name} ${bc.policy ?? '-'}`});
 	}
-	const wk = wc.rules.map(r => ruleKey(r, map));
-	const bk = bc.rules.map(r => ruleKey(r));
+	const wk = wc.rules.map(r => keyOf(tokensOf(r), map));
+	const bk = bc.rules.map(r => keyOf(tokensOf(r)));
 	const pairs = lcs(wk, bk);
 	const inW = new Set(pairs.map(p => p[0]));
 	const inB = new Set(pairs.map(p => p[1]));
@@ -453,7 +516,7 @@ function diffChain(family: string, table: string, wc: Chain, bc: Chain, map: Rea
 	for (const x of restW) {
 		// Insert it where it sits on the working node, with the broken node's names.
 		const before = wc.rules.slice(0, x.i).filter((_r, i) => inW.has(i)).length;
-		const spec = mapArgs(ruleSpec(x.r), map);
+		const spec = tokensOf(x.r).map(t => mapToken(t, map, 'written'));
 		out.push({table, chain, kind: 'only-in-working', working: x.r.text, broken: null, workingPos: x.r.pos, workingLine: x.r.line, fix: ruleCommand(family, table, '-I', chain, [String(before + 1), ...spec])});
 	}
 	for (const y of restB) {

@@ -6,7 +6,8 @@
  * Output: {working:{packet:1, hop:'nat:POSTROUTING:rule:3 -A POSTROUTING -s 198.19.64.0/19 -o enp3s0 -j MASQUERADE'},
  *          broken:{packet:1, hop:'nat:POSTROUTING:policy:3'}, at:11, explainedBy:{kind:'only-in-working', …}}
  */
-import type {Difference, RuleDiff} from './diff.js';
+import {parseRuleText, type Rule} from '../parser/ruleset.js';
+import {comparableRule, type Difference, type RuleDiff} from './diff.js';
 import type {Hop, Packet} from './types.js';
 
 export interface Divergence {
@@ -20,25 +21,21 @@ export interface Divergence {
 	message: string;
 }
 
+/** The rule a hop or a difference names (`-A CHAIN …`), read by the Ruleset grammar; undefined for policies and chain ends. */
+function ruleIn(text: string | null | undefined): Rule | undefined {
+	return text ? parseRuleText(text) : undefined;
+}
+
 function hopText(h: Hop | undefined): string | null {
 	if (!h) return null;
-	return `${h.table}:${h.chain}:${h.kind}:${h.num ?? '?'}${h.rule && h.rule.startsWith('-A') ? ` ${h.rule}` : ''}`;
+	return `${h.table}:${h.chain}:${h.kind}:${h.num ?? '?'}${ruleIn(h.rule) ? ` ${h.rule}` : ''}`;
 }
 
-function norm(text: string | undefined, map: ReadonlyMap<string, string>): string {
-	if (!text) return '';
-	return text
-		.replace(/"cali:[\w-]{16}"|cali:[\w-]{16}/g, 'cali:<id>')
-		.split(/\s+/)
-		.map(t => map.get(t) ?? t)
-		.join(' ')
-		.replace(/"/g, '');
-}
-
-/** A hop as comparable across nodes: chain names mapped, rule text normalised, positions ignored. */
+/** A hop as comparable across nodes: chain names mapped, the rule compared as diff compares rules, positions ignored. */
 function key(h: Hop, map: ReadonlyMap<string, string>): string {
 	const chain = map.get(h.chain) ?? h.chain;
-	if (h.rule?.startsWith('-A')) return `${h.table}:${chain}|rule|${norm(h.rule.replace(/^-A \S+/, ''), map)}`;
+	const rule = ruleIn(h.rule);
+	if (rule) return `${h.table}:${chain}|rule|${comparableRule(rule, map)}`;
 	return `${h.table}:${chain}|${h.kind}`;
 }
 
@@ -70,7 +67,11 @@ export function findDivergence(working: Packet, broken: Packet, diff: RuleDiff):
 	if (!same) {
 		const chains = new Set([wh ? `${wh.table}:${map.get(wh.chain) ?? wh.chain}` : '', bh ? `${bh.table}:${bh.chain}` : '']);
 		const candidates = diff.differences.filter(d => chains.has(`${d.table}:${d.chain}`) || chains.has(`${d.table}:${map.get(d.chain) ?? d.chain}`));
-		const matches = (a: string | null | undefined, b: string | undefined) => Boolean(a && b && norm(a, map) === norm(b, map));
+		const matches = (a: string | null | undefined, b: string | undefined) => {
+			const x = ruleIn(a);
+			const y = ruleIn(b);
+			return Boolean(x && y && comparableRule(x, map) === comparableRule(y, map));
+		};
 		explainedBy =
 			candidates.find(d => matches(d.working, wh?.rule) || matches(d.broken, bh?.rule)) ??
 			candidates.find(d => d.kind === 'policy') ??

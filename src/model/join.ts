@@ -10,7 +10,8 @@
  * `return:N` name the chain's tail (N = rules + 1) or, as ip_tables.c does, an unconditional
  * standard-target rule at position N (`-A INPUT -j DROP` logs as `policy:N`).
  */
-import type {Chain, Rule, Ruleset} from '../parser/ruleset.js';
+import {parseRuleText, type Chain, type Rule, type Ruleset} from '../parser/ruleset.js';
+import {formatNatRange, isUnconditional, ruleProtocol, specWords, targetOption} from './rule-query.js';
 import type {Hop, NatRewrite, Packet, Verdict} from './types.js';
 
 const NAT_TARGETS = new Set(['DNAT', 'SNAT', 'MASQUERADE', 'REDIRECT', 'NETMAP']);
@@ -48,13 +49,31 @@ export class RuleIndex {
 	}
 }
 
-function normalise(text: string): string {
-	return text.replace(/\s+/g, ' ').replace(/"/g, '').trim();
+/**
+ * The dump rule each hop was joined to, for what findNat and protoFromRules read of it. A side
+ * table, so that a Hop stays plain data (it is written out as JSON).
+ */
+const joined = new WeakMap<Hop, Rule>();
+
+/** Rules read from trace text (xtables-monitor prints each rule on every hop): read once per text. */
+const fromText = new Map<string, Rule | null>();
+
+/** The rule a hop names: the dump rule it was joined to, else its own text read as a rule. */
+function ruleOf(hop: Hop): Rule | undefined {
+	const rule = joined.get(hop);
+	if (rule || !hop.rule) return rule;
+	let read = fromText.get(hop.rule);
+	if (read === undefined) {
+		if (fromText.size >= 4096) fromText.clear();
+		read = parseRuleText(hop.rule, hop.table) ?? null;
+		fromText.set(hop.rule, read);
+	}
+	return read ?? undefined;
 }
 
 /** An explicit rule with no matches and a standard target: what the kernel logs as policy/return. */
-function isUnconditional(rule: Rule): boolean {
-	return rule.matches.length === 0 && (rule.target === undefined || ['ACCEPT', 'DROP', 'RETURN', 'QUEUE'].includes(rule.target));
+function logsAsPolicy(rule: Rule): boolean {
+	return isUnconditional(rule) && (rule.parsed.target === undefined || rule.parsed.target.kind === 'verdict');
 }
 
 /** Attaches rule text and target to each hop from the dump, noting where the dump disagrees with the trace. */
@@ -85,7 +104,7 @@ export function joinRules(packet: Packet, index: RuleIndex): void {
 		const explicit = n >= 1 && n <= chain.rules.length ? chain.rules[n - 1] : undefined;
 		if (explicit) {
 			setRule(hop, explicit);
-			if (!isUnconditional(explicit)) hop.note = `the trace says ${hop.kind}:${n} but rule ${n} in the dump has matches: the ruleset changed since the trace`;
+			if (!logsAsPolicy(explicit)) hop.note = `the trace says ${hop.kind}:${n} but rule ${n} in the dump has matches: the ruleset changed since the trace`;
 			continue;
 		}
 		if (n !== tail) hop.note = `the trace says ${hop.kind}:${n}, the chain's tail in the dump is ${tail}: the ruleset changed since the trace`;
@@ -105,7 +124,8 @@ function setRule(hop: Hop, rule: Rule): void {
 	hop.rule = rule.text;
 	hop.ruleFrom = 'dump';
 	hop.ruleLine = rule.line;
-	if (rule.target) hop.target = rule.target;
+	if (rule.parsed.target) hop.target = rule.parsed.target.name;
+	joined.set(hop, rule);
 }
 
 /** What an nft rule does, from its statements: `… dnat to 10.0.0.2:80` → DNAT. */
@@ -139,20 +159,7 @@ function matchNftRule(chain: Chain, text: string, target: string | undefined): R
 	const words = new Set(text.toLowerCase().split(/[\s"',{}]+/).filter(Boolean));
 	const candidates: Array<{rule: Rule; tokens: number}> = [];
 	for (const rule of chain.rules) {
-		const tokens: string[] = [];
-		for (let i = 0; i < rule.args.length; i++) {
-			const a = rule.args[i]!;
-			const v = rule.args[i + 1];
-			if (v === undefined) continue;
-			if (['-s', '-d', '--source', '--destination'].includes(a)) tokens.push(...v.split(',').map(x => x.replace(/\/(32|128)$/, '')));
-			else if (['--dport', '--sport', '--dports', '--sports', '--to-ports'].includes(a)) tokens.push(...v.split(',').map(x => x.replace(':', '-')));
-			else if (['--to-destination', '--to-source'].includes(a)) tokens.push(v);
-			else if (['-i', '-o', '--in-interface', '--out-interface'].includes(a)) tokens.push(v.replace(/\+$/, '*'));
-			else if (a === '-p' || a === '--protocol') tokens.push(v);
-			else if (a === '--ctstate' || a === '--state') tokens.push(...v.toLowerCase().split(','));
-		}
-		const target = rule.target?.toLowerCase();
-		if (target) tokens.push(NFT_WORD[target] ?? target);
+		const tokens = nftTokens(rule);
 		if (tokens.length === 0 || !tokens.every(t => words.has(t.toLowerCase()))) continue;
 		candidates.push({rule, tokens: tokens.length});
 	}
@@ -163,6 +170,60 @@ function matchNftRule(chain: Chain, text: string, target: string | undefined): R
 	if (top.length > 1 && target) top = top.filter(c => c.rule.target?.toUpperCase() === target.toUpperCase());
 	return top.length === 1 ? top[0]!.rule : undefined;
 }
+
+/**
+ * The words nft would print for a rule's addresses, ports, interfaces, protocol, conntrack
+ * states and target: `-s 10.0.0.1/32` → 10.0.0.1, `--dport 1000:2000` → 1000-2000, `-i cali+` → cali*.
+ */
+function nftTokens(rule: Rule): string[] {
+	const tokens: string[] = [];
+	for (const p of rule.parsed.pieces) {
+		if (p.piece !== 'option') continue;
+		const v = p.value;
+		switch (p.name) {
+			case '-s':
+			case '-d': {
+				if (v.kind === 'addrs') tokens.push(...v.addrs.map(a => (a.bits === (a.v6 ? 128 : 32) ? a.addr : a.text)));
+				break;
+			}
+			case '--dport':
+			case '--sport':
+			case '--dports':
+			case '--sports': {
+				if (v.kind === 'ports') tokens.push(...v.ports.map(r => (r.from === r.to ? `${r.from}` : `${r.from}-${r.to}`)));
+				break;
+			}
+			case '--to-ports':
+			case '--to-destination':
+			case '--to-source': {
+				if (v.kind === 'nat') tokens.push(formatNatRange(v.nat));
+				break;
+			}
+			case '-i':
+			case '-o': {
+				if (v.kind === 'iface') tokens.push(v.iface.wildcard ? `${v.iface.name}*` : v.iface.name);
+				break;
+			}
+			case '-p': {
+				if (v.kind === 'proto') tokens.push(v.proto);
+				break;
+			}
+			case '--ctstate':
+			case '--state': {
+				if (v.kind === 'list') tokens.push(...v.items.map(x => x.toLowerCase()));
+				break;
+			}
+		}
+		// What tracewatch did not read is compared as written.
+		if (v.kind === 'unknown' && NFT_COMPARED.has(p.name)) tokens.push(...v.values);
+	}
+	const target = rule.parsed.target?.name.toLowerCase();
+	if (target) tokens.push(NFT_WORD[target] ?? target);
+	return tokens;
+}
+
+/** The options whose values nft prints in its rule text. */
+const NFT_COMPARED = new Set(['-s', '-d', '--dport', '--sport', '--dports', '--sports', '--to-ports', '--to-destination', '--to-source', '-i', '-o', '-p', '--ctstate', '--state']);
 
 /** How nft spells iptables targets. */
 const NFT_WORD: Record<string, string> = {trace: 'nftrace', log: 'log', mark: 'mark', connmark: 'ct', notrack: 'notrack', ct: 'ct'};
@@ -178,10 +239,9 @@ function joinByText(hop: Hop, chain: Chain | undefined, format: Packet['format']
 		if (['JUMP', 'GOTO'].includes(v)) hop.target = hop.target ?? '';
 		else if (v !== 'CONTINUE') hop.target = v;
 	}
-	if (hop.rule) {
-		const m = /(?:^|\s)-[jg]\s+(\S+)/.exec(hop.rule);
-		if (m && hop.ruleFrom === 'trace' && /^-A\s/.test(hop.rule)) hop.target = m[1]!;
-	}
+	// xtables-monitor prints the rule in iptables-save syntax: its -j/-g says the target.
+	const printed = hop.rule && hop.ruleFrom === 'trace' ? ruleOf(hop) : undefined;
+	if (printed?.parsed.target) hop.target = printed.parsed.target.name;
 	if (hop.kind === 'policy') {
 		hop.target = hop.traceVerdict ?? chain?.policy ?? hop.target ?? '';
 		if (chain) hop.num = chain.rules.length + 1;
@@ -196,16 +256,29 @@ function joinByText(hop: Hop, chain: Chain | undefined, format: Packet['format']
 			hop.note = `nft printed: ${hop.rule}`;
 			hop.rule = rule.text;
 			hop.ruleFrom = 'dump';
-			if (rule.target) hop.target = rule.target;
+			if (rule.parsed.target) hop.target = rule.parsed.target.name;
+			joined.set(hop, rule);
 		}
 		return;
 	}
-	const text = normalise(hop.rule);
-	const i = chain.rules.findIndex(r => normalise(r.text) === text);
+	// The dump rule with the same words (quotes and spacing aside) in the chain of the same name.
+	if (!printed || printed.chain !== chain.name) return;
+	const key = specKey(printed);
+	const i = chain.rules.findIndex(r => specKey(r) === key);
 	if (i !== -1) {
 		hop.num = i + 1;
 		hop.ruleLine = chain.rules[i]!.line;
+		joined.set(hop, chain.rules[i]!);
 	}
+}
+
+const keys = new WeakMap<Rule, string>();
+
+/** A rule's words as one string: two rules with the same key are written the same. */
+function specKey(rule: Rule): string {
+	let k = keys.get(rule);
+	if (k === undefined) keys.set(rule, (k = specWords(rule).join('\u0000')));
+	return k;
 }
 
 function familyName(f: string): string {
@@ -257,7 +330,9 @@ export function findNat(packet: Packet): NatRewrite[] {
 			else if (!hop.target) byRule = hop;
 		}
 		if ((hop.target === 'SNAT' || hop.target === 'MASQUERADE') && hop.table === 'nat' && hop.kind === 'rule') {
-			const to = hop.rule ? /--to-source\s+(\S+)/.exec(hop.rule)?.[1] : undefined;
+			const rule = ruleOf(hop);
+			const option = rule && targetOption(rule, '--to-source');
+			const to = option && (option.value.kind === 'nat' ? formatNatRange(option.value.nat) : option.words.at(-1));
 			nat.push({
 				type: hop.target,
 				at: where(hop),
@@ -316,19 +391,15 @@ export function finishPacket(packet: Packet, index: RuleIndex): void {
 	if (packet.proto === 'unknown') packet.proto = protoFromRules(packet) ?? 'unknown';
 }
 
-const PROTO_NAMES: Record<string, string> = {tcp: 'TCP', udp: 'UDP', icmp: 'ICMP', 'ipv6-icmp': 'ICMPv6', icmpv6: 'ICMPv6', sctp: 'SCTP', udplite: 'UDPLITE'};
-
 /**
  * xtables-monitor prints no protocol for ICMP packets; a matched rule with `-p icmp` says it.
  */
 function protoFromRules(packet: Packet): string | undefined {
 	for (const hop of packet.hops) {
 		if (!hop.rule || hop.traceVerdict === undefined && hop.ruleFrom !== 'dump') continue;
-		const m = /(?:^|\s)(!\s+)?(?:-p|--protocol)\s+(\S+)/.exec(hop.rule);
-		if (m && !m[1]) {
-			const name = PROTO_NAMES[m[2]!.toLowerCase()];
-			if (name) return name;
-		}
+		const rule = ruleOf(hop);
+		const proto = rule && ruleProtocol(rule);
+		if (proto) return proto;
 	}
 	return undefined;
 }

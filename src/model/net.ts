@@ -8,7 +8,11 @@ import {inCidr} from '../netfilter/addr.js';
 
 export {inCidr, isPrivate, parseAddr} from '../netfilter/addr.js';
 
-/** A matched rule's `-s`/`-d` condition (with `!` negation) as it applies to an address. */
+/**
+ * A matched rule's `-s`/`-d` condition (with `!` negation) as it applies to an address.
+ * @deprecated Read the rule's structure instead: addressMatch(rule, 'src' | 'dst', addr) in
+ * rule-query.ts. Kept, reading words, until findings/trace.ts is switched over.
+ */
 export function ruleMatchesAddress(args: readonly string[], flag: 'src' | 'dst', addr: string): boolean | undefined {
 	const names = flag === 'src' ? ['-s', '--source', '--src'] : ['-d', '--destination', '--dst'];
 	for (let i = 0; i < args.length; i++) {

@@ -8,25 +8,11 @@
  */
 import type {Chain, Rule, Ruleset} from '../../parser/ruleset.js';
 import {ruleCommand, ruleSpec} from '../command.js';
+import {conditionGroups, isUnconditional, loadsModule, matchesOnState, matchVariesOverTime, specWords} from '../rule-query.js';
 import type {Finding, RuleRef} from './types.js';
 
-/** Targets that are extensions, not chains (iptables-extensions(8)). */
-const TARGET_EXTENSIONS = new Set([
-	'ACCEPT', 'DROP', 'RETURN', 'QUEUE', 'REJECT', 'LOG', 'ULOG', 'NFLOG', 'NFQUEUE', 'MARK', 'CONNMARK', 'CONNSECMARK', 'SECMARK', 'DNAT', 'SNAT',
-	'MASQUERADE', 'REDIRECT', 'NETMAP', 'TRACE', 'NOTRACK', 'CT', 'TCPMSS', 'TCPOPTSTRIP', 'CHECKSUM', 'TPROXY', 'TOS', 'DSCP', 'TTL', 'HL', 'ECN',
-	'SET', 'CLASSIFY', 'AUDIT', 'HMARK', 'IDLETIMER', 'LED', 'RATEEST', 'SYNPROXY', 'TEE', 'CLUSTERIP', 'DNPT', 'SNPT', 'IPV4OPTSSTRIP', 'TARPIT',
-	'CHAOS', 'DELUDE', 'MIRROR', 'SAME', 'BALANCE',
-]);
-/** Targets after which a packet does not go on to the next rule of the chain. */
-const TERMINATING = new Set(['ACCEPT', 'DROP', 'REJECT', 'RETURN', 'QUEUE', 'NFQUEUE', 'DNAT', 'SNAT', 'MASQUERADE', 'REDIRECT', 'NETMAP', 'TPROXY', 'SYNPROXY', 'CT']);
-/** Targets that leave the packet as it was: rules with these between two others change nothing the later one matches on. */
-const INERT = new Set(['ACCEPT', 'DROP', 'REJECT', 'RETURN', 'LOG', 'NFLOG', 'ULOG', 'TRACE', 'QUEUE', 'NFQUEUE', 'AUDIT']);
-/** Matches on state that rules can change on the way (marks, conntrack): an earlier rule only shadows a later one if nothing in between can change it. */
-const STATEFUL_MATCHES = new Set(['mark', 'connmark', 'conntrack', 'state', 'connbytes', 'recent', 'set', 'dscp', 'tos', 'ttl', 'hl']);
 /** Chains that are unreferenced on purpose: kube-proxy's canaries and its backend hint. */
 const UNREFERENCED_BY_DESIGN = /-CANARY$|^KUBE-IPTABLES-HINT$/;
-/** Matches that do not always match the same packets: a rule with one of these shadows nothing. */
-const UNSTABLE_MATCHES = new Set(['limit', 'hashlimit', 'recent', 'statistic', 'quota', 'connlimit', 'time', 'nth', 'random', 'u32', 'bpf', 'string', 'set', 'cgroup', 'owner', 'socket', 'rpfilter']);
 
 /** Every kind lintRulesets reports (docs/findings.md). */
 export const RULE_KINDS: readonly string[] = ['unreferenced-chain', 'empty-chain-jump', 'missing-chain', 'duplicate-rule', 'shadowed-rule', 'trace-rule-left', 'mixed-backends', 'zero-hit'];
@@ -39,42 +25,25 @@ function chainRef(rs: Ruleset, chain: Chain): RuleRef {
 	return {file: rs.path, table: chain.table, chain: chain.name, pos: null, text: `:${chain.name} ${chain.policy ?? '-'}`, ...(chain.declaredAt ? {line: chain.declaredAt} : {})};
 }
 
-/** Split match arguments into option groups ("-p tcp", "! -s 10.0.0.0/8", "-m tcp", "--dport 22"), comments dropped. */
-export function matchGroups(matches: readonly string[]): string[] {
-	const groups: string[] = [];
-	let cur: string[] = [];
-	let negate = false;
-	const flush = () => {
-		if (cur.length > 0) groups.push(`${negate ? '! ' : ''}${cur.join(' ')}`);
-		cur = [];
-		negate = false;
-	};
-	for (let i = 0; i < matches.length; i++) {
-		const a = matches[i]!;
-		if (a === '!') {
-			flush();
-			negate = true;
-			continue;
-		}
-		if (a.startsWith('-')) {
-			const wasNegated: boolean = negate && cur.length === 0;
-			if (cur.length > 0) flush();
-			negate = wasNegated;
-		}
-		cur.push(a);
-	}
-	flush();
-	return groups.filter(g => !/^(?:-m comment|--comment )/.test(g) && g !== '-m comment');
+/** The chain a rule jumps or goes to, if its target is one (not a target extension). */
+function jumpsTo(rule: Rule): string | undefined {
+	return rule.parsed.target?.kind === 'chain' ? rule.parsed.target.name : undefined;
 }
 
-function modules(rule: Rule): string[] {
-	const out: string[] = [];
-	for (let i = 0; i < rule.matches.length; i++) if (rule.matches[i] === '-m' || rule.matches[i] === '--match') out.push(rule.matches[i + 1] ?? '');
-	return out;
+/** Does the walk of the chain end at this rule when it matches (ACCEPT, DROP, DNAT, …)? A goto aside. */
+function terminates(rule: Rule): boolean {
+	return rule.parsed.target?.terminates ?? false;
 }
 
+/** The rule's conditions and action, comments and spelling of the target flag aside. */
 function normalisedText(rule: Rule): string {
-	return [...matchGroups(rule.matches), rule.goto ? '-g' : '-j', rule.target ?? '', ...rule.targetArgs].join(' ').replace(/\s+/g, ' ').trim();
+	const t = rule.parsed.target;
+	return [...conditionGroups(rule), t?.goto ? '-g' : '-j', t?.name ?? '', ...(t?.options.flatMap(o => o.words) ?? [])].join(' ');
+}
+
+/** Two copies of one rule have the same words (counters and spacing aside). */
+function copyKey(rule: Rule): string {
+	return specWords(rule).join('\u0000');
 }
 
 /** Lints each dump on its own, then looks across dumps (mixed backends). */
@@ -118,10 +87,11 @@ function lintOne(rs: Ruleset): Finding[] {
 		const referenced = new Map<string, Rule[]>();
 		for (const chain of table.chains.values()) {
 			for (const rule of chain.rules) {
-				if (rule.target && !TARGET_EXTENSIONS.has(rule.target)) {
-					const list = referenced.get(rule.target) ?? [];
+				const to = jumpsTo(rule);
+				if (to) {
+					const list = referenced.get(to) ?? [];
 					list.push(rule);
-					referenced.set(rule.target, list);
+					referenced.set(to, list);
 				}
 			}
 		}
@@ -144,14 +114,15 @@ function lintOne(rs: Ruleset): Finding[] {
 			let unconditional: Rule | undefined;
 			for (const rule of chain.rules) {
 				// ---- missing-chain / empty-chain-jump
-				if (rule.target && !TARGET_EXTENSIONS.has(rule.target)) {
-					const target = table.chains.get(rule.target);
+				const to = jumpsTo(rule);
+				if (to) {
+					const target = table.chains.get(to);
 					if (!target) {
 						if (!partial || rs.format === 'save') {
 							findings.push({
 								kind: 'missing-chain',
 								severity: partial ? 'info' : 'error',
-								message: `${table.name}:${chain.name} rule ${rule.pos} jumps to ${rule.target}, which the dump does not declare${partial ? ' (the dump looks partial)' : ''}`,
+								message: `${table.name}:${chain.name} rule ${rule.pos} jumps to ${to}, which the dump does not declare${partial ? ' (the dump looks partial)' : ''}`,
 								hint: `iptables-restore refuses this rule; either the chain was deleted while something still jumps to it, or the dump is cut. Create it or remove the rule.`,
 								packets: [],
 								rules: [ref(rs, rule)],
@@ -161,8 +132,8 @@ function lintOne(rs: Ruleset): Finding[] {
 						findings.push({
 							kind: 'empty-chain-jump',
 							severity: 'info',
-							message: `${table.name}:${chain.name} rule ${rule.pos} jumps to ${rule.target}, which has no rules: every packet returns at once`,
-							hint: `Fine if the chain is a hook kept empty on purpose (kube-proxy's KUBE-NODEPORTS, Docker's DOCKER-USER); otherwise the rules that should be in ${rule.target} are missing.`,
+							message: `${table.name}:${chain.name} rule ${rule.pos} jumps to ${to}, which has no rules: every packet returns at once`,
+							hint: `Fine if the chain is a hook kept empty on purpose (kube-proxy's KUBE-NODEPORTS, Docker's DOCKER-USER); otherwise the rules that should be in ${to} are missing.`,
 							packets: [],
 							rules: [ref(rs, rule)],
 						});
@@ -170,7 +141,8 @@ function lintOne(rs: Ruleset): Finding[] {
 				}
 
 				// ---- trace-rule-left
-				if (rule.target === 'TRACE') {
+				const action = rule.parsed.target?.name;
+				if (action === 'TRACE') {
 					const hits = rule.counters?.packets;
 					findings.push({
 						kind: 'trace-rule-left',
@@ -180,7 +152,7 @@ function lintOne(rs: Ruleset): Finding[] {
 						packets: [],
 						rules: [ref(rs, rule)],
 					});
-				} else if ((rule.target === 'LOG' || rule.target === 'NFLOG') && !modules(rule).some(m => m === 'limit' || m === 'hashlimit')) {
+				} else if ((action === 'LOG' || action === 'NFLOG') && !loadsModule(rule, 'limit') && !loadsModule(rule, 'hashlimit')) {
 					findings.push({
 						kind: 'trace-rule-left',
 						severity: 'info',
@@ -205,7 +177,7 @@ function lintOne(rs: Ruleset): Finding[] {
 				}
 
 				// ---- duplicate-rule (reported per chain below), shadowed-rule
-				const text = rule.text.replace(/\s+/g, ' ').trim();
+				const text = copyKey(rule);
 				const same = copies.get(text);
 				if (same) same.push(rule);
 				else {
@@ -216,7 +188,7 @@ function lintOne(rs: Ruleset): Finding[] {
 						findings.push({
 							kind: 'shadowed-rule',
 							severity: 'warning',
-							message: `${table.name}:${chain.name} rule ${rule.pos} can never match: rule ${shadow.pos} matches every packet it would (${matchGroups(shadow.matches).join(' ') || 'no conditions'}) and ends with -j ${shadow.target}`,
+							message: `${table.name}:${chain.name} rule ${rule.pos} can never match: rule ${shadow.pos} matches every packet it would (${conditionGroups(shadow).join(' ') || 'no conditions'}) and ends with -j ${shadow.target}`,
 							hint: `Move rule ${rule.pos} above rule ${shadow.pos}, or delete it if it is obsolete.`,
 							packets: [],
 							rules: [ref(rs, shadow), ref(rs, rule)],
@@ -224,14 +196,13 @@ function lintOne(rs: Ruleset): Finding[] {
 					}
 				}
 
-				if (rule.matches.length === 0 && rule.target && TERMINATING.has(rule.target) && !rule.goto) unconditional = rule;
-				if (rule.matches.length === 0 && rule.goto) unconditional = rule;
+				if (isUnconditional(rule) && (terminates(rule) || rule.parsed.target?.goto)) unconditional = rule;
 			}
 
 			for (const list of copies.values()) {
 				if (list.length < 2) continue;
 				const [first, ...rest] = list as [Rule, ...Rule[]];
-				const terminating = first.target !== undefined && TERMINATING.has(first.target);
+				const terminating = terminates(first);
 				const never = rest.filter(r => !stateCanChange(chain, first, r) && terminating);
 				const counted = list.every(r => r.counters);
 				const zero = counted ? rest.filter(r => r.counters!.packets === 0) : [];
@@ -257,7 +228,7 @@ function lintOne(rs: Ruleset): Finding[] {
 			if (chainHit) {
 				const reachable = chain.rules.slice(0, unconditional ? unconditional.pos : chain.rules.length);
 				for (const rule of reachable) {
-					if (rule.counters && rule.counters.packets === 0 && rule.target !== 'TRACE') {
+					if (rule.counters && rule.counters.packets === 0 && rule.parsed.target?.name !== 'TRACE') {
 						findings.push({
 							kind: 'zero-hit',
 							severity: 'info',
@@ -276,23 +247,22 @@ function lintOne(rs: Ruleset): Finding[] {
 
 /** Can a rule between `a` and `b` change what `b` matches on (a mark, conntrack state…)? */
 function stateCanChange(chain: Chain, a: Rule, b: Rule): boolean {
-	if (!modules(b).some(m => STATEFUL_MATCHES.has(m))) return false;
-	return chain.rules.some(r => r.pos > a.pos && r.pos < b.pos && r.target !== undefined && !INERT.has(r.target));
+	if (!matchesOnState(b)) return false;
+	return chain.rules.some(r => r.pos > a.pos && r.pos < b.pos && r.parsed.target !== undefined && !r.parsed.target.inert);
 }
 
 /** An earlier terminating rule whose conditions are a subset of this rule's conditions. */
 function findShadow(chain: Chain, rule: Rule): Rule | undefined {
-	if (modules(rule).some(m => m === 'comment') && rule.matches.length === 0) return undefined;
-	const mine = new Set(matchGroups(rule.matches));
+	const mine = new Set(conditionGroups(rule));
 	for (const earlier of chain.rules) {
 		if (earlier.pos >= rule.pos) break;
-		if (!earlier.target || (!TERMINATING.has(earlier.target) && !earlier.goto)) continue;
-		if (modules(earlier).some(m => UNSTABLE_MATCHES.has(m))) continue;
-		const theirs = matchGroups(earlier.matches);
+		if (!terminates(earlier) && !earlier.parsed.target?.goto) continue;
+		if (matchVariesOverTime(earlier)) continue;
+		const theirs = conditionGroups(earlier);
 		if (theirs.length === 0) continue; // handled as unconditional
 		if (!theirs.every(g => mine.has(g))) continue;
 		if (stateCanChange(chain, earlier, rule)) continue;
-		if (theirs.length === mine.size && normalisedText(earlier) === normalisedText(rule) && earlier.text.replace(/\s+/g, ' ') === rule.text.replace(/\s+/g, ' ')) continue;
+		if (theirs.length === mine.size && normalisedText(earlier) === normalisedText(rule) && copyKey(earlier) === copyKey(rule)) continue;
 		return earlier;
 	}
 	return undefined;
