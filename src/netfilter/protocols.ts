@@ -32,6 +32,14 @@ export function kernelProtoName(name: string): string | undefined {
 	return KERNEL_NAME[n] ?? String(n);
 }
 
+/**
+ * Protocols the kernel log prints by name after PROTO= (net/netfilter/nf_log_syslog.c: TCP, UDP,
+ * UDPLITE, ICMP, ICMPv6, AH, ESP); it prints every other protocol as its number.
+ */
+export function kernelLogNames(n: number): boolean {
+	return n === 6 || n === 17 || n === 136 || n === 1 || n === 58 || n === 50 || n === 51;
+}
+
 /** Protocols whose packets carry ports. */
 export function hasPorts(proto: string): boolean {
 	return proto === 'TCP' || proto === 'UDP' || proto === 'UDPLITE' || proto === 'SCTP' || proto === 'DCCP';

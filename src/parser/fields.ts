@@ -9,6 +9,8 @@
  * Output: {family:'ipv4', src:'10.0.0.1', …, proto:'ICMP', icmp:{type:…, id:7}}
  */
 import {canonicalIp} from '../netfilter/addr.js';
+import {icmpCodeNumber, icmpTypeNumber, isIcmpError} from '../netfilter/icmp.js';
+import {kernelLogNames, kernelProtoName} from '../netfilter/protocols.js';
 import type {Family, IcmpInfo, PacketFields} from './types.js';
 
 /** One field as the grammar matched it. */
@@ -249,54 +251,6 @@ function pick(icmp: {code?: number; id?: number; seq?: number; mtu?: number; gat
 
 // ---- nft monitor trace packet lines ---------------------------------------------------------
 
-const ICMP_TYPES: Record<string, number> = {
-	'echo-reply': 0,
-	'destination-unreachable': 3,
-	'source-quench': 4,
-	redirect: 5,
-	'echo-request': 8,
-	'router-advertisement': 9,
-	'router-solicitation': 10,
-	'time-exceeded': 11,
-	'parameter-problem': 12,
-	'timestamp-request': 13,
-	'timestamp-reply': 14,
-	'info-request': 15,
-	'info-reply': 16,
-	'address-mask-request': 17,
-	'address-mask-reply': 18,
-};
-const ICMPV6_TYPES: Record<string, number> = {
-	'destination-unreachable': 1,
-	'packet-too-big': 2,
-	'time-exceeded': 3,
-	'parameter-problem': 4,
-	'echo-request': 128,
-	'echo-reply': 129,
-	'mld-listener-query': 130,
-	'mld-listener-report': 131,
-	'mld-listener-done': 132,
-	'nd-router-solicit': 133,
-	'nd-router-advert': 134,
-	'nd-neighbor-solicit': 135,
-	'nd-neighbor-advert': 136,
-	'nd-redirect': 137,
-	'mld2-listener-report': 143,
-};
-const ICMP_CODES: Record<string, number> = {
-	'net-unreachable': 0,
-	'host-unreachable': 1,
-	'prot-unreachable': 2,
-	'port-unreachable': 3,
-	'frag-needed': 4,
-	'net-prohibited': 9,
-	'host-prohibited': 10,
-	'admin-prohibited': 13,
-	'no-route': 0,
-	'addr-unreachable': 3,
-	'policy-fail': 5,
-	'reject-route': 6,
-};
 const NFT_TCP_FLAGS: Record<string, string> = {fin: 'FIN', syn: 'SYN', rst: 'RST', psh: 'PSH', ack: 'ACK', urg: 'URG', ecn: 'ECE', ece: 'ECE', cwr: 'CWR'};
 const NFT_TCP_FLAG_BITS: Array<[number, string]> = [
 	[0x80, 'CWR'],
@@ -308,14 +262,19 @@ const NFT_TCP_FLAG_BITS: Array<[number, string]> = [
 	[0x02, 'SYN'],
 	[0x01, 'FIN'],
 ];
-const NFT_PROTOS: Record<string, string> = {tcp: 'TCP', udp: 'UDP', udplite: 'UDPLITE', icmp: 'ICMP', 'ipv6-icmp': 'ICMPv6', icmpv6: 'ICMPv6', esp: 'ESP', ah: 'AH', sctp: 'SCTP', '6': 'TCP', '17': 'UDP', '1': 'ICMP', '58': 'ICMPv6'};
 
 function unquote(v: string): string {
 	return v.length >= 2 && v.startsWith('"') && v.endsWith('"') ? v.slice(1, -1) : v;
 }
 
-function icmpNumber(v: string, table: Record<string, number>): number | undefined {
-	return table[v] ?? num(v);
+/**
+ * A protocol as nft prints it (`tcp`, `ipv6-icmp`, or a number when it has no name for it) in
+ * the kernel log's spelling, tracewatch's own (Packet.proto): a number stays a number unless the
+ * kernel log names that protocol; a name tracewatch does not know is kept, in capitals.
+ */
+function protoName(v: string): string {
+	if (/^\d+$/.test(v) && !kernelLogNames(Number(v))) return v;
+	return kernelProtoName(v) ?? v.toUpperCase();
 }
 
 function tcpFlags(v: string): string[] {
@@ -334,7 +293,6 @@ function tcpFlags(v: string): string[] {
 export function interpretNftItems(items: ReadonlyArray<readonly [string, string]>, family: Family): PacketFields {
 	const p: PacketFields = {family: family === 'ipv6' ? 'ipv6' : family === 'ipv4' ? 'ipv4' : 'unknown'};
 	const icmp: {type?: number; code?: number; id?: number; seq?: number; mtu?: number} = {};
-	let icmpTable = ICMP_TYPES;
 	let sawIcmp = false;
 	for (const [key, raw] of items) {
 		const v = unquote(raw);
@@ -389,7 +347,7 @@ export function interpretNftItems(items: ReadonlyArray<readonly [string, string]
 			case 'ip protocol':
 			case 'ip6 nexthdr':
 			case 'meta l4proto': {
-				p.proto = NFT_PROTOS[v] ?? v.toUpperCase();
+				p.proto = protoName(v);
 				break;
 			}
 			case 'tcp sport':
@@ -431,14 +389,14 @@ export function interpretNftItems(items: ReadonlyArray<readonly [string, string]
 			case 'icmp type':
 			case 'icmpv6 type': {
 				sawIcmp = true;
-				icmpTable = key === 'icmp type' ? ICMP_TYPES : ICMPV6_TYPES;
-				p.proto = key === 'icmp type' ? 'ICMP' : 'ICMPv6';
-				icmp.type = icmpNumber(v, icmpTable);
+				const proto = key === 'icmp type' ? 'ICMP' : 'ICMPv6';
+				p.proto = proto;
+				icmp.type = icmpTypeNumber(proto, v) ?? num(v);
 				break;
 			}
 			case 'icmp code':
 			case 'icmpv6 code': {
-				icmp.code = icmpNumber(v, ICMP_CODES);
+				icmp.code = icmpCodeNumber(v) ?? num(v);
 				break;
 			}
 			case 'icmp id':
@@ -466,8 +424,7 @@ export function interpretNftItems(items: ReadonlyArray<readonly [string, string]
 		}
 	}
 	if (sawIcmp && icmp.type !== undefined) {
-		const error = p.proto === 'ICMP' ? [3, 4, 5, 11, 12].includes(icmp.type) : [1, 2, 3, 4].includes(icmp.type);
-		if (error) {
+		if (isIcmpError(p.proto === 'ICMP' ? 'ICMP' : 'ICMPv6', icmp.type)) {
 			// nft decodes bytes 4–7 of every ICMP header as id and sequence; in an error they are
 			// unused, or hold the next-hop MTU (bytes 6–7 for frag-needed, 4–7 for packet-too-big).
 			if (p.proto === 'ICMP' && icmp.type === 3 && icmp.code === 4 && icmp.seq !== undefined) icmp.mtu ??= icmp.seq;
@@ -494,7 +451,7 @@ function quotedFromRaw(raw: string): PacketFields | undefined {
 	const byte = (i: number) => Number.parseInt(hex.slice(i * 2, i * 2 + 2), 16);
 	const flags = byte(6);
 	const protoNumber = byte(9);
-	const q: PacketFields = {family: 'ipv4', len: (byte(2) << 8) | byte(3), ipId: (byte(4) << 8) | byte(5), ttl: byte(8), proto: NFT_PROTOS[String(protoNumber)] ?? String(protoNumber)};
+	const q: PacketFields = {family: 'ipv4', len: (byte(2) << 8) | byte(3), ipId: (byte(4) << 8) | byte(5), ttl: byte(8), proto: protoName(String(protoNumber))};
 	if (flags & 0x40) q.ipFlags = ['DF'];
 	q.cut = true;
 	return q;
