@@ -170,6 +170,16 @@ class Recent {
 	}
 }
 
+/** A flow that got an answer reports nothing: only the fact is kept. */
+function answer(flow: Flow): void {
+	flow.answered = true;
+	flow.requestIds = [];
+	flow.requests = [];
+	delete flow.dnat;
+	delete flow.snat;
+	delete flow.natEnd;
+}
+
 function pushId(ids: number[], id: number): void {
 	if (ids.length < MAX_IDS) ids.push(id);
 }
@@ -190,7 +200,7 @@ export class TraceFindings {
 	private readonly flows = new Map<string, Flow>();
 	/** No-reply findings of flows concluded early (more flows than maxFlows at once). */
 	private readonly concluded: Finding[] = [];
-	private readonly recent = new Recent(20_000);
+	private readonly recent = new Recent(8192);
 	private readonly quoted = new Set<number>();
 	private readonly flowOf = new Map<number, string>();
 	private readonly asym = new Map<string, {req: Brief; replies: number[]; count: number; detail: string}>();
@@ -224,7 +234,7 @@ export class TraceFindings {
 	replyAfterSettling(id: number): void {
 		const key = this.flowOf.get(id);
 		const flow = key === undefined ? undefined : this.flows.get(key);
-		if (flow) flow.answered = true;
+		if (flow) answer(flow);
 	}
 
 	private addToFlow(p: Packet, b: Brief): void {
@@ -241,8 +251,9 @@ export class TraceFindings {
 		}
 		flow.packets++;
 		this.flowOf.set(p.id, key);
-		if (this.flowOf.size > 20_000) this.flowOf.delete(this.flowOf.keys().next().value!);
-		if (p.replySeen) flow.answered = true;
+		if (this.flowOf.size > 8192) this.flowOf.delete(this.flowOf.keys().next().value!);
+		if (p.replySeen) answer(flow);
+		if (flow.answered) return;
 		for (const n of p.nat) {
 			if (!flow.dnat && (n.type === 'DNAT' || n.type === 'REDIRECT' || n.type === 'NETMAP')) flow.dnat = n;
 			if (!flow.snat && (n.type === 'SNAT' || n.type === 'MASQUERADE')) flow.snat = n;
