@@ -3,26 +3,42 @@
  * for each piece, and gives the same ParsedLine as matching the whole line with `traceLine`.
  *
  * Input:  `[ 3341.290281] TRACE: mangle:PREROUTING:rule:1 IN=cali1a2b3c4d5e6 OUT= MAC=… SRC=198.19.88.69 … MARK=0x40000 `
- * Pieces: `[ 3341.290281] T` (kernelLeadItemSeg: a lead and the character after it; a kern.log
- *         line has three: `Nov 22 05:35:21 n`, `node-1 kernel: [`, `[ 3341.290281] T`) |
- *         `TRACE: mangle:PREROUTING:rule:1 ` (kernelHopSeg) |
- *         `IN=cali1a2b3c4d5e6 OUT= MAC=… MARK=0x40000 ` (the field list: one cache entry for the
- *         whole list, and on a miss one entry per field: `IN=cali1a2b3c4d5e6 `, `OUT= `, …)
+ * Pieces: `[ 3341.290281] TRACE:` (kernelHead, looked up as `[ 0000.000000] TRACE:`) |
+ *         `mangle:PREROUTING:rule:1` (hop) | `IN=cali1a2b3c4d5e6`, `OUT=`, … `MARK=0x40000` (fieldWord,
+ *         one piece per word; the whole field list is also kept as one entry) | ` ` (kernelFields)
  * Output: {kind:'event', format:'kernel', event:{type:'kernel-hop', table:'mangle', …}, ref}, or
  *         undefined when the line does not come apart this way (the caller then matches it whole).
  *
- * Why a piece's cached result is the result the whole line would give: Ohm's result for a rule
- * applied at a position depends only on the characters it examined from there, and Ohm records
- * that length for each application (its incremental re-parsing relies on the same fact). A
- * piece is matched with a segment rule of the grammar (end of grammar/trace.ohm) that restates
- * what the line rules apply at that point, including the alternatives that must fail first; the
- * result is used only when Ohm reports that the rule looked at no character beyond the piece,
- * or when the piece runs to the end of the line. Pieces are cut where the grammar's tokens end
- * (at spaces), the spaces between them are skipped as `gap` skips them, and anything else —
- * a piece that fails, looks past its end, or a line of another shape — sends the line to one
- * whole-line match, so the language accepted and every result are those of `traceLine`.
- * test/parser/segments.test.ts checks the two ways agree on every line of testdata and on a
- * generated corpus.
+ * The pieces are rules of the Trace grammar, and its line rules are written as sequences of
+ * them (grammar/trace.ohm: kernelLine_trace, xtLine_packet, xtLine_trace, nftLine, nftItem), so
+ * reading a line piece by piece follows what `traceLine` does with it. PIECES says which rules
+ * are pieces and how each is cut from a line. A piece's result is the one the whole line would
+ * give at that point because of where it is cut, never because of anything Ohm reports:
+ *
+ * - A suffix piece runs to the end of the line: nothing follows it that could change it.
+ * - A word piece is one word (up to a space, a tab or the end of the line), matched with a rule
+ *   none of whose parts, lookaheads and alternatives included, can match a space or a tab or
+ *   uses `end` or `any`. Such a rule sees the same thing after the word whether the line goes on
+ *   with a space or ends there, so it gives the same result in the line as on the word alone;
+ *   and when it refuses the word, the grammar's rule at that point (`R gap`, or an alternative
+ *   that starts with R) fails in the line too, since R can stop neither past the word nor just
+ *   before a space inside it.
+ * - The kernel head runs from the start of the line to its first `TRACE:`, which a space or tab
+ *   follows. No part of kernelHead can take in that `TRACE:` and then look at what follows it
+ *   (host names and header words refuse the keyword), so it sees the same thing as on the head alone.
+ *   Its result is looked up with every digit read as 0: kernelHead treats all digits alike (no
+ *   part of it matches one digit and not another), so the head parses the same way whatever its
+ *   digits; the stamps are then read from the line's own text at the positions the parse gave
+ *   (LeadPart). A raw dmesg stamp never repeats, `[ 0000.000000] TRACE:` always does.
+ *
+ * test/parser/piece-rules.test.ts checks each of these facts on the grammar itself, and that the
+ * line rules still have the shapes this file walks; test/parser/segments.test.ts checks that the
+ * two ways agree on every line of testdata, a generated corpus and mutations. The spaces between
+ * pieces are skipped as `gap` and `sp*` skip them (every space and tab). A piece that fails, a
+ * field that spans words (OPT (…), the packet quoted in an ICMP error), a tab in an odd place or
+ * a colour code send the rest of the line to the suffix piece for that point; anything else
+ * sends the line to one whole-line match, so the language accepted and every result stay those
+ * of `traceLine`.
  *
  * Results are frozen: they are shared by every line that repeats the piece, and the model keeps them.
  */
@@ -30,53 +46,109 @@ import type * as ohm from 'ohm-js';
 import {interpretFields, interpretNftItems, type RawField} from './fields.js';
 import {traceGrammar} from './grammar.js';
 import {deepFreeze, ownString as own, SegmentCache} from './segment-cache.js';
+import {opOf} from './semantics/ops.js';
 import {traceSemantics} from './semantics/trace.js';
-import type {FieldsValue, HopValue, NftChainValue, NftEventValue, XtHeadValue} from './semantics/to-segment.js';
-import {kernelHopEvent, type LeadInfo, leadValue, type LeadValue} from './semantics/to-trace-event.js';
-import type {Family, LineFormat, LineRef, PacketFields, ParsedLine, TraceEvent} from './types.js';
+import {kernelHopEvent, leadValueOf, type LeadValue, type NftBase, type NftEventValue, type NftItem, nftEventWith, xtHopEvent} from './semantics/to-trace-event.js';
+import type {LineFormat, LineRef, PacketFields, ParsedLine, TraceEvent} from './types.js';
 
-type Piece<V> = {readonly ok: true; readonly value: V} | {readonly ok: false; readonly beyond: boolean};
+/** How a piece is cut from a line (see the header). */
+type Cut = 'word' | 'suffix' | 'head';
 
-const FAILED: Piece<never> = Object.freeze({ok: false, beyond: false});
-const LOOKED_BEYOND: Piece<never> = Object.freeze({ok: false, beyond: true});
+interface PieceSpec<V> {
+	readonly cut: Cut;
+	/** Entries its cache holds. */
+	readonly keep: number;
+	/** The piece's value, from Ohm's match of its rule. */
+	readonly value: (m: ohm.MatchResult) => V;
+}
 
-/** Segment rules whose piece ends before the line does: Ohm must not have looked past the piece. */
-const BOUNDED = new Set(['kernelGuardSeg', 'kernelLeadItemSeg', 'kernelLeadSeg', 'kernelHeadSeg', 'kernelHopSeg', 'fieldSeg', 'xtPacketHeadSeg', 'xtTraceHeadSeg', 'nftIdSeg', 'nftChainSeg', 'nftPacketKeySeg', 'nftItemSeg']);
+function spec<V>(cut: Cut, keep: number, value: (m: ohm.MatchResult) => V): PieceSpec<V> {
+	return {cut, keep, value};
+}
+
+const word = (): true => true;
 
 /**
- * Entries per cache: room for the pieces of the packets in flight on a busy node and for every
- * hop word of a Calico + kube-proxy ruleset, and together a few tens of MB at most (memory must
- * stay flat on an endless live stream).
+ * The pieces: rules of the Trace grammar the parser matches on their own, how each is cut, and
+ * how many results each cache keeps (room for the pieces of the packets in flight on a busy node
+ * and for every hop word of a Calico + kube-proxy ruleset; together a few tens of MB at most, so
+ * memory stays flat on an endless live stream). Word pieces whose value is their own text (an
+ * nft table name) only say whether the rule takes the word.
  */
-const LIMITS: Record<string, number> = {
-	kernelGuardSeg: 256,
-	kernelLeadItemSeg: 4096,
-	kernelLeadSeg: 2048,
-	kernelHeadSeg: 2048,
-	kernelHopSeg: 4096,
-	fieldSeg: 16_384,
-	fieldEndSeg: 2048,
-	kernelFieldsSeg: 2048,
-	xtFieldsSeg: 2048,
-	xtPacketHeadSeg: 2048,
-	xtTraceHeadSeg: 2048,
-	xtHopSeg: 4096,
-	nftIdSeg: 2048,
-	nftChainSeg: 1024,
-	nftEventSeg: 4096,
-	nftPacketKeySeg: 64,
-	nftItemSeg: 8192,
-	nftItemEndSeg: 2048,
-	nftItemsSeg: 2048,
+export const PIECES = {
+	// kernelLine_trace = kernelHead (sp | ansi)* hop (sp | ansi)* field kernelFields
+	kernelHead: spec('head', 2048, m => opOf(traceSemantics, m, 'leadParts')),
+	hop: spec('word', 4096, m => opOf(traceSemantics, m, 'hopValue')),
+	fieldWord: spec('word', 16_384, m => opOf(traceSemantics, m, 'rawField')),
+	kernelFields: spec('suffix', 2048, m => ({fields: opOf(traceSemantics, m, 'fieldList'), records: opOf(traceSemantics, m, 'records')})),
+	// xtLine_packet = sp* "PACKET:" gap dec gap traceId gap field xtFields
+	// xtLine_trace = sp* "TRACE:" gap dec gap traceId gap xtHop
+	dec: spec('word', 64, m => opOf(traceSemantics, m, 'nfproto')),
+	traceId: spec('word', 4096, m => opOf(traceSemantics, m, 'traceIdValue')),
+	xtFields: spec('suffix', 2048, m => opOf(traceSemantics, m, 'fieldList')),
+	xtHop: spec('suffix', 4096, m => opOf(traceSemantics, m, 'xtHop')),
+	// nftLine = "trace id " traceId gap (nftFamily gap)? nftName gap nftName gap nftEvent
+	// nftEvent_packet = "packet:" gap? nftPacket, nftPacket = nftItem nftItems, and nftItem (readItem)
+	nftFamily: spec('word', 64, m => opOf(traceSemantics, m, 'familyValue')),
+	nftName: spec('word', 2048, word),
+	nftEvent: spec('suffix', 4096, m => opOf(traceSemantics, m, 'nftEvent')),
+	nftItems: spec('suffix', 2048, m => opOf(traceSemantics, m, 'nftItems')),
+	nftMetaKey: spec('word', 64, word),
+	nftRawKey: spec('word', 256, word),
+	nftWordValue: spec('word', 8192, word),
+} as const;
+
+/**
+ * The line rules this file walks, as it walks them (each function below follows one of these,
+ * factor by factor). test/parser/piece-rules.test.ts compares them with the grammar: a change
+ * to one of these rules must come with a change here and in the function that walks it.
+ */
+export const WALKED: Readonly<Record<string, string>> = {
+	// What skipSp skips.
+	sp: '(" " | "\\t")',
+	gap: '(" " | "\\t")+',
+	traceLine: '(traceLine_nft | traceLine_xtables | traceLine_kernel)',
+	kernelLine: '(kernelLine_trace | kernelLine_records)',
+	kernelLine_trace: '(kernelHead (sp | ansi)* hop (sp | ansi)* field kernelFields)',
+	kernelHead: '(kernelLeads "TRACE:")',
+	kernelFields: '((gap nextField)* (gap kernelRecord)* eol)',
+	field: '(field_word | field_group | field_flag)',
+	field_word: 'fieldWord',
+	nextField: '(nextField_word | nextField_other)',
+	nextField_word: 'fieldWord',
+	xtLine: '(xtLine_packet | xtLine_trace | xtLine_event)',
+	xtLine_packet: '(sp* "PACKET:" gap dec gap traceId gap field xtFields)',
+	xtLine_trace: '(sp* "TRACE:" gap dec gap traceId gap xtHop)',
+	xtFields: '((gap nextField)* eol)',
+	nftLine: '("trace id " traceId gap (nftFamily gap)? nftName gap nftName gap nftEvent)',
+	nftEvent: '(nftEvent_packet | nftEvent_rule | nftEvent_unknownRule | nftEvent_verdict | nftEvent_policy | nftEvent_conntrack)',
+	nftEvent_packet: '("packet:" gap? nftPacket)',
+	nftPacket: '(nftItem nftItems)',
+	nftItems: '((gap nftItem)* eol)',
+	nftItem: '(nftItem_meta | nftItem_metaKey | nftItem_raw | nftItem_field)',
+	nftItem_meta: '(nftMetaKey gap nftValue)',
+	nftItem_metaKey: '("meta" gap nftName gap nftValue)',
+	nftItem_raw: '(nftRawKey gap nftValue)',
+	nftItem_field: '(nftName gap nftName gap ("==" gap)? nftValue)',
+	nftValue: '(nftValue_word | nftValue_quoted | nftValue_group | nftValue_plain)',
+	nftValue_word: 'nftWordValue',
 };
 
-const pieces = new Map<string, SegmentCache<Piece<unknown>>>(Object.entries(LIMITS).map(([rule, limit]) => [rule, new SegmentCache<Piece<unknown>>(limit)]));
+export type PieceRule = keyof typeof PIECES;
+type ValueOf<K extends PieceRule> = (typeof PIECES)[K] extends PieceSpec<infer V> ? V : never;
 
-/** A kernel line's leads and "TRACE:" → what the leads say (when and where it was logged). */
-const prefixes = new SegmentCache<LeadValue>(2048);
-/** Whole field lists → the packet they describe (and records pasted after them). */
+type Outcome<V> = {readonly ok: true; readonly value: V} | {readonly ok: false};
+const FAILED: Outcome<never> = Object.freeze({ok: false});
+
+const caches = new Map<PieceRule, SegmentCache<Outcome<unknown>>>(Object.entries(PIECES).map(([rule, s]) => [rule as PieceRule, new SegmentCache<Outcome<unknown>>(s.keep)]));
+
+/** A kernel line's text up to and including its first TRACE: → what its leads say (repeats within a second with dmesg -T). */
+const leads = new SegmentCache<LeadValue>(2048);
+/** Field lists from the first field to the end of the line → the packet they describe (and records pasted after them). */
 const kernelTails = new SegmentCache<{pkt: PacketFields; records: readonly TraceEvent[]}>(1024);
 const xtTails = new SegmentCache<PacketFields>(1024);
+/** nft events (everything after the chain) → the event without its line's trace id, family, table and chain. */
+const nftEvents = new SegmentCache<NftEventValue>(4096);
 /** nft packet lines: family + items text → the packet (the items' meaning depends on the family). */
 const nftPackets = new SegmentCache<PacketFields>(1024);
 
@@ -87,35 +159,19 @@ const nftPackets = new SegmentCache<PacketFields>(1024);
  */
 const MAX_KEPT = 2048;
 
-/** A field spanning several space-separated words (`OPT (…)`, `INCOMPLETE [8 bytes]`) is read by extending the piece this many words at most. */
-const MAX_EXTEND = 3;
-
-/**
- * How many characters of its input the start rule's application examined, as Ohm recorded it in
- * the match's memo table (the record its incremental re-parsing uses). ohm-js 17.5 keeps it in
- * `matcher._memoTable[0].memo[rule].examinedLength`; test/parser/segments.test.ts pins that.
- */
-export function examinedLength(m: ohm.MatchResult, rule: string): number {
-	const table = (m.matcher as unknown as {_memoTable?: Array<{memo: Record<string, {examinedLength?: number} | undefined>} | undefined>})._memoTable;
-	const n = table?.[0]?.memo[rule]?.examinedLength;
-	return typeof n === 'number' ? n : Number.POSITIVE_INFINITY;
-}
-
-/** Ohm's result for one piece, from the cache or from a match of the segment rule. */
-function piece<V>(rule: string, text: string): Piece<V> {
-	const cache = pieces.get(rule)!;
-	const hit = cache.get(text);
-	if (hit !== undefined) return hit as Piece<V>;
-	const keep = text.length <= MAX_KEPT && cache.admitting;
-	// A kept piece is copied, so that neither the key nor the strings Ohm slices from it keep the line alive.
-	const key = keep ? own(text) : text;
-	const m = traceGrammar.match(key, rule);
-	let result: Piece<unknown>;
-	if (BOUNDED.has(rule) && examinedLength(m, rule) > key.length) result = LOOKED_BEYOND;
-	else if (m.failed()) result = FAILED;
-	else result = Object.freeze({ok: true, value: deepFreeze(traceSemantics(m)['segment']())});
-	if (keep) cache.set(key, result);
-	return result as Piece<V>;
+/** Ohm's result for one piece (`text` cut from a line as PIECES says), from its cache or from a match of its rule. */
+function piece<K extends PieceRule>(rule: K, text: string): ValueOf<K> | undefined {
+	const cache = caches.get(rule)!;
+	let outcome = cache.get(text);
+	if (outcome === undefined) {
+		const keep = text.length <= MAX_KEPT && cache.admitting;
+		// A kept piece is copied, so that neither the key nor the strings Ohm slices from it keep the line alive.
+		const key = keep ? own(text) : text;
+		const m = traceGrammar.match(key, rule);
+		outcome = m.succeeded() ? Object.freeze({ok: true, value: deepFreeze((PIECES[rule] as PieceSpec<unknown>).value(m))}) : FAILED;
+		if (keep) cache.set(key, outcome);
+	}
+	return outcome.ok ? (outcome.value as ValueOf<K>) : undefined;
 }
 
 function isSp(c: number): boolean {
@@ -128,227 +184,239 @@ function skipSp(text: string, i: number): number {
 	return i;
 }
 
-/** Index of the space that ends the n-th word from `i` (words separated by spaces), or -1. */
-function wordsEnd(text: string, i: number, n: number): number {
-	let p = skipSp(text, i);
-	for (let k = 1; ; k++) {
-		const e = text.indexOf(' ', p);
-		if (e < 0) return -1;
-		if (k === n) return e;
-		p = skipSp(text, e + 1);
-	}
+/** End of the word at `i`: the next space or tab, or the end of the line. */
+function wordEnd(text: string, i: number): number {
+	while (i < text.length && !isSp(text.charCodeAt(i))) i++;
+	return i;
 }
 
 /**
- * Reads items from `start` to the end of the line, one piece per item (`rule`: item and the
- * space after it; `endRule`: the last item, at the end of the line). When an item cannot be
- * read on its own (the packet quoted in an ICMP error spans more words than MAX_EXTEND; a tab;
- * a record pasted after the packet), the rest of the line is one piece (`restRule`).
- * Undefined: the line does not come apart here.
+ * The word after a `gap` at `i`: undefined when there is no space or tab at `i` (the grammar's
+ * `gap` fails there) or nothing but spaces follow (the rule after the gap fails at the end).
  */
-function readList<T>(text: string, start: number, rule: string, endRule: string, restRule: string, restItems: (rest: unknown) => readonly T[], maxExtend: number): {items: T[]; rest?: unknown} | undefined {
-	const items: T[] = [];
-	let i = start;
-	while (i < text.length) {
-		let e = text.indexOf(' ', i);
-		let r: Piece<T> = e < 0 ? piece<T>(endRule, text.slice(i)) : piece<T>(rule, text.slice(i, e + 1));
-		for (let n = 0; !r.ok && r.beyond && n < maxExtend; n++) {
-			const next = text.indexOf(' ', e + 1);
-			if (next < 0) {
-				r = piece<T>(endRule, text.slice(i));
-				e = -1;
-				break;
-			}
-			e = next;
-			r = piece<T>(rule, text.slice(i, e + 1));
-		}
-		if (!r.ok) {
-			const rest = piece<unknown>(restRule, text.slice(i));
-			if (!rest.ok) return undefined;
-			items.push(...restItems(rest.value));
-			return {items, rest: rest.value};
-		}
-		items.push(r.value);
-		if (e < 0) break;
-		i = skipSp(text, e + 1);
-	}
-	return items.length > 0 ? {items} : undefined;
-}
-
-const fieldsOf = (rest: unknown): readonly RawField[] => (rest as FieldsValue).fields;
-const itemsOf = (rest: unknown): ReadonlyArray<readonly [string, string]> => rest as ReadonlyArray<readonly [string, string]>;
-
-/** A kernel or xtables-monitor field list from `start` to the end of the line. */
-function kernelFields(text: string, start: number): {pkt: PacketFields; records: readonly TraceEvent[]} | undefined {
-	const key = text.slice(start);
-	const hit = kernelTails.get(key);
-	if (hit) return hit;
-	const list = readList<RawField>(text, start, 'fieldSeg', 'fieldEndSeg', 'kernelFieldsSeg', fieldsOf, MAX_EXTEND);
-	if (!list) return undefined;
-	const value = deepFreeze({pkt: interpretFields(list.items), records: (list.rest as FieldsValue | undefined)?.records ?? []});
-	if (key.length <= MAX_KEPT) kernelTails.set(own(key), value);
-	return value;
-}
-
-function xtFields(text: string, start: number): PacketFields | undefined {
-	const key = text.slice(start);
-	const hit = xtTails.get(key);
-	if (hit) return hit;
-	const list = readList<RawField>(text, start, 'fieldSeg', 'fieldEndSeg', 'xtFieldsSeg', fieldsOf, MAX_EXTEND);
-	if (!list) return undefined;
-	const pkt = deepFreeze(interpretFields(list.items));
-	if (key.length <= MAX_KEPT) xtTails.set(own(key), pkt);
-	return pkt;
+function gapWord(text: string, i: number): {start: number; end: number} | undefined {
+	if (i >= text.length || !isSp(text.charCodeAt(i))) return undefined;
+	const start = skipSp(text, i);
+	return start < text.length ? {start, end: wordEnd(text, start)} : undefined;
 }
 
 function event(format: LineFormat, e: TraceEvent, ref: LineRef, rest?: readonly TraceEvent[]): ParsedLine {
 	return rest && rest.length > 0 ? {kind: 'event', format, event: e, rest, ref} : {kind: 'event', format, event: e, ref};
 }
 
-// ---- kernel TRACE lines ---------------------------------------------------------------------
-
-/** Index of the first character after the word at `p` and the spaces after it, or -1. */
-function afterWord(text: string, p: number): number {
-	const e = text.indexOf(' ', p);
-	if (e < 0) return -1;
-	const q = skipSp(text, e);
-	return q < text.length ? q : -1;
+/**
+ * A field list read word by word: `field` (the first field, at `first`, which must be one word)
+ * then `(gap nextField)*` with fieldWord, the first alternative of nextField, for as long as
+ * words are fields of one word; the rest of the line, from the end of the last word read, is
+ * the suffix piece `rest` (kernelFields or xtFields: that repetition continued, then the end of
+ * the line). Undefined: the line does not come apart here.
+ */
+function fieldList<K extends 'kernelFields' | 'xtFields'>(text: string, first: number, rest: K): {fields: RawField[]; rest: ValueOf<K>} | undefined {
+	let end = wordEnd(text, first);
+	const f = piece('fieldWord', text.slice(first, end));
+	if (f === undefined) return undefined;
+	const fields = [f];
+	for (;;) {
+		const w = gapWord(text, end);
+		const next = w && piece('fieldWord', text.slice(w.start, w.end));
+		if (next === undefined) break;
+		fields.push(next);
+		end = w!.end;
+	}
+	const tail = piece(rest, text.slice(end));
+	return tail === undefined ? undefined : {fields, rest: tail};
 }
 
-/**
- * The leads in front of "TRACE:" at `t`, one piece per lead (a lead and the character after
- * it), merged as operation `lead(info)` merges them; undefined when the prefix does not come
- * apart at spaces.
- */
-function leadsByPieces(text: string, t: number): LeadValue | undefined {
-	if (!piece<true>('kernelGuardSeg', text.slice(0, 1)).ok) return undefined;
-	const info: LeadInfo = {stamps: []};
-	let p = 0;
-	while (p < t) {
-		let e = afterWord(text, p);
-		if (e < 0) return undefined;
-		let r = piece<LeadInfo>('kernelLeadItemSeg', text.slice(p, e + 1));
-		for (let n = 0; !r.ok && r.beyond && n < 4; n++) {
-			e = afterWord(text, e);
-			if (e < 0) return undefined;
-			r = piece<LeadInfo>('kernelLeadItemSeg', text.slice(p, e + 1));
-		}
-		if (!r.ok) return undefined;
-		const part = r.value;
-		info.mono ??= part.mono;
-		info.wall ??= part.wall;
-		info.host ??= part.host;
-		info.stamps.push(...part.stamps);
-		p = e;
-	}
-	return p === t ? leadValue(info) : undefined;
+// ---- kernel TRACE lines: kernelLine_trace --------------------------------------------------
+
+/** What the leads of a kernel line say, from its head (`text` up to `end`, just after its first TRACE:). */
+function leadsOf(text: string, end: number): LeadValue | undefined {
+	const key = text.slice(0, end);
+	const hit = leads.get(key);
+	if (hit) return hit;
+	// Digits read as 0: the head parses the same way whatever its digits (see the header).
+	const parts = piece('kernelHead', key.replace(/[0-9]/g, '0'));
+	if (parts === undefined) return undefined;
+	const lead = leadValueOf(parts, text);
+	if (key.length <= MAX_KEPT && leads.admitting) leads.set(own(key), deepFreeze(lead));
+	return lead;
+}
+
+/** The first record's fields, from `start` to the end of the line (and records pasted after them). */
+function kernelTail(text: string, start: number): {pkt: PacketFields; records: readonly TraceEvent[]} | undefined {
+	const key = text.slice(start);
+	const hit = kernelTails.get(key);
+	if (hit) return hit;
+	const list = fieldList(text, start, 'kernelFields');
+	if (!list) return undefined;
+	const value = deepFreeze({pkt: interpretFields([...list.fields, ...list.rest.fields]), records: list.rest.records});
+	if (key.length <= MAX_KEPT) kernelTails.set(own(key), value);
+	return value;
 }
 
 function kernelLine(text: string, ref: LineRef): ParsedLine | undefined {
+	// kernelHead: up to the first TRACE:, which a space or tab must follow.
 	const t = text.indexOf('TRACE:');
-	if (t < 0) return undefined;
-	let lead: LeadValue | undefined;
-	if (t > 0) {
-		const key = text.slice(0, t + 6);
-		lead = prefixes.get(key);
-		if (!lead) {
-			lead = leadsByPieces(text, t);
-			if (!lead) {
-				const l = piece<LeadValue>('kernelLeadSeg', key);
-				if (l.ok) lead = l.value;
-			}
-			if (lead && key.length <= MAX_KEPT && prefixes.admitting) prefixes.set(own(key), deepFreeze(lead));
-		}
-	}
-	const end = wordsEnd(text, t + 6, 1);
-	if (end < 0) return undefined;
-	let hop: HopValue;
-	if (lead) {
-		const h = piece<HopValue>('kernelHopSeg', text.slice(t, end + 1));
-		if (!h.ok) return undefined;
-		hop = h.value;
-	} else {
-		// No prefix (the line could also start an xtables-monitor line), or one that examines the text after TRACE:.
-		const h = piece<{lead: LeadValue; hop: HopValue}>('kernelHeadSeg', text.slice(0, end + 1));
-		if (!h.ok) return undefined;
-		lead = h.value.lead;
-		hop = h.value.hop;
-	}
-	const tail = kernelFields(text, skipSp(text, end + 1));
+	if (t < 0 || !isSp(text.charCodeAt(t + 6))) return undefined;
+	const lead = leadsOf(text, t + 6);
+	if (!lead) return undefined;
+	// (sp | ansi)* hop: the spaces after TRACE:, then the hop word.
+	const h = gapWord(text, t + 6);
+	const hop = h && piece('hop', text.slice(h.start, h.end));
+	if (!hop) return undefined;
+	// (sp | ansi)* field kernelFields. A colour code here would be taken by `ansi`: match the line whole.
+	const f = gapWord(text, h!.end);
+	if (!f || text.charCodeAt(f.start) === 0x1b) return undefined;
+	const tail = kernelTail(text, f.start);
 	if (!tail) return undefined;
 	// What withLead(kernelHopEvent(hop, pkt), lead) builds, in one object.
 	const e: TraceEvent = lead.time || lead.host ? {type: 'kernel-hop', table: hop.table, chain: hop.chain, hop: hop.hop, num: hop.num, pkt: tail.pkt, ...(lead.time ? {time: lead.time} : {}), ...(lead.host ? {host: lead.host} : {})} : kernelHopEvent(hop, tail.pkt);
 	return event('kernel', e, ref, tail.records);
 }
 
-// ---- xtables-monitor ------------------------------------------------------------------------
+// ---- xtables-monitor: xtLine_packet, xtLine_trace -------------------------------------------
 
-function xtPacketLine(text: string, ref: LineRef): ParsedLine | undefined {
-	const end = wordsEnd(text, 0, 3);
-	if (end < 0) return undefined;
-	const h = piece<XtHeadValue>('xtPacketHeadSeg', text.slice(0, end + 1));
-	if (!h.ok) return undefined;
-	const pkt = xtFields(text, skipSp(text, end + 1));
-	if (!pkt) return undefined;
-	return event('xtables-monitor', {type: 'xt-packet', nfproto: h.value.nfproto, traceId: h.value.traceId, pkt}, ref);
+/** `gap dec gap traceId gap` after the keyword that ends at `i`: the family number, the trace id and where the next word starts. */
+function xtHead(text: string, i: number): {nfproto: number; traceId: string; next: number} | undefined {
+	const n = gapWord(text, i);
+	const nfproto = n && piece('dec', text.slice(n.start, n.end));
+	if (nfproto === undefined) return undefined;
+	const id = gapWord(text, n!.end);
+	const traceId = id && piece('traceId', text.slice(id.start, id.end));
+	if (traceId === undefined) return undefined;
+	const next = gapWord(text, id!.end);
+	return next && {nfproto, traceId, next: next.start};
 }
 
-function xtTraceLine(text: string, ref: LineRef): ParsedLine | undefined {
-	const end = wordsEnd(text, 0, 3);
-	if (end < 0) return undefined;
-	const h = piece<XtHeadValue>('xtTraceHeadSeg', text.slice(0, end + 1));
-	if (!h.ok) return undefined;
-	const hop = piece<Record<string, unknown>>('xtHopSeg', text.slice(skipSp(text, end + 1)));
-	if (!hop.ok) return undefined;
-	return event('xtables-monitor', {type: 'xt-hop', nfproto: h.value.nfproto, traceId: h.value.traceId, ...hop.value} as TraceEvent, ref);
+function xtPacketLine(text: string, keywordEnd: number, ref: LineRef): ParsedLine | undefined {
+	const head = xtHead(text, keywordEnd);
+	if (!head) return undefined;
+	const key = text.slice(head.next);
+	let pkt = xtTails.get(key);
+	if (!pkt) {
+		const list = fieldList(text, head.next, 'xtFields');
+		if (!list) return undefined;
+		pkt = deepFreeze(interpretFields([...list.fields, ...list.rest]));
+		if (key.length <= MAX_KEPT) xtTails.set(own(key), pkt);
+	}
+	return event('xtables-monitor', {type: 'xt-packet', nfproto: head.nfproto, traceId: head.traceId, pkt}, ref);
 }
 
-// ---- nft monitor trace ----------------------------------------------------------------------
+function xtTraceLine(text: string, keywordEnd: number, ref: LineRef): ParsedLine | undefined {
+	const head = xtHead(text, keywordEnd);
+	if (!head) return undefined;
+	const hop = piece('xtHop', text.slice(head.next));
+	return hop && event('xtables-monitor', xtHopEvent(head.nfproto, head.traceId, hop), ref);
+}
 
-function nftEvent(text: string, start: number): Piece<NftEventValue> {
-	const key = text.slice(start);
-	const cache = pieces.get('nftEventSeg')!;
-	const hit = cache.get(key);
-	if (hit !== undefined) return hit as Piece<NftEventValue>;
-	if (text.startsWith('packet:', start)) {
-		// A packet line: its items, one piece each (`ip id 51585 `, `tcp sport 52392 `).
-		const kw = piece<true>('nftPacketKeySeg', text.slice(start, start + 8));
-		if (kw.ok) {
-			const list = readList<readonly [string, string]>(text, skipSp(text, start + 8), 'nftItemSeg', 'nftItemEndSeg', 'nftItemsSeg', itemsOf, 4);
-			if (list) {
-				const value: Piece<NftEventValue> = deepFreeze({ok: true as const, value: {type: 'nft-packet' as const, items: list.items}});
-				if (key.length <= MAX_KEPT) cache.set(own(key), value);
-				return value;
-			}
+// ---- nft monitor trace: nftLine -------------------------------------------------------------
+
+/** What reading one alternative of nftItem from its words came to. */
+type Read = {readonly item: NftItem; readonly end: number} | 'refused' | 'undecided';
+
+/**
+ * `gap nftValue` after the key that ends at `i`, when the value is one word (nftWordValue, the
+ * first alternative of nftValue). 'refused': no gap, or nothing after it (nftValue fails at the
+ * end of the line); 'undecided': a quoted value or a group that spans words.
+ */
+function readValue(text: string, i: number, key: string): Read {
+	const v = gapWord(text, i);
+	if (!v) return 'refused';
+	const value = text.slice(v.start, v.end);
+	return piece('nftWordValue', value) ? {item: [key, value], end: v.end} : 'undecided';
+}
+
+/**
+ * One item of an nft packet line at `p`, read as nftItem reads it: its four alternatives in the
+ * grammar's order, each read from its words. An alternative is refused where one of its word
+ * pieces refuses a word or a gap is missing (the grammar's alternative then fails too, so the
+ * next is tried); a value that is not one word leaves the item undecided.
+ */
+function readItem(text: string, p: number): Read {
+	const e1 = wordEnd(text, p);
+	const w1 = text.slice(p, e1);
+	// nftMetaKey gap nftValue
+	if (piece('nftMetaKey', w1)) {
+		const r = readValue(text, e1, w1);
+		if (r !== 'refused') return r;
+	}
+	// "meta" gap nftName gap nftValue
+	if (w1 === 'meta') {
+		const k = gapWord(text, e1);
+		if (k && piece('nftName', text.slice(k.start, k.end))) {
+			const r = readValue(text, k.end, `meta ${text.slice(k.start, k.end)}`);
+			if (r !== 'refused') return r;
 		}
 	}
-	return piece<NftEventValue>('nftEventSeg', key);
+	// nftRawKey gap nftValue
+	if (piece('nftRawKey', w1)) {
+		const r = readValue(text, e1, w1);
+		if (r !== 'refused') return r;
+	}
+	// nftName gap nftName gap ("==" gap)? nftValue
+	if (!piece('nftName', w1)) return 'refused';
+	const k = gapWord(text, e1);
+	if (!k || !piece('nftName', text.slice(k.start, k.end))) return 'refused';
+	const key = `${w1} ${text.slice(k.start, k.end)}`;
+	// ("==" gap)? is there when the next word is exactly == and a gap follows it; the value is then the word after that.
+	const v = gapWord(text, k.end);
+	if (v && text.slice(v.start, v.end) === '==' && v.end < text.length) return readValue(text, v.end, key);
+	return readValue(text, k.end, key);
+}
+
+/** An nft event from `start` to the end of the line; a packet's items read one at a time. */
+function nftEvent(text: string, start: number): NftEventValue | undefined {
+	const key = text.slice(start);
+	const hit = nftEvents.get(key);
+	if (hit) return hit;
+	let value: NftEventValue | undefined;
+	if (text.startsWith('packet:', start)) {
+		// "packet:" gap? nftItem nftItems
+		const first = skipSp(text, start + 7);
+		const r = first < text.length ? readItem(text, first) : 'refused';
+		if (typeof r === 'object') {
+			const items = [r.item];
+			let end = r.end;
+			for (;;) {
+				const w = gapWord(text, end);
+				const next = w ? readItem(text, w.start) : 'refused';
+				if (typeof next !== 'object') break;
+				items.push(next.item);
+				end = next.end;
+			}
+			const rest = piece('nftItems', text.slice(end));
+			if (rest) value = deepFreeze({type: 'nft-packet', items: [...items, ...rest]});
+		}
+	}
+	value ??= piece('nftEvent', key);
+	if (value && key.length <= MAX_KEPT) nftEvents.set(own(key), value);
+	return value;
 }
 
 function nftLine(text: string, ref: LineRef): ParsedLine | undefined {
-	const idEnd = wordsEnd(text, 0, 3);
-	if (idEnd < 0) return undefined;
-	const id = piece<string>('nftIdSeg', text.slice(0, idEnd + 1));
-	if (!id.ok) return undefined;
-	const p = skipSp(text, idEnd + 1);
-	// family table chain, or table chain
-	let end = wordsEnd(text, p, 3);
-	let chain: Piece<NftChainValue> = end < 0 ? FAILED : piece<NftChainValue>('nftChainSeg', text.slice(p, end + 1));
-	if (!chain.ok) {
-		end = wordsEnd(text, p, 2);
-		chain = end < 0 ? FAILED : piece<NftChainValue>('nftChainSeg', text.slice(p, end + 1));
-	}
-	if (!chain.ok) return undefined;
-	const start = skipSp(text, end + 1);
-	const ev = nftEvent(text, start);
-	if (!ev.ok) return undefined;
-	const {family, table, chain: chainName} = chain.value;
-	const base = {family, traceId: id.value, table, chain: chainName};
-	if (ev.value.type === 'other') return event('nft-monitor', {...ev.value.event, ...base} as TraceEvent, ref);
-	const pktKey = `${family}\n${text.slice(start)}`;
+	// "trace id " traceId
+	const idEnd = wordEnd(text, 9);
+	const traceId = idEnd > 9 ? piece('traceId', text.slice(9, idEnd)) : undefined;
+	if (traceId === undefined) return undefined;
+	// gap (nftFamily gap)? nftName gap nftName gap
+	let w = gapWord(text, idEnd);
+	if (!w) return undefined;
+	const family = piece('nftFamily', text.slice(w.start, w.end));
+	const afterFamily = family === undefined ? undefined : gapWord(text, w.end);
+	if (afterFamily) w = afterFamily;
+	const table = w;
+	const chain = gapWord(text, table.end);
+	if (!piece('nftName', text.slice(table.start, table.end)) || !chain || !piece('nftName', text.slice(chain.start, chain.end))) return undefined;
+	const start = gapWord(text, chain.end);
+	if (!start) return undefined;
+	const ev = nftEvent(text, start.start);
+	if (!ev) return undefined;
+	const base: NftBase = {family: afterFamily ? family! : 'unknown', traceId, table: text.slice(table.start, table.end), chain: text.slice(chain.start, chain.end)};
+	if (ev.type !== 'nft-packet') return event('nft-monitor', nftEventWith(base, ev), ref);
+	const pktKey = `${base.family}\n${text.slice(start.start)}`;
 	let pkt = nftPackets.get(pktKey);
 	if (!pkt) {
-		pkt = deepFreeze(interpretNftItems(ev.value.items, family as Family));
+		pkt = deepFreeze(interpretNftItems(ev.items, base.family));
 		if (pktKey.length <= MAX_KEPT) nftPackets.set(own(pktKey), pkt);
 	}
 	return event('nft-monitor', {type: 'nft-packet', ...base, pkt}, ref);
@@ -356,14 +424,21 @@ function nftLine(text: string, ref: LineRef): ParsedLine | undefined {
 
 // ---- entry point ----------------------------------------------------------------------------
 
-/** The line read piece by piece, or undefined when it must be matched whole. */
+/**
+ * The line read piece by piece, or undefined when it must be matched whole. The line rules are
+ * tried as `traceLine = nftLine | xtLine | kernelLine` tries them: a line that does not start
+ * with "trace id " is no nft line; after its spaces, one that starts with neither PACKET:,
+ * EVENT: nor TRACE: and a number is no xtables-monitor line.
+ */
 export function matchBySegments(text: string, ref: LineRef): ParsedLine | undefined {
 	if (text.startsWith('trace id ')) return nftLine(text, ref);
 	const c = skipSp(text, 0);
-	if (text.startsWith('PACKET:', c)) return xtPacketLine(text, ref);
+	if (text.startsWith('PACKET:', c)) return xtPacketLine(text, c + 7, ref);
+	if (text.startsWith('EVENT:', c)) return undefined;
 	if (text.startsWith('TRACE:', c)) {
-		const d = text.charCodeAt(skipSp(text, c + 6));
-		if (d >= 48 && d <= 57) return xtTraceLine(text, ref);
+		// xtLine_trace is `sp* "TRACE:" gap dec gap …`: it fails unless the word after TRACE: is a number.
+		const n = gapWord(text, c + 6);
+		if (n && piece('dec', text.slice(n.start, n.end)) !== undefined) return xtTraceLine(text, c + 6, ref);
 	}
 	return kernelLine(text, ref);
 }
@@ -371,11 +446,12 @@ export function matchBySegments(text: string, ref: LineRef): ParsedLine | undefi
 /** Hits and misses per cache, and entries held: for the benchmark and `--debug`. */
 export function segmentStats(): Record<string, {hits: number; misses: number; size: number}> {
 	const out: Record<string, {hits: number; misses: number; size: number}> = {};
-	for (const [rule, c] of pieces) out[rule] = {hits: c.hits, misses: c.misses, size: c.size};
+	for (const [rule, c] of caches) out[rule] = {hits: c.hits, misses: c.misses, size: c.size};
 	for (const [name, c] of [
-		['prefixes', prefixes],
+		['leads', leads],
 		['kernelTails', kernelTails],
 		['xtTails', xtTails],
+		['nftEvents', nftEvents],
 		['nftPackets', nftPackets],
 	] as const) {
 		out[name] = {hits: c.hits, misses: c.misses, size: c.size};
@@ -385,9 +461,10 @@ export function segmentStats(): Record<string, {hits: number; misses: number; si
 
 /** Empties every cache (tests). */
 export function clearSegmentCaches(): void {
-	for (const c of pieces.values()) c.clear();
-	prefixes.clear();
+	for (const c of caches.values()) c.clear();
+	leads.clear();
 	kernelTails.clear();
 	xtTails.clear();
+	nftEvents.clear();
 	nftPackets.clear();
 }

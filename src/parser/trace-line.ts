@@ -19,6 +19,7 @@ import type * as ohm from 'ohm-js';
 import {traceGrammar} from './grammar.js';
 import {ownString} from './segment-cache.js';
 import {matchBySegments} from './segments.js';
+import {opOf} from './semantics/ops.js';
 import {traceSemantics} from './semantics/trace.js';
 import type {LineFormat, LineRef, ParsedLine, TraceEvent} from './types.js';
 
@@ -75,9 +76,9 @@ function unparsed(text: string, ref: LineRef, tries: ReadonlyArray<readonly [ohm
 
 /** The three formats, as `traceLine` tries them: the top rule, its name in messages, and its operation. */
 const FORMATS: ReadonlyArray<readonly [string, string, LineFormat, (m: ohm.MatchResult) => TraceEvent[]]> = [
-	['nftLine', 'nft monitor trace line', 'nft-monitor', m => [traceSemantics(m)['nft']()]],
-	['xtLine', 'xtables-monitor line', 'xtables-monitor', m => [traceSemantics(m)['xt']()]],
-	['kernelLine', 'kernel log line', 'kernel', m => traceSemantics(m)['kernelRecords']()],
+	['nftLine', 'nft monitor trace line', 'nft-monitor', m => [opOf(traceSemantics, m, 'nft')]],
+	['xtLine', 'xtables-monitor line', 'xtables-monitor', m => [opOf(traceSemantics, m, 'xt')]],
+	['kernelLine', 'kernel log line', 'kernel', m => opOf(traceSemantics, m, 'kernelRecords')],
 ];
 
 export function matchTraceLine(text: string, ref: LineRef): ParsedLine {
@@ -107,7 +108,7 @@ export function matchWholeLine(text: string, ref: LineRef): ParsedLine {
 	if (!looksLikeTrace(text)) return {kind: 'skipped', ref};
 	const m = traceGrammar.match(text, 'traceLine');
 	if (m.failed()) return unparsed(text, ref, FORMATS.map(([rule, what]) => [traceGrammar.match(text, rule), what] as const));
-	const {format, events} = traceSemantics(m)['events']() as {format: LineFormat; events: TraceEvent[]};
+	const {format, events} = opOf(traceSemantics, m, 'events');
 	return eventLine(format, events, ref);
 }
 

@@ -1,5 +1,7 @@
 /**
- * Semantics of the Trace grammar: a matched line → TraceEvent.
+ * Semantics of the Trace grammar: a matched line, or a piece of one, → TraceEvent and the
+ * values it is built from. The segment parser (segments.ts) builds its events from the same
+ * operations and helpers, so a line read in pieces gives what the line matched whole gives.
  *
  * Input:  ` TRACE: 2 8aefe197 nat:PREROUTING:rule:0x18:JUMP:DOCKER  -4 -t nat -A PREROUTING -m addrtype --dst-type LOCAL -j DOCKER`
  * Output: {type:'xt-hop', nfproto:2, traceId:'8aefe197', table:'nat', chain:'PREROUTING', hop:'rule', handle:24,
@@ -7,17 +9,66 @@
  */
 import type * as ohm from 'ohm-js';
 import {interpretFields, interpretNftItems, type RawField} from '../fields.js';
-import type {Family, HopType, LineFormat, PacketFields, Stamp, TraceEvent} from '../types.js';
+import type {TraceSemantics} from '../grammar.js';
+import type {Family, HopType, PacketFields, Stamp, TraceEvent} from '../types.js';
+import {addOperation, op} from './ops.js';
 
 type Node = ohm.Node;
 
-/** What the leads in front of a kernel record say: filled in by operation `lead(info)`. */
+/** What the leads in front of a kernel record say, gathered lead by lead (applyLead). */
 export interface LeadInfo {
 	mono?: number;
 	wall?: number;
 	host?: string;
 	stamps: string[];
 }
+
+/** What kind of lead a part of a line's prefix is, and where the text it is read from lies in the matched input. */
+export interface LeadPart {
+	readonly kind: 'kmsg' | 'monotonic' | 'ctime' | 'relative' | 'iso' | 'syslog' | 'weekday' | 'unix' | 'rfc5424' | 'host';
+	readonly start: number;
+	readonly end: number;
+}
+
+export interface HopValue {
+	readonly table: string;
+	readonly chain: string;
+	readonly hop: HopType;
+	readonly num: number;
+}
+
+export interface XtVerdictValue {
+	readonly verdict: string;
+	readonly target?: string;
+}
+
+/** An xtables-monitor hop without its line's family number and trace id. */
+export type XtHopValue =
+	| {readonly table: string; readonly chain: string; readonly hop: 'rule'; readonly handle: number; readonly verdict: string; readonly target?: string; readonly ruleText?: string}
+	| {readonly table: string; readonly chain: string; readonly hop: 'return'; readonly verdict: 'RETURN'; readonly target?: string}
+	| {readonly table: string; readonly chain: string; readonly hop: 'policy'; readonly verdict: string; readonly target?: string};
+
+export interface NftVerdictValue {
+	readonly verdict: string;
+	readonly target?: string;
+}
+
+/** `selector value` of an nft packet line: ['ip saddr', '198.18.0.1']. */
+export type NftItem = readonly [string, string];
+
+/** The trace id, family, table and chain an nft line puts in front of its event. */
+export interface NftBase {
+	readonly family: Family;
+	readonly traceId: string;
+	readonly table: string;
+	readonly chain: string;
+}
+
+/** An nft event without its line's NftBase (nftEventWith adds it). */
+export type NftEventValue =
+	| {readonly type: 'nft-packet'; readonly items: readonly NftItem[]}
+	| {readonly type: 'nft-hop'; readonly hop: Omit<Extract<TraceEvent, {type: 'nft-hop'}>, 'type' | keyof NftBase>}
+	| {readonly type: 'nft-conntrack'; readonly text: string};
 
 const MONTHS: Record<string, number> = {Jan: 0, Feb: 1, Mar: 2, Apr: 3, May: 4, Jun: 5, Jul: 6, Aug: 7, Sep: 8, Oct: 9, Nov: 10, Dec: 11};
 
@@ -85,124 +136,125 @@ function stripXtPrefix(text: string): string {
 		.trim();
 }
 
-/** Adds operation `event` (and its helpers) to a semantics of the Trace grammar. */
-export function addToTraceEvent(semantics: ohm.Semantics): void {
-	semantics.addOperation<{format: LineFormat; events: TraceEvent[]}>('events', {
+/** Adds the operations that build a line's events (TraceOps) to the semantics of the Trace grammar. */
+export function addToTraceEvent(semantics: TraceSemantics): void {
+	addOperation(semantics, 'events', {
 		traceLine_nft(line) {
-			return {format: 'nft-monitor', events: [line['nft']()]};
+			return {format: 'nft-monitor', events: [op(line, 'nft')]};
 		},
 		traceLine_xtables(line) {
-			return {format: 'xtables-monitor', events: [line['xt']()]};
+			return {format: 'xtables-monitor', events: [op(line, 'xt')]};
 		},
 		traceLine_kernel(line) {
-			return {format: 'kernel', events: line['kernelRecords']()};
-		},
-	});
-
-	semantics.addOperation<TraceEvent[]>('kernelRecords', {
-		kernelLine(first, _gaps, rest, _eol) {
-			return [first['kernel'](), ...rest.children.map(r => r['kernel']())];
+			return {format: 'kernel', events: op(line, 'kernelRecords')};
 		},
 	});
 
 	// ---- kernel lines -----------------------------------------------------------------------
-	semantics.addOperation<TraceEvent>('kernel', {
+	addOperation(semantics, 'kernelRecords', {
+		kernelLine_trace(head, _sp1, hop, _sp2, first, fields) {
+			const pkt = interpretFields([op(first, 'rawField'), ...op(fields, 'fieldList')]);
+			const event = withLead(kernelHopEvent(op(hop, 'hopValue'), pkt), leadValueOf(op(head, 'leadParts'), head.source.sourceString));
+			return [event, ...op(fields, 'records')];
+		},
+		kernelLine_records(first, _gaps, rest, _eol) {
+			return [op(first, 'kernel'), ...rest.children.map(r => op(r, 'kernel'))];
+		},
+	});
+
+	addOperation(semantics, 'kernel', {
 		kernelRecord_known(leads, message) {
-			const info: LeadInfo = {stamps: []};
-			for (const lead of leads.children) lead['lead'](info);
-			return withStamp(message['kernel'](), info);
+			return withLead(op(message, 'kernel'), leadValueOf(op(leads, 'leadParts'), leads.source.sourceString));
 		},
 		kernelRecord_unknown(_lead, message) {
-			return message['kernel']();
+			return op(message, 'kernel');
 		},
 		kernelMessage_trace(m) {
-			return m['kernel']();
+			return op(m, 'kernel');
 		},
 		kernelMessage_ebtables(_m) {
 			return {type: 'ignored', what: 'ebtables'};
 		},
 		kernelMessage_log(m) {
-			return m['kernel']();
+			return op(m, 'kernel');
 		},
 		traceMessage_keyword(_kw, _g1, hop, _g2, packet) {
-			return hopEvent(hop, packet);
+			return kernelHopEvent(op(hop, 'hopValue'), interpretFields(op(packet, 'rawFields')));
 		},
 		traceMessage_bare(hop, _g, packet) {
-			return hopEvent(hop, packet);
+			return kernelHopEvent(op(hop, 'hopValue'), interpretFields(op(packet, 'rawFields')));
 		},
 		logMessage(prefix, _ahead, packet) {
-			return {type: 'kernel-log', prefix: stripColour(prefix.sourceString).trim(), pkt: interpretFields(packet['rawFields']())};
+			return {type: 'kernel-log', prefix: stripColour(prefix.sourceString).trim(), pkt: interpretFields(op(packet, 'rawFields'))};
 		},
 	});
 
-	semantics.addOperation<void>('lead(info)', {
-		lead_kmsg(h) {
-			const info = this.args['info'] as LeadInfo;
-			const [, , usec] = h.sourceString.split(',');
-			info.mono ??= Number(usec) / 1e6;
-			info.stamps.push(h.sourceString.replace(/;$/, ''));
+	addOperation(semantics, 'leadParts', {
+		kernelHead(leads, _kw) {
+			return op(leads, 'leadParts');
 		},
-		lead_colour(_c) {},
-		lead_priority(_a, _b, _c) {},
-		lead_facility(_f) {},
-		lead_monotonic(stamp, _g) {
-			const info = this.args['info'] as LeadInfo;
-			info.mono ??= monoFrom(stamp.sourceString);
-			info.stamps.push(stamp.sourceString);
+		kernelLeads(leads) {
+			const parts: LeadPart[] = [];
+			for (const lead of leads.children) {
+				const part = op(lead, 'leadPart');
+				if (part) parts.push(part);
+			}
+			return parts;
 		},
-		lead_ctime(stamp, _g) {
-			const info = this.args['info'] as LeadInfo;
-			info.wall ??= parseCtime(stamp.sourceString);
-			info.stamps.push(stamp.sourceString);
+	});
+
+	/** The part of a lead that says something, and which kind of thing. */
+	const part = (kind: LeadPart['kind'], node: Node): LeadPart => ({kind, start: node.source.startIdx, end: node.source.endIdx});
+	addOperation(semantics, 'leadPart', {
+		lead_kmsg: h => part('kmsg', h),
+		lead_colour: _c => undefined,
+		lead_priority: (_a, _b, _c) => undefined,
+		lead_facility: _f => undefined,
+		lead_monotonic: (stamp, _g) => part('monotonic', stamp),
+		lead_ctime: (stamp, _g) => part('ctime', stamp),
+		lead_relative: (stamp, _g) => part('relative', stamp),
+		lead_iso: (stamp, _g) => part('iso', stamp),
+		lead_syslog: (stamp, _g) => part('syslog', stamp),
+		lead_weekday: (stamp, _g) => part('weekday', stamp),
+		lead_unix: (stamp, _g) => part('unix', stamp),
+		lead_rfc5424: header => part('rfc5424', header),
+		lead_host: tag => part('host', tag),
+		lead_kernel: (_k, _g) => undefined,
+		lead_indent: _g => undefined,
+	});
+
+	addOperation(semantics, 'hopValue', {
+		hop(table, _c1, chain, _c2, type, _c3, n) {
+			// hopType is "rule", "return" or "policy".
+			return {table: table.sourceString, chain: chain.sourceString, hop: type.sourceString as HopType, num: Number(n.sourceString)};
 		},
-		lead_relative(stamp, _g) {
-			(this.args['info'] as LeadInfo).stamps.push(stamp.sourceString);
-		},
-		lead_iso(stamp, _g) {
-			const info = this.args['info'] as LeadInfo;
-			info.wall ??= parseIso(stamp.sourceString);
-			info.stamps.push(stamp.sourceString);
-		},
-		lead_syslog(stamp, _g) {
-			const info = this.args['info'] as LeadInfo;
-			info.wall ??= parseSyslog(stamp.sourceString);
-			info.stamps.push(stamp.sourceString);
-		},
-		lead_weekday(stamp, _g) {
-			const info = this.args['info'] as LeadInfo;
-			info.wall ??= parseWeekday(stamp.sourceString);
-			info.stamps.push(stamp.sourceString);
-		},
-		lead_unix(stamp, _g) {
-			const info = this.args['info'] as LeadInfo;
-			info.wall ??= Math.round(Number(stamp.sourceString) * 1000);
-			info.stamps.push(stamp.sourceString);
-		},
-		lead_rfc5424(header) {
-			const info = this.args['info'] as LeadInfo;
-			const parts = header.sourceString.trim().split(/\s+/);
-			info.wall ??= parseIso(parts[1] ?? '');
-			info.host ??= parts[2];
-			info.stamps.push(parts[1] ?? '');
-		},
-		lead_host(tag) {
-			const info = this.args['info'] as LeadInfo;
-			info.host ??= tag.sourceString.split(/\s+/)[0];
-		},
-		lead_kernel(_k, _g) {},
-		lead_indent(_g) {},
 	});
 
 	// ---- packet fields (kernel and xtables-monitor) ------------------------------------------
-	semantics.addOperation<RawField[]>('rawFields', {
+	addOperation(semantics, 'rawFields', {
 		packet(first, _gaps, rest) {
-			return [first['rawField'](), ...rest.children.map(f => f['rawField']())];
+			return [op(first, 'rawField'), ...rest.children.map(f => op(f, 'rawField'))];
+		},
+	});
+
+	addOperation(semantics, 'fieldList', {
+		kernelFields(_gaps, fields, _gaps2, _records, _eol) {
+			return fields.children.map(f => op(f, 'rawField'));
+		},
+		xtFields(_gaps, fields, _eol) {
+			return fields.children.map(f => op(f, 'rawField'));
+		},
+	});
+
+	addOperation(semantics, 'records', {
+		kernelFields(_gaps, _fields, _gaps2, records, _eol) {
+			return records.children.map(r => op(r, 'kernel'));
 		},
 	});
 
 	const quoted = (_open: Node, _g1: Node, first: Node, _gaps: Node, rest: Node, _g2: Node, close: Node): RawField => ({
 		k: 'quoted',
-		fields: [first['rawField'](), ...rest.children.map(f => f['rawField']())],
+		fields: [op(first, 'rawField'), ...rest.children.map(f => op(f, 'rawField'))],
 		closed: close.sourceString === ']',
 	});
 	const options = (_open: Node, body: Node, close: Node): RawField => ({k: 'options', text: body.sourceString, closed: close.sourceString === ')'});
@@ -211,14 +263,19 @@ export function addToTraceEvent(semantics: ohm.Semantics): void {
 	const keyValue = (key: Node, _eq: Node, value: Node): RawField => ({k: 'kv', key: key.sourceString, value: value.sourceString});
 	const flag = (f: Node): RawField => ({k: 'flag', text: f.sourceString});
 
-	semantics.addOperation<RawField>('rawField', {
-		field_quoted: quoted,
-		field_options: options,
-		field_incomplete: incomplete,
-		field_fragment: fragment,
-		field_unknownExt: (_a, n) => ({k: 'unknownExt', header: Number(n.sourceString)}),
-		field_keyValue: keyValue,
+	addOperation(semantics, 'rawField', {
+		nextField_word: f => op(f, 'rawField'),
+		nextField_other: f => op(f, 'rawField'),
+		field_word: f => op(f, 'rawField'),
+		field_group: f => op(f, 'rawField'),
 		field_flag: flag,
+		fieldWord_keyValue: keyValue,
+		fieldWord_fragment: fragment,
+		fieldWord_flag: flag,
+		fieldGroup_quoted: quoted,
+		fieldGroup_options: options,
+		fieldGroup_incomplete: incomplete,
+		fieldGroup_unknownExt: (_a, n) => ({k: 'unknownExt', header: Number(n.sourceString)}),
 		quotedField_options: options,
 		quotedField_incomplete: incomplete,
 		quotedField_fragment: fragment,
@@ -227,41 +284,48 @@ export function addToTraceEvent(semantics: ohm.Semantics): void {
 	});
 
 	// ---- xtables-monitor ----------------------------------------------------------------------
-	semantics.addOperation<TraceEvent>('xt', {
-		xtLine_packet(_sp, _kw, _g1, nfproto, _g2, id, _g3, packet, _eol) {
-			return {type: 'xt-packet', nfproto: Number(nfproto.sourceString), traceId: id.sourceString.toLowerCase(), pkt: interpretFields(packet['rawFields']())};
+	addOperation(semantics, 'nfproto', {
+		dec: digits => Number(digits.sourceString),
+	});
+	addOperation(semantics, 'traceIdValue', {
+		traceId: digits => digits.sourceString.toLowerCase(),
+	});
+
+	addOperation(semantics, 'xt', {
+		xtLine_packet(_sp, _kw, _g1, nfproto, _g2, id, _g3, first, fields) {
+			const pkt = interpretFields([op(first, 'rawField'), ...op(fields, 'fieldList')]);
+			return {type: 'xt-packet', nfproto: op(nfproto, 'nfproto'), traceId: op(id, 'traceIdValue'), pkt};
 		},
 		xtLine_trace(_sp, _kw, _g1, nfproto, _g2, id, _g3, hop) {
-			return {type: 'xt-hop', nfproto: Number(nfproto.sourceString), traceId: id.sourceString.toLowerCase(), ...hop['xtHop']()};
+			return xtHopEvent(op(nfproto, 'nfproto'), op(id, 'traceIdValue'), op(hop, 'xtHop'));
 		},
 		xtLine_event(_sp, _kw, _rest) {
 			return {type: 'ignored', what: 'xtables-event'};
 		},
 	});
 
-	semantics.addOperation<Record<string, unknown>>('xtHop', {
+	addOperation(semantics, 'xtHop', {
 		xtHop_rule(table, _c1, chain, _kw, handle, _c2, verdict, text) {
-			const v = verdict['xtVerdict']() as {verdict: string; target?: string};
 			const ruleText = stripXtPrefix(text.sourceString);
 			return {
 				table: table.sourceString,
 				chain: chain.sourceString,
-				hop: 'rule' satisfies HopType,
+				hop: 'rule',
 				handle: Number.parseInt(handle.sourceString.slice(2), 16),
-				...v,
+				...op(verdict, 'xtVerdict'),
 				...(ruleText ? {ruleText} : {}),
 			};
 		},
 		xtHop_return(table, _c1, chain, _kw, target, _eol) {
 			const t = target.sourceString;
-			return {table: table.sourceString, chain: chain.sourceString, hop: 'return' satisfies HopType, verdict: 'RETURN', ...(t ? {target: t} : {})};
+			return {table: table.sourceString, chain: chain.sourceString, hop: 'return', verdict: 'RETURN', ...(t ? {target: t} : {})};
 		},
 		xtHop_policy(table, _c1, chain, _kw, verdict, _eol) {
-			return {table: table.sourceString, chain: chain.sourceString, hop: 'policy' satisfies HopType, ...verdict['xtVerdict']()};
+			return {table: table.sourceString, chain: chain.sourceString, hop: 'policy', ...op(verdict, 'xtVerdict')};
 		},
 	});
 
-	semantics.addOperation<{verdict: string; target?: string}>('xtVerdict', {
+	addOperation(semantics, 'xtVerdict', {
 		xtVerdict_named(name, _colon, chain) {
 			const target = chain.children[0]?.sourceString;
 			return target ? {verdict: name.sourceString, target} : {verdict: name.sourceString};
@@ -275,44 +339,42 @@ export function addToTraceEvent(semantics: ohm.Semantics): void {
 	});
 
 	// ---- nft monitor trace --------------------------------------------------------------------
-	semantics.addOperation<TraceEvent>('nft', {
+	addOperation(semantics, 'familyValue', {
+		nftFamily: name => FAMILY_BY_NFT[name.sourceString] ?? 'unknown',
+	});
+
+	addOperation(semantics, 'nft', {
 		nftLine(_kw, id, _g1, family, _g2, table, _g3, chain, _g4, ev) {
-			const fam = FAMILY_BY_NFT[family.children[0]?.sourceString ?? ''] ?? 'unknown';
-			const base = {family: fam, traceId: id.sourceString.toLowerCase(), table: table.sourceString, chain: chain.sourceString};
-			return ev['nftEvent'](base);
+			const f = family.children[0];
+			const base: NftBase = {family: f ? op(f, 'familyValue') : 'unknown', traceId: op(id, 'traceIdValue'), table: table.sourceString, chain: chain.sourceString};
+			return nftEventWith(base, op(ev, 'nftEvent'));
 		},
 	});
 
-	semantics.addOperation<TraceEvent>('nftEvent(base)', {
+	addOperation(semantics, 'nftEvent', {
 		nftEvent_packet(_kw, _g, items) {
-			const base = this.args['base'] as {family: Family; traceId: string; table: string; chain: string};
-			return {type: 'nft-packet', ...base, pkt: interpretNftItems(items['nftItems'](), base.family)};
+			return {type: 'nft-packet', items: op(items, 'nftItems')};
 		},
 		nftEvent_rule(_kw, text, tail) {
-			const base = this.args['base'] as {family: Family; traceId: string; table: string; chain: string};
-			return {type: 'nft-hop', ...base, hop: 'rule', ruleText: text.sourceString.trim(), ...tail['nftVerdict']()};
+			return {type: 'nft-hop', hop: {hop: 'rule', ruleText: text.sourceString.trim(), ...op(tail, 'nftVerdict')}};
 		},
 		nftEvent_unknownRule(_kw, handle, tail) {
-			const base = this.args['base'] as {family: Family; traceId: string; table: string; chain: string};
-			return {type: 'nft-hop', ...base, hop: 'unknown-rule', handle: Number(handle.sourceString), ...tail['nftVerdict']()};
+			return {type: 'nft-hop', hop: {hop: 'unknown-rule', handle: Number(handle.sourceString), ...op(tail, 'nftVerdict')}};
 		},
 		nftEvent_verdict(_kw, verdict, mark, _eol) {
-			const base = this.args['base'] as {family: Family; traceId: string; table: string; chain: string};
-			return {type: 'nft-hop', ...base, hop: 'verdict', ...verdict['nftVerdict'](), ...markOf(mark)};
+			return {type: 'nft-hop', hop: {hop: 'verdict', ...op(verdict, 'nftVerdict'), ...markOf(mark)}};
 		},
 		nftEvent_policy(_kw, verdict, mark, _eol) {
-			const base = this.args['base'] as {family: Family; traceId: string; table: string; chain: string};
-			return {type: 'nft-hop', ...base, hop: 'policy', ...verdict['nftVerdict'](), ...markOf(mark)};
+			return {type: 'nft-hop', hop: {hop: 'policy', ...op(verdict, 'nftVerdict'), ...markOf(mark)}};
 		},
 		nftEvent_conntrack(_kw, rest) {
-			const base = this.args['base'] as {family: Family; traceId: string; table: string; chain: string};
-			return {type: 'nft-conntrack', ...base, text: rest.sourceString.trim()};
+			return {type: 'nft-conntrack', text: rest.sourceString.trim()};
 		},
 	});
 
-	semantics.addOperation<{verdict: string; target?: string}>('nftVerdict', {
+	addOperation(semantics, 'nftVerdict', {
 		nftVerdictTail(_g, _kw, verdict, _close, _eol) {
-			return verdict['nftVerdict']();
+			return op(verdict, 'nftVerdict');
 		},
 		nftVerdict_jump(kind, _g, chain) {
 			return {verdict: kind.sourceString, target: chain.sourceString};
@@ -322,21 +384,24 @@ export function addToTraceEvent(semantics: ohm.Semantics): void {
 		},
 	});
 
-	semantics.addOperation<Array<readonly [string, string]>>('nftItems', {
-		nftPacket(first, _gaps, rest, _eol) {
-			return [first['nftItem'](), ...rest.children.map(i => i['nftItem']())];
+	addOperation(semantics, 'nftItems', {
+		nftPacket(first, rest) {
+			return [op(first, 'nftItem'), ...op(rest, 'nftItems')];
+		},
+		nftItems(_gaps, items, _eol) {
+			return items.children.map(i => op(i, 'nftItem'));
 		},
 	});
 
-	semantics.addOperation<readonly [string, string]>('nftItem', {
+	addOperation(semantics, 'nftItem', {
 		nftItem_meta(key, _g, value) {
 			return [key.sourceString, value.sourceString] as const;
 		},
 		nftItem_metaKey(_kw, _g1, key, _g2, value) {
 			return [`meta ${key.sourceString}`, value.sourceString] as const;
 		},
-		nftItem_raw(_at, expr, _g, value) {
-			return [`@${expr.sourceString}`, value.sourceString] as const;
+		nftItem_raw(key, _g, value) {
+			return [key.sourceString, value.sourceString] as const;
 		},
 		nftItem_field(proto, _g1, field, _g2, _eq, _g3, value) {
 			return [`${proto.sourceString} ${field.sourceString}`, value.sourceString] as const;
@@ -353,25 +418,98 @@ function markOf(mark: Node): {mark?: string} {
 	return m ? {mark: m.sourceString.trim().replace(/^meta mark /, '')} : {};
 }
 
-/** table, chain, type and position of a `hop` node. */
-export function hopOf(hop: Node): {table: string; chain: string; hop: HopType; num: number} {
-	const [table, chain, hopType, n] = hop.sourceString.split(':') as [string, string, HopType, string];
-	return {table, chain, hop: hopType, num: Number(n)};
-}
-
-/** The event of a kernel TRACE record. The segment parser builds the same object from cached pieces. */
-export function kernelHopEvent(h: {table: string; chain: string; hop: HopType; num: number}, pkt: PacketFields): TraceEvent {
+/** The event of a kernel TRACE record. */
+export function kernelHopEvent(h: HopValue, pkt: PacketFields): TraceEvent {
 	return {type: 'kernel-hop', table: h.table, chain: h.chain, hop: h.hop, num: h.num, pkt};
 }
 
-function hopEvent(hop: Node, packet: Node): TraceEvent {
-	return kernelHopEvent(hopOf(hop), interpretFields(packet['rawFields']()));
+export function xtHopEvent(nfproto: number, traceId: string, hop: XtHopValue): TraceEvent {
+	return {type: 'xt-hop', nfproto, traceId, ...hop};
+}
+
+/** An nft event with its line's trace id, family, table and chain. */
+export function nftEventWith(base: NftBase, ev: NftEventValue): TraceEvent {
+	switch (ev.type) {
+		case 'nft-packet': {
+			return {type: 'nft-packet', ...base, pkt: interpretNftItems(ev.items, base.family)};
+		}
+		case 'nft-hop': {
+			return {type: 'nft-hop', ...base, ...ev.hop};
+		}
+		case 'nft-conntrack': {
+			return {type: 'nft-conntrack', ...base, text: ev.text};
+		}
+	}
 }
 
 /** What the leads of a record add to its event: when it was logged, and on which host. */
 export interface LeadValue {
 	readonly time?: Stamp;
 	readonly host?: string;
+}
+
+/** Adds what one lead says to `info`; `text` is the lead part's text (LeadPart). The first stamp of each kind and the first host win. */
+export function applyLead(info: LeadInfo, kind: LeadPart['kind'], text: string): void {
+	switch (kind) {
+		case 'kmsg': {
+			const [, , usec] = text.split(',');
+			info.mono ??= Number(usec) / 1e6;
+			info.stamps.push(text.replace(/;$/, ''));
+			break;
+		}
+		case 'monotonic': {
+			info.mono ??= monoFrom(text);
+			info.stamps.push(text);
+			break;
+		}
+		case 'ctime': {
+			info.wall ??= parseCtime(text);
+			info.stamps.push(text);
+			break;
+		}
+		case 'relative': {
+			info.stamps.push(text);
+			break;
+		}
+		case 'iso': {
+			info.wall ??= parseIso(text);
+			info.stamps.push(text);
+			break;
+		}
+		case 'syslog': {
+			info.wall ??= parseSyslog(text);
+			info.stamps.push(text);
+			break;
+		}
+		case 'weekday': {
+			info.wall ??= parseWeekday(text);
+			info.stamps.push(text);
+			break;
+		}
+		case 'unix': {
+			info.wall ??= Math.round(Number(text) * 1000);
+			info.stamps.push(text);
+			break;
+		}
+		case 'rfc5424': {
+			const parts = text.trim().split(/\s+/);
+			info.wall ??= parseIso(parts[1] ?? '');
+			info.host ??= parts[2];
+			info.stamps.push(parts[1] ?? '');
+			break;
+		}
+		case 'host': {
+			info.host ??= text.split(/\s+/)[0];
+			break;
+		}
+	}
+}
+
+/** What a record's leads say, from their parts (positions in `input`). */
+export function leadValueOf(parts: readonly LeadPart[], input: string): LeadValue {
+	const info: LeadInfo = {stamps: []};
+	for (const p of parts) applyLead(info, p.kind, input.slice(p.start, p.end));
+	return leadValue(info);
 }
 
 export function leadValue(info: LeadInfo): LeadValue {
@@ -383,8 +521,4 @@ export function withLead(event: TraceEvent, lead: LeadValue): TraceEvent {
 	if (event.type !== 'kernel-hop' && event.type !== 'kernel-log') return event;
 	if (!lead.time && !lead.host) return event;
 	return {...event, ...(lead.time ? {time: lead.time} : {}), ...(lead.host ? {host: lead.host} : {})};
-}
-
-function withStamp(event: TraceEvent, info: LeadInfo): TraceEvent {
-	return withLead(event, leadValue(info));
 }

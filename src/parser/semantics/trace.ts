@@ -1,10 +1,9 @@
 /**
- * The semantics of the Trace grammar, built once at module load from one file per operation group.
+ * The semantics of the Trace grammar, built once at module load (to-trace-event.ts holds its
+ * operations; ops.ts says what each returns).
  */
 import {traceGrammar} from '../grammar.js';
-import {addToSegment} from './to-segment.js';
 import {addToTraceEvent} from './to-trace-event.js';
 
 export const traceSemantics = traceGrammar.createSemantics();
 addToTraceEvent(traceSemantics);
-addToSegment(traceSemantics);
