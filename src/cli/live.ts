@@ -18,7 +18,7 @@ import {startXtablesMonitor, xtablesMonitorArgs} from '../ops/producer.js';
 import {deleteArgs, insertArgs, iptablesTool, saveTool} from '../ops/rules.js';
 import {parseRuleset, type Ruleset} from '../parser/ruleset.js';
 import {colors, plain} from '../ui/text.js';
-import {FILTER_HELP, guardExit, notRoot, planArm, preflightWarnings, reportRemovals, TRACE_OPTIONS, traceRequest, type ArmPlan, type TraceRequest} from './arm.js';
+import {FILTER_HELP, guardExit, notRoot, planArm, preflightWarnings, reportRemovals, TRACE_OPTIONS, traceRequest, type ArmPlan, type TraceRequest} from './tracing.js';
 import {argumentError, EXIT, stdout, UsageError, warn} from './terminal.js';
 import {runPipeline, type Format, type PipelineInput} from './replay.js';
 

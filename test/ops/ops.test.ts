@@ -12,7 +12,7 @@ import {disarmAll, TraceArm} from '../../src/ops/firewall.js';
 import {inspectHost, parseNfLog, parseNftRuleset} from '../../src/ops/host.js';
 import {isTraceMessage} from '../../src/ops/kmsg.js';
 import {buildTraceRules, deleteArgs, insertArgs, makeRunId, parseRunId} from '../../src/ops/rules.js';
-import {planArm, traceRequest} from '../../src/cli/arm.js';
+import {planArm, traceRequest} from '../../src/cli/tracing.js';
 import {plain} from '../../src/ui/text.js';
 import {fakeProbe, nfLogText, saveText, type FakeHost} from './fake-probe.js';
 
