@@ -159,7 +159,8 @@ function matchNftRule(chain: Chain, text: string, target: string | undefined): R
 	const words = new Set(text.toLowerCase().split(/[\s"',{}]+/).filter(Boolean));
 	const candidates: Array<{rule: Rule; tokens: number}> = [];
 	for (const rule of chain.rules) {
-		const tokens = nftTokens(rule);
+		let tokens = nftTokenCache.get(rule);
+		if (!tokens) nftTokenCache.set(rule, (tokens = nftTokens(rule)));
 		if (tokens.length === 0 || !tokens.every(t => words.has(t.toLowerCase()))) continue;
 		candidates.push({rule, tokens: tokens.length});
 	}
@@ -170,6 +171,9 @@ function matchNftRule(chain: Chain, text: string, target: string | undefined): R
 	if (top.length > 1 && target) top = top.filter(c => c.rule.target?.toUpperCase() === target.toUpperCase());
 	return top.length === 1 ? top[0]!.rule : undefined;
 }
+
+/** Each dump rule's nft words, worked out once (nft hops are matched against whole chains, hop after hop). */
+const nftTokenCache = new WeakMap<Rule, string[]>();
 
 /**
  * The words nft would print for a rule's addresses, ports, interfaces, protocol, conntrack

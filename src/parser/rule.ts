@@ -127,7 +127,7 @@ export interface Match {
 	/** `basic`, `tcp`, `conntrack`, `comment`, …; `` for words before any match that none would take. */
 	readonly module: string;
 	readonly load: 'basic' | 'explicit' | 'implicit';
-	readonly options: RuleOption[];
+	readonly options: readonly RuleOption[];
 	/** A module tracewatch does not model: its options are kept, as `unknown` values where not read. */
 	readonly unknown?: true;
 	/** `['-m', 'tcp']` for an explicit load; empty otherwise. */
@@ -157,7 +157,7 @@ export interface Target {
 	readonly terminates: boolean;
 	/** The target leaves packet, marks and conntrack as they were (ACCEPT, LOG, TRACE, …). */
 	readonly inert: boolean;
-	readonly options: RuleOption[];
+	readonly options: readonly RuleOption[];
 	/** A target extension tracewatch does not model. */
 	readonly unknown?: true;
 	/** `['-j', 'DNAT']` as written (`--jump` stays `--jump`). */
@@ -281,8 +281,23 @@ function targetOf(name: string, goto: boolean, words: readonly string[]): Target
 	};
 }
 
+/** The words of a match that no `-m` loaded (the basic and the implicit protocol match): none, shared. */
+const NO_WORDS: readonly string[] = Object.freeze([]);
+
 function newMatch(module: string, load: Match['load'], words: readonly string[]): Match {
 	return {piece: 'match', module, load, options: [], ...(module === 'basic' || MATCH_OPTIONS[module] ? {} : {unknown: true as const}), words};
+}
+
+/** A match or target being put together: options are added, then sealed to size. */
+type Building = {options: readonly RuleOption[]};
+
+function add(owner: Match | Target, o: RuleOption): void {
+	(owner.options as RuleOption[]).push(o);
+}
+
+/** Sizes each options list to what it holds (pushing leaves room for more; a dump holds these for every rule). */
+function seal(owners: ReadonlyArray<Match | Target | undefined>): void {
+	for (const o of owners) if (o && o.options.length > 0) (o as Building).options = o.options.slice();
 }
 
 function knows(module: string, option: string): boolean {
@@ -312,7 +327,7 @@ export function assembleRule(items: readonly RuleItem[]): ParsedRule {
 				if (target) {
 					// A second -j (iptables refuses the rule): kept as words of the first target.
 					const again: RuleOption = {piece: 'option', flag: it.words[0]!, name: it.words[0]!, negated: false, value: {kind: 'unknown', values: [it.name]}, values: [it.name], words: it.words};
-					target.options.push(again);
+					add(target, again);
 					pieces.push(again);
 					break;
 				}
@@ -336,26 +351,26 @@ export function assembleRule(items: readonly RuleItem[]): ParsedRule {
 				// -s, -d, -p, -i, -o, -f are iptables' own options wherever they are written.
 				if (knows('basic', o.name)) {
 					if (!basic) {
-						basic = newMatch('basic', 'basic', []);
+						basic = newMatch('basic', 'basic', NO_WORDS);
 						matches.unshift(basic);
 					}
-					basic.options.push(o);
+					add(basic, o);
 					if (o.name === '-p' && o.value.kind === 'proto' && !o.negated) proto = o.value.proto.toLowerCase();
 					break;
 				}
 				if (target) {
-					target.options.push(o);
+					add(target, o);
 					break;
 				}
 				const owner = ownerOf(matches, o.name) ?? implicitFor(proto, o.name) ?? latest;
 				if (owner) {
-					owner.options.push(o);
+					add(owner, o);
 					break;
 				}
 				// `--dport` with no -p and no -m: iptables refuses it; keep it, in a match of its own.
-				latest = newMatch('', 'implicit', []);
+				latest = newMatch('', 'implicit', NO_WORDS);
 				matches.push(latest);
-				latest.options.push(o);
+				add(latest, o);
 				break;
 			}
 		}
@@ -365,13 +380,16 @@ export function assembleRule(items: readonly RuleItem[]): ParsedRule {
 		const module = p === undefined ? undefined : IMPLICIT[p];
 		if (!module || !knows(module, name)) return undefined;
 		if (!implicit) {
-			implicit = newMatch(module, 'implicit', []);
+			implicit = newMatch(module, 'implicit', NO_WORDS);
 			matches.push(implicit);
 		}
 		return implicit;
 	}
 
-	return {matches, ...(target ? {target} : {}), ...(counters ? {counters} : {}), pieces};
+	seal(matches);
+	seal([target]);
+	// Sized to what they hold, as the options are.
+	return {matches: matches.slice(), ...(target ? {target} : {}), ...(counters ? {counters} : {}), pieces: pieces.slice()};
 }
 
 /** The latest loaded match that has the option. */

@@ -101,20 +101,25 @@ function wordsOf(item: RuleItem): readonly string[] {
 
 /** A rule from what the grammar read of its arguments (`spec`); `counters` from `[p:b]` before it, if any. */
 export function makeRule(table: string, chain: string, pos: number, text: string, spec: Pick<RuleSpecRead, 'items' | 'rule'>, line: number, counters?: Counters): Rule {
-	const args: string[] = [];
-	const matches: string[] = [];
-	const targetArgs: string[] = [];
+	// Word lists are joined with concat, which sizes them exactly: a dump holds three per rule.
+	const all: Array<readonly string[]> = [];
+	const before: Array<readonly string[]> = [];
+	const after: Array<readonly string[]> = [];
 	let atTarget = false;
 	for (const item of spec.items) {
 		const words = wordsOf(item);
-		args.push(...words);
+		all.push(words);
 		if (item.item === 'counters') continue;
 		if (item.item === 'target' && !atTarget) {
 			atTarget = true;
 			continue;
 		}
-		(atTarget ? targetArgs : matches).push(...words);
+		(atTarget ? after : before).push(words);
 	}
+	const none: string[] = [];
+	const args = none.concat(...all);
+	const matches = none.concat(...before);
+	const targetArgs = none.concat(...after);
 	const target = spec.rule.target;
 	const count = spec.rule.counters ?? counters;
 	return {

@@ -41,9 +41,13 @@ function normalisedText(rule: Rule): string {
 	return [...conditionGroups(rule), t?.goto ? '-g' : '-j', t?.name ?? '', ...(t?.options.flatMap(o => o.words) ?? [])].join(' ');
 }
 
+const copyKeys = new WeakMap<Rule, string>();
+
 /** Two copies of one rule have the same words (counters and spacing aside). */
 function copyKey(rule: Rule): string {
-	return specWords(rule).join('\u0000');
+	let key = copyKeys.get(rule);
+	if (key === undefined) copyKeys.set(rule, (key = specWords(rule).join('\u0000')));
+	return key;
 }
 
 /** Lints each dump on its own, then looks across dumps (mixed backends). */

@@ -29,9 +29,31 @@ function int(node: Node): number {
 	return Number(node.sourceString);
 }
 
+/**
+ * The one copy of a name that recurs on every line (`--comment`, `-m`, `tcp`, `KUBE-MARK-MASQ`):
+ * a dump of tens of thousands of rules would otherwise hold a copy per rule. Bounded, so that a
+ * dump of unique words cannot grow it without end.
+ */
+const names = new Map<string, string>();
+
+export function intern(word: string): string {
+	const known = names.get(word);
+	if (known !== undefined) return known;
+	if (names.size < 4096) names.set(word, word);
+	return word;
+}
+
+/**
+ * An option's words: the flag, the old-style `!` after it, the value. Built to size: a rule
+ * holds a few of these, and a spread array literal reserves room for more.
+ */
+function wordsOf(flag: string, negated: boolean, values: readonly string[]): string[] {
+	return (negated ? [flag, '!'] : [flag]).concat(values);
+}
+
 /** A typed option: its value, or `unknown` when `value` is undefined (read but not valid). */
 function option(flag: Node, negated: boolean, valueWords: readonly string[], value: OptionValue | undefined): {readonly item: 'option'; readonly option: RuleOption} {
-	const f = flag.sourceString;
+	const f = intern(flag.sourceString);
 	return {
 		item: 'option',
 		option: {
@@ -41,7 +63,7 @@ function option(flag: Node, negated: boolean, valueWords: readonly string[], val
 			negated,
 			value: value ?? {kind: 'unknown', values: valueWords},
 			values: valueWords,
-			words: negated ? [f, '!', ...valueWords] : [f, ...valueWords],
+			words: wordsOf(f, negated, valueWords),
 		},
 	};
 }
@@ -86,17 +108,19 @@ export function addToRuleItem(semantics: RulesetSemantics): void {
 			return {item: 'counters', counters: {packets: int(p), bytes: int(b)}, words: [flag.sourceString, p.sourceString, b.sourceString]};
 		},
 		ruleItem_target(flag, _g, name) {
-			const f = flag.sourceString;
+			const f = intern(flag.sourceString);
 			// A `-j` that ends the line (a cut dump) names no target.
-			const n = name.children[0]?.sourceString;
+			const word = name.children[0]?.sourceString;
+			const n = word === undefined ? undefined : intern(word);
 			return {item: 'target', ...(n === undefined ? {} : {name: n}), goto: f === '-g' || f === '--goto', words: n === undefined ? [f] : [f, n]};
 		},
 		ruleItem_module(flag, _g, name) {
-			return {item: 'module', module: name.sourceString, words: [flag.sourceString, name.sourceString]};
+			const module = intern(name.sourceString);
+			return {item: 'module', module, words: [intern(flag.sourceString), module]};
 		},
 		ruleItem_negated(_not, _g, opt) {
 			const {option: o} = opt['item']() as {option: RuleOption};
-			return {item: 'option', option: {...o, negated: true, words: ['!', ...o.words]}};
+			return {item: 'option', option: {...o, negated: true, words: ['!'].concat(o.words)}};
 		},
 		ruleItem_option(opt) {
 			return opt['item']();
@@ -194,12 +218,12 @@ export function addToRuleItem(semantics: RulesetSemantics): void {
 			return option(flag, false, [], {kind: 'flag'});
 		},
 		ruleOption_generic(name, _g, not, _ahead, _gaps, values) {
-			const f = name.sourceString;
+			const f = intern(name.sourceString);
 			const words = values.children.map(v => v['arg']() as string);
 			const negated = present(not);
 			return {
 				item: 'option',
-				option: {piece: 'option', flag: f, name: canonicalOption(f), negated, value: {kind: 'unknown', values: words}, values: words, words: negated ? [f, '!', ...words] : [f, ...words]},
+				option: {piece: 'option', flag: f, name: canonicalOption(f), negated, value: {kind: 'unknown', values: words}, values: words, words: wordsOf(f, negated, words)},
 			};
 		},
 	});
@@ -301,7 +325,9 @@ export function addToRuleItem(semantics: RulesetSemantics): void {
 
 	semantics.addOperation<string>('arg', {
 		ruleArg_quoted(_open, chars, _close) {
-			return chars.children.map(c => c['arg']()).join('');
+			// Most quoted words (kube-proxy's comments) have no escape: take them whole rather than character by character.
+			const inner = this.sourceString.slice(1, -1);
+			return inner.includes('\\') ? chars.children.map(c => c['arg']()).join('') : inner;
 		},
 		ruleArg_bare(_t) {
 			return this.sourceString;
