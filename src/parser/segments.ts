@@ -5,7 +5,8 @@
  * Input:  `[ 3341.290281] TRACE: mangle:PREROUTING:rule:1 IN=cali1a2b3c4d5e6 OUT= MAC=… SRC=198.19.88.69 … MARK=0x40000 `
  * Pieces: `[ 3341.290281] TRACE:` (kernelHead, looked up as `[ 0000.000000] TRACE:`) |
  *         `mangle:PREROUTING:rule:1` (hop) | `IN=cali1a2b3c4d5e6`, `OUT=`, … `MARK=0x40000` (fieldWord,
- *         one piece per word; the whole field list is also kept as one entry) | ` ` (kernelFields)
+ *         one piece per word, `IN=cali0a0b0c0d0e0`; the whole field list is also kept as one
+ *         entry) | ` ` (kernelFields)
  * Output: {kind:'event', format:'kernel', event:{type:'kernel-hop', table:'mangle', …}, ref}, or
  *         undefined when the line does not come apart this way (the caller then matches it whole).
  *
@@ -26,10 +27,13 @@
  * - The kernel head runs from the start of the line to its first `TRACE:`, which a space or tab
  *   follows. No part of kernelHead can take in that `TRACE:` and then look at what follows it
  *   (host names and header words refuse the keyword), so it sees the same thing as on the head alone.
- *   Its result is looked up with every digit read as 0: kernelHead treats all digits alike (no
- *   part of it matches one digit and not another), so the head parses the same way whatever its
- *   digits; the stamps are then read from the line's own text at the positions the parse gave
- *   (LeadPart). A raw dmesg stamp never repeats, `[ 0000.000000] TRACE:` always does.
+ *
+ * Some pieces are looked up with every digit read as 0 (`digits: 'blind'`): their rules treat
+ * all digits alike (no part of them matches one digit and not another), so a text parses the
+ * same way whatever its digits, and their values only say where things lie (LeadPart,
+ * FieldShape) or that the rule takes the word; what lies there is read from the line's own
+ * text. A raw dmesg stamp never repeats, `[ 0000.000000] TRACE:` always does; so do `ID=00000`
+ * and `SEQ=0000000000`.
  *
  * test/parser/piece-rules.test.ts checks each of these facts on the grammar itself, and that the
  * line rules still have the shapes this file walks; test/parser/segments.test.ts checks that the
@@ -48,7 +52,7 @@ import {traceGrammar} from './grammar.js';
 import {deepFreeze, ownString as own, SegmentCache} from './segment-cache.js';
 import {opOf} from './semantics/ops.js';
 import {traceSemantics} from './semantics/trace.js';
-import {kernelHopEvent, leadValueOf, type LeadValue, type NftBase, type NftEventValue, type NftItem, nftEventWith, xtHopEvent} from './semantics/to-trace-event.js';
+import {fieldOf, kernelHopEvent, leadValueOf, type LeadValue, type NftBase, type NftEventValue, type NftItem, nftEventWith, xtHopEvent} from './semantics/to-trace-event.js';
 import type {LineFormat, LineRef, PacketFields, ParsedLine, TraceEvent} from './types.js';
 
 /** How a piece is cut from a line (see the header). */
@@ -56,14 +60,16 @@ type Cut = 'word' | 'suffix' | 'head';
 
 interface PieceSpec<V> {
 	readonly cut: Cut;
+	/** 'blind': looked up with every digit read as 0 (see the header). */
+	readonly digits: 'exact' | 'blind';
 	/** Entries its cache holds. */
 	readonly keep: number;
 	/** The piece's value, from Ohm's match of its rule. */
 	readonly value: (m: ohm.MatchResult) => V;
 }
 
-function spec<V>(cut: Cut, keep: number, value: (m: ohm.MatchResult) => V): PieceSpec<V> {
-	return {cut, keep, value};
+function spec<V>(cut: Cut, keep: number, value: (m: ohm.MatchResult) => V, digits: 'exact' | 'blind' = 'exact'): PieceSpec<V> {
+	return {cut, digits, keep, value};
 }
 
 const word = (): true => true;
@@ -77,9 +83,9 @@ const word = (): true => true;
  */
 export const PIECES = {
 	// kernelLine_trace = kernelHead (sp | ansi)* hop (sp | ansi)* field kernelFields
-	kernelHead: spec('head', 2048, m => opOf(traceSemantics, m, 'leadParts')),
+	kernelHead: spec('head', 2048, m => opOf(traceSemantics, m, 'leadParts'), 'blind'),
 	hop: spec('word', 4096, m => opOf(traceSemantics, m, 'hopValue')),
-	fieldWord: spec('word', 16_384, m => opOf(traceSemantics, m, 'rawField')),
+	fieldWord: spec('word', 8192, m => opOf(traceSemantics, m, 'fieldShape'), 'blind'),
 	kernelFields: spec('suffix', 2048, m => ({fields: opOf(traceSemantics, m, 'fieldList'), records: opOf(traceSemantics, m, 'records')})),
 	// xtLine_packet = sp* "PACKET:" gap dec gap traceId gap field xtFields
 	// xtLine_trace = sp* "TRACE:" gap dec gap traceId gap xtHop
@@ -90,12 +96,12 @@ export const PIECES = {
 	// nftLine = "trace id " traceId gap (nftFamily gap)? nftName gap nftName gap nftEvent
 	// nftEvent_packet = "packet:" gap? nftPacket, nftPacket = nftItem nftItems, and nftItem (readItem)
 	nftFamily: spec('word', 64, m => opOf(traceSemantics, m, 'familyValue')),
-	nftName: spec('word', 2048, word),
+	nftName: spec('word', 2048, word, 'blind'),
 	nftEvent: spec('suffix', 4096, m => opOf(traceSemantics, m, 'nftEvent')),
 	nftItems: spec('suffix', 2048, m => opOf(traceSemantics, m, 'nftItems')),
 	nftMetaKey: spec('word', 64, word),
 	nftRawKey: spec('word', 256, word),
-	nftWordValue: spec('word', 8192, word),
+	nftWordValue: spec('word', 4096, word, 'blind'),
 } as const;
 
 /**
@@ -159,16 +165,20 @@ const nftPackets = new SegmentCache<PacketFields>(1024);
  */
 const MAX_KEPT = 2048;
 
+const DIGITS = /[0-9]/g;
+
 /** Ohm's result for one piece (`text` cut from a line as PIECES says), from its cache or from a match of its rule. */
 function piece<K extends PieceRule>(rule: K, text: string): ValueOf<K> | undefined {
+	const spec: PieceSpec<unknown> = PIECES[rule];
 	const cache = caches.get(rule)!;
-	let outcome = cache.get(text);
+	const blind = spec.digits === 'blind' ? text.replace(DIGITS, '0') : text;
+	let outcome = cache.get(blind);
 	if (outcome === undefined) {
-		const keep = text.length <= MAX_KEPT && cache.admitting;
+		const keep = blind.length <= MAX_KEPT && cache.admitting;
 		// A kept piece is copied, so that neither the key nor the strings Ohm slices from it keep the line alive.
-		const key = keep ? own(text) : text;
+		const key = keep && blind === text ? own(text) : blind;
 		const m = traceGrammar.match(key, rule);
-		outcome = m.succeeded() ? Object.freeze({ok: true, value: deepFreeze((PIECES[rule] as PieceSpec<unknown>).value(m))}) : FAILED;
+		outcome = m.succeeded() ? Object.freeze({ok: true, value: deepFreeze(spec.value(m))}) : FAILED;
 		if (keep) cache.set(key, outcome);
 	}
 	return outcome.ok ? (outcome.value as ValueOf<K>) : undefined;
@@ -204,6 +214,12 @@ function event(format: LineFormat, e: TraceEvent, ref: LineRef, rest?: readonly 
 	return rest && rest.length > 0 ? {kind: 'event', format, event: e, rest, ref} : {kind: 'event', format, event: e, ref};
 }
 
+/** A field of one word, or undefined when fieldWord does not take the word. */
+function fieldWord(word: string): RawField | undefined {
+	const shape = piece('fieldWord', word);
+	return shape && fieldOf(shape, word);
+}
+
 /**
  * A field list read word by word: `field` (the first field, at `first`, which must be one word)
  * then `(gap nextField)*` with fieldWord, the first alternative of nextField, for as long as
@@ -213,12 +229,12 @@ function event(format: LineFormat, e: TraceEvent, ref: LineRef, rest?: readonly 
  */
 function fieldList<K extends 'kernelFields' | 'xtFields'>(text: string, first: number, rest: K): {fields: RawField[]; rest: ValueOf<K>} | undefined {
 	let end = wordEnd(text, first);
-	const f = piece('fieldWord', text.slice(first, end));
+	const f = fieldWord(text.slice(first, end));
 	if (f === undefined) return undefined;
 	const fields = [f];
 	for (;;) {
 		const w = gapWord(text, end);
-		const next = w && piece('fieldWord', text.slice(w.start, w.end));
+		const next = w && fieldWord(text.slice(w.start, w.end));
 		if (next === undefined) break;
 		fields.push(next);
 		end = w!.end;
@@ -234,8 +250,7 @@ function leadsOf(text: string, end: number): LeadValue | undefined {
 	const key = text.slice(0, end);
 	const hit = leads.get(key);
 	if (hit) return hit;
-	// Digits read as 0: the head parses the same way whatever its digits (see the header).
-	const parts = piece('kernelHead', key.replace(/[0-9]/g, '0'));
+	const parts = piece('kernelHead', key);
 	if (parts === undefined) return undefined;
 	const lead = leadValueOf(parts, text);
 	if (key.length <= MAX_KEPT && leads.admitting) leads.set(own(key), deepFreeze(lead));

@@ -16,7 +16,7 @@ import type * as ohm from 'ohm-js';
 import type {RawField} from '../fields.js';
 import type {TraceActionDict, TraceSemantics} from '../grammar.js';
 import type {Family, LineFormat, TraceEvent} from '../types.js';
-import type {HopValue, LeadPart, NftEventValue, NftItem, NftVerdictValue, XtHopValue, XtVerdictValue} from './to-trace-event.js';
+import type {FieldShape, HopValue, LeadPart, NftEventValue, NftItem, NftVerdictValue, XtHopValue, XtVerdictValue} from './to-trace-event.js';
 
 /** Every operation of the Trace semantics and its result. */
 export interface TraceOps {
@@ -37,6 +37,8 @@ export interface TraceOps {
 	/** kernelFields: the kernel records after the first record's fields. */
 	records: TraceEvent[];
 	rawField: RawField;
+	/** fieldWord: where its parts lie. */
+	fieldShape: FieldShape;
 	/** hop: table:chain:type:N. */
 	hopValue: HopValue;
 	/** dec (xtables-monitor's family number). */

@@ -223,6 +223,12 @@ export function addToTraceEvent(semantics: TraceSemantics): void {
 		lead_indent: _g => undefined,
 	});
 
+	addOperation(semantics, 'fieldShape', {
+		fieldWord_keyValue: keyValueShape,
+		fieldWord_fragment: fragmentShape,
+		fieldWord_flag: flagShape,
+	});
+
 	addOperation(semantics, 'hopValue', {
 		hop(table, _c1, chain, _c2, type, _c3, n) {
 			// hopType is "rule", "return" or "policy".
@@ -259,9 +265,11 @@ export function addToTraceEvent(semantics: TraceSemantics): void {
 	});
 	const options = (_open: Node, body: Node, close: Node): RawField => ({k: 'options', text: body.sourceString, closed: close.sourceString === ')'});
 	const incomplete = (_a: Node, n: Node, _b: Node): RawField => ({k: 'incomplete', bytes: Number(n.sourceString)});
-	const fragment = (_a: Node, n: Node): RawField => ({k: 'fragment', offset: Number(n.sourceString)});
-	const keyValue = (key: Node, _eq: Node, value: Node): RawField => ({k: 'kv', key: key.sourceString, value: value.sourceString});
-	const flag = (f: Node): RawField => ({k: 'flag', text: f.sourceString});
+	// KEY=value, FRAG:n and flags are built from where their parts lie (FieldShape), the way the
+	// segment parser builds them from a word it looked up with its digits read as 0.
+	const fragment = (_a: Node, n: Node): RawField => fieldOf(fragmentShape(_a, n), n.source.sourceString);
+	const keyValue = (key: Node, eq: Node, value: Node): RawField => fieldOf(keyValueShape(key, eq, value), key.source.sourceString);
+	const flag = (f: Node): RawField => fieldOf(flagShape(f), f.source.sourceString);
 
 	addOperation(semantics, 'rawField', {
 		nextField_word: f => op(f, 'rawField'),
@@ -407,6 +415,39 @@ export function addToTraceEvent(semantics: TraceSemantics): void {
 			return [`${proto.sourceString} ${field.sourceString}`, value.sourceString] as const;
 		},
 	});
+}
+
+/** Where the parts of a field of one word lie in the matched input (fieldOf reads them). */
+export type FieldShape =
+	| {readonly k: 'kv'; readonly key: number; readonly eq: number; readonly end: number}
+	| {readonly k: 'fragment'; readonly start: number; readonly end: number}
+	| {readonly k: 'flag'; readonly start: number; readonly end: number};
+
+function keyValueShape(key: Node, eq: Node, value: Node): FieldShape {
+	return {k: 'kv', key: key.source.startIdx, eq: eq.source.startIdx, end: value.source.endIdx};
+}
+
+function fragmentShape(_kw: Node, n: Node): FieldShape {
+	return {k: 'fragment', start: n.source.startIdx, end: n.source.endIdx};
+}
+
+function flagShape(f: Node): FieldShape {
+	return {k: 'flag', start: f.source.startIdx, end: f.source.endIdx};
+}
+
+/** The field whose parts lie in `input` where `shape` says. */
+export function fieldOf(shape: FieldShape, input: string): RawField {
+	switch (shape.k) {
+		case 'kv': {
+			return {k: 'kv', key: input.slice(shape.key, shape.eq), value: input.slice(shape.eq + 1, shape.end)};
+		}
+		case 'fragment': {
+			return {k: 'fragment', offset: Number(input.slice(shape.start, shape.end))};
+		}
+		case 'flag': {
+			return {k: 'flag', text: input.slice(shape.start, shape.end)};
+		}
+	}
 }
 
 function stripColour(text: string): string {
