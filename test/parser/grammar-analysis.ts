@@ -16,7 +16,8 @@
  *   tab, to take in that `stop` and then try something that can match a space or a tab, or
  *   `end`. A rule with none never looks past that keyword: what it gives depends on the text up
  *   to it alone. Lookaheads are followed as well (they read), and a negative lookahead of `stop`
- *   itself is understood: right after `~"TRACE:"` no TRACE: can start.
+ *   itself is understood: right after `~"TRACE:"`, or `~("TRACE:" ~tok)` (tok never a space),
+ *   no TRACE: that a space follows can start.
  *
  * The last is a reachability search over an automaton built from the rule, on characters
  * abstracted to those of `stop`, space (space and tab) and anything else; it over-approximates
@@ -42,34 +43,38 @@ function codeRange(e: PExpr): [number, number] {
 	return [e.from!.codePointAt(0)!, e.to!.codePointAt(0)!];
 }
 
-/** Calls `visit` on every expression in the closure of `rule`, with the name of the rule it is in. */
-function walk(grammar: ohm.Grammar, rule: string, visit: (e: PExpr, inRule: string) => void): void {
-	const seen = new Set<string>();
-	const go = (e: PExpr, inRule: string): void => {
-		visit(e, inRule);
+/** Calls `visit` on every expression in the closure of `start` (found in rule `inRule`), with the name of the rule it is in. */
+function walk(grammar: ohm.Grammar, start: PExpr, inRule: string, visit: (e: PExpr, inRule: string) => void): void {
+	const seen = new Set<string>([inRule]);
+	const go = (e: PExpr, rule: string): void => {
+		visit(e, rule);
 		if (e instanceof pexprs.Apply) {
-			if (e.args && e.args.length > 0) throw new Error(`${inRule}: parameterised rule ${e.ruleName} not supported`);
+			if (e.args && e.args.length > 0) throw new Error(`${rule}: parameterised rule ${e.ruleName} not supported`);
 			if (e.ruleName === 'any' || e.ruleName === 'end' || seen.has(e.ruleName!)) return;
 			seen.add(e.ruleName!);
 			go(body(grammar, e.ruleName!), e.ruleName!);
 		} else if (e instanceof pexprs.Alt) {
-			for (const t of e.terms) go(t as PExpr, inRule);
+			for (const t of e.terms) go(t as PExpr, rule);
 		} else if (e instanceof pexprs.Seq) {
-			for (const f of e.factors) go(f as PExpr, inRule);
+			for (const f of e.factors) go(f as PExpr, rule);
 		} else if (e instanceof pexprs.Iter || e instanceof pexprs.Not || e instanceof pexprs.Lookahead || e instanceof pexprs.Lex) {
-			go(e.expr!, inRule);
+			go(e.expr!, rule);
 		}
 	};
-	seen.add(rule);
-	go(body(grammar, rule), rule);
+	go(start, inRule);
 }
 
 const isSpace = (c: number): boolean => c === 0x20 || c === 0x09;
 
 /** Expressions in the closure of `rule` that can match a space or a tab, or are `end` or `any`. */
 export function wordUnsafe(grammar: ohm.Grammar, rule: string): string[] {
+	return spaceTakers(grammar, body(grammar, rule), rule);
+}
+
+/** The same for an expression found in rule `inRule`. */
+function spaceTakers(grammar: ohm.Grammar, start: PExpr, inRule: string): string[] {
 	const bad: string[] = [];
-	walk(grammar, rule, (e, inRule) => {
+	walk(grammar, start, inRule, (e, inRule) => {
 		const at = `${inRule}: ${e.toString()}`;
 		if (e instanceof pexprs.Terminal) {
 			if ([...e.obj!].some(ch => isSpace(ch.codePointAt(0)!))) bad.push(at);
@@ -88,7 +93,7 @@ export function wordUnsafe(grammar: ohm.Grammar, rule: string): string[] {
 /** Expressions in the closure of `rule` that tell one digit from another. */
 export function digitUnfair(grammar: ohm.Grammar, rule: string): string[] {
 	const bad: string[] = [];
-	walk(grammar, rule, (e, inRule) => {
+	walk(grammar, body(grammar, rule), rule, (e, inRule) => {
 		const at = `${inRule}: ${e.toString()}`;
 		if (e instanceof pexprs.Terminal) {
 			if (/[0-9]/.test(e.obj!)) bad.push(at);
@@ -210,12 +215,24 @@ export function readsPast(grammar: ohm.Grammar, rule: string, stop: string): str
 			// The lookahead reads (a path of its own that goes nowhere after it); the rule goes on from here.
 			build(e.expr!, from, inRule);
 			const out = node();
-			const guard = e instanceof pexprs.Not && e.expr instanceof pexprs.Terminal && (e.expr as PExpr).obj === stop;
+			const guard = e instanceof pexprs.Not && isGuard(e.expr!);
 			edges[from]!.push({kind: guard ? 'guard' : 'eps', to: out});
 			return out;
 		}
 		if (e instanceof pexprs.Lex) return build(e.expr!, from, inRule);
 		throw new Error(`readsPast: ${at} not supported`);
+	};
+
+	/**
+	 * `~stop`, or `~(stop ~X)` where X cannot match a space or a tab: either way no `stop` that a
+	 * space or a tab follows starts here, and such is the `stop` the search is about.
+	 */
+	const isGuard = (e: PExpr): boolean => {
+		const isStop = (t: PExpr): boolean => t instanceof pexprs.Terminal && (t as PExpr).obj === stop;
+		if (isStop(e)) return true;
+		if (!(e instanceof pexprs.Seq) || e.factors.length !== 2) return false;
+		const [first, then] = e.factors as [PExpr, PExpr];
+		return isStop(first) && then instanceof pexprs.Not && spaceTakers(grammar, then.expr!, rule).length === 0;
 	};
 
 	const start = node();

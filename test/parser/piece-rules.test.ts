@@ -76,6 +76,10 @@ describe('the kernel head', () => {
 				lead3 = "x" ~("TRACE: " "y")
 				atEnd = (~"TRACE:" lead4)* "TRACE:"
 				lead4 = ("!".."~")+ end
+				refined = (~"TRACE:" lead5)* "TRACE:"
+				lead5 = (~("TRACE:" ~("!".."~")) ("!".."~"))+ " kernel: "
+				wrongGuard = (~"TRACE:" lead6)* "TRACE:"
+				lead6 = (~("TRACE:" ~(" ".."~")) ("!".."~"))+ " kernel: "
 				oneDigit = "[" "1".."9" ("0".."9")* "]"
 				digitWord = "x" "0x"
 			}`);
@@ -85,6 +89,10 @@ describe('the kernel head', () => {
 		// So does a lookahead that looks past it, and `end` right after it.
 		expect(readsPast(g, 'peeks', 'TRACE:')).not.toEqual([]);
 		expect(readsPast(g, 'atEnd', 'TRACE:')).not.toEqual([]);
+		// A host name may hold TRACE: when no space follows it ("myTRACE:host") …
+		expect(readsPast(g, 'refined', 'TRACE:')).toEqual([]);
+		// … but not when the test of what follows can match a space.
+		expect(readsPast(g, 'wrongGuard', 'TRACE:')).not.toEqual([]);
 		expect(digitUnfair(g, 'head')).toEqual([]);
 		expect(digitUnfair(g, 'oneDigit')).not.toEqual([]);
 		expect(digitUnfair(g, 'digitWord')).not.toEqual([]);
