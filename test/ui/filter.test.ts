@@ -4,7 +4,7 @@
  */
 import {describe, expect, it} from 'vitest';
 import {addressBits, addressMatcher, matchesFilter, parseFilter} from '../../src/ui/tui/filter.js';
-import {FWD, LEGACY, exists, storeFrom} from './support.js';
+import {FWD, LEGACY, storeFrom} from './support.js';
 
 const packets = storeFrom(LEGACY).store.getSnapshot().packets;
 const ids = (text: string) => packets.filter(p => matchesFilter(parseFilter(text), p)).map(p => p.id);
@@ -61,7 +61,7 @@ describe('filter on the legacy TCP/UDP/ICMP trace', () => {
 	});
 });
 
-describe.runIf(exists(FWD.trace))('filter across NAT (fwd-dnat-masq capture)', () => {
+describe('filter across NAT (fwd-dnat-masq capture)', () => {
 	const fwd = storeFrom(FWD).store.getSnapshot().packets;
 	it('an address matches before and after DNAT', () => {
 		const vip = fwd.filter(p => matchesFilter(parseFilter('198.18.30.10'), p)).map(p => p.id);

@@ -10,7 +10,7 @@ import {groupHops, kindNum} from '../../src/ui/tui/hop-groups.js';
 import {fitColumns, headerText, rowText} from '../../src/ui/tui/packet-row.js';
 import {statusText} from '../../src/ui/tui/status-bar.js';
 import {lineWidth} from '../../src/ui/tui/styled.js';
-import {FWD, K3S, LEGACY, WIFI, exists, storeFrom} from './support.js';
+import {FWD, K3S, LEGACY, WIFI, storeFrom} from './support.js';
 
 const legacy = storeFrom(LEGACY).store.getSnapshot();
 const k3s = storeFrom(K3S).store.getSnapshot();
@@ -71,7 +71,7 @@ describe('hops by hook', () => {
 		]);
 	});
 
-	it.runIf(exists(FWD.trace))('shows the DNAT and the routing decision where they are first seen', () => {
+	it('shows the DNAT and the routing decision where they are first seen', () => {
 		const fwd = storeFrom(FWD).store.getSnapshot();
 		const syn = fwd.packets[0]!;
 		const forward = groupHops(syn).find(g => g.hook === 'FORWARD')!;
@@ -123,7 +123,7 @@ describe('chain graph', () => {
 		expect(text(layout.lines)).toContain('├─1→ ! filter:TW-CHAIN 1');
 	});
 
-	it.runIf(exists(WIFI.trace))('draws a capture with deep user chains', () => {
+	it('draws a capture with deep user chains', () => {
 		const wifi = storeFrom(WIFI).store.getSnapshot();
 		const path = pathOf(wifi.packets[0]);
 		const all = text(layoutGraph({graph: wifi.graph, hookOf: hooksOfNodes(wifi.graph), pathNodes: path.nodes, pathEdges: path.edges, width: 120}).lines);

@@ -1,20 +1,28 @@
 /**
  * Helpers for the interactive view's tests: real testdata replayed into a TraceStore (the way
- * the CLI feeds the view), and frames made comparable.
+ * the CLI feeds the view), the view mounted and driven by keys, each key awaited by what it does
+ * to the frame (never by a fixed time), and frames made comparable.
  */
 import {existsSync, readFileSync} from 'node:fs';
+import {createRequire} from 'node:module';
 import {fileURLToPath} from 'node:url';
+import type {ReactElement} from 'react';
+import {render} from 'ink-testing-library';
 import type {Finding} from '../../src/model/findings/types.js';
 import {Pipeline} from '../../src/model/pipeline.js';
 import {TraceStore} from '../../src/model/store.js';
 import {parseTraceText} from '../../src/parser/line-stream.js';
 import {parseRuleset} from '../../src/parser/ruleset.js';
 import type {ParsedLine} from '../../src/parser/types.js';
+import {until, type Deadline} from '../support/wait.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
-export const read = (path: string): string => readFileSync(`${ROOT}${path}`, 'utf8');
-export const exists = (path: string): boolean => existsSync(`${ROOT}${path}`);
+/** A file of the repository; testdata named here is in git, so a missing file is an error that says so. */
+export const read = (path: string): string => {
+	if (!existsSync(`${ROOT}${path}`)) throw new Error(`${path} is missing: it is in git, is the checkout complete?`);
+	return readFileSync(`${ROOT}${path}`, 'utf8');
+};
 
 /** Kernel TRACE lines of TCP, UDP and an ICMP error, with the dump taken with them (in git, stable). */
 export const LEGACY = {trace: 'testdata/formats/dmesg-legacy-tcp-udp-icmperr.log', rules: 'testdata/formats/rules/trace-tcp-udp-legacy-b.save'};
@@ -66,8 +74,92 @@ export function clean(frame: string | undefined): string {
 		.join('\n');
 }
 
-/** Waits for Ink: effects attach input handlers a tick after render, frames follow input. */
-export const tick = (ms = 30) => new Promise<void>(resolve => setTimeout(resolve, ms));
+/*
+ * When has the view taken a key? Ink (legacy root) renders synchronously when a key or a store
+ * publish updates state, so the frame is there when `stdin.write` returns, except for a lone Esc,
+ * which Ink's input parser holds for one turn of the event loop. But React runs effects later,
+ * from its scheduler: a view that just appeared registers its key handler there, and "the detail
+ * keeps its packet" is such an effect. A key sent before they ran goes to the wrong view. So a
+ * key is done when the frame has changed and then React's scheduler has run what was queued:
+ * a task of the lowest priority, queued in React's own scheduler, runs after all of it.
+ */
+const inkRequire = createRequire(`${ROOT}node_modules/ink/package.json`);
+const scheduler = createRequire(inkRequire.resolve('react-reconciler'))('scheduler') as {
+	unstable_scheduleCallback(priority: number, callback: () => null): unknown;
+	unstable_IdlePriority: number;
+};
+
+/** Resolves once React has run every render and effect queued so far (and any they queued). */
+export const reactSettled = (): Promise<void> =>
+	new Promise(resolve =>
+		scheduler.unstable_scheduleCallback(scheduler.unstable_IdlePriority, () => {
+			resolve();
+			return null;
+		}),
+	);
+
+export interface Mounted {
+	/** The frame as text, trailing spaces cut. */
+	frame(): string;
+	/**
+	 * Presses keys one at a time; each is done when the frame has changed and React has run its
+	 * effects. A key that changes nothing on screen fails here: `send` it and wait for what it
+	 * does. Returns the last frame.
+	 */
+	press(...keys: string[]): Promise<string>;
+	/** Writes `text` to the view's stdin as one read (keys that arrive together), without waiting. */
+	send(text: string): void;
+	/** Waits until the frame matches (then for React's effects); returns it. */
+	waitFor(test: RegExp | ((frame: string) => boolean), what?: string, timeoutMs?: number): Promise<string>;
+	unmount(): void;
+	readonly stdin: {listenerCount(event: string): number};
+}
+
+const mounted: Mounted[] = [];
+
+/** Unmounts every view mounted by `mount` (call in afterEach). */
+export function unmountAll(): void {
+	for (const m of mounted.splice(0)) m.unmount();
+}
+
+/**
+ * Renders `tree` with ink-testing-library and waits until it is ready: the first frame drawn,
+ * React's effects run, and (with `keys`) Ink reading stdin, so the first key is not lost.
+ */
+export async function mount(tree: ReactElement, o: {keys?: boolean} = {}): Promise<Mounted> {
+	const r = render(tree);
+	const frame = () => clean(r.lastFrame());
+	const show = () => r.lastFrame() ?? '(no frame drawn)';
+	const wait = async (check: () => boolean, what: string, timeoutMs = 5000) => {
+		await until(check, {what, timeoutMs, show} satisfies Deadline);
+		await reactSettled();
+	};
+	const m: Mounted = {
+		frame,
+		async press(...keys) {
+			for (const k of keys) {
+				const before = r.lastFrame();
+				r.stdin.write(k);
+				await wait(() => r.lastFrame() !== before, `the frame to change after the key ${JSON.stringify(k)}`);
+			}
+			return frame();
+		},
+		send(text) {
+			r.stdin.write(text);
+		},
+		async waitFor(test, what, timeoutMs) {
+			const ok = typeof test === 'function' ? test : (f: string) => test.test(f);
+			await wait(() => ok(frame()), what ?? String(test), timeoutMs);
+			return frame();
+		},
+		unmount: () => r.unmount(),
+		stdin: r.stdin,
+	};
+	mounted.push(m);
+	await wait(() => r.lastFrame() !== undefined, 'the first frame');
+	if (o.keys !== false && r.stdin.listenerCount('readable') === 0) throw new Error(`the view does not read keys after its first frame:\n${show()}`);
+	return m;
+}
 
 /** Arrow keys and friends as a terminal sends them. */
 export const KEY = {
