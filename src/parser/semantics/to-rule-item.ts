@@ -36,7 +36,7 @@ function int(node: Node): number {
  */
 const names = new Map<string, string>();
 
-export function intern(word: string): string {
+function intern(word: string): string {
 	const known = names.get(word);
 	if (known !== undefined) return known;
 	if (names.size < 4096) names.set(word, word);
