@@ -3,6 +3,7 @@
  * host is inspected), and the exit guard that removes rules on every way out of the process.
  */
 import {spawn} from 'node:child_process';
+import {existsSync} from 'node:fs';
 import {fileURLToPath} from 'node:url';
 import {describe, expect, it} from 'vitest';
 
@@ -12,7 +13,8 @@ const env = {...process.env, NO_COLOR: '1', FORCE_COLOR: ''};
 /** Runs tracewatch without blocking, so several run at once. */
 function run(args: string[], tracewatch = true): Promise<{code: number | null; stdout: string; stderr: string}> {
 	return new Promise(resolve => {
-		const child = spawn(process.execPath, tracewatch ? ['bin/tracewatch.js', ...args] : args, {cwd: root, env, timeout: 60_000, stdio: ['ignore', 'pipe', 'pipe']});
+		// stdin stays open (a pipe nobody writes): a script that waits for a signal waits on it.
+		const child = spawn(process.execPath, tracewatch ? ['bin/tracewatch.js', ...args] : args, {cwd: root, env, timeout: 60_000, stdio: ['pipe', 'pipe', 'pipe']});
 		let stdout = '';
 		let stderr = '';
 		child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
@@ -21,15 +23,21 @@ function run(args: string[], tracewatch = true): Promise<{code: number | null; s
 	});
 }
 
-/** Runs a script that installs the exit guard, then leaves the process in the way `how` says. */
+/** The exit guard as the CLI runs it: the build (as bin/tracewatch.js does), else the source through tsx. */
+const GUARD = existsSync(`${root}dist/cli/tracing.js`) ? {from: './dist/cli/tracing.js', node: []} : {from: './src/cli/tracing.ts', node: ['--import', 'tsx']};
+
+/**
+ * Runs a script that installs the exit guard, then leaves the process in the way `how` says
+ * (on the next turn of the event loop, once the guard is in place).
+ */
 function guarded(how: string): Promise<{code: number | null; stdout: string; stderr: string}> {
 	const script = `
-		import {guardExit} from './src/cli/arm.ts';
+		import {guardExit} from '${GUARD.from}';
 		let n = 0;
 		guardExit(() => { if (n++ === 0) process.stdout.write('rules removed\\n'); });
 		${how}
 	`;
-	return run(['--import', 'tsx', '--input-type=module', '-e', script], false);
+	return run([...GUARD.node, '--input-type=module', '-e', script], false);
 }
 
 describe.concurrent('arm, disarm, live, doctor: usage', () => {
@@ -65,20 +73,20 @@ describe.concurrent('arm, disarm, live, doctor: usage', () => {
 
 describe.concurrent('the exit guard', () => {
 	it('removes the rules on an uncaught exception, then exits 70', async () => {
-		const r = await guarded(`setTimeout(() => { throw new Error('boom'); }, 10);`);
+		const r = await guarded(`setImmediate(() => { throw new Error('boom'); });`);
 		expect(r.stdout).toBe('rules removed\n');
 		expect(r.stderr).toMatch(/internal error: Error: boom/);
 		expect(r.code).toBe(70);
 	});
 
 	it('removes them on an unhandled rejection', async () => {
-		const r = await guarded(`setTimeout(() => { Promise.reject(new Error('nope')); }, 10);`);
+		const r = await guarded(`setImmediate(() => { Promise.reject(new Error('nope')); });`);
 		expect(r.stdout).toBe('rules removed\n');
 		expect(r.code).toBe(70);
 	});
 
 	it('removes them at process.exit, e.g. when stdout is closed', async () => {
-		const r = await guarded(`setTimeout(() => process.exit(0), 10);`);
+		const r = await guarded(`setImmediate(() => process.exit(0));`);
 		expect(r.stdout).toBe('rules removed\n');
 		expect(r.code).toBe(0);
 	});
@@ -87,8 +95,8 @@ describe.concurrent('the exit guard', () => {
 		const r = await guarded(`
 			const g = guardExit(() => {});
 			g.stopped.then(sig => { process.stdout.write('stop requested: ' + sig + '\\n'); process.kill(process.pid, 'SIGTERM'); });
-			setTimeout(() => process.kill(process.pid, 'SIGINT'), 10);
-			setTimeout(() => {}, 5000);
+			process.stdin.resume(); // alive until the signals end it
+			setImmediate(() => process.kill(process.pid, 'SIGINT'));
 		`);
 		expect(r.stdout).toBe('stop requested: SIGINT\nrules removed\n');
 		expect(r.code).toBe(143);
