@@ -8,6 +8,7 @@ import {spawn, spawnSync, type ChildProcess} from 'node:child_process';
 import {readFileSync, writeFileSync} from 'node:fs';
 import {fileURLToPath} from 'node:url';
 import {findTool} from '../../src/ops/exec.js';
+import {OutputWatch} from '../support/wait.js';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const ENV = {...process.env, NO_COLOR: '1', FORCE_COLOR: '', CI: '1'};
@@ -45,22 +46,8 @@ export function writeAllNetns(value: string): void {
 	writeFileSync(ALL_NETNS, `${value}\n`);
 }
 
-export async function until(check: () => boolean, ms: number, what: string): Promise<void> {
-	const deadline = Date.now() + ms;
-	while (!check()) {
-		if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-		await new Promise(resolve => setTimeout(resolve, 50));
-	}
-}
-
-export interface Running {
-	readonly child: ChildProcess;
-	stdout(): string;
-	stderr(): string;
-	readonly exited: Promise<{code: number | null; signal: NodeJS.Signals | null}>;
-	/** Waits for text on stdout or stderr. */
-	waitFor(pattern: RegExp, ms: number, where?: 'stdout' | 'stderr'): Promise<void>;
-}
+/** A process started in a namespace: its output as it comes, waits on it, its exit (see OutputWatch). */
+export type Running = OutputWatch;
 
 export class Lab {
 	readonly id = `tw-ops-${process.pid}`;
@@ -124,25 +111,16 @@ export class Lab {
 
 	/** Starts `tracewatch ARGS` inside `ns`; `ip netns exec` execs node, so the child's pid is tracewatch's. */
 	start(ns: string, args: readonly string[]): Running {
-		const child = spawn('ip', ['netns', 'exec', ns, process.execPath, 'bin/tracewatch.js', ...args], {cwd: ROOT, env: ENV, stdio: ['ignore', 'pipe', 'pipe']});
+		return this.spawn(ns, process.execPath, ['bin/tracewatch.js', ...args]);
+	}
+
+	/** Starts a command inside `ns` without waiting for it (stopped by cleanup() at the latest). */
+	spawn(ns: string, cmd: string, args: readonly string[]): Running {
+		const child = spawn('ip', ['netns', 'exec', ns, cmd, ...args], {cwd: ROOT, env: ENV, stdio: ['ignore', 'pipe', 'pipe']});
 		this.children.add(child);
-		let out = '';
-		let err = '';
-		child.stdout.setEncoding('utf8').on('data', (s: string) => (out += s));
-		child.stderr.setEncoding('utf8').on('data', (s: string) => (err += s));
-		const exited = new Promise<{code: number | null; signal: NodeJS.Signals | null}>(resolve => {
-			child.on('close', (code, signal) => {
-				this.children.delete(child);
-				resolve({code, signal});
-			});
-		});
-		return {
-			child,
-			stdout: () => out,
-			stderr: () => err,
-			exited,
-			waitFor: (pattern, ms, where) => until(() => pattern.test(where === 'stdout' ? out : where === 'stderr' ? err : out + err), ms, `${pattern} (stdout: ${out.slice(-300)}; stderr: ${err.slice(-600)})`),
-		};
+		const running = new OutputWatch(child);
+		void running.exited.then(() => this.children.delete(child));
+		return running;
 	}
 
 	/** Processes running inside `ns`. */

@@ -10,15 +10,15 @@
 import {spawnSync} from 'node:child_process';
 import {fileURLToPath} from 'node:url';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
-import {Lab, labUnavailable, missingTools, readAllNetns, until, writeAllNetns} from './netns-lab.js';
+import {skipWhen} from '../support/skip.js';
+import {within} from '../support/wait.js';
+import {Lab, labUnavailable, missingTools, readAllNetns, writeAllNetns} from './netns-lab.js';
 
 const NEEDS = ['iptables-legacy', 'iptables-legacy-save', 'iptables-nft', 'iptables-nft-save', 'ip6tables-legacy-save', 'ip6tables-nft-save', 'ping', 'nsenter'];
 const unavailable = labUnavailable(NEEDS);
-if (unavailable) console.log(`skipping real-kernel tests of doctor/arm/disarm/live: ${unavailable}`);
-const noMonitor = unavailable ?? missingTools(['xtables-monitor']);
-if (!unavailable && noMonitor) console.log(`skipping the nft live test: ${noMonitor}`);
-const noSetpriv = unavailable ?? missingTools(['setpriv']) ?? unreadableForNobody();
-if (!unavailable && noSetpriv) console.log(`skipping the non-root test: ${noSetpriv}`);
+// Each reason is checked only where the lab itself can run (else the whole file skips, for its own reason).
+const noMonitor = unavailable ? undefined : missingTools(['xtables-monitor']);
+const noSetpriv = unavailable ? undefined : (missingTools(['setpriv']) ?? unreadableForNobody());
 
 /** The non-root test runs the CLI as uid 65534, which must be able to read this checkout (not so under a private `mktemp -d`). */
 function unreadableForNobody(): string | undefined {
@@ -52,7 +52,7 @@ interface DoctorJson {
 	unchecked: string[];
 }
 
-describe.skipIf(unavailable)('doctor, arm, disarm and live on the real kernel', () => {
+describe('doctor, arm, disarm and live on the real kernel', skipWhen(unavailable, 'real-kernel tests of doctor/arm/disarm/live'), () => {
 	const lab = new Lab();
 	let saved: string | undefined;
 
@@ -111,21 +111,23 @@ describe.skipIf(unavailable)('doctor, arm, disarm and live on the real kernel', 
 
 	describe.concurrent('in parallel', () => {
 		it('doctor reports none, legacy, nft and both; arm refuses to guess on both and obeys --backend', async () => {
-			const ns = lab.ns('backends');
-			const iptables = async (tool: string, args: string[]) => expect((await lab.run(ns, tool, ['-w', '5', ...args])).code).toBe(0);
-			expect((await doctor(ns)).backends).toMatchObject({inUse: 'none', choice: {backend: 'nft'}});
-
-			await iptables('iptables-legacy', ['-A', 'INPUT', '-s', `${lab.net}.240/32`, '-j', 'DROP']);
-			const legacy = await doctor(ns);
+			// One namespace per state, set up with iptables directly, then every command at once.
+			const [none, legacyNs, bothNs, nftNs] = ['bnone', 'bleg', 'bboth', 'bnft'].map(tag => lab.ns(tag)) as [string, string, string, string];
+			const iptables = async (ns: string, tool: string, args: string[]) => expect((await lab.run(ns, tool, ['-w', '5', ...args])).code).toBe(0);
+			const legacyRule = ['-A', 'INPUT', '-s', `${lab.net}.240/32`, '-j', 'DROP'];
+			const nftRule = ['-A', 'INPUT', '-s', `${lab.net}.241/32`, '-j', 'DROP'];
+			await Promise.all([iptables(legacyNs, 'iptables-legacy', legacyRule), iptables(bothNs, 'iptables-legacy', legacyRule), iptables(bothNs, 'iptables-nft', nftRule), iptables(nftNs, 'iptables-nft', nftRule)]);
+			// In the namespace that had both, the legacy rule goes again: what is left is read as nft.
+			const [empty, legacy, both, refused, dry] = await Promise.all([
+				doctor(none),
+				doctor(legacyNs),
+				doctor(bothNs),
+				lab.tracewatch(bothNs, ['arm', '--src', `${lab.net}.242`, '--for', '1s']),
+				lab.tracewatch(bothNs, ['arm', '--src', `${lab.net}.242`, '--backend', 'legacy', '--dry-run']),
+			]);
+			expect(empty.backends).toMatchObject({inUse: 'none', choice: {backend: 'nft'}});
 			expect(legacy.backends).toMatchObject({inUse: 'legacy', choice: {backend: 'legacy'}});
 			expect(legacy.problems.map(p => p.id)).toContain('iptables-command-mismatch');
-
-			await iptables('iptables-nft', ['-A', 'INPUT', '-s', `${lab.net}.241/32`, '-j', 'DROP']);
-			const [both, refused, dry] = await Promise.all([
-				doctor(ns),
-				lab.tracewatch(ns, ['arm', '--src', `${lab.net}.242`, '--for', '1s']),
-				lab.tracewatch(ns, ['arm', '--src', `${lab.net}.242`, '--backend', 'legacy', '--dry-run']),
-			]);
 			expect(both.backends).toMatchObject({inUse: 'both', choice: {ambiguous: true}});
 			expect(both.problems.map(p => p.id)).toContain('both-backends');
 			expect(refused.code).toBe(2);
@@ -133,12 +135,15 @@ describe.skipIf(unavailable)('doctor, arm, disarm and live on the real kernel', 
 			expect(dry.code, dry.stderr).toBe(0);
 			expect(dry.stdout).toContain('iptables-legacy -w 5 -t raw -I PREROUTING 1');
 
-			await iptables('iptables-legacy', ['-D', 'INPUT', '-s', `${lab.net}.240/32`, '-j', 'DROP']);
-			const nft = await doctor(ns);
-			expect(nft.backends).toMatchObject({inUse: 'nft', choice: {backend: 'nft'}});
-			expect(nft.problems.map(p => p.id)).toContain('nft-no-kernel-log');
-			expect(nft.capture.command).toBe(`ip netns exec ${ns} tracewatch live --backend nft --src ADDRESS`);
-			expect(await lab.tagged(ns)).toEqual([]);
+			await iptables(bothNs, 'iptables-legacy', ['-D', ...legacyRule.slice(1)]);
+			const [nft, wasBoth] = await Promise.all([doctor(nftNs), doctor(bothNs)]);
+			for (const [ns, d] of [[nftNs, nft], [bothNs, wasBoth]] as const) {
+				expect(d.backends).toMatchObject({inUse: 'nft', choice: {backend: 'nft'}});
+				expect(d.problems.map(p => p.id)).toContain('nft-no-kernel-log');
+				expect(d.capture.command).toBe(`ip netns exec ${ns} tracewatch live --backend nft --src ADDRESS`);
+			}
+			const tagged = await Promise.all([none, legacyNs, bothNs, nftNs].map(ns => lab.tagged(ns)));
+			expect(tagged.flat()).toEqual([]);
 		});
 
 		it('arm --dry-run prints the exact commands and changes nothing; no filter needs --all', async () => {
@@ -157,26 +162,28 @@ describe.skipIf(unavailable)('doctor, arm, disarm and live on the real kernel', 
 		});
 
 		for (const backend of ['legacy', 'nft'] as const) {
-			it.skipIf(backend === 'nft' && noMonitor)(`${backend}: live shows the packets, and Ctrl-C leaves no tagged rule`, async () => {
+			it(`${backend}: live shows the packets, and Ctrl-C leaves no tagged rule`, skipWhen(backend === 'nft' ? noMonitor : undefined, 'the nft live test'), async () => {
 				const {client, server, clientAddr, serverAddr} = lab.pair(backend === 'legacy' ? 'll' : 'ln', backend === 'legacy' ? 10 : 20, backend === 'legacy' ? 11 : 21);
 				const live = lab.start(server, ['live', '--backend', backend, '--src', clientAddr, '-p', 'icmp', '--format', 'ndjson']);
 				try {
-					await live.waitFor(/tracing ICMP from/, 15_000, 'stderr');
+					await live.waitFor(/tracing ICMP from/, {where: 'stderr', timeoutMs: 15_000});
+					// Pings go on until live has shown two of them: however long arming and reading take.
+					const ping = lab.spawn(client, 'ping', ['-i', '0.2', '-s', '321', serverAddr]);
 					const mine = () => packets(live.stdout()).filter(p => p.src === clientAddr && p.dst === serverAddr);
-					for (let i = 0; i < 20 && mine().length < 2; i++) {
-						await lab.run(client, 'ping', ['-c', '2', '-i', '0.2', '-W', '1', '-s', '321', serverAddr], 10_000);
-						await until(() => mine().length >= 2, 1500, 'packets').catch(() => undefined);
+					try {
+						await live.waitFor(() => mine().length >= 2, {what: `two ICMP packets ${clientAddr} → ${serverAddr} in the ndjson`, timeoutMs: 20_000});
+					} finally {
+						ping.child.kill('SIGINT');
 					}
 					const seen = mine();
-					expect(seen.length).toBeGreaterThanOrEqual(2);
 					expect(seen[0]!.hops[0]).toMatchObject({table: 'raw', chain: 'PREROUTING'});
 					expect(seen[0]!.verdict).toBe('ACCEPT');
 					expect(await lab.tagged(server)).toHaveLength(2);
 				} finally {
 					live.child.kill('SIGINT');
 				}
-				const done = await Promise.race([live.exited, new Promise<undefined>(resolve => setTimeout(() => resolve(undefined), 15_000))]);
-				expect(done, `live did not stop: ${live.stderr()}`).toEqual({code: 0, signal: null});
+				const done = await within(live.exited, {what: 'live to stop after SIGINT', timeoutMs: 15_000, show: () => live.show()});
+				expect(done).toEqual({code: 0, signal: null});
 				expect(live.stderr()).toMatch(/SIGINT: removing the TRACE rules[\s\S]*removed 2 TRACE rules of run/);
 				expect(await lab.tagged(server)).toEqual([]);
 				// Nothing tracewatch started (xtables-monitor) is left running in the namespace.
@@ -187,7 +194,7 @@ describe.skipIf(unavailable)('doctor, arm, disarm and live on the real kernel', 
 				const ns = lab.ns(backend === 'legacy' ? 'kl' : 'kn');
 				const a = lab.start(ns, ['arm', '--backend', backend, '--dst', `${lab.net}.30`, '-p', 'udp', '--dport', '53', '--both']);
 				try {
-					await a.waitFor(/The rules are removed/, 15_000, 'stdout');
+					await a.waitFor(/The rules are removed/, {where: 'stdout', timeoutMs: 15_000});
 				} finally {
 					a.child.kill('SIGKILL');
 				}
@@ -222,7 +229,7 @@ describe.skipIf(unavailable)('doctor, arm, disarm and live on the real kernel', 
 			expect(await lab.tagged(ns)).toEqual([]);
 
 			const term = lab.start(ns, ['arm', '--backend', 'nft', '-p', 'tcp', '--dport', '8080']);
-			await term.waitFor(/The rules are removed/, 15_000, 'stdout');
+			await term.waitFor(/The rules are removed/, {where: 'stdout', timeoutMs: 15_000});
 			expect(await lab.tagged(ns)).toHaveLength(2);
 			term.child.kill('SIGTERM');
 			expect(await term.exited).toEqual({code: 0, signal: null});
@@ -230,7 +237,7 @@ describe.skipIf(unavailable)('doctor, arm, disarm and live on the real kernel', 
 			expect(await lab.tagged(ns)).toEqual([]);
 		});
 
-		it.skipIf(noSetpriv)('without root: doctor says what it could not check; arm, disarm and live refuse with exit 2', async () => {
+		it('without root: doctor says what it could not check; arm, disarm and live refuse with exit 2', skipWhen(noSetpriv, 'the non-root test'), async () => {
 			const ns = lab.ns('user');
 			const [r, ...refusals] = await Promise.all([
 				lab.tracewatch(ns, ['doctor', '--format', 'json'], {asUser: 65534}),
