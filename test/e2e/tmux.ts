@@ -1,9 +1,14 @@
 /**
- * A real terminal for end-to-end tests: a tmux server on its own socket, one shell per window,
- * keys sent with send-keys and the screen read with capture-pane, every wait bounded.
+ * A real terminal for end-to-end tests: a tmux server on its own socket, one shell per session,
+ * keys sent with send-keys and the screen read with capture-pane. Waits are driven by the
+ * terminal's own events: a control-mode client (`tmux -C`) attached to each session reports
+ * every piece of output the pane gets (`%output`), and the screen is read again only then, until
+ * it shows what is awaited or the deadline passes (the error shows the last screen).
  */
-import {spawnSync} from 'node:child_process';
+import {spawn, spawnSync, type ChildProcess} from 'node:child_process';
+import {EventEmitter} from 'node:events';
 import {rmSync} from 'node:fs';
+import {timedOut} from '../support/wait.js';
 
 export interface Terminal {
 	/** Types text (literally) and, unless `enter` is false, presses Enter. */
@@ -12,7 +17,7 @@ export interface Terminal {
 	keys(...keys: string[]): void;
 	/** The screen as text (`escapes`: with colours and attributes). */
 	screen(escapes?: boolean): string;
-	/** Waits until `test(screen)` holds; throws with the last screen after `timeoutMs`. */
+	/** Waits until `test(screen)` holds, reading the screen when the pane gets output; throws with the last screen after `timeoutMs`. */
 	waitFor(test: (screen: string) => boolean, what: string, timeoutMs?: number): Promise<string>;
 	/** A tmux format value of the pane, e.g. `#{alternate_on}`. */
 	format(f: string): string;
@@ -43,6 +48,7 @@ export function terminalEnv(extra: Record<string, string> = {}): NodeJS.ProcessE
 export class TmuxServer {
 	readonly socket = `tw-test-${process.pid}-${Date.now().toString(36)}`;
 	private windows = 0;
+	private readonly clients: ChildProcess[] = [];
 
 	constructor(private readonly cwd: string) {}
 
@@ -52,12 +58,32 @@ export class TmuxServer {
 		return r.stdout;
 	}
 
+	/**
+	 * A control-mode client on session `name`: emits 'output' whenever a pane of the session
+	 * gets output. It has no size of its own, so the window keeps the size it was given.
+	 */
+	private watch(name: string): EventEmitter {
+		const events = new EventEmitter();
+		events.setMaxListeners(Infinity);
+		const client = spawn('tmux', ['-L', this.socket, '-f', '/dev/null', '-C', 'attach-session', '-t', name], {env: terminalEnv(), stdio: ['pipe', 'pipe', 'ignore']});
+		this.clients.push(client);
+		let pending = '';
+		client.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+			pending += chunk;
+			const lines = pending.split('\n');
+			pending = lines.pop()!;
+			if (lines.some(l => l.startsWith('%output ') || l.startsWith('%extended-output ') || l.startsWith('%layout-change '))) events.emit('output');
+		});
+		return events;
+	}
+
 	/** Opens a shell in a new session of the given size, with a known prompt, in the repository. */
 	async open(columns: number, rows: number): Promise<Terminal> {
 		const name = `t${++this.windows}`;
 		this.run(['new-session', '-d', '-s', name, '-x', String(columns), '-y', String(rows), '-c', this.cwd, `env PS1='${PROMPT}' bash --norc --noprofile`]);
 		this.run(['set-option', '-t', name, 'status', 'off']);
 		const target = `${name}:0.0`;
+		const output = this.watch(name);
 		const term: Terminal = {
 			type: (text, enter = true) => {
 				this.run(['send-keys', '-t', target, '-l', text]);
@@ -71,16 +97,37 @@ export class TmuxServer {
 			resize: (c, r) => {
 				this.run(['resize-window', '-t', name, '-x', String(c), '-y', String(r)]);
 			},
-			waitFor: async (test, what, timeoutMs = 15_000) => {
-				const until = Date.now() + timeoutMs;
-				let screen = '';
-				while (Date.now() < until) {
-					screen = term.screen();
-					if (test(screen)) return screen;
-					await new Promise(r => setTimeout(r, 100));
-				}
-				throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; the screen was:\n${screen}`);
-			},
+			waitFor: (test, what, timeoutMs = 15_000) =>
+				new Promise<string>((resolve, reject) => {
+					let screen = '';
+					let finished = false;
+					let queued = false;
+					const check = () => {
+						if (finished) return;
+						screen = term.screen();
+						if (test(screen)) done();
+					};
+					// Output comes in bursts (a frame is many writes): the screen is read once per turn of the event loop.
+					const onOutput = () => {
+						if (queued) return;
+						queued = true;
+						setImmediate(() => {
+							queued = false;
+							check();
+						});
+					};
+					const timer = setTimeout(() => done(timedOut({what, show: () => screen}, timeoutMs)), timeoutMs);
+					function done(error?: Error) {
+						finished = true;
+						clearTimeout(timer);
+						output.off('output', onOutput);
+						if (error) reject(error);
+						else resolve(screen);
+					}
+					output.on('output', onOutput);
+					// The screen now (what is awaited may have been drawn before the wait began), then after each output.
+					check();
+				}),
 			shellPid: 0,
 		};
 		(term as {shellPid: number}).shellPid = Number(this.run(['display-message', '-p', '-t', target, '#{pane_pid}']).trim());
@@ -93,6 +140,7 @@ export class TmuxServer {
 
 	/** Stops the server and removes its socket file (tmux leaves it behind). */
 	kill(): void {
+		for (const c of this.clients.splice(0)) c.stdin?.end();
 		const path = spawnSync('tmux', ['-L', this.socket, 'display-message', '-p', '#{socket_path}'], {encoding: 'utf8', env: terminalEnv()}).stdout.trim();
 		spawnSync('tmux', ['-L', this.socket, 'kill-server'], {env: terminalEnv()});
 		if (path) rmSync(path, {force: true});

@@ -5,11 +5,12 @@
  * the terminal back: the prompt returns, `stty` shows icanon and echo, no alternate screen.
  */
 import {spawnSync} from 'node:child_process';
-import {mkdtempSync, rmSync, writeFileSync} from 'node:fs';
+import {closeSync, constants, mkdtempSync, openSync, rmSync, writeSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {fileURLToPath} from 'node:url';
-import {afterAll, beforeAll, describe, expect, it} from 'vitest';
+import {afterAll, beforeAll, describe, it, type ExpectStatic} from 'vitest';
+import {skipWhen} from '../support/skip.js';
 import {childOf, PROMPT, TmuxServer, tmuxAvailable, type Terminal} from './tmux.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -18,25 +19,30 @@ const RULES = 'testdata/formats/rules/trace-tcp-udp-legacy-b.save';
 const CMD = `node bin/tracewatch.js`;
 
 const tmux = tmuxAvailable();
-if (!tmux.ok) console.warn(`skipping the terminal tests: ${tmux.reason}`);
-const hasSetsid = spawnSync('setsid', ['--version']).status === 0;
+// Checked only where the terminal tests run at all (else they all skip, for tmux's reason).
+const noSetsid = !tmux.ok || spawnSync('setsid', ['--version']).status === 0 ? undefined : 'setsid is not installed (util-linux)';
 
-/** The prompt is back on the last non-empty line. */
-const promptBack = (s: string) => s.trimEnd().split('\n').at(-1)!.startsWith(PROMPT.trim());
+/**
+ * A fresh prompt is the last non-empty line: the shell waits for a command. (A line that only
+ * starts with the prompt is the command typed before, which the normal screen shows again as
+ * soon as the view leaves the alternate screen, before the process has exited.)
+ */
+const promptBack = (s: string) => s.trimEnd().split('\n').at(-1)!.trimEnd() === PROMPT.trim();
 const lines = (s: string) => s.replace(/\n+$/, '').split('\n');
 
 /** After the view closed: the prompt is back, the terminal is in cooked mode with echo, the normal screen is shown. */
-async function expectRestored(t: Terminal, exit = '0'): Promise<void> {
+async function expectRestored(expect: ExpectStatic, t: Terminal, exit = '0'): Promise<void> {
 	const s = await t.waitFor(promptBack, 'the shell prompt after the view closed');
 	expect(t.format('#{alternate_on}')).toBe('0');
 	expect(s).not.toContain('? help');
 	t.type(`echo "rc=$rc"; stty -a | tr ' ;' '\\n\\n' | grep -Ex -- '-?(icanon|echo|isig)' | sort | tr '\\n' ' '; echo`);
-	const after = await t.waitFor(x => /rc=\d*\n.*\n/.test(x) && promptBack(x), 'stty output');
+	const after = await t.waitFor(x => /^rc=\d+$/m.test(x) && promptBack(x), 'the exit status and stty output');
 	expect(after).toContain(`rc=${exit}`);
 	expect(after).toMatch(/\becho icanon isig\b/);
 }
 
-describe.skipIf(!tmux.ok)(`in a terminal (${tmux.reason})`, () => {
+// Each test has a terminal (a tmux session) of its own: they run side by side.
+describe.concurrent(`in a terminal (${tmux.reason})`, skipWhen(tmux.ok ? undefined : tmux.reason, 'the terminal tests (tmux)'), () => {
 	let server: TmuxServer;
 	let scratch: string;
 	beforeAll(() => {
@@ -48,7 +54,7 @@ describe.skipIf(!tmux.ok)(`in a terminal (${tmux.reason})`, () => {
 		if (scratch) rmSync(scratch, {recursive: true, force: true});
 	});
 
-	it('replays a file: list, detail, graph, findings, help, filter, resize; q restores the terminal', async () => {
+	it('replays a file: list, detail, graph, findings, help, filter, resize; q restores the terminal', async ({expect}) => {
 		const t = await server.open(120, 35);
 		t.type(`${CMD} ${TRACE} --rules ${RULES}; rc=$?`);
 		const list = await t.waitFor(s => s.includes('▶ following · ended'), 'the packet list');
@@ -104,50 +110,55 @@ describe.skipIf(!tmux.ok)(`in a terminal (${tmux.reason})`, () => {
 		t.keys('q');
 		const after = await t.waitFor(promptBack, 'the prompt');
 		expect(after).toMatch(/^tracewatch: 5 packet\(s\) from 14 line\(s\)$/m);
-		await expectRestored(t);
+		await expectRestored(expect, t);
 	});
 
-	it('reads a live pipe with keys from the terminal; Ctrl-C restores it', async () => {
+	it('reads a live pipe with keys from the terminal; Ctrl-C restores it', async ({expect}) => {
 		const t = await server.open(100, 30);
-		// The first two packets (lines 1-7), then nothing until the test has looked, then the rest.
+		// The first two packets (lines 1-7), then nothing until the test has looked (the shell
+		// blocks reading a named pipe the test writes to), then the rest.
 		const go = join(scratch, 'go');
-		t.type(`{ head -n 7 ${TRACE}; while [ ! -e ${go} ]; do sleep 0.1; done; tail -n +8 ${TRACE}; } | ${CMD} --rules ${RULES}; rc=$?`);
+		expect(spawnSync('mkfifo', [go]).status).toBe(0);
+		t.type(`{ head -n 7 ${TRACE}; read -r _ < ${go}; tail -n +8 ${TRACE}; } | ${CMD} --rules ${RULES}; rc=$?`);
 		const early = await t.waitFor(s => s.includes('(stdin)') && s.includes('packets 2'), 'the first packets');
 		expect(early).not.toContain('ended');
 		expect(early).toContain('▶ following');
 		expect(early).toMatch(/^›#2 .*TCP/m);
 		t.keys('g');
 		await t.waitFor(s => s.includes('❚❚ paused') && /^›#1 /m.test(s), 'paused by a key from the terminal');
-		writeFileSync(go, '');
+		// The reader is there (a non-blocking open for writing fails with ENXIO if not).
+		const fifo = openSync(go, constants.O_WRONLY | constants.O_NONBLOCK);
+		writeSync(fifo, 'go\n');
+		closeSync(fifo);
 		const all = await t.waitFor(s => s.includes('packets 5') && s.includes('ended'), 'the rest of the input');
 		expect(all).toMatch(/^›#1 /m);
 		expect(all).toContain('❚❚ paused (4 below)');
 		t.keys('Enter');
 		await t.waitFor(s => s.includes('hop 1/') && /^#1 {2}TCP/m.test(s), 'the detail of #1');
 		t.keys('C-c');
-		await expectRestored(t);
+		await expectRestored(expect, t);
 	});
 
-	it.runIf(hasSetsid)('without a terminal for keys: says so, ends with the input, leaves the last frame', async () => {
+	it('without a terminal for keys: says so, ends with the input, leaves the last frame', skipWhen(noSetsid, 'the no-terminal test'), async ({expect}) => {
 		const t = await server.open(100, 30);
 		t.type(`cat ${TRACE} | setsid -w ${CMD} --rules ${RULES}; rc=$?`);
 		const s = await t.waitFor(x => promptBack(x) && x.includes('no keys: no terminal'), 'the view to end with the input');
 		expect(s).toMatch(/^›#5 .*DROP/m);
 		expect(s).toContain('ended · no keys: no terminal');
-		await expectRestored(t);
+		await expectRestored(expect, t);
 	});
 
-	it('SIGTERM: the terminal is restored, then the process dies of the signal', async () => {
+	it('SIGTERM: the terminal is restored, then the process dies of the signal', async ({expect}) => {
 		const t = await server.open(100, 30);
 		t.type(`${CMD} ${TRACE}; rc=$?`);
 		await t.waitFor(s => s.includes('▶ following · ended'), 'the packet list');
 		const pid = childOf(t.shellPid);
 		expect(pid).toBeTypeOf('number');
 		process.kill(pid!, 'SIGTERM');
-		await expectRestored(t, '143');
+		await expectRestored(expect, t, '143');
 	});
 
-	it('NO_COLOR: no colours, the same text', async () => {
+	it('NO_COLOR: no colours, the same text', async ({expect}) => {
 		const t = await server.open(100, 30);
 		t.type(`NO_COLOR=1 ${CMD} ${TRACE}; rc=$?`);
 		await t.waitFor(s => s.includes('▶ following · ended'), 'the packet list');
@@ -156,6 +167,6 @@ describe.skipIf(!tmux.ok)(`in a terminal (${tmux.reason})`, () => {
 		// Bold and inverse may stay; no foreground or background colour.
 		expect(s).not.toMatch(/\u001B\[[0-9;]*(3[0-7]|4[0-7]|38;|48;|9[0-7])m/);
 		t.keys('q');
-		await expectRestored(t);
+		await expectRestored(expect, t);
 	});
 });
