@@ -38,7 +38,16 @@ function terminates(rule: Rule): boolean {
 /** The rule's conditions and action, comments and spelling of the target flag aside. */
 function normalisedText(rule: Rule): string {
 	const t = rule.parsed.target;
-	return [...conditionGroups(rule), t?.goto ? '-g' : '-j', t?.name ?? '', ...(t?.options.flatMap(o => o.words) ?? [])].join(' ');
+	return [...groupsOf(rule), t?.goto ? '-g' : '-j', t?.name ?? '', ...(t?.options.flatMap(o => o.words) ?? [])].join(' ');
+}
+
+const groups = new WeakMap<Rule, readonly string[]>();
+
+/** A rule's condition groups, worked out once: findShadow compares each rule with every earlier one. */
+function groupsOf(rule: Rule): readonly string[] {
+	let g = groups.get(rule);
+	if (!g) groups.set(rule, (g = conditionGroups(rule)));
+	return g;
 }
 
 const copyKeys = new WeakMap<Rule, string>();
@@ -192,7 +201,7 @@ function lintOne(rs: Ruleset): Finding[] {
 						findings.push({
 							kind: 'shadowed-rule',
 							severity: 'warning',
-							message: `${table.name}:${chain.name} rule ${rule.pos} can never match: rule ${shadow.pos} matches every packet it would (${conditionGroups(shadow).join(' ') || 'no conditions'}) and ends with -j ${shadow.target}`,
+							message: `${table.name}:${chain.name} rule ${rule.pos} can never match: rule ${shadow.pos} matches every packet it would (${groupsOf(shadow).join(' ') || 'no conditions'}) and ends with -j ${shadow.target}`,
 							hint: `Move rule ${rule.pos} above rule ${shadow.pos}, or delete it if it is obsolete.`,
 							packets: [],
 							rules: [ref(rs, shadow), ref(rs, rule)],
@@ -257,12 +266,12 @@ function stateCanChange(chain: Chain, a: Rule, b: Rule): boolean {
 
 /** An earlier terminating rule whose conditions are a subset of this rule's conditions. */
 function findShadow(chain: Chain, rule: Rule): Rule | undefined {
-	const mine = new Set(conditionGroups(rule));
+	const mine = new Set(groupsOf(rule));
 	for (const earlier of chain.rules) {
 		if (earlier.pos >= rule.pos) break;
 		if (!terminates(earlier) && !earlier.parsed.target?.goto) continue;
 		if (matchVariesOverTime(earlier)) continue;
-		const theirs = conditionGroups(earlier);
+		const theirs = groupsOf(earlier);
 		if (theirs.length === 0) continue; // handled as unconditional
 		if (!theirs.every(g => mine.has(g))) continue;
 		if (stateCanChange(chain, earlier, rule)) continue;
