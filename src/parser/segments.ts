@@ -26,7 +26,8 @@
  *   before a space inside it.
  * - The kernel head runs from the start of the line to its first `TRACE:`, which a space or tab
  *   follows. No part of kernelHead can take in that `TRACE:` and then look at what follows it
- *   (host names and header words refuse the keyword), so it sees the same thing as on the head alone.
+ *   (host names and header words refuse the keyword where a space follows it), so it sees the
+ *   same thing as on the head alone.
  *
  * Some pieces are looked up with every digit read as 0 (`digits: 'blind'`): their rules treat
  * all digits alike (no part of them matches one digit and not another), so a text parses the
@@ -38,13 +39,17 @@
  * test/parser/piece-rules.test.ts checks each of these facts on the grammar itself, and that the
  * line rules still have the shapes this file walks; test/parser/segments.test.ts checks that the
  * two ways agree on every line of testdata, a generated corpus and mutations. The spaces between
- * pieces are skipped as `gap` and `sp*` skip them (every space and tab). A piece that fails, a
- * field that spans words (OPT (…), the packet quoted in an ICMP error), a tab in an odd place or
- * a colour code send the rest of the line to the suffix piece for that point; anything else
+ * pieces are skipped as `gap` and `sp*` skip them (every space and tab). A word that fieldWord or
+ * an nft item refuses, or a field or value that spans words (OPT (…), the packet quoted in an
+ * ICMP error, a quoted nft value with spaces), sends the rest of the line to the suffix piece
+ * for that point; anything else (a colour code before the fields, a line of another shape)
  * sends the line to one whole-line match, so the language accepted and every result stay those
  * of `traceLine`.
  *
- * Results are frozen: they are shared by every line that repeats the piece, and the model keeps them.
+ * Above the pieces, a few caches keep what is built from them by the text it was built from (a
+ * prefix's leads, a whole field list, an nft event, an nft item of two to four words): each is
+ * a function of that text alone. Results are frozen: they are shared by every line that repeats
+ * the piece, and the model keeps them.
  */
 import type * as ohm from 'ohm-js';
 import {interpretFields, interpretNftItems, type RawField} from './fields.js';
@@ -96,12 +101,12 @@ export const PIECES = {
 	// nftLine = "trace id " traceId gap (nftFamily gap)? nftName gap nftName gap nftEvent
 	// nftEvent_packet = "packet:" gap? nftPacket, nftPacket = nftItem nftItems, and nftItem (readItem)
 	nftFamily: spec('word', 64, m => opOf(traceSemantics, m, 'familyValue')),
-	nftName: spec('word', 2048, word, 'blind'),
+	nftName: spec('word', 2048, word),
 	nftEvent: spec('suffix', 4096, m => opOf(traceSemantics, m, 'nftEvent')),
 	nftItems: spec('suffix', 2048, m => opOf(traceSemantics, m, 'nftItems')),
 	nftMetaKey: spec('word', 64, word),
 	nftRawKey: spec('word', 256, word),
-	nftWordValue: spec('word', 4096, word, 'blind'),
+	nftWordValue: spec('word', 8192, word),
 } as const;
 
 /**
@@ -155,6 +160,8 @@ const kernelTails = new SegmentCache<{pkt: PacketFields; records: readonly Trace
 const xtTails = new SegmentCache<PacketFields>(1024);
 /** nft events (everything after the chain) → the event without its line's trace id, family, table and chain. */
 const nftEvents = new SegmentCache<NftEventValue>(4096);
+/** nft packet items (two to four words) → the item (itemAt). */
+const items = new SegmentCache<NftItem>(8192);
 /** nft packet lines: family + items text → the packet (the items' meaning depends on the family). */
 const nftPackets = new SegmentCache<PacketFields>(1024);
 
@@ -379,6 +386,31 @@ function readItem(text: string, p: number): Read {
 	return readValue(text, k.end, key);
 }
 
+/**
+ * readItem with its results kept by the item's text: an item of two, three or four words. What
+ * readItem gives for an item depends on those words alone: it reads no further, but for `==` as
+ * the last word of a line (then the value), so items that end the line are not kept. Items whose
+ * words recur (`ip saddr 198.18.50.2`, `tcp flags == syn`) cost a lookup or two.
+ */
+function itemAt(text: string, p: number): Read {
+	const e1 = wordEnd(text, p);
+	const e2 = wordEnd(text, skipSp(text, e1));
+	const e3 = wordEnd(text, skipSp(text, e2));
+	for (const e of [e3, e2]) {
+		if (e === p || e === e1) continue;
+		const hit = items.get(text.slice(p, e));
+		if (hit) return {item: hit, end: e};
+	}
+	const e4 = wordEnd(text, skipSp(text, e3));
+	if (e4 > e3) {
+		const hit = items.get(text.slice(p, e4));
+		if (hit) return {item: hit, end: e4};
+	}
+	const r = readItem(text, p);
+	if (typeof r === 'object' && r.end < text.length && r.end - p <= MAX_KEPT) items.set(own(text.slice(p, r.end)), deepFreeze(r.item));
+	return r;
+}
+
 /** An nft event from `start` to the end of the line; a packet's items read one at a time. */
 function nftEvent(text: string, start: number): NftEventValue | undefined {
 	const key = text.slice(start);
@@ -388,13 +420,13 @@ function nftEvent(text: string, start: number): NftEventValue | undefined {
 	if (text.startsWith('packet:', start)) {
 		// "packet:" gap? nftItem nftItems
 		const first = skipSp(text, start + 7);
-		const r = first < text.length ? readItem(text, first) : 'refused';
+		const r = first < text.length ? itemAt(text, first) : 'refused';
 		if (typeof r === 'object') {
 			const items = [r.item];
 			let end = r.end;
 			for (;;) {
 				const w = gapWord(text, end);
-				const next = w ? readItem(text, w.start) : 'refused';
+				const next = w ? itemAt(text, w.start) : 'refused';
 				if (typeof next !== 'object') break;
 				items.push(next.item);
 				end = next.end;
@@ -467,6 +499,7 @@ export function segmentStats(): Record<string, {hits: number; misses: number; si
 		['kernelTails', kernelTails],
 		['xtTails', xtTails],
 		['nftEvents', nftEvents],
+		['nftItemTexts', items],
 		['nftPackets', nftPackets],
 	] as const) {
 		out[name] = {hits: c.hits, misses: c.misses, size: c.size};
@@ -481,5 +514,6 @@ export function clearSegmentCaches(): void {
 	kernelTails.clear();
 	xtTails.clear();
 	nftEvents.clear();
+	items.clear();
 	nftPackets.clear();
 }

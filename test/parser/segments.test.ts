@@ -52,7 +52,8 @@ describe('cached pieces and whole-line matches agree', () => {
 		expect(stats['fieldWord']!.hits).toBeGreaterThan(5000);
 		expect(stats['kernelFields']!.hits).toBeGreaterThan(100);
 		expect(stats['xtHop']!.hits).toBeGreaterThan(100);
-		expect(stats['nftWordValue']!.hits).toBeGreaterThan(1000);
+		expect(stats['nftItemTexts']!.hits).toBeGreaterThan(1000);
+		expect(stats['nftWordValue']!.hits).toBeGreaterThan(10);
 		expect(stats['nftItems']!.hits).toBeGreaterThan(100);
 	});
 
@@ -120,6 +121,24 @@ describe('cached pieces and whole-line matches agree', () => {
 		clearSegmentCaches();
 		agree(line);
 		agree(line); // again, from the caches
+	});
+
+	it('on nft items whose words recur with other words after them (caches warm)', () => {
+		clearSegmentCaches();
+		const head = 'trace id 981dccdf ip raw PREROUTING packet: ';
+		const items = [
+			'iif "eth0" tcp flags == syn tcp window 1 ',
+			'iif "eth0" tcp flags ==',
+			'iif "eth0" tcp flags == ',
+			'iif "eth0" tcp flags == (syn | ack) tcp window 1',
+			'iif "eth0"x tcp flags == syn ',
+			'iif "eth0" tcp flags ==  syn',
+			'iif "eth0" tcp flags syn tcp window 1',
+			'iif "eth0" tcp flags == syn\ttcp window 1\r',
+			'meta mark 0x1 meta mark',
+			'iif "eth0" @th,64,96 0x4500 @th,64,96',
+		];
+		for (let pass = 0; pass < 2; pass++) items.forEach((line, i) => agree(head + line, i + 1));
 	});
 
 	it('on testdata trace lines damaged the ways logs get damaged', () => {
