@@ -6,6 +6,7 @@ import {parseArgs} from 'node:util';
 import {diffRulesets, type Difference, type RuleDiff} from '../model/diff.js';
 import {findDivergence, pickPair, type Divergence} from '../model/divergence.js';
 import {collect} from '../model/collect.js';
+import {ruleMentions} from '../model/rule-query.js';
 import type {Packet} from '../model/types.js';
 import {parseTraceText} from '../parser/line-stream.js';
 import type {Ruleset} from '../parser/ruleset.js';
@@ -172,7 +173,7 @@ function mentions(rs: Ruleset, word: string): boolean {
 	for (const table of rs.tables.values()) {
 		for (const chain of table.chains.values()) {
 			if (chain.name === word) return true;
-			for (const r of chain.rules) if (r.args.some(a => a === word || a.split('/')[0] === word || a.replace(/\+$/, '') === word)) return true;
+			for (const r of chain.rules) if (ruleMentions(r, word)) return true;
 		}
 	}
 	return false;

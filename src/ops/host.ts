@@ -329,7 +329,7 @@ function inspectView(probe: Probe, backend: Backend, family: IpFamily, privilege
 	const tables: TableSummary[] = [];
 	for (const t of ruleset.tables.values()) {
 		let rules = 0;
-		for (const c of t.chains.values()) rules += c.rules.filter(x => !commentOf(x.args)?.startsWith(TAG_PREFIX)).length;
+		for (const c of t.chains.values()) rules += c.rules.filter(x => !commentOf(x)?.startsWith(TAG_PREFIX)).length;
 		tables.push({name: t.name, chains: t.chains.size, rules});
 	}
 	return {...empty, state: 'read', tables, rules: countForeignRules(ruleset), trace: traceRules(ruleset, backend, family), tagged: taggedRules(ruleset, backend, family), ruleset};

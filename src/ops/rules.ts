@@ -10,6 +10,7 @@
  * the run id. Removal is always by the rule's full specification (`-D CHAIN <spec>`), never by
  * position, so a rule another tool inserted in between can never be the one removed.
  */
+import {matchOptions} from '../model/rule-query.js';
 import type {Counters, Rule, Ruleset} from '../parser/ruleset.js';
 import type {IpFamily, RateLimit, TraceFilter} from './filters.js';
 
@@ -107,9 +108,10 @@ export function deleteArgs(rule: {readonly table: string; readonly chain: string
 }
 
 /** The value of a rule's `--comment`, if any. */
-export function commentOf(args: readonly string[]): string | undefined {
-	const at = args.indexOf('--comment');
-	return at === -1 ? undefined : args[at + 1];
+/** The rule's `-m comment --comment` text, if it has one. */
+export function commentOf(rule: Rule): string | undefined {
+	const o = matchOptions(rule, '--comment')[0];
+	return o?.value.kind === 'text' ? o.value.text : undefined;
 }
 
 /** A rule found in a listing: where it is, its full spec, and its counters. */
@@ -129,7 +131,7 @@ export interface ListedRule {
 }
 
 function listed(rule: Rule, backend: Backend, family: IpFamily): ListedRule {
-	const comment = commentOf(rule.args);
+	const comment = commentOf(rule);
 	const tag = comment?.startsWith(TAG_PREFIX) ? comment : undefined;
 	return {
 		backend,
@@ -147,7 +149,7 @@ function listed(rule: Rule, backend: Backend, family: IpFamily): ListedRule {
 /** Every rule carrying a tracewatch tag, in any table and chain. */
 export function taggedRules(rs: Ruleset, backend: Backend, family: IpFamily): ListedRule[] {
 	const out: ListedRule[] = [];
-	for (const t of rs.tables.values()) for (const c of t.chains.values()) for (const r of c.rules) if (commentOf(r.args)?.startsWith(TAG_PREFIX)) out.push(listed(r, backend, family));
+	for (const t of rs.tables.values()) for (const c of t.chains.values()) for (const r of c.rules) if (commentOf(r)?.startsWith(TAG_PREFIX)) out.push(listed(r, backend, family));
 	return out;
 }
 
@@ -161,7 +163,7 @@ export function traceRules(rs: Ruleset, backend: Backend, family: IpFamily): Lis
 /** Rules other than tracewatch's own: what decides whether a backend is "in use". */
 export function countForeignRules(rs: Ruleset): number {
 	let n = 0;
-	for (const t of rs.tables.values()) for (const c of t.chains.values()) for (const r of c.rules) if (!commentOf(r.args)?.startsWith(TAG_PREFIX)) n++;
+	for (const t of rs.tables.values()) for (const c of t.chains.values()) for (const r of c.rules) if (!commentOf(r)?.startsWith(TAG_PREFIX)) n++;
 	return n;
 }
 

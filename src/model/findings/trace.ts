@@ -13,7 +13,8 @@
  */
 import type {Chain} from '../../parser/ruleset.js';
 import type {RuleIndex} from '../join.js';
-import {inCidr, isPrivate, ruleMatchesAddress} from '../net.js';
+import {inCidr, isPrivate, parseAddr} from '../../netfilter/addr.js';
+import {mayMatch, ruleCidrs, sourceNatFor} from '../rule-query.js';
 import {endpoint} from '../../netfilter/addr.js';
 import {icmpName, isFragNeeded, isIcmpError, isTimeExceeded} from '../../netfilter/icmp.js';
 import {opens} from '../pairing.js';
@@ -101,13 +102,8 @@ function repliesTraced(index: RuleIndex, family: string, replySrc: string, reply
 	if (!chain) return {traced: undefined};
 	const traceRules = chain.rules.filter(r => r.target === 'TRACE');
 	if (traceRules.length === 0) return {traced: undefined};
-	for (const r of traceRules) {
-		const s = ruleMatchesAddress(r.args, 'src', replySrc);
-		const d = ruleMatchesAddress(r.args, 'dst', replyDst);
-		const i = r.args.indexOf('-i');
-		const inOk = i === -1 || !replyIn || r.args[i + 1] === replyIn || (r.args[i + 1]?.endsWith('+') && replyIn.startsWith(r.args[i + 1]!.slice(0, -1)));
-		if (s !== false && d !== false && inOk) return {traced: true};
-	}
+	// replyDst '' (the request was SNATed: the reply's destination is an address of this host, not known here) matches no -d.
+	if (traceRules.some(r => mayMatch(r, {src: replySrc, dst: replyDst, in: replyIn}))) return {traced: true};
 	return {traced: false, rule: traceRules.map(r => r.text).join('; ')};
 }
 
@@ -496,34 +492,27 @@ export function traceFindings(packets: readonly Packet[], index: RuleIndex): Fin
 
 /** The narrowest network (not a single address) named in the dump that holds `addr`: the pod or bridge CIDR, usually. */
 function networkOf(index: RuleIndex, addr: string): string {
+	const a = parseAddr(addr);
 	const v6 = addr.includes(':');
-	let best: {cidr: string; bits: number} | undefined;
+	let best: {text: string; bits: number} | undefined;
 	for (const rs of index.rulesets) {
 		for (const table of rs.tables.values()) {
 			for (const chain of table.chains.values()) {
 				for (const r of chain.rules) {
-					for (let i = 0; i < r.args.length; i++) {
-						if (!['-s', '-d', '--source', '--destination'].includes(r.args[i]!)) continue;
-						for (const c of (r.args[i + 1] ?? '').split(',')) {
-							const bits = Number(c.split('/')[1] ?? (v6 ? 128 : 32));
-							if (bits >= (v6 ? 128 : 32) || bits < (v6 ? 16 : 8) || !inCidr(addr, c)) continue;
-							if (!best || bits > best.bits) best = {cidr: c, bits};
-						}
+					for (const p of ruleCidrs(r)) {
+						if (!a || p.bits >= (v6 ? 128 : 32) || p.bits < (v6 ? 16 : 8) || !inCidr(a, p.cidr)) continue;
+						if (!best || p.bits > best.bits) best = {text: p.text, bits: p.bits};
 					}
 				}
 			}
 		}
 	}
-	return best ? `${best.cidr}` : `${addr}/${v6 ? 128 : 32} (or the whole pod/bridge network)`;
+	return best ? best.text : `${addr}/${v6 ? 128 : 32} (or the whole pod/bridge network)`;
 }
 
 function findMasquerade(index: RuleIndex, family: string, out: string): string | undefined {
 	const chain = index.chain(family, 'nat', 'POSTROUTING');
 	if (!chain) return undefined;
-	for (const r of chain.rules) {
-		if (r.target !== 'MASQUERADE' && r.target !== 'SNAT') continue;
-		const o = r.args.indexOf('-o');
-		if (o === -1 || r.args[o + 1] === out) return `"${r.text}"`;
-	}
-	return undefined;
+	const rule = chain.rules.find(r => sourceNatFor(r, out));
+	return rule ? `"${rule.text}"` : undefined;
 }
