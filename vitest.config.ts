@@ -6,5 +6,10 @@ export default defineConfig({
 		testTimeout: 60_000,
 		hookTimeout: 120_000,
 		env: {FORCE_COLOR: '0', NO_COLOR: '1'},
+		// Vitest's default is one worker per core less one: a single worker on a 2-core machine,
+		// which runs the files one after another while most of them wait on child processes (the
+		// CLI, the kernel, tmux). Two workers keep both cores busy (`npm test` took about half
+		// as long here as with one); more only made the processes they start compete for them.
+		maxWorkers: 2,
 	},
 });
