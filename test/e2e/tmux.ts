@@ -97,7 +97,7 @@ export class TmuxServer {
 			resize: (c, r) => {
 				this.run(['resize-window', '-t', name, '-x', String(c), '-y', String(r)]);
 			},
-			waitFor: (test, what, timeoutMs = 15_000) =>
+			waitFor: (test, what, timeoutMs = 30_000) =>
 				new Promise<string>((resolve, reject) => {
 					let screen = '';
 					let finished = false;

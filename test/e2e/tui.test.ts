@@ -37,8 +37,8 @@ async function expectRestored(expect: ExpectStatic, t: Terminal, exit = '0'): Pr
 	expect(s).not.toContain('? help');
 	t.type(`echo "rc=$rc"; stty -a | tr ' ;' '\\n\\n' | grep -Ex -- '-?(icanon|echo|isig)' | sort | tr '\\n' ' '; echo`);
 	const after = await t.waitFor(x => /^rc=\d+$/m.test(x) && promptBack(x), 'the exit status and stty output');
-	expect(after).toContain(`rc=${exit}`);
-	expect(after).toMatch(/\becho icanon isig\b/);
+	expect(after, `the exit status; the screen:\n${after}`).toContain(`rc=${exit}`);
+	expect(after, `stty; the screen:\n${after}`).toMatch(/\becho icanon isig\b/);
 }
 
 // Each test has a terminal (a tmux session) of its own: they run side by side.

@@ -107,9 +107,9 @@ describe.concurrent('stopping a live pipe', () => {
 });
 
 describe.concurrent('huge and odd lines', () => {
-	it('a 10 MB line is reported as unparsed, within 30 s, and the lines around it still count', async ({expect}) => {
+	it('a 10 MB line is reported as unparsed, and the lines around it still count', async ({expect}) => {
 		const huge = `[ 1.0] TRACE: raw:PREROUTING:policy:2 IN=eth0 OUT= ${'X'.repeat(10 * 1024 * 1024)}`;
-		const r = await run(['--format', 'json'], `${LINES.slice(0, 11).join('\n')}\n${huge}\n${LINES.slice(11, 18).join('\n')}\n`, 30_000);
+		const r = await run(['--format', 'json'], `${LINES.slice(0, 11).join('\n')}\n${huge}\n${LINES.slice(11, 18).join('\n')}\n`);
 		const doc = JSON.parse(r.stdout) as {inputs: Array<{lines: number; traceLines: number; unparsed: number}>; packets: unknown[]};
 		expect(doc.inputs[0]).toMatchObject({lines: 19, traceLines: 18, unparsed: 1});
 		expect(doc.packets).toHaveLength(2);

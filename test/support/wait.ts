@@ -13,7 +13,7 @@ import {EventEmitter} from 'node:events';
 export interface Deadline {
 	/** What is awaited, for the error: `the detail view`, `/tracing ICMP/ on stderr`. */
 	readonly what: string;
-	/** Give up after this long. @default 10_000 */
+	/** Give up after this long. @default 30_000 */
 	readonly timeoutMs?: number;
 	/** The last state, for the error (the frame, the screen, the output so far). */
 	readonly show?: () => string;
@@ -33,7 +33,7 @@ const turn = () => new Promise<void>(resolve => setImmediate(resolve));
  * (an Ink frame, a store); output of other processes is awaited with `OutputWatch` instead.
  */
 export async function until<T>(check: () => T, o: Deadline): Promise<NonNullable<T>> {
-	const timeoutMs = o.timeoutMs ?? 10_000;
+	const timeoutMs = o.timeoutMs ?? 30_000;
 	const end = performance.now() + timeoutMs;
 	for (;;) {
 		const v = check();
@@ -45,7 +45,7 @@ export async function until<T>(check: () => T, o: Deadline): Promise<NonNullable
 
 /** `promise`, or an error after `timeoutMs` naming what it was (the deadline of an event). */
 export function within<T>(promise: Promise<T>, o: Deadline): Promise<T> {
-	const timeoutMs = o.timeoutMs ?? 10_000;
+	const timeoutMs = o.timeoutMs ?? 30_000;
 	let timer: ReturnType<typeof setTimeout> | undefined;
 	const deadline = new Promise<never>((_, reject) => {
 		timer = setTimeout(() => reject(timedOut(o, timeoutMs)), timeoutMs);
@@ -111,7 +111,7 @@ export class OutputWatch {
 				? () => test(this.out, this.err)
 				: () => test.test(o.where === 'stdout' ? this.out : o.where === 'stderr' ? this.err : `${this.out}\n${this.err}`);
 		const what = o.what ?? (typeof test === 'function' ? 'the expected output' : `${test}${o.where ? ` on ${o.where}` : ''}`);
-		const timeoutMs = o.timeoutMs ?? 10_000;
+		const timeoutMs = o.timeoutMs ?? 30_000;
 		return new Promise<void>((resolve, reject) => {
 			const done = (error?: Error) => {
 				clearTimeout(timer);

@@ -130,7 +130,7 @@ export async function mount(tree: ReactElement, o: {keys?: boolean} = {}): Promi
 	const r = render(tree);
 	const frame = () => clean(r.lastFrame());
 	const show = () => r.lastFrame() ?? '(no frame drawn)';
-	const wait = async (check: () => boolean, what: string, timeoutMs = 5000) => {
+	const wait = async (check: () => boolean, what: string, timeoutMs = 10_000) => {
 		await until(check, {what, timeoutMs, show} satisfies Deadline);
 		await reactSettled();
 	};
