@@ -13,7 +13,9 @@ import {parseRuleset, type Ruleset} from '../../src/parser/ruleset.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
+/** A file of the repository (testdata is in git: a missing file is an error that says so). */
 export function read(path: string): string {
+	if (!exists(path)) throw new Error(`${path} is missing: it is in git, is the checkout complete?`);
 	return readFileSync(new URL(path, `file://${ROOT}`), 'utf8');
 }
 
@@ -21,8 +23,9 @@ export function exists(path: string): boolean {
 	return existsSync(new URL(path, `file://${ROOT}`));
 }
 
+/** The rulesets saved in these files; an empty file (a capture without IPv6 rules) gives none. */
 export function rules(...paths: string[]): Ruleset[] {
-	return paths.filter(p => exists(p) && read(p).trim() !== '').map(p => parseRuleset(read(p), p));
+	return paths.filter(p => read(p).trim() !== '').map(p => parseRuleset(read(p), p));
 }
 
 /** Replays files (paths relative to the repository) as `tracewatch replay` does: the settled packets in id order. */
