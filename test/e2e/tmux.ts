@@ -138,12 +138,20 @@ export class TmuxServer {
 		return term;
 	}
 
-	/** Stops the server and removes its socket file (tmux leaves it behind). */
+	/** Stops the server (by its pid too, should kill-server fail) and removes its socket file (tmux leaves it behind). */
 	kill(): void {
-		for (const c of this.clients.splice(0)) c.stdin?.end();
-		const path = spawnSync('tmux', ['-L', this.socket, 'display-message', '-p', '#{socket_path}'], {encoding: 'utf8', env: terminalEnv()}).stdout.trim();
-		spawnSync('tmux', ['-L', this.socket, 'kill-server'], {env: terminalEnv()});
-		if (path) rmSync(path, {force: true});
+		for (const c of this.clients.splice(0)) c.kill();
+		const info = spawnSync('tmux', ['-L', this.socket, 'display-message', '-p', '#{pid} #{socket_path}'], {encoding: 'utf8', env: terminalEnv(), timeout: 10_000}).stdout?.trim() ?? '';
+		const [pid, path] = [Number(info.split(' ')[0]), info.slice(info.indexOf(' ') + 1)];
+		spawnSync('tmux', ['-L', this.socket, 'kill-server'], {env: terminalEnv(), timeout: 10_000});
+		if (pid > 0) {
+			try {
+				process.kill(pid, 'SIGKILL'); // gone already after kill-server, as a rule
+			} catch {
+				// gone
+			}
+		}
+		if (path && info.includes(' ')) rmSync(path, {force: true});
 	}
 }
 
