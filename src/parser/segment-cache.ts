@@ -84,6 +84,20 @@ export class SegmentCache<V> {
 	}
 }
 
+/**
+ * A value fit to be kept in a cache: every string it holds copied (ownString) and everything
+ * frozen. Values built from a line hold slices of it, and a slice keeps its whole line alive —
+ * and the line the whole chunk it was read in (64 KB) — for as long as the cache keeps the
+ * value. Parts already frozen were made keepable when they were cached.
+ */
+export function keepable<T>(value: T): T {
+	if (typeof value === 'string') return ownString(value) as T;
+	if (value === null || typeof value !== 'object' || Object.isFrozen(value)) return value;
+	const o = value as Record<string, unknown>;
+	for (const k of Object.keys(o)) o[k] = keepable(o[k]);
+	return Object.freeze(value);
+}
+
 /** Freezes a value and everything it holds: cached results are shared by every line that repeats them. */
 export function deepFreeze<T>(value: T): T {
 	if (value === null || typeof value !== 'object' || Object.isFrozen(value)) return value;

@@ -3,10 +3,9 @@
  * for each piece, and gives the same ParsedLine as matching the whole line with `traceLine`.
  *
  * Input:  `[ 3341.290281] TRACE: mangle:PREROUTING:rule:1 IN=cali1a2b3c4d5e6 OUT= MAC=… SRC=198.19.88.69 … MARK=0x40000 `
- * Pieces: `[ 3341.290281] TRACE:` (kernelHead, looked up as `[ 0000.000000] TRACE:`) |
- *         `mangle:PREROUTING:rule:1` (hop) | `IN=cali1a2b3c4d5e6`, `OUT=`, … `MARK=0x40000` (fieldWord,
- *         one piece per word, `IN=cali0a0b0c0d0e0`; the whole field list is also kept as one
- *         entry) | ` ` (kernelFields)
+ * Pieces: `[ 3341.290281] TRACE:` (kernelHead) | `mangle:PREROUTING:rule:1` (hop) |
+ *         `IN=cali1a2b3c4d5e6`, `OUT=`, … `MARK=0x40000` (fieldWord, one piece per word; the
+ *         whole field list is also kept as one entry) | ` ` (kernelFields)
  * Output: {kind:'event', format:'kernel', event:{type:'kernel-hop', table:'mangle', …}, ref}, or
  *         undefined when the line does not come apart this way (the caller then matches it whole).
  *
@@ -29,12 +28,9 @@
  *   (host names and header words refuse the keyword where a space follows it), so it sees the
  *   same thing as on the head alone.
  *
- * Some pieces are looked up with every digit read as 0 (`digits: 'blind'`): their rules treat
- * all digits alike (no part of them matches one digit and not another), so a text parses the
- * same way whatever its digits, and their values only say where things lie (LeadPart,
- * FieldShape) or that the rule takes the word; what lies there is read from the line's own
- * text. A raw dmesg stamp never repeats, `[ 0000.000000] TRACE:` always does; so do `ID=00000`
- * and `SEQ=0000000000`.
+ * A piece is looked up by its exact text: a result is reused only for the same text. (A raw
+ * dmesg stamp never repeats, so each such line costs one match of its head; the caches admit
+ * few of them while they do not repeat.)
  *
  * test/parser/piece-rules.test.ts checks each of these facts on the grammar itself, and that the
  * line rules still have the shapes this file walks; test/parser/segments.test.ts checks that the
@@ -54,7 +50,7 @@
 import type * as ohm from 'ohm-js';
 import {interpretFields, interpretNftItems, type RawField} from './fields.js';
 import {traceGrammar} from './grammar.js';
-import {deepFreeze, ownString as own, SegmentCache} from './segment-cache.js';
+import {deepFreeze, keepable, ownString as own, SegmentCache} from './segment-cache.js';
 import {opOf} from './semantics/ops.js';
 import {traceSemantics} from './semantics/trace.js';
 import {fieldOf, kernelHopEvent, leadValueOf, type LeadValue, type NftBase, type NftEventValue, type NftItem, nftEventWith, xtHopEvent} from './semantics/to-trace-event.js';
@@ -65,16 +61,14 @@ type Cut = 'word' | 'suffix' | 'head';
 
 interface PieceSpec<V> {
 	readonly cut: Cut;
-	/** 'blind': looked up with every digit read as 0 (see the header). */
-	readonly digits: 'exact' | 'blind';
 	/** Entries its cache holds. */
 	readonly keep: number;
 	/** The piece's value, from Ohm's match of its rule. */
 	readonly value: (m: ohm.MatchResult) => V;
 }
 
-function spec<V>(cut: Cut, keep: number, value: (m: ohm.MatchResult) => V, digits: 'exact' | 'blind' = 'exact'): PieceSpec<V> {
-	return {cut, digits, keep, value};
+function spec<V>(cut: Cut, keep: number, value: (m: ohm.MatchResult) => V): PieceSpec<V> {
+	return {cut, keep, value};
 }
 
 const word = (): true => true;
@@ -88,9 +82,9 @@ const word = (): true => true;
  */
 export const PIECES = {
 	// kernelLine_trace = kernelHead (sp | ansi)* hop (sp | ansi)* field kernelFields
-	kernelHead: spec('head', 2048, m => opOf(traceSemantics, m, 'leadParts'), 'blind'),
+	kernelHead: spec('head', 2048, m => opOf(traceSemantics, m, 'leadParts')),
 	hop: spec('word', 4096, m => opOf(traceSemantics, m, 'hopValue')),
-	fieldWord: spec('word', 8192, m => opOf(traceSemantics, m, 'fieldShape'), 'blind'),
+	fieldWord: spec('word', 8192, m => opOf(traceSemantics, m, 'fieldShape')),
 	kernelFields: spec('suffix', 2048, m => ({fields: opOf(traceSemantics, m, 'fieldList'), records: opOf(traceSemantics, m, 'records')})),
 	// xtLine_packet = sp* "PACKET:" gap dec gap traceId gap field xtFields
 	// xtLine_trace = sp* "TRACE:" gap dec gap traceId gap xtHop
@@ -172,18 +166,15 @@ const nftPackets = new SegmentCache<PacketFields>(1024);
  */
 const MAX_KEPT = 2048;
 
-const DIGITS = /[0-9]/g;
-
 /** Ohm's result for one piece (`text` cut from a line as PIECES says), from its cache or from a match of its rule. */
 function piece<K extends PieceRule>(rule: K, text: string): ValueOf<K> | undefined {
 	const spec: PieceSpec<unknown> = PIECES[rule];
 	const cache = caches.get(rule)!;
-	const blind = spec.digits === 'blind' ? text.replace(DIGITS, '0') : text;
-	let outcome = cache.get(blind);
+	let outcome = cache.get(text);
 	if (outcome === undefined) {
-		const keep = blind.length <= MAX_KEPT && cache.admitting;
+		const keep = text.length <= MAX_KEPT && cache.admitting;
 		// A kept piece is copied, so that neither the key nor the strings Ohm slices from it keep the line alive.
-		const key = keep && blind === text ? own(text) : blind;
+		const key = keep ? own(text) : text;
 		const m = traceGrammar.match(key, rule);
 		outcome = m.succeeded() ? Object.freeze({ok: true, value: deepFreeze(spec.value(m))}) : FAILED;
 		if (keep) cache.set(key, outcome);
@@ -260,7 +251,7 @@ function leadsOf(text: string, end: number): LeadValue | undefined {
 	const parts = piece('kernelHead', key);
 	if (parts === undefined) return undefined;
 	const lead = leadValueOf(parts, text);
-	if (key.length <= MAX_KEPT && leads.admitting) leads.set(own(key), deepFreeze(lead));
+	if (key.length <= MAX_KEPT && leads.admitting) leads.set(own(key), keepable(lead));
 	return lead;
 }
 
@@ -271,7 +262,7 @@ function kernelTail(text: string, start: number): {pkt: PacketFields; records: r
 	if (hit) return hit;
 	const list = fieldList(text, start, 'kernelFields');
 	if (!list) return undefined;
-	const value = deepFreeze({pkt: interpretFields([...list.fields, ...list.rest.fields]), records: list.rest.records});
+	const value = keepable({pkt: interpretFields([...list.fields, ...list.rest.fields]), records: list.rest.records});
 	if (key.length <= MAX_KEPT) kernelTails.set(own(key), value);
 	return value;
 }
@@ -318,7 +309,7 @@ function xtPacketLine(text: string, keywordEnd: number, ref: LineRef): ParsedLin
 	if (!pkt) {
 		const list = fieldList(text, head.next, 'xtFields');
 		if (!list) return undefined;
-		pkt = deepFreeze(interpretFields([...list.fields, ...list.rest]));
+		pkt = keepable(interpretFields([...list.fields, ...list.rest]));
 		if (key.length <= MAX_KEPT) xtTails.set(own(key), pkt);
 	}
 	return event('xtables-monitor', {type: 'xt-packet', nfproto: head.nfproto, traceId: head.traceId, pkt}, ref);
@@ -407,7 +398,7 @@ function itemAt(text: string, p: number): Read {
 		if (hit) return {item: hit, end: e4};
 	}
 	const r = readItem(text, p);
-	if (typeof r === 'object' && r.end < text.length && r.end - p <= MAX_KEPT) items.set(own(text.slice(p, r.end)), deepFreeze(r.item));
+	if (typeof r === 'object' && r.end < text.length && r.end - p <= MAX_KEPT) items.set(own(text.slice(p, r.end)), keepable(r.item));
 	return r;
 }
 
@@ -432,7 +423,7 @@ function nftEvent(text: string, start: number): NftEventValue | undefined {
 				end = next.end;
 			}
 			const rest = piece('nftItems', text.slice(end));
-			if (rest) value = deepFreeze({type: 'nft-packet', items: [...items, ...rest]});
+			if (rest) value = keepable({type: 'nft-packet', items: [...items, ...rest]});
 		}
 	}
 	value ??= piece('nftEvent', key);
@@ -463,7 +454,7 @@ function nftLine(text: string, ref: LineRef): ParsedLine | undefined {
 	const pktKey = `${base.family}\n${text.slice(start.start)}`;
 	let pkt = nftPackets.get(pktKey);
 	if (!pkt) {
-		pkt = deepFreeze(interpretNftItems(ev.items, base.family));
+		pkt = keepable(interpretNftItems(ev.items, base.family));
 		if (pktKey.length <= MAX_KEPT) nftPackets.set(own(pktKey), pkt);
 	}
 	return event('nft-monitor', {type: 'nft-packet', ...base, pkt}, ref);

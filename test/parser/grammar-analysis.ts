@@ -9,8 +9,6 @@
  *
  * - wordUnsafe: an expression that can match a space or a tab, or `end`, or `any`. A rule with
  *   none sees the same thing after a word whether the line goes on with a space or ends.
- * - digitUnfair: a terminal that holds a digit, or a range that holds some digits but not all.
- *   A rule with none parses any text the same way as that text with every digit replaced by 0.
  * - readsPast: a way for the rule, matched from the start of a line whose first occurrence of
  *   `stop` (a keyword with no repeated character, such as TRACE:) is followed by a space or a
  *   tab, to take in that `stop` and then try something that can match a space or a tab, or
@@ -84,25 +82,6 @@ function spaceTakers(grammar: ohm.Grammar, start: PExpr, inRule: string): string
 		} else if (e instanceof pexprs.Apply) {
 			if (e.ruleName === 'any' || e.ruleName === 'end') bad.push(at);
 		} else if (e === pexprs.any || e === pexprs.end || e instanceof pexprs.UnicodeChar || e instanceof pexprs.CaseInsensitiveTerminal || e instanceof pexprs.Param) {
-			bad.push(at);
-		}
-	});
-	return bad;
-}
-
-/** Expressions in the closure of `rule` that tell one digit from another. */
-export function digitUnfair(grammar: ohm.Grammar, rule: string): string[] {
-	const bad: string[] = [];
-	walk(grammar, body(grammar, rule), rule, (e, inRule) => {
-		const at = `${inRule}: ${e.toString()}`;
-		if (e instanceof pexprs.Terminal) {
-			if (/[0-9]/.test(e.obj!)) bad.push(at);
-		} else if (e instanceof pexprs.Range) {
-			const [lo, hi] = codeRange(e);
-			const all = lo <= 0x30 && 0x39 <= hi;
-			const none = hi < 0x30 || lo > 0x39;
-			if (!all && !none) bad.push(at);
-		} else if (e instanceof pexprs.UnicodeChar || e instanceof pexprs.CaseInsensitiveTerminal || e instanceof pexprs.Param) {
 			bad.push(at);
 		}
 	});

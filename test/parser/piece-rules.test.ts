@@ -1,9 +1,8 @@
 /**
  * The facts the segment parser's soundness rests on (src/parser/segments.ts), checked on the
  * grammar itself: every word piece's rule can never match a space or a tab, nor use `end` or
- * `any`; the kernel head never reads past the line's first TRACE:; the pieces looked up with
- * their digits read as 0 tell no digit from another; the line rules still have the shapes
- * segments.ts walks. These fail when someone
+ * `any`; the kernel head never reads past the line's first TRACE:; the line rules still have
+ * the shapes segments.ts walks. These fail when someone
  * later adds such a thing to a piece's rule (or to a rule it applies); the checks themselves
  * are shown to catch it on small grammars built for the purpose.
  */
@@ -12,7 +11,7 @@ import type * as ohm from 'ohm-js';
 import {describe, expect, it} from 'vitest';
 import {traceGrammar} from '../../src/parser/grammar.js';
 import {PIECES, type PieceRule, WALKED} from '../../src/parser/segments.js';
-import {digitUnfair, readsPast, wordUnsafe} from './grammar-analysis.js';
+import {readsPast, wordUnsafe} from './grammar-analysis.js';
 
 const {grammar} = createRequire(new URL('../../grammar/', import.meta.url))('ohm-js') as typeof ohm;
 
@@ -80,8 +79,6 @@ describe('the kernel head', () => {
 				lead5 = (~("TRACE:" ~("!".."~")) ("!".."~"))+ " kernel: "
 				wrongGuard = (~"TRACE:" lead6)* "TRACE:"
 				lead6 = (~("TRACE:" ~(" ".."~")) ("!".."~"))+ " kernel: "
-				oneDigit = "[" "1".."9" ("0".."9")* "]"
-				digitWord = "x" "0x"
 			}`);
 		expect(readsPast(g, 'head', 'TRACE:')).toEqual([]);
 		// A host name that may hold TRACE: reads on after it ("myTRACE: kernel: TRACE: …").
@@ -93,21 +90,6 @@ describe('the kernel head', () => {
 		expect(readsPast(g, 'refined', 'TRACE:')).toEqual([]);
 		// … but not when the test of what follows can match a space.
 		expect(readsPast(g, 'wrongGuard', 'TRACE:')).not.toEqual([]);
-		expect(digitUnfair(g, 'head')).toEqual([]);
-		expect(digitUnfair(g, 'oneDigit')).not.toEqual([]);
-		expect(digitUnfair(g, 'digitWord')).not.toEqual([]);
-	});
-});
-
-describe('pieces looked up with every digit read as 0', () => {
-	const blind = (Object.keys(PIECES) as PieceRule[]).filter(r => PIECES[r].digits === 'blind');
-
-	it('there are some', () => {
-		expect(blind).toEqual(expect.arrayContaining(['kernelHead', 'fieldWord']));
-	});
-
-	it.each(blind)('%s tells no digit from another', rule => {
-		expect(digitUnfair(traceGrammar, rule)).toEqual([]);
 	});
 });
 

@@ -47,7 +47,8 @@ describe('cached pieces and whole-line matches agree', () => {
 		}
 		// The pieces were used, not bypassed.
 		const stats = segmentStats();
-		expect(stats['kernelHead']!.hits).toBeGreaterThan(1000);
+		// Heads repeat with -T, journal and syslog stamps and on the warm pass; raw uptime stamps never do.
+		expect(stats['kernelHead']!.hits).toBeGreaterThan(500);
 		expect(stats['hop']!.hits).toBeGreaterThan(1000);
 		expect(stats['fieldWord']!.hits).toBeGreaterThan(5000);
 		expect(stats['kernelFields']!.hits).toBeGreaterThan(100);
