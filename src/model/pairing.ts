@@ -91,7 +91,7 @@ export class ReplyMatcher {
 	/** Entries in all lists: bounded, so an endless stream keeps only recent packets reachable. */
 	private entries = 0;
 
-	constructor(limit = 20_000) {
+	constructor(limit = 10_000) {
 		this.limit = limit;
 	}
 

@@ -15,22 +15,29 @@ import type {LineBatch, ParsedBatch} from './parse-worker.js';
 import {deepFreeze} from './segment-cache.js';
 import {matchTraceLine, MAX_LINE, tooLongLine} from './trace-line.js';
 
-/** The stream's lines, as split2 cuts them. */
+import {ownString} from './segment-cache.js';
+import type {ParsedLine} from './types.js';
+
+/**
+ * The stream's lines, as split2 cuts them. Each is copied out of the chunk it was cut from: a
+ * line is a slice of a 64 KB chunk, and any value sliced from the line (an address, a stamp)
+ * that the model keeps for a while (findings keep a few per flow) would otherwise keep the whole
+ * chunk alive.
+ */
 function lines(stream: Readable): AsyncIterable<string> {
-	const out = split2();
+	const out = split2((line: string) => ownString(line));
 	stream.on('error', error => out.destroy(error));
 	return stream.pipe(out) as AsyncIterable<string>;
 }
-import type {ParsedLine} from './types.js';
 
 /** Regular files from this size up are parsed on worker threads (below it, starting them costs more than it saves). */
 export const PARALLEL_MIN_BYTES = 8 << 20;
 /**
- * Young-generation size of a parser thread's heap. Ohm allocates a node per character matched;
- * with V8's default (16 MB semi-spaces) a third of a parser thread's time went to scavenges and
- * to promoting short-lived nodes; 96 MB makes it a tenth.
+ * Young-generation size of a parser thread's heap, in MB. Ohm allocates a node per character it
+ * matches, all of it garbage by the end of the line; 16 MB collects it cheaply and keeps the
+ * thread's memory small (96 MB was measured no faster once lines came apart into cached pieces).
  */
-const YOUNG_GENERATION_MB = 96;
+const YOUNG_GENERATION_MB = 16;
 /** Lines per batch sent to a parser thread (a batch also ends when no more input is waiting, so live input is not held back). */
 const BATCH_LINES = 1000;
 /** Batches per parser thread that may be in flight: enough that a thread never waits for the main thread. */

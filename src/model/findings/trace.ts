@@ -181,7 +181,7 @@ function pushId(ids: number[], id: number): void {
 }
 
 export interface TraceFindingsOptions {
-	/** Flows followed at once; the least recently seen beyond this are concluded early. Default 20,000. */
+	/** Flows followed at once; the least recently seen beyond this are concluded early. Default 10,000. */
 	readonly maxFlows?: number;
 }
 
@@ -210,7 +210,7 @@ export class TraceFindings {
 		private readonly index: RuleIndex,
 		options: TraceFindingsOptions = {},
 	) {
-		this.maxFlows = options.maxFlows ?? 20_000;
+		this.maxFlows = options.maxFlows ?? 10_000;
 	}
 
 	add(p: Packet): void {
