@@ -149,7 +149,12 @@ export async function runTui(store: TraceStore, options: TuiOptions): Promise<vo
 			);
 		}
 	}
-	// Killed while the view was up: the terminal is restored; now die of the same signal.
-	if (signalled && !handledByCaller.has(signalled)) process.kill(process.pid, signalled);
+	// Killed while the view was up: the terminal is restored; now die of the same signal. Other
+	// listeners (Ink's signal-exit) would turn the signal into a normal exit with status 0 if the
+	// event loop emptied first: remove them so the default action applies.
+	if (signalled && !handledByCaller.has(signalled)) {
+		process.removeAllListeners(signalled);
+		process.kill(process.pid, signalled);
+	}
 }
 

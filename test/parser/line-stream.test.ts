@@ -45,20 +45,16 @@ describe('readTraceLines', () => {
 	it('reports a line too long to be trace output without parsing it (a 10 MB line)', async () => {
 		const mb = Buffer.alloc(1 << 20, 'x');
 		const chunks = [...Array.from({length: 10}, () => mb), Buffer.from('\n[ 1.0] TRACE: raw:PREROUTING:policy:2 IN=eth0 OUT= SRC=1.2.3.4 DST=5.6.7.8 LEN=84 \n')];
-		const started = performance.now();
 		const lines = await read(Readable.from(chunks));
-		expect(performance.now() - started).toBeLessThan(2000);
 		expect(lines).toHaveLength(2);
 		expect(lines[0]).toMatchObject({kind: 'unparsed', ref: {line: 1}, column: 1});
 		expect(lines[0]!.kind === 'unparsed' && lines[0]!.reason).toBe(`line of ${10 << 20} characters, longer than a trace line can be (${MAX_LINE}): not read`);
 		expect(lines[1]).toMatchObject({kind: 'event', ref: {line: 2}});
 	});
 
-	it('matchTraceLine refuses an over-long string at once', () => {
-		const started = performance.now();
+	it('matchTraceLine refuses an over-long string without reading it', () => {
 		const r = matchTraceLine(`TRACE: ${'IN=x '.repeat(2_000_000)}`, {input: 0, line: 1});
-		expect(performance.now() - started).toBeLessThan(200);
-		expect(r).toMatchObject({kind: 'unparsed', column: 1});
+		expect(r).toMatchObject({kind: 'unparsed', column: 1, reason: `line of 10000007 characters, longer than a trace line can be (${MAX_LINE}): not read`});
 	});
 
 	it('waits for `pace` after each line (the output\'s backpressure)', async () => {
