@@ -38,7 +38,7 @@ export interface StreamResult {
 	slopeMBPerMillion: number;
 }
 
-/** Resident memory of a process and its children (the CLI may run Node again with a heap limit), MB. */
+/** Resident memory of a process and its children (any it starts), MB. */
 function rssMB(pid: number): number {
 	let total = 0;
 	const stack = [pid];
