@@ -92,6 +92,12 @@ export function isIcmpError(proto: string, type: number): boolean {
 	return proto === 'ICMPv6' && type >= 1 && type <= 4;
 }
 
+/** Errors that say a packet could not be delivered: unreachable (and too big), time exceeded, parameter problem; not redirect or source quench. */
+export function isDeliveryError(proto: string, type: number): boolean {
+	if (proto === 'ICMP') return type === 3 || type === 11 || type === 12;
+	return proto === 'ICMPv6' && type >= 1 && type <= 4;
+}
+
 /** "Fragmentation needed" (ICMP 3/4) or "packet too big" (ICMPv6 2): the path MTU is smaller than the packet. */
 export function isFragNeeded(proto: string, type: number, code: number | undefined): boolean {
 	return (proto === 'ICMP' && type === 3 && code === 4) || (proto === 'ICMPv6' && type === 2);

@@ -8,6 +8,7 @@
  * strict pattern here: nothing the user types can add an option to the command.
  */
 import {isIPv4, isIPv6} from 'node:net';
+import {protoNumber} from '../netfilter/protocols.js';
 
 export type IpFamily = 'ipv4' | 'ipv6';
 
@@ -60,13 +61,12 @@ function cidr(value: string, flag: string): {family: IpFamily; cidr: string} {
 	return {family, cidr: `${addr}/${len ?? max}`};
 }
 
-const PROTO_NAMES = new Set(['tcp', 'udp', 'udplite', 'icmp', 'icmpv6', 'ipv6-icmp', 'sctp', 'dccp', 'esp', 'ah', 'gre', 'all']);
 const PORT_PROTOS = new Set(['tcp', 'udp', 'sctp', 'dccp']);
 
 function proto(value: string, family: IpFamily): string {
 	const p = value.toLowerCase();
 	if (/^\d{1,3}$/.test(p) && Number(p) <= 255) return p;
-	if (!PROTO_NAMES.has(p)) throw new FilterError(`-p must be tcp, udp, icmp, icmpv6, sctp, dccp, udplite, esp, ah, gre, all or a protocol number, not "${value}"`);
+	if (p !== 'all' && protoNumber(p) === undefined) throw new FilterError(`-p must be tcp, udp, icmp, icmpv6, sctp, dccp, udplite, esp, ah, gre, all or a protocol number, not "${value}"`);
 	if (family === 'ipv6' && p === 'icmp') return 'ipv6-icmp';
 	if (family === 'ipv6' && p === 'icmpv6') return 'ipv6-icmp';
 	if (family === 'ipv4' && (p === 'icmpv6' || p === 'ipv6-icmp')) throw new FilterError(`-p ${value} is IPv6: add --ipv6 (and IPv6 addresses)`);

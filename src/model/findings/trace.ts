@@ -16,7 +16,7 @@ import type {RuleIndex} from '../join.js';
 import {inCidr, isPrivate, parseAddr} from '../../netfilter/addr.js';
 import {mayMatch, ruleCidrs, sourceNatFor} from '../rule-query.js';
 import {endpoint} from '../../netfilter/addr.js';
-import {icmpName, isFragNeeded, isIcmpError, isTimeExceeded} from '../../netfilter/icmp.js';
+import {icmpName, isDeliveryError, isFragNeeded, isIcmpError, isTimeExceeded} from '../../netfilter/icmp.js';
 import {opens} from '../pairing.js';
 import type {Hop, NatRewrite, Packet} from '../types.js';
 import type {Finding, RuleRef} from './types.js';
@@ -287,8 +287,8 @@ export class TraceFindings {
 
 	private addIcmp(p: Packet): void {
 		if (!p.icmp || !isIcmpError(p.proto, p.icmp.type)) return;
+		if (!isDeliveryError(p.proto, p.icmp.type)) return;
 		const fragNeeded = isFragNeeded(p.proto, p.icmp.type, p.icmp.code);
-		if (!fragNeeded && !(p.proto === 'ICMP' ? [3, 11, 12].includes(p.icmp.type) : [1, 3, 4].includes(p.icmp.type))) return;
 		const q = p.quoted;
 		const original = p.quotes ? this.recent.get(p.quotes) : undefined;
 		const src = q?.src ?? original?.src;
