@@ -1,27 +1,15 @@
 #!/usr/bin/env node
 // Runs the compiled build (dist/, made by `npm run build`, which `npm ci` runs), or the TypeScript
-// sources directly when there is no build (tsx).
+// sources directly when there is no build (tsx). The collector is paced first (src/cli/collector.ts).
 import {existsSync} from 'node:fs';
-import v8 from 'node:v8';
-
-// tracewatch keeps a bounded window of data however long its input (docs/architecture.md), but
-// V8 lets its heap grow to about four times what is live before it collects when a program
-// allocates as fast as a parser does: 30 MB of data became 300 MB of memory. Asking V8 to grow
-// the heap by at most a fifth over what is live, and to keep its nursery small (the parser
-// threads size their own), keeps the process near its data at a small cost in collections.
-// These pace the collector; they are not limits: nothing fails if more is live.
-try {
-	v8.setFlagsFromString('--heap-growing-percent=20');
-	v8.setFlagsFromString('--max-semi-space-size=4');
-} catch {
-	// A runtime that refuses flags after start-up: the default pacing, more memory, same results.
-}
 
 const built = new URL('../dist/cli/main.js', import.meta.url);
 if (existsSync(built) && !process.env.TRACEWATCH_FROM_SOURCE) {
+	(await import('../dist/cli/collector.js')).paceCollector();
 	await import(built.href);
 } else {
 	const {register} = await import('tsx/esm/api');
 	register();
+	(await import('../src/cli/collector.ts')).paceCollector();
 	await import('../src/cli/main.ts');
 }

@@ -2,15 +2,28 @@
  * One full replay, in a process of its own: `node --import tsx scripts/bench/replay-child.ts FILE [--rules F]... [--format ndjson|json|text]`
  *
  * Runs the replay pipeline (src/cli/replay.ts runPipeline: read, parse, rebuild packets, JSON
- * out) on FILE exactly as `tracewatch FILE --format ndjson` does, with the output written to
- * /dev/null, and prints one JSON line: lines, bytes, ms (pipeline only, not process start),
- * packets, output bytes, peak RSS, and the parser's cache counters.
+ * out) on FILE exactly as `tracewatch FILE --format ndjson` does — the built code (dist/) when
+ * there is one, as bin/tracewatch.js runs it, with the collector paced the same way — with the
+ * output written to /dev/null, and prints one JSON line: lines, bytes, ms (pipeline only, not
+ * process start), packets, output bytes, peak RSS, and the parser's cache counters.
  */
-import {closeSync, openSync, statSync, writeSync} from 'node:fs';
+import {closeSync, existsSync, openSync, statSync, writeSync} from 'node:fs';
 import {parseArgs} from 'node:util';
-import {loadRules, openInput} from '../../src/cli/io.js';
-import {runPipeline, type Format} from '../../src/cli/replay.js';
-import {segmentStats} from '../../src/parser/segments.js';
+import type * as Collector from '../../src/cli/collector.js';
+import type * as Io from '../../src/cli/io.js';
+import type * as Replay from '../../src/cli/replay.js';
+import type * as Segments from '../../src/parser/segments.js';
+
+/** A module of the program: the built one when there is a build, else the source (run by tsx). */
+async function load<T>(path: string): Promise<T> {
+	const built = new URL(`../../dist/${path}.js`, import.meta.url);
+	return (await import(existsSync(built) ? built.href : new URL(`../../src/${path}.js`, import.meta.url).href)) as T;
+}
+(await load<typeof Collector>('cli/collector')).paceCollector();
+const {loadRules, openInput} = await load<typeof Io>('cli/io');
+const {runPipeline} = await load<typeof Replay>('cli/replay');
+const {segmentStats} = await load<typeof Segments>('parser/segments');
+type Format = Replay.Format;
 
 const {values, positionals} = parseArgs({allowPositionals: true, options: {rules: {type: 'string', multiple: true}, format: {type: 'string'}}});
 const path = positionals[0]!;

@@ -107,9 +107,9 @@ const SHOWN_UNPARSED = 20;
 export async function runPipeline(inputs: readonly PipelineInput[], options: PipelineOptions): Promise<PipelineResult> {
 	const format = options.format;
 	const live = inputs.some(i => i.live);
-	// Lines of one packet come in one burst: 50 ms of quiet completes it; the interactive view
+	// Lines of one packet come in one burst: 40 ms of quiet completes it; the interactive view
 	// waits a quarter second, quick for a person and safe for slow feeders.
-	const pipeline = new Pipeline({rules: options.rules, windowSeconds: options.windowSeconds ?? 1, idleMs: format === 'tui' ? 250 : 50});
+	const pipeline = new Pipeline({rules: options.rules, windowSeconds: options.windowSeconds ?? 1, idleMs: format === 'tui' ? 250 : 40});
 	let summary: Summary | undefined;
 	pipeline.on(e => {
 		if (e.type === 'end') summary = e.summary;
