@@ -1,6 +1,7 @@
 /**
  * `tracewatch diff WORKING BROKEN`: what differs in meaning between two nodes' rulesets.
  */
+import {jsonText, visibleDeep} from '../ui/visible.js';
 import {readFileSync} from 'node:fs';
 import {parseArgs} from 'node:util';
 import {diffRulesets, type Difference, type RuleDiff} from '../model/diff.js';
@@ -161,9 +162,9 @@ export async function diff(argv: string[]): Promise<number> {
 	}
 
 	if (format === 'json') {
-		stdout.write(`${JSON.stringify({tracewatch: 1, working: workingPath, broken: brokenPath, ...result, ...(divergence ? {divergence} : {})}, null, 2)}\n`);
+		stdout.write(`${jsonText({tracewatch: 1, working: workingPath, broken: brokenPath, ...result, ...(divergence ? {divergence} : {})}, 2)}\n`);
 	} else {
-		stdout.write(`${renderDiff(result, {working: workingPath, broken: brokenPath}, style, divergence)}\n`);
+		stdout.write(`${renderDiff(visibleDeep(result), visibleDeep({working: workingPath, broken: brokenPath}), style, visibleDeep(divergence))}\n`);
 	}
 	return result.differences.length > 0 ? EXIT.inputErrors : EXIT.ok;
 }

@@ -3,6 +3,7 @@
  * host (this network namespace), why a trace would be empty, and the one command to capture.
  * Works without root where it can, and says what it could not check.
  */
+import {jsonText, visibleDeep} from '../ui/visible.js';
 import {parseArgs} from 'node:util';
 import {diagnose, renderDoctor} from '../ops/doctor.js';
 import {inspectHost} from '../ops/host.js';
@@ -50,10 +51,10 @@ export async function doctor(argv: string[]): Promise<number> {
 	if (format !== 'text' && format !== 'json') throw new UsageError(`--format must be text or json, not "${format}"`);
 	const report = diagnose(inspectHost(systemProbe()));
 	if (format === 'json') {
-		stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+		stdout.write(`${jsonText(report, 2)}\n`);
 		return EXIT.ok;
 	}
 	const color = values['no-color'] ? false : values.color ? true : stdout.color;
-	stdout.write(`${renderDoctor(report, color ? colors : plain)}\n`);
+	stdout.write(`${renderDoctor(visibleDeep(report), color ? colors : plain)}\n`);
 	return EXIT.ok;
 }

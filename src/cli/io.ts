@@ -7,6 +7,7 @@ import {PassThrough, type Readable} from 'node:stream';
 import {createGunzip, gunzipSync} from 'node:zlib';
 import {parseRuleset, type Ruleset} from '../parser/ruleset.js';
 import {looksLikeTrace, matchTraceLine} from '../parser/trace-line.js';
+import {visible} from '../ui/visible.js';
 import {UsageError, warn} from './terminal.js';
 
 /** Do these bytes start with the gzip magic? */
@@ -87,10 +88,12 @@ function gunzipIfGzip(source: Readable): Readable {
  * an error message a person can act on.
  */
 export function describeUnparsed(u: {path: string; line: number; column: number; reason: string; excerpt: string}): string {
-	// excerptAt() starts 20 characters before the column, with "…" when it cut the start.
+	// excerptAt() starts 20 characters before the column, with "…" when it cut the start. The
+	// excerpt is shown through visible(): the caret moves by what the escapes before it add.
 	const cut = u.excerpt.startsWith('…');
-	const caret = Math.max(0, Math.min(u.column - 1, 20)) + (cut ? 1 : 0);
-	return `${u.path}:${u.line}:${u.column}: ${u.reason}; line skipped\n    ${u.excerpt}\n    ${' '.repeat(caret)}^`;
+	const at = Math.max(0, Math.min(u.column - 1, 20)) + (cut ? 1 : 0);
+	const caret = visible(u.excerpt.slice(0, at)).length;
+	return `${visible(u.path)}:${u.line}:${u.column}: ${visible(u.reason)}; line skipped\n    ${visible(u.excerpt)}\n    ${' '.repeat(caret)}^`;
 }
 
 /** Loads a --rules dump. Unreadable files are usage errors; bad lines are reported by the caller. */

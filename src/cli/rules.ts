@@ -1,6 +1,7 @@
 /**
  * `tracewatch rules FILE...`: lint saved rulesets.
  */
+import {jsonText, visibleDeep} from '../ui/visible.js';
 import {parseArgs} from 'node:util';
 import {lintRulesets, RULE_KINDS} from '../model/findings/lint.js';
 import type {Finding} from '../model/findings/types.js';
@@ -97,19 +98,18 @@ export async function rules(argv: string[]): Promise<number> {
 
 	if (format === 'json') {
 		stdout.write(
-			`${JSON.stringify(
+			`${jsonText(
 				{
 					tracewatch: 1,
 					rulesets: rulesets.map(rs => ({path: rs.path, format: rs.format, family: rs.family, backend: rs.backend, problems: rs.problems})),
 					findings,
 				},
-				null,
 				2,
 			)}\n`,
 		);
 	} else {
-		for (const rs of rulesets) stdout.write(`${describeRuleset(rs)}\n`);
-		stdout.write(`\n${renderFindings(findings, style)}\n`);
+		for (const rs of rulesets) stdout.write(`${describeRuleset(visibleDeep(rs))}\n`);
+		stdout.write(`\n${renderFindings(visibleDeep(findings), style)}\n`);
 	}
 	if (failOn && findings.some(f => RANK[f.severity] >= RANK[failOn])) return 4;
 	return problems > 0 ? EXIT.inputErrors : EXIT.ok;

@@ -2,6 +2,7 @@
  * The CLI's contact with the terminal: exit codes, usage errors, standard output and error.
  * Loads nothing else, so that `tracewatch --help` starts at once.
  */
+import {terminalSafe} from '../ui/visible.js';
 
 /** A problem with how tracewatch was called: exit 2. */
 export class UsageError extends Error {}
@@ -64,9 +65,14 @@ export function guardStdout(): void {
 	});
 }
 
+/**
+ * Standard output. Everything written passes terminalSafe(): text from a trace or a dump never
+ * reaches the terminal as control characters, whatever a view forgot (JSON is written with
+ * jsonText(), which leaves nothing for this to change).
+ */
 export const stdout: Output = {
 	write(text: string) {
-		if (!stdoutClosed) process.stdout.write(text);
+		if (!stdoutClosed) process.stdout.write(terminalSafe(text, true));
 	},
 	get isTTY() {
 		return Boolean(process.stdout.isTTY);
@@ -76,7 +82,8 @@ export const stdout: Output = {
 	},
 };
 
+/** A message on standard error, input text in it made visible. */
 export function warn(text: string): void {
-	process.stderr.write(`${text}\n`);
+	process.stderr.write(`${terminalSafe(text, false)}\n`);
 }
 

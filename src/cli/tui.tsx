@@ -21,6 +21,7 @@ import {createElement} from 'react';
 import {render} from 'ink';
 import type {TraceStore} from '../model/store.js';
 import {App} from '../ui/tui/app.js';
+import {visible} from '../ui/visible.js';
 import {useColor} from './terminal.js';
 
 export interface TuiOptions {
@@ -95,7 +96,7 @@ export async function runTui(store: TraceStore, options: TuiOptions): Promise<vo
 	const instance = render(
 		createElement(App, {
 			source: store,
-			title: options.title,
+			title: visible(options.title),
 			keys: hasKeys,
 			...(keys.reason ? {noKeysReason: keys.reason} : {}),
 			exitAtEnd,

@@ -19,6 +19,7 @@ import type {Packet} from '../model/types.js';
 import {renderDot, renderGraphText} from './graph.js';
 import {graphJson, inputJson, JSON_VERSION, packetJson, revisionJson, unparsedJson} from './json.js';
 import {renderFindings, renderPacket, renderSummary, type Style} from './text.js';
+import {jsonText, visibleDeep} from './visible.js';
 
 export type OutputFormat = 'text' | 'json' | 'ndjson' | 'graph' | 'dot';
 
@@ -39,9 +40,9 @@ export function outputView(options: OutputOptions): (event: PipelineEvent) => vo
 	const {format, live, write, style, inputs} = options;
 	let packets = 0;
 	const packet = (p: Packet): void => {
-		if (format === 'text') write(`${renderPacket(p, inputs, style)}\n\n`);
-		else if (format === 'ndjson') write(`${JSON.stringify(packetJson(p, inputs))}\n`);
-		else if (format === 'json') write(`${packets === 0 ? '' : ',\n'}${indent(JSON.stringify(packetJson(p, inputs), null, 2), '    ')}`);
+		if (format === 'text') write(`${renderPacket(visibleDeep(p), visibleDeep(inputs), style)}\n\n`);
+		else if (format === 'ndjson') write(`${jsonText(packetJson(p, inputs))}\n`);
+		else if (format === 'json') write(`${packets === 0 ? '' : ',\n'}${indent(jsonText(packetJson(p, inputs), 2), '    ')}`);
 		packets++;
 	};
 	if (format === 'json') write(`{\n  "tracewatch": ${JSON_VERSION},\n  "packets": [\n`);
@@ -56,7 +57,7 @@ export function outputView(options: OutputOptions): (event: PipelineEvent) => vo
 				break;
 			}
 			case 'revised': {
-				if (live && format === 'ndjson') write(`${JSON.stringify(revisionJson(event.fact))}\n`);
+				if (live && format === 'ndjson') write(`${jsonText(revisionJson(event.fact))}\n`);
 				break;
 			}
 			case 'end': {
@@ -69,7 +70,9 @@ export function outputView(options: OutputOptions): (event: PipelineEvent) => vo
 		}
 	};
 
-	function finish(summary: Summary): void {
+	function finish(done: Summary): void {
+		// Text, graph and DOT show what was read through visible(); JSON keeps it exactly (jsonText escapes it).
+		const summary = format === 'json' ? done : visibleDeep(done);
 		const line = `${renderSummary(summary, style)}\n`;
 		switch (format) {
 			case 'text': {
@@ -84,7 +87,7 @@ export function outputView(options: OutputOptions): (event: PipelineEvent) => vo
 					findings: summary.findings,
 					unparsed: summary.unparsed.map(unparsedJson),
 				};
-				const body = JSON.stringify(rest, null, 2).slice(1, -2);
+				const body = jsonText(rest, 2).slice(1, -2);
 				write(`${packets === 0 ? '' : '\n'}  ],${body}\n}\n`);
 				break;
 			}

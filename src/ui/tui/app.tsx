@@ -22,6 +22,7 @@ import {PacketList, previewHeight} from './packet-list.js';
 import {StatusBar} from './status-bar.js';
 import {createTheme, ThemeContext} from './theme.js';
 import {TitleBar} from './title-bar.js';
+import {visible} from '../visible.js';
 import {useKeyRouter} from './keys.js';
 import {useAppKeys} from './use-app-keys.js';
 import {useAppState} from './use-app-state.js';
@@ -213,7 +214,7 @@ export function App({source, title, keys = true, noKeysReason, exitAtEnd = false
 	return (
 		<ThemeContext.Provider value={theme}>
 			<Box flexDirection="column" width={columns} height={total} overflow="hidden">
-				<TitleBar title={title} view={app.view} findings={findings.length} width={columns} />
+				<TitleBar title={visible(title)} view={app.view} findings={findings.length} width={columns} />
 				{view}
 				{filter.editing ? <FilterBar draft={filter.draft} shown={shown.length} total={packets.length} errors={parsedFilter.errors} /> : null}
 				{notice ? (

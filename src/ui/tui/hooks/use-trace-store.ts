@@ -5,8 +5,9 @@
  * Input:  a TraceStore (or anything with subscribe/getSnapshot, e.g. a fixed snapshot in tests)
  * Output: the current Snapshot
  */
-import {useSyncExternalStore} from 'react';
+import {useMemo, useSyncExternalStore} from 'react';
 import type {Snapshot} from '../../../model/store.js';
+import {visibleDeep} from '../../visible.js';
 
 /** What the view reads: TraceStore has this shape. */
 export interface SnapshotSource {
@@ -16,8 +17,14 @@ export interface SnapshotSource {
 	readonly getSnapshot: () => Snapshot;
 }
 
+/**
+ * The current snapshot, with every string read from input (rule text, comments, log prefixes,
+ * chain and interface names, file names) made visible: the view never writes them to the
+ * terminal raw. Packets are frozen, so each is done once.
+ */
 export function useTraceStore(source: SnapshotSource): Snapshot {
-	return useSyncExternalStore(source.subscribe, source.getSnapshot, source.getSnapshot);
+	const snapshot = useSyncExternalStore(source.subscribe, source.getSnapshot, source.getSnapshot);
+	return useMemo(() => visibleDeep(snapshot), [snapshot]);
 }
 
 /** A source that never changes: for tests and for showing a finished session. */
