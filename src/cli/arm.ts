@@ -13,7 +13,7 @@ import {describeRule, disarmAll, TraceArm} from '../ops/firewall.js';
 import {runState} from '../ops/host.js';
 import {CAP_NET_ADMIN, hasCap, systemProbe} from '../ops/probe.js';
 import {deleteArgs, familyName, insertArgs, iptablesTool, runIdOf, type Backend, type TraceRuleSpec} from '../ops/rules.js';
-import {argumentError, EXIT, stdout, UsageError, warn} from './terminal.js';
+import {argumentError, EXIT, signalExit, stdout, UsageError, warn} from './terminal.js';
 import {FILTER_HELP, guardExit, notRoot, planArm, preflightWarnings, reportRemovals, TRACE_OPTIONS, traceRequest, watchCommand} from './tracing.js';
 
 export const ARM_HELP = `Usage: sudo tracewatch arm [filters] [options]
@@ -34,8 +34,10 @@ Examples:
   sudo tracewatch arm --backend legacy --dst 10.96.0.10 -p udp --dport 53 --both --dry-run
   sudo tracewatch disarm          # after a kill -9: removes every rule any run left
 
-Exit status: 0 done; 1 a rule could not be inserted or removed (the message gives the command to
-remove it by hand); 2 usage error, not root, or both backends hold rules and --backend is missing.`;
+Exit status: 0 done (--for is over and the rules are gone); 1 a rule could not be inserted or
+removed (the message gives the command to remove it by hand); 2 usage error, not root, or both
+backends hold rules and --backend is missing; 128+N after signal N (130 Ctrl-C, 143 SIGTERM), once
+the rules are gone.`;
 
 export const DISARM_HELP = `Usage: sudo tracewatch disarm [--backend auto|legacy|nft] [--run ID] [--dry-run]
 
@@ -127,7 +129,8 @@ export async function arm(argv: string[]): Promise<number> {
 		const why = await Promise.race([guard.stopped, expired]);
 		if (timer) clearTimeout(timer);
 		warn(`tracewatch: ${why === 'expired' ? `--for ${formatDuration(request.forMs)} is over` : `${why}`}: removing the TRACE rules.`);
-		return reportRemovals(armed.removeAll(), plan.runId);
+		const code = reportRemovals(armed.removeAll(), plan.runId);
+		return code === EXIT.ok && why !== 'expired' ? signalExit(why) : code;
 	} finally {
 		armed.removeAll();
 		guard.dispose();

@@ -19,7 +19,7 @@ import {deleteArgs, insertArgs, iptablesTool, saveTool} from '../ops/rules.js';
 import {parseRuleset, type Ruleset} from '../parser/ruleset.js';
 import {colors, plain} from '../ui/text.js';
 import {FILTER_HELP, guardExit, notRoot, planArm, preflightWarnings, reportRemovals, TRACE_OPTIONS, traceRequest, type ArmPlan, type TraceRequest} from './tracing.js';
-import {argumentError, EXIT, stdout, UsageError, warn} from './terminal.js';
+import {argumentError, EXIT, signalExit, stdout, UsageError, warn} from './terminal.js';
 import {runPipeline, type Format, type PipelineInput} from './replay.js';
 
 export const LIVE_HELP = `Usage: sudo tracewatch live [filters] [options]
@@ -48,9 +48,11 @@ Examples:
   sudo tracewatch live --backend legacy --src 2001:db8::10 --for 30s --format ndjson > trace.ndjson
   sudo ip netns exec NS tracewatch live --src 198.18.0.10     # inside a network namespace
 
-Exit status: 0 done (the rules are gone); 1 the trace could not start, the producer failed, or a
-rule could not be removed (the message gives the command); 2 usage error, not root, or both
-backends hold rules and --backend is missing.`;
+Exit status: 0 done (the rules are gone: --for is over, q or Ctrl-C in the interactive view, the
+trace source ended); 1 the trace could not start, the producer failed, or a rule could not be
+removed (the message gives the command); 2 usage error, not root, or both backends hold rules and
+--backend is missing; 128+N after signal N from outside (130 Ctrl-C in a shell, 143 SIGTERM), once
+the rules are gone.`;
 
 interface Source {
 	readonly input: PipelineInput;
@@ -223,7 +225,11 @@ export async function live(argv: string[]): Promise<number> {
 		warn(
 			`tracewatch: tracing ${describeFilter(request.filter)} with ${tool} (${plan.reason}); run ${plan.runId}, ${armed.armed.length} rule(s); reading ${source.describe}. ${request.forMs > 0 ? `Stops after ${formatDuration(request.forMs)}; ` : ''}Ctrl-C stops and removes the rules.`,
 		);
-		void guard.stopped.then(sig => stop(sig));
+		let signalled: NodeJS.Signals | undefined;
+		void guard.stopped.then(sig => {
+			signalled = sig;
+			return stop(sig);
+		});
 		if (request.forMs > 0) timer = setTimeout(() => void stop(`--for ${formatDuration(request.forMs)} is over`), request.forMs);
 
 		viewUp = format === 'tui';
@@ -246,7 +252,8 @@ export async function live(argv: string[]): Promise<number> {
 		const failure = await source.failure();
 		if (failure) warn(`tracewatch: ${failure}`);
 		const code = reportRemovals(armed.removals, plan.runId);
-		return failure && plan.backend === 'nft' ? EXIT.inputErrors : code;
+		if (failure && plan.backend === 'nft') return EXIT.inputErrors;
+		return code === EXIT.ok && signalled ? signalExit(signalled) : code;
 	} finally {
 		if (timer) clearTimeout(timer);
 		armed.removeAll();

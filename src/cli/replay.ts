@@ -16,7 +16,7 @@ import {outputView, type OutputFormat} from '../ui/output.js';
 import {colors, plain, type Style} from '../ui/text.js';
 import {followFile} from './follow.js';
 import {describeUnparsed, loadRules, looksLikeRuleset, openInput, reportRulesetProblems} from './io.js';
-import {argumentError, EXIT, stdout as standardOut, UsageError, warn as standardWarn, type Output} from './terminal.js';
+import {argumentError, EXIT, signalExit, stdout as standardOut, UsageError, warn as standardWarn, type Output} from './terminal.js';
 
 export const REPLAY_HELP = `Usage: tracewatch [replay] [FILE...] [options]
 
@@ -56,11 +56,13 @@ Examples:
 
 Lines that are not trace output are skipped and counted; trace lines that cannot be read are
 reported on stderr as file:line:column with what was expected, skipped, and counted.
-Ctrl-C or SIGTERM stops reading; complete packets and the summary are still printed.
+Ctrl-C or SIGTERM stops reading; complete packets and the summary are still printed. In the
+interactive view, q and Ctrl-C are keys that close it.
 
-Exit status: 0 done (also after Ctrl-C/SIGTERM, or when the reader of the output goes away);
-1 input problems (with --strict: any unparsed line; always: an unreadable or corrupt input, a rules
-dump with unreadable lines); 2 usage error (unknown option, missing file).`;
+Exit status: 0 done (also when the reader of the output goes away, and after q or Ctrl-C in the
+interactive view); 1 input problems (with --strict: any unparsed line; always: an unreadable or
+corrupt input, a rules dump with unreadable lines); 2 usage error (unknown option, missing file);
+128+N after signal N from outside, once the output is complete (130 Ctrl-C in a shell, 143 SIGTERM).`;
 
 export type Format = 'tui' | OutputFormat;
 
@@ -305,9 +307,12 @@ export async function replay(argv: string[]): Promise<number> {
 		throw new UsageError('no trace to read: pipe trace lines in (dmesg -W | grep --line-buffered TRACE: | tracewatch), give a FILE (tracewatch replay trace.log --rules node.save), or let tracewatch capture them (sudo tracewatch live --src ADDRESS)');
 	}
 
-	// Ctrl-C / SIGTERM: stop reading, then show what is complete (the interactive view handles its own keys).
-	const onSignal = () => {
-		if (stop.signal.aborted) process.exit(EXIT.ok);
+	// Ctrl-C / SIGTERM: stop reading, show what is complete, then exit 128+N (the interactive view
+	// handles its own keys: q and Ctrl-C there are keys, not signals). A second signal exits at once.
+	let signalled: NodeJS.Signals | undefined;
+	const onSignal = (sig: NodeJS.Signals) => {
+		if (stop.signal.aborted) process.exit(signalExit(sig));
+		signalled = sig;
 		stop.abort();
 	};
 	if (format !== 'tui') {
@@ -325,6 +330,7 @@ export async function replay(argv: string[]): Promise<number> {
 		style: color ? colors : plain,
 	});
 
+	if (signalled) return signalExit(signalled);
 	if (readErrors && readErrors.length > 0) return EXIT.inputErrors;
 	if (values.strict && summary.unparsedCount > 0) return EXIT.inputErrors;
 	if (ruleProblems > 0) return EXIT.inputErrors;

@@ -38,6 +38,16 @@ export class InputError extends Error {}
 
 export const EXIT = {ok: 0, inputErrors: 1, usage: 2} as const;
 
+/**
+ * The status after stopping on a signal from outside (Ctrl-C in a shell, kill): 128 + its number,
+ * as a shell reports a process the signal killed, so scripts can tell an interrupted run
+ * (130 SIGINT, 143 SIGTERM, 129 SIGHUP, 131 SIGQUIT). tracewatch first finishes what it owes:
+ * the output of what was complete, the removal of its TRACE rules.
+ */
+export function signalExit(signal: NodeJS.Signals): number {
+	return ({SIGHUP: 129, SIGINT: 130, SIGQUIT: 131, SIGTERM: 143} as Record<string, number>)[signal] ?? 1;
+}
+
 export interface Output {
 	write(text: string): void;
 	readonly isTTY: boolean;

@@ -12,7 +12,7 @@ import type {Removal} from '../ops/firewall.js';
 import {inspectHost, nfLogFor, type HostFacts} from '../ops/host.js';
 import {systemProbe, type Probe} from '../ops/probe.js';
 import {buildTraceRules, familyName, iptablesTool, makeRunId, type Backend, type TraceRuleSpec} from '../ops/rules.js';
-import {EXIT, UsageError, warn} from './terminal.js';
+import {EXIT, signalExit, UsageError, warn} from './terminal.js';
 
 export const FILTER_HELP = `Filters (at least one, or --all):
   --src CIDR          source address or network (198.18.0.10, 2001:db8::/64); no host names
@@ -182,7 +182,6 @@ export interface Guard {
 }
 
 const SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'];
-const SIGNAL_EXIT: Record<string, number> = {SIGHUP: 129, SIGINT: 130, SIGQUIT: 131, SIGTERM: 143};
 
 /**
  * Makes every exit path run `lastResort` (synchronous): the first signal asks for an orderly
@@ -201,7 +200,7 @@ export function guardExit(lastResort: () => void): Guard {
 			return;
 		}
 		lastResort();
-		process.exit(SIGNAL_EXIT[sig] ?? 1);
+		process.exit(signalExit(sig));
 	};
 	const onExit = () => lastResort();
 	const onCrash = (error: unknown) => {

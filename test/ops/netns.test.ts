@@ -181,7 +181,8 @@ describe('doctor, arm, disarm and live on the real kernel', skipWhen(unavailable
 					live.child.kill('SIGINT');
 				}
 				const done = await within(live.exited, {what: 'live to stop after SIGINT', timeoutMs: 30_000, show: () => live.show()});
-				expect(done).toEqual({code: 0, signal: null});
+				// 128 + SIGINT, once the rules are gone.
+				expect(done).toEqual({code: 130, signal: null});
 				expect(live.stderr()).toMatch(/SIGINT: removing the TRACE rules[\s\S]*removed 2 TRACE rules of run/);
 				expect(await lab.tagged(server)).toEqual([]);
 				// Nothing tracewatch started (xtables-monitor) is left running in the namespace.
@@ -230,7 +231,7 @@ describe('doctor, arm, disarm and live on the real kernel', skipWhen(unavailable
 			await term.waitFor(/The rules are removed/, {where: 'stdout', timeoutMs: 30_000});
 			expect(await lab.tagged(ns)).toHaveLength(2);
 			term.child.kill('SIGTERM');
-			expect(await term.exited).toEqual({code: 0, signal: null});
+			expect(await term.exited).toEqual({code: 143, signal: null});
 			expect(term.stderr()).toMatch(/SIGTERM: removing the TRACE rules[\s\S]*removed 2 TRACE rules/);
 			expect(await lab.tagged(ns)).toEqual([]);
 		});

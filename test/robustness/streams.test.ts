@@ -96,12 +96,12 @@ describe.concurrent('--follow', () => {
 });
 
 describe.concurrent('stopping a live pipe', () => {
-	it('SIGTERM while stdin is still open: complete packets and the summary are printed, exit 0', async ({expect}) => {
+	it('SIGTERM while stdin is still open: complete packets and the summary are printed, then exit 143', async ({expect}) => {
 		const live = start(['--format', 'text']);
 		live.child.stdin!.write(TRACE);
 		await live.waitFor(/^#10 /m, {where: 'stdout', what: 'packet #10 (the last one) before stdin ends'});
 		live.child.kill('SIGTERM');
-		expect(await within(live.exited, {what: 'the exit after SIGTERM', show: () => live.show()})).toEqual({code: 0, signal: null});
+		expect(await within(live.exited, {what: 'the exit after SIGTERM', show: () => live.show()})).toEqual({code: 143, signal: null});
 		expect(live.stdout()).toMatch(/10 packet\(s\) from 74 trace line\(s\)/);
 	});
 });
