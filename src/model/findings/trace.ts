@@ -46,6 +46,16 @@ function icmpWord(p: Packet): string {
 	return (t === undefined ? undefined : icmpName(p.proto, t, p.icmp?.code)) ?? `type ${t}`;
 }
 
+/** What tells two requests apart, in words: `destination 198.18.9.9:443, not 198.18.7.7:443`. */
+function differences(a: Brief, b: Brief): string {
+	const out: string[] = [];
+	if (a.proto !== b.proto) out.push(`protocol ${a.proto}, not ${b.proto}`);
+	if (a.dst !== b.dst || a.dpt !== b.dpt) out.push(`destination ${ep(a.dst, a.dpt)}, not ${ep(b.dst, b.dpt)}`);
+	if (a.src !== b.src) out.push(`source ${a.src}, not ${b.src}`);
+	else if (a.spt !== b.spt) out.push(`source port ${a.spt ?? '?'}, not ${b.spt ?? '?'}`);
+	return out.length > 0 ? out.join('; ') : 'nothing this trace shows but the time';
+}
+
 /** A packet that asks for an answer: a TCP SYN, an ICMP echo or other query, or UDP that answers nothing. */
 export function isRequest(p: Packet): boolean {
 	return opens(p) || (p.proto === 'UDP' && p.replyTo === null);
@@ -131,8 +141,18 @@ function brief(p: Packet): Brief {
 	return {id: p.id, family: p.family, proto: p.proto, src: p.src, dst: p.dst, ...(p.spt !== undefined ? {spt: p.spt} : {}), ...(p.dpt !== undefined ? {dpt: p.dpt} : {}), in: p.in, out: p.out, kind: kindOf(p), flow: flowKey(p)};
 }
 
+/**
+ * The way a packet went through this host: its interfaces and every hop, rule by rule. Two
+ * requests with the same path met the same rules and the same NAT (or lack of it).
+ */
+function pathKey(p: Packet): string {
+	return `${p.family}|${p.in}|${p.out}|${p.hops.map(h => `${h.table}:${h.chain}:${h.kind}:${h.num ?? ''}`).join(' ')}`;
+}
+
 /** A request of a flow that left and saw no reply, with what the no-reply message says about it. */
 interface Request extends Brief {
+	/** The way it went: interfaces and every hop (pathKey). */
+	readonly path: string;
 	readonly leftBy: string;
 	readonly surelyLeft: boolean;
 	readonly lastHop: Hop;
@@ -199,6 +219,10 @@ export class TraceFindings {
 	private readonly recent = new Recent(8192);
 	private readonly quoted = new Set<number>();
 	private readonly flowOf = new Map<number, string>();
+	/** Requests that were answered, by their path: one per path, the first. */
+	private readonly answeredPaths = new Map<string, Brief>();
+	/** Recent requests' paths, for a reply that comes after they settled. */
+	private readonly pathOf = new Map<number, {path: string; brief: Brief}>();
 	private readonly asym = new Map<string, {req: Brief; replies: number[]; count: number; detail: string}>();
 	private readonly icmp = new Map<string, {finding: Finding; count: number}>();
 	private readonly drops = new Map<string, {first: Packet; ids: number[]; count: number; hop: Hop}>();
@@ -231,6 +255,14 @@ export class TraceFindings {
 		const key = this.flowOf.get(id);
 		const flow = key === undefined ? undefined : this.flows.get(key);
 		if (flow) answer(flow);
+		const seen = this.pathOf.get(id);
+		if (seen) this.noteAnswered(seen.path, seen.brief);
+	}
+
+	private noteAnswered(path: string, b: Brief): void {
+		if (this.answeredPaths.has(path)) return;
+		this.answeredPaths.set(path, b);
+		if (this.answeredPaths.size > 4096) this.answeredPaths.delete(this.answeredPaths.keys().next().value!);
 	}
 
 	private addToFlow(p: Packet, b: Brief): void {
@@ -248,6 +280,15 @@ export class TraceFindings {
 		flow.packets++;
 		this.flowOf.set(p.id, key);
 		if (this.flowOf.size > 8192) this.flowOf.delete(this.flowOf.keys().next().value!);
+		const request = isRequest(p);
+		const path = request ? pathKey(p) : '';
+		if (request) {
+			if (p.replySeen) this.noteAnswered(path, b);
+			else {
+				this.pathOf.set(p.id, {path, brief: b});
+				if (this.pathOf.size > 8192) this.pathOf.delete(this.pathOf.keys().next().value!);
+			}
+		}
 		if (p.replySeen) answer(flow);
 		if (flow.answered) return;
 		for (const n of p.nat) {
@@ -256,9 +297,9 @@ export class TraceFindings {
 		}
 		for (const h of p.hops) if (h.table === 'nat' && (h.chain === 'POSTROUTING' || h.hook === 'POSTROUTING')) flow.natEnd = h;
 		const out = leftBy(p);
-		if (isRequest(p) && out && !p.replySeen) {
+		if (request && out && !p.replySeen) {
 			pushId(flow.requestIds, p.id);
-			if (flow.requests.length < MAX_REQUESTS) flow.requests.push({...b, leftBy: out, surelyLeft: surelyLeft(p), lastHop: p.hops.at(-1)!, lastHook: lastHook(p), time: timeOf(p)});
+			if (flow.requests.length < MAX_REQUESTS) flow.requests.push({...b, path, leftBy: out, surelyLeft: surelyLeft(p), lastHop: p.hops.at(-1)!, lastHook: lastHook(p), time: timeOf(p)});
 		}
 	}
 
@@ -384,6 +425,14 @@ export class TraceFindings {
 			hint =
 				`The trace stops in ${first.lastHook}, before POSTROUTING: the rule at ${where(lastHop)} probably dropped ${ids.length > 1 ? 'them' : 'it'} ` +
 				`(or this host has no mangle/nat table to trace in POSTROUTING). Give the ruleset saved with the trace (--rules node.save) to know what that rule does.`;
+		} else if (!snat && forwarded && isPrivate(first.src) && this.answeredTwin(first)) {
+			// Another request went the same way — same interfaces, same rules, no SNAT either — and was
+			// answered: the missing SNAT is not why. Say what differs.
+			const twin = this.answeredTwin(first)!;
+			message += `, and no reply was seen, though ${describe(twin)} (packet #${twin.id}) went the same way through the same rules and was answered`;
+			hint =
+				`The rules treated both alike, so a missing MASQUERADE/SNAT is not what stops this one. What differs: ${differences(first, twin)}. ` +
+				`Check that ${ep(finalDst, finalDpt)} answers (tcpdump on ${out}), and what lies between this node and it: a firewall on the way, or a route back that the other destination does not need.`;
 		} else if (!snat && forwarded && isPrivate(first.src)) {
 			const natEnd = flow.natEnd;
 			const how = natEnd ? `nat:POSTROUTING ended at ${where(natEnd)} without MASQUERADE/SNAT` : 'no SNAT was traced';
@@ -429,6 +478,12 @@ export class TraceFindings {
 			});
 		}
 		return out_;
+	}
+
+	/** An answered request that went the way `r` went (not of r's own flow), if any. */
+	private answeredTwin(r: Request): Brief | undefined {
+		const twin = this.answeredPaths.get(r.path);
+		return twin && twin.flow !== r.flow ? twin : undefined;
 	}
 
 	/** The findings so far. */
