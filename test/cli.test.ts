@@ -78,7 +78,8 @@ describe.concurrent('tracewatch CLI', () => {
 		const r = await run(['replay', TRACE, '--rules', RULES]);
 		expect(r.code).toBe(0);
 		expect(r.stdout).toMatch(/^#1 {2}TCP 198\.19\.250\.1:40664 → 198\.19\.250\.2:8080 \[SYN\]/m);
-		expect(r.stdout).toContain('path raw:PREROUTING → filter:INPUT → filter:TW-CHAIN → filter:INPUT');
+		// The path folded by hook, the user chain under the chain that called it.
+		expect(r.stdout).toContain('    path PREROUTING  raw\n         INPUT       filter (TW-CHAIN)\n');
 		expect(r.stdout).toMatch(/packet\(s\) from 14 trace line\(s\)/);
 		expect(r.stdout).not.toContain('\u001B[');
 	});

@@ -13,7 +13,7 @@ import type {Ruleset} from '../parser/ruleset.js';
 import {Pipeline, type Summary} from '../model/pipeline.js';
 import {TraceStore} from '../model/store.js';
 import {outputView, type OutputFormat} from '../ui/output.js';
-import {colors, plain, type Style} from '../ui/text.js';
+import {colors, plain, type HopDetail, type Style} from '../ui/text.js';
 import {followFile} from './follow.js';
 import {describeUnparsed, loadRules, looksLikeRuleset, openInput, reportRulesetProblems} from './io.js';
 import {argumentError, EXIT, signalExit, stdout as standardOut, UsageError, warn as standardWarn, type Output} from './terminal.js';
@@ -38,6 +38,10 @@ Options:
   --format FORMAT     tui (default on a terminal), text (default otherwise), json (one document
                       at the end), ndjson (one packet per line as packets complete), graph (the
                       chain-traversal graph as text), dot (the same for Graphviz)
+  --hops LEVEL        how much of each packet text shows: summary (what it is, in/out, verdict,
+                      reply, NAT, final hop), path (also its path: one line per hook, each
+                      table with the user chains it called nested under it), all (also every hop
+                      with the rule it matched; the default). -v is --hops all
   --window SECONDS    longest gap between two lines of one packet (default 1)
   --keep N            packets the interactive view keeps (default 5000); older ones are counted
   --exit-at-end       interactive view: quit when the input ends
@@ -90,6 +94,8 @@ export interface PipelineOptions {
 	readonly warn?: (text: string) => void;
 	/** Stop reading (Ctrl-C, SIGTERM): complete packets are still shown. */
 	readonly signal?: AbortSignal;
+	/** How much of each packet the text format shows. @default 'all' */
+	readonly hops?: HopDetail;
 }
 
 export interface PipelineResult {
@@ -153,7 +159,20 @@ export async function runPipeline(inputs: readonly PipelineInput[], options: Pip
 	const stdout = options.out ?? standardOut;
 	const warn = options.warn ?? standardWarn;
 	const progress = createProgress(warn);
-	pipeline.on(outputView({format, live, write: text => stdout.write(text), style: options.style ?? plain, inputs: pipeline.inputNames, width: graphWidth()}));
+	// Text folds its lines to the terminal's width; in a file or a pipe, lines stay whole.
+	const textWidth = options.out === undefined && process.stdout.isTTY ? process.stdout.columns : undefined;
+	pipeline.on(
+		outputView({
+			format,
+			live,
+			write: text => stdout.write(text),
+			style: options.style ?? plain,
+			inputs: pipeline.inputNames,
+			width: graphWidth(),
+			hops: options.hops ?? 'all',
+			...(textWidth ? {textWidth} : {}),
+		}),
+	);
 	pipeline.on(e => {
 		if (e.type === 'unparsed' && format !== 'json' && e.count <= SHOWN_UNPARSED) progress.above(describeUnparsed(e.line));
 	});
@@ -257,6 +276,8 @@ export async function replay(argv: string[]): Promise<number> {
 				window: {type: 'string'},
 				keep: {type: 'string'},
 				'exit-at-end': {type: 'boolean'},
+				hops: {type: 'string'},
+				verbose: {type: 'boolean', short: 'v'},
 				follow: {type: 'boolean', short: 'f'},
 				strict: {type: 'boolean'},
 				color: {type: 'boolean'},
@@ -279,6 +300,9 @@ export async function replay(argv: string[]): Promise<number> {
 	const keep = values.keep === undefined ? undefined : Number(values.keep);
 	if (keep !== undefined && (!Number.isInteger(keep) || keep < 1)) throw new UsageError(`--keep must be a positive whole number, not "${values.keep}"`);
 	const color = values['no-color'] ? false : values.color ? true : standardOut.color;
+	const hops = (values.hops ?? 'all') as HopDetail;
+	if (!['summary', 'path', 'all'].includes(hops)) throw new UsageError(`--hops must be summary, path or all, not "${values.hops}"`);
+	if (values.verbose && values.hops && hops !== 'all') throw new UsageError(`-v shows every hop; it does not go with --hops ${hops}`);
 
 	const rulesets: Ruleset[] = (values.rules ?? []).map(loadRules);
 	let ruleProblems = 0;
@@ -328,6 +352,7 @@ export async function replay(argv: string[]): Promise<number> {
 		...(keep !== undefined ? {keep} : {}),
 		exitAtEnd: values['exit-at-end'] ?? false,
 		style: color ? colors : plain,
+		hops,
 	});
 
 	if (signalled) return signalExit(signalled);

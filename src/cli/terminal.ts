@@ -9,8 +9,9 @@ export class UsageError extends Error {}
 
 /** Every long option of every command, to suggest one for a typo. */
 const LONG_OPTIONS = [
-	'all', 'backend', 'both', 'burst', 'color', 'dport', 'dry-run', 'dst', 'exit-at-end', 'fail-on', 'follow', 'for', 'format', 'help', 'iface', 'ipv6', 'keep', 'kind',
+	'all', 'backend', 'both', 'burst', 'color', 'dport', 'dry-run', 'dst', 'exit-at-end', 'fail-on', 'follow', 'for', 'format', 'help', 'hops', 'iface', 'ipv6', 'keep', 'kind',
 	'limit', 'min-severity', 'no-color', 'proto', 'rules', 'run', 'same', 'sport', 'src', 'strict', 'trace-broken', 'trace-working', 'window',
+	'from-host', 'icmp-type', 'in', 'local', 'mark', 'out', 'state', 'tcp-flags', 'trace',
 ];
 
 /** A parseArgs error as a usage error a person can act on: `--rule` → did you mean --rules? */

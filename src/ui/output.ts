@@ -18,8 +18,9 @@ import type {InputNames} from '../model/inputs.js';
 import type {Packet} from '../model/types.js';
 import {renderDot, renderGraphText} from './graph.js';
 import {graphJson, inputJson, JSON_VERSION, packetJson, revisionJson, unparsedJson} from './json.js';
-import {renderFindings, renderPacket, renderSummary, type Style} from './text.js';
+import {renderFindings, renderPacket, renderSummary, type HopDetail, type Style} from './text.js';
 import {jsonText, visibleDeep} from './visible.js';
+import {wrapText} from './wrap.js';
 
 export type OutputFormat = 'text' | 'json' | 'ndjson' | 'graph' | 'dot';
 
@@ -33,6 +34,10 @@ export interface OutputOptions {
 	readonly inputs: InputNames;
 	/** Columns for --format graph. */
 	readonly width?: number;
+	/** How much of each packet text shows. @default 'all' */
+	readonly hops?: HopDetail;
+	/** Columns to fold text lines to (a terminal's); none for a file or a pipe. */
+	readonly textWidth?: number;
 }
 
 /** A listener that prints the pipeline's events in the chosen format. */
@@ -40,7 +45,7 @@ export function outputView(options: OutputOptions): (event: PipelineEvent) => vo
 	const {format, live, write, style, inputs} = options;
 	let packets = 0;
 	const packet = (p: Packet): void => {
-		if (format === 'text') write(`${renderPacket(visibleDeep(p), visibleDeep(inputs), style)}\n\n`);
+		if (format === 'text') write(`${renderPacket(visibleDeep(p), visibleDeep(inputs), style, {hops: options.hops ?? 'all', ...(options.textWidth ? {width: options.textWidth} : {})})}\n\n`);
 		else if (format === 'ndjson') write(`${jsonText(packetJson(p, inputs))}\n`);
 		else if (format === 'json') write(`${packets === 0 ? '' : ',\n'}${indent(jsonText(packetJson(p, inputs), 2), '    ')}`);
 		packets++;
@@ -73,10 +78,10 @@ export function outputView(options: OutputOptions): (event: PipelineEvent) => vo
 	function finish(done: Summary): void {
 		// Text, graph and DOT show what was read through visible(); JSON keeps it exactly (jsonText escapes it).
 		const summary = format === 'json' ? done : visibleDeep(done);
-		const line = `${renderSummary(summary, style)}\n`;
+		const line = `${wrapText(renderSummary(summary, style), options.textWidth ?? 0, l => (/^ {6}/.test(l) ? 6 : 2))}\n`;
 		switch (format) {
 			case 'text': {
-				write(`${renderFindings(summary.findings, style)}\n\n`);
+				write(`${renderFindings(summary.findings, style, 'Findings', options.textWidth ?? 0)}\n\n`);
 				write(line);
 				break;
 			}

@@ -14,6 +14,8 @@
  */
 import type {Finding} from '../model/findings/types.js';
 import {expectsReply} from '../model/pairing.js';
+import {isBuiltinChain, isHook} from '../netfilter/hooks.js';
+import {wrapText} from './wrap.js';
 import {endpoint as hostPort} from '../netfilter/addr.js';
 import {icmpName as icmpShortName} from '../netfilter/icmp.js';
 import type {Hop, Packet} from '../model/types.js';
@@ -60,6 +62,69 @@ export function describeTuple(p: Packet): string {
 /** `frag-needed`, `echo-request`, … or `type=42 code=0` for a message without a name. */
 export function icmpName(proto: string, type: number, code?: number): string {
 	return icmpShortName(proto, type, code) ?? `type=${type}${code !== undefined ? ` code=${code}` : ''}`;
+}
+
+/** One hook of a packet's path: its tables in order, each with the user chains it called nested under it. */
+export interface PathStep {
+	/** PREROUTING, INPUT, FORWARD, OUTPUT, POSTROUTING, or `?` when the trace does not say. */
+	readonly hook: string;
+	/** `raw · mangle (cali-PREROUTING (cali-from-host-endpoint)) · nat (KUBE-SERVICES (KUBE-SVC-X (KUBE-SEP-Y)))` */
+	readonly text: string;
+}
+
+interface ChainNode {
+	readonly name: string;
+	readonly calls: ChainNode[];
+}
+
+function nested(n: ChainNode): string {
+	return n.calls.length === 0 ? n.name : `${n.name} (${n.calls.map(nested).join(', ')})`;
+}
+
+/**
+ * The path folded: one step per hook, the tables of that hook in the order the packet met them,
+ * and under each table the user chains its base chain jumped to, nested as they called each
+ * other. A chain entered and returned from shows once; entered again later, again.
+ *
+ * Input:  hops raw:PREROUTING → mangle:PREROUTING → mangle:cali-PREROUTING → mangle:cali-from-host-endpoint
+ *         → mangle:cali-PREROUTING → mangle:PREROUTING → nat:PREROUTING → nat:KUBE-SERVICES → nat:KUBE-SVC-X → …
+ * Output: [{hook: 'PREROUTING', text: 'raw · mangle (cali-PREROUTING (cali-from-host-endpoint)) · nat (KUBE-SERVICES (KUBE-SVC-X))'}, …]
+ */
+export function foldedPath(p: Packet): PathStep[] {
+	const steps: Array<{hook: string; tables: Array<{table: string; chain: string; root: ChainNode}>}> = [];
+	let stack: ChainNode[] = [];
+	for (const h of p.hops) {
+		if (h.kind === 'log') continue;
+		const hook = h.hook ?? (isHook(h.chain) ? h.chain : '?');
+		let step = steps.at(-1);
+		if (!step || step.hook !== hook) {
+			step = {hook, tables: []};
+			steps.push(step);
+			stack = [];
+		}
+		let table = step.tables.at(-1);
+		const base = isBuiltinChain(h.table, h.chain) && h.chain === hook;
+		if (!table || table.table !== h.table || (base && table.chain !== h.chain)) {
+			table = {table: h.table, chain: base ? h.chain : '', root: {name: base ? h.table : `${h.table} ${h.chain}`, calls: []}};
+			step.tables.push(table);
+			stack = [table.root];
+			if (!base) continue;
+		}
+		if (base) {
+			stack = [table.root];
+			continue;
+		}
+		// A user chain: back in one that called it, or entered from the chain on top.
+		const at = stack.findIndex((n, i) => i > 0 && n.name === h.chain);
+		if (at > 0) {
+			stack = stack.slice(0, at + 1);
+			continue;
+		}
+		const node: ChainNode = {name: h.chain, calls: []};
+		stack.at(-1)!.calls.push(node);
+		stack.push(node);
+	}
+	return steps.map(s => ({hook: s.hook, text: s.tables.map(t => nested(t.root)).join(' · ')}));
 }
 
 /** The chains in order, each once per visit: raw:PREROUTING → nat:PREROUTING → … */
@@ -113,7 +178,21 @@ export function replyText(p: Packet, s: Style): string {
 	return parts.join(', ');
 }
 
-export function renderPacket(p: Packet, inputs: InputNames, s: Style = plain): string {
+/**
+ * How much of a packet the text view shows: `summary` (what it is, in and out, verdict, reply,
+ * NAT, final hop), `path` (also the folded path), `all` (also every hop with its rule).
+ */
+export type HopDetail = 'summary' | 'path' | 'all';
+
+export interface PacketTextOptions {
+	/** @default 'all' */
+	readonly hops?: HopDetail;
+	/** Terminal columns to fold long lines to; none (the default) leaves lines whole, as for a file or a pipe. */
+	readonly width?: number;
+}
+
+export function renderPacket(p: Packet, inputs: InputNames, s: Style = plain, options: PacketTextOptions = {}): string {
+	const detail = options.hops ?? 'all';
 	const lines: string[] = [];
 	const time = p.hops[0]?.time?.text;
 	lines.push(`${s.bold(`#${p.id}`)}  ${s.bold(describeTuple(p))}   ${s.dim(lineRange(p, inputs))}${time ? s.dim(`  ${time}`) : ''}`);
@@ -135,22 +214,48 @@ export function renderPacket(p: Packet, inputs: InputNames, s: Style = plain): s
 	if (p.hops[0]?.kind === 'log') {
 		lines.push(`    LOG "${p.hops[0].logPrefix ?? ''}"`);
 	} else {
-		lines.push(`    path ${compactPath(p).join(' → ')}`);
-		const width = Math.min(44, Math.max(...p.hops.map(h => hopName(h).length)) + 2);
+		if (detail !== 'summary') {
+			const steps = foldedPath(p);
+			const hookWidth = Math.max(0, ...steps.map(st => st.hook.length));
+			steps.forEach((st, i) => lines.push(`    ${i === 0 ? 'path' : '    '} ${s.bold(st.hook.padEnd(hookWidth))}  ${st.text}`));
+		}
+		const width = Math.min(44, Math.max(0, ...p.hops.map(h => hopName(h).length)) + 2);
+		// Beside the hop when the terminal leaves the rule 50 columns or more; else under it.
+		const stacked = options.width !== undefined && options.width > 0 && options.width - (6 + width + 12) < 50;
+		const under = stacked ? ' '.repeat(10) : ' '.repeat(6 + width + 12);
 		let prev: Hop | undefined;
-		for (const h of p.hops) {
-			const name = hopName(h).padEnd(width);
-			const target = (h.target ?? h.traceVerdict ?? '').padEnd(11);
-			lines.push(`      ${name}${target} ${s.dim(h.rule ?? '')}`.trimEnd());
-			for (const c of changesAt(prev, h)) lines.push(`      ${' '.repeat(width + 12)}${s.cyan(c)}`);
-			if (h.logPrefix !== undefined && h.kind !== 'log') lines.push(`      ${' '.repeat(width + 12)}${s.dim(`logged "${h.logPrefix}"`)}`);
-			if (h.note) lines.push(`      ${' '.repeat(width + 12)}${s.yellow(`note: ${h.note}`)}`);
+		for (const h of detail === 'all' ? p.hops : []) {
+			const target = h.target ?? h.traceVerdict ?? '';
+			if (stacked) {
+				lines.push(`      ${hopName(h)}  ${target}`.trimEnd());
+				if (h.rule) lines.push(`${under}${s.dim(h.rule)}`);
+			} else lines.push(`      ${hopName(h).padEnd(width)}${target.padEnd(11)} ${s.dim(h.rule ?? '')}`.trimEnd());
+			for (const c of changesAt(prev, h)) lines.push(`${under}${s.cyan(c)}`);
+			if (h.logPrefix !== undefined && h.kind !== 'log') lines.push(`${under}${s.dim(`logged "${h.logPrefix}"`)}`);
+			if (h.note) lines.push(`${under}${s.yellow(`note: ${h.note}`)}`);
 			prev = h;
 		}
 		const last = p.hops[p.hops.length - 1];
 		if (last) lines.push(`    final ${hopName(last)} → ${verdictStyled(p, s)} ${s.dim(`(${p.verdictBasis})`)}`);
 	}
-	return lines.join('\n');
+	return wrapText(lines.join('\n'), options.width ?? 0, packetIndent);
+}
+
+/** Where a folded line of the packet view continues: under the rule of a hop, the chains of a path step, the text of the other lines. */
+function packetIndent(line: string): number {
+	const plain = columnsText(line);
+	const path = /^ {4}(?:path|    ) [A-Z?]+\s+/.exec(plain);
+	if (path) return path[0].length;
+	if (/^ {10}\S/.test(plain)) return 10;
+	const hop = /^ {6}\S+\s+\S*\s+/.exec(plain);
+	if (hop && /^ {6}[^ ]+:[^ ]+:/.test(plain)) return Math.min(hop[0].length, 57);
+	if (/^ {7,}\S/.test(plain)) return /^ */.exec(plain)![0].length;
+	return 6;
+}
+
+/** The line without tracewatch's own style sequences, to measure its columns. */
+function columnsText(line: string): string {
+	return line.replace(/\u001B\[[0-9;]*m/g, '');
 }
 
 export function renderSummary(
@@ -172,7 +277,8 @@ export function renderSummary(
 const SEVERITY_ORDER = {error: 0, warning: 1, info: 2} as const;
 
 /** Findings, most severe first, each with what to do and the packets or rules concerned. */
-export function renderFindings(findings: readonly Finding[], s: Style = plain, title = 'Findings'): string {
+/** Findings, most severe first; lines folded to `width` columns when one is given (a terminal). */
+export function renderFindings(findings: readonly Finding[], s: Style = plain, title = 'Findings', width = 0): string {
 	if (findings.length === 0) return s.dim(`${title}: none`);
 	const sorted = [...findings].sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity]);
 	const lines = [s.bold(`${title} (${findings.length})`)];
@@ -183,5 +289,5 @@ export function renderFindings(findings: readonly Finding[], s: Style = plain, t
 		if (f.packets.length > 0) lines.push(s.dim(`          packets ${f.packets.slice(0, 12).map(id => `#${id}`).join(' ')}${f.packets.length > 12 ? ` … (${f.packets.length})` : ''}`));
 		lines.push(`          → ${f.hint}`);
 	}
-	return lines.join('\n');
+	return wrapText(lines.join('\n'), width, line => (/^ {10}→ /.test(line) ? 12 : 10));
 }

@@ -41,7 +41,7 @@ describe('packet list', () => {
 
 			────────────────────────────────────────────────────────────────────────────────────────────────────
 			#5 UDP 198.19.250.1:52485 → 198.19.250.2:9999 ID=17748 testdata/formats/dmesg-legacy-tcp-udp-icmper…
-			path raw:PREROUTING → filter:INPUT → filter:TW-DROP
+			path PREROUTING raw  ▸ INPUT filter (TW-DROP)
 			final filter:TW-DROP:return:1 → DROP (filter:TW-DROP:return:1 -j DROP)
 			 lines 14 · packets 5 · unparsed 0 · ▶ following · ended · ? help"
 		`);
