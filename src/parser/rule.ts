@@ -17,6 +17,8 @@
  * This module is the parser's: it imports nothing from src/model (data flows parser → model).
  */
 import type {Cidr} from '../netfilter/addr.js';
+import {implicitMatch, matchHasOption, matchInfo} from '../netfilter/matches.js';
+import {targetInfo, type Walk} from '../netfilter/targets.js';
 
 export interface Counters {
 	readonly packets: number;
@@ -49,13 +51,24 @@ export interface Mark {
 	readonly mask?: number;
 }
 
-/** `--to-destination 10.0.0.1-10.0.0.9:1024-2000`, `[fd00::2]:80`, `:8080`. */
+/** `--to-destination 10.0.0.1-10.0.0.9:1024-2000`, `[fd00::2]:80`, `:8080`, `10.0.0.1:1000-2000/3000`. */
 export interface NatRange {
 	readonly minAddr?: string;
 	readonly maxAddr?: string;
 	readonly v6?: boolean;
 	readonly minPort?: number;
 	readonly maxPort?: number;
+	/** `…:1000-2000/3000`: the ports are shifted, 1000 → 3000 (DNAT's port offset, iptables 1.8.6+). */
+	readonly basePort?: number;
+}
+
+/** `-s 10.0.12.0/255.0.255.0`: an address with a mask that is no prefix length. */
+export interface AddrMask {
+	/** As written. */
+	readonly text: string;
+	readonly addr: string;
+	readonly mask: string;
+	readonly v6: boolean;
 }
 
 /** `-i eth0`, `-o cali+` (a trailing `+` matches every name that starts with the rest). */
@@ -84,18 +97,37 @@ export type OptionValue =
 	| {readonly kind: 'mark'; readonly mark: Mark}
 	/** Free text: a comment, a log prefix. `generated`: a per-rule id a tool made up (Calico's `cali:` and 16 characters), not words a person wrote. */
 	| {readonly kind: 'text'; readonly text: string; readonly generated?: true}
-	| {readonly kind: 'number'; readonly number: number}
-	/** `--limit 5/min` (iptables' default unit is per second). */
-	| {readonly kind: 'rate'; readonly count: number; readonly per: 'second' | 'minute' | 'hour' | 'day'}
+	/** `--queue-num 3`, `--set-dscp 0x2e`, `--hmark-rnd 0x00000004`. `exact`: the decimal as written when it is above 2^53 (`--quota 18446744073709551615`), which `number` only approximates. */
+	| {readonly kind: 'number'; readonly number: number; readonly exact?: string}
+	/** `--length 0:1000`, `--espspi 1`, `--queue-balance 0:6`, `--connbytes 10:` (inclusive; a single value is a range of one; an open end is the largest value). */
+	| {readonly kind: 'range'; readonly from: number; readonly to: number}
+	/** `--limit 5/min` (iptables' default unit is per second); `--hashlimit-upto 4kb/s` (unit bytes, `count` in bytes); `--rateest-bps 8bit` (unit bits). Packets when `unit` is absent. */
+	| {readonly kind: 'rate'; readonly count: number; readonly per: 'second' | 'minute' | 'hour' | 'day'; readonly unit?: 'bytes' | 'bits'}
+	/** `--hashlimit-burst 400kb`: a size in bytes. */
+	| {readonly kind: 'bytes'; readonly bytes: number}
+	/** `-s 10.0.12.0/255.0.255.0`: addresses under a mask that is no prefix length. */
+	| {readonly kind: 'addrMasks'; readonly addrs: readonly AddrMask[]}
+	/** `--chunk-types all DATA:Be,INIT` (sctp). */
+	| {readonly kind: 'chunks'; readonly match: string; readonly chunks: ReadonlyArray<{readonly name: string; readonly flags?: string}>}
+	/** `--dst-opts 149:92,12` (IPv6 dst/hbh): option types and lengths. */
+	| {readonly kind: 'ip6Options'; readonly options: ReadonlyArray<{readonly type: number; readonly length?: number}>}
+	/** `--set-class 0001:0010` (CLASSIFY): a traffic-control class, hexadecimal major and minor. */
+	| {readonly kind: 'class'; readonly major: number; readonly minor: number}
+	/** `--timestart 01:02:03`: a time of day, in seconds after midnight. */
+	| {readonly kind: 'time'; readonly time: string; readonly seconds: number}
+	/** `--datestart 2001-02-03T04:05:06`, as written (ISO 8601, the zone `--kerneltz` says). */
+	| {readonly kind: 'date'; readonly date: string}
+	/** `--rateest-interval 250.0ms`. */
+	| {readonly kind: 'duration'; readonly seconds: number}
 	/** `--probability 0.25000000000`. */
 	| {readonly kind: 'probability'; readonly probability: number}
-	/** `--match-set NAME src,dst`. */
+	/** `--match-set NAME src,dst`; SET's `--add-set`, `--del-set`, `--map-set`. */
 	| {readonly kind: 'set'; readonly set: string; readonly dirs: ReadonlyArray<'src' | 'dst'>}
 	| {readonly kind: 'mac'; readonly mac: string}
 	/** `--uid-owner 1000`, `1000-1999`, or a user name. */
 	| {readonly kind: 'owner'; readonly from?: number; readonly to?: number; readonly name?: string}
 	| {readonly kind: 'nat'; readonly nat: NatRange}
-	/** One word from a small vocabulary: `--reject-with tcp-reset`, `--ctdir REPLY`, `--mode random`, `--log-level 4`. */
+	/** One word from a small vocabulary or a name: `--reject-with tcp-reset`, `--ctdir REPLY`, `--mode random`, `--log-level 4`, `--hashlimit-name ssh`. */
 	| {readonly kind: 'word'; readonly word: string}
 	/** An option without a value: `--syn`, `--random-fully`, `--clamp-mss-to-pmtu`. */
 	| {readonly kind: 'flag'}
@@ -153,12 +185,18 @@ export interface Target {
 	 * goto to a user chain (any name that is no target extension); `extension`: a target module.
 	 */
 	readonly kind: TargetKind;
+	/**
+	 * What the walk does after the target (src/netfilter/targets.ts): `ends` (ACCEPT, DROP, DNAT, NFQUEUE, …),
+	 * `continues` to the next rule (LOG, MARK, CT, …), `may-continue` (SYNPROXY, CLUSTERIP); `jump` to a
+	 * user chain (the walk comes back unless that chain ends it), `goto` one (it does not come back).
+	 */
+	readonly walk: Walk | 'jump' | 'goto';
 	/** The walk of the chain ends here when the target runs (ACCEPT, DROP, DNAT, NFQUEUE, …); goto aside. */
 	readonly terminates: boolean;
-	/** The target leaves packet, marks and conntrack as they were (ACCEPT, LOG, TRACE, …). */
+	/** The target changes nothing a later rule can match on: packet, marks and conntrack stay as they were (ACCEPT, LOG, TRACE, …). */
 	readonly inert: boolean;
 	readonly options: readonly RuleOption[];
-	/** A target extension tracewatch does not model. */
+	/** Not a target tracewatch knows the options of (kept for dumps made by other tools; every iptables target is known). */
 	readonly unknown?: true;
 	/** `['-j', 'DNAT']` as written (`--jump` stays `--jump`). */
 	readonly words: readonly string[];
@@ -198,85 +236,32 @@ export function canonicalOption(flag: string): string {
 	return CANONICAL[flag] ?? flag;
 }
 
-/** The options each modelled match has (canonical names). A module not listed here is `unknown`. */
-const MATCH_OPTIONS: Readonly<Record<string, readonly string[]>> = {
-	basic: ['-s', '-d', '-p', '-i', '-o', '-f'],
-	tcp: ['--sport', '--dport', '--tcp-flags', '--syn', '--tcp-option'],
-	udp: ['--sport', '--dport'],
-	udplite: ['--sport', '--dport'],
-	sctp: ['--sport', '--dport', '--chunk-types'],
-	dccp: ['--sport', '--dport', '--dccp-types', '--dccp-option'],
-	icmp: ['--icmp-type'],
-	icmp6: ['--icmpv6-type'],
-	multiport: ['--sports', '--dports', '--ports'],
-	conntrack: ['--ctstate', '--ctproto', '--ctorigsrc', '--ctorigdst', '--ctreplsrc', '--ctrepldst', '--ctorigsrcport', '--ctorigdstport', '--ctreplsrcport', '--ctrepldstport', '--ctstatus', '--ctexpire', '--ctdir'],
-	state: ['--state'],
-	mark: ['--mark'],
-	connmark: ['--mark'],
-	comment: ['--comment'],
-	addrtype: ['--src-type', '--dst-type', '--limit-iface-in', '--limit-iface-out'],
-	set: ['--match-set', '--return-nomatch', '--update-counters', '--update-subcounters', '--packets-eq', '--packets-lt', '--packets-gt', '--bytes-eq', '--bytes-lt', '--bytes-gt'],
-	limit: ['--limit', '--limit-burst'],
-	physdev: ['--physdev-in', '--physdev-out', '--physdev-is-in', '--physdev-is-out', '--physdev-is-bridged'],
-	mac: ['--mac-source'],
-	iprange: ['--src-range', '--dst-range'],
-	owner: ['--uid-owner', '--gid-owner', '--socket-exists', '--suppl-groups'],
-	statistic: ['--mode', '--probability', '--every', '--packet'],
-};
+/** Matches tracewatch knows by name but does not read the options of: older modules whose options are kept as words. */
+const LEGACY_VARIES = new Set(['nth', 'random']);
 
-/** The protocols whose match `-p NAME` loads by itself: their options need no `-m`. */
-const IMPLICIT: Readonly<Record<string, string>> = {tcp: 'tcp', '6': 'tcp', udp: 'udp', '17': 'udp', udplite: 'udplite', '136': 'udplite', sctp: 'sctp', '132': 'sctp', dccp: 'dccp', '33': 'dccp', icmp: 'icmp', '1': 'icmp', 'ipv6-icmp': 'icmp6', icmpv6: 'icmp6', '58': 'icmp6'};
-
-/** Matches on state a rule can change on the way (marks, conntrack, DSCP…). */
-const STATEFUL = new Set(['mark', 'connmark', 'conntrack', 'state', 'connbytes', 'recent', 'set', 'dscp', 'tos', 'ttl', 'hl']);
-/** Matches that do not always match the same packets (rates, randomness, sockets, external sets), or that tracewatch cannot compare. */
-const VARIES = new Set(['limit', 'hashlimit', 'recent', 'statistic', 'quota', 'connlimit', 'time', 'nth', 'random', 'u32', 'bpf', 'string', 'set', 'cgroup', 'owner', 'socket', 'rpfilter']);
-
-/** Does the match look at something a rule earlier on the way can change? */
+/** Does the match look at something a rule earlier on the way can change (a mark, conntrack state, TOS, TTL)? */
 export function isStatefulMatch(match: Match): boolean {
-	return STATEFUL.has(match.module);
+	return matchInfo(match.module)?.stateful === true;
 }
 
-/** Can the same packet match at one time and not at another (a rate limit, a random pick, an ipset)? */
+/** Can the same packet match at one time and not at another (a rate limit, a random pick, an ipset), or can tracewatch not compare it (u32, bpf, string)? */
 export function matchVaries(match: Match): boolean {
-	return VARIES.has(match.module);
+	return matchInfo(match.module)?.varies === true || LEGACY_VARIES.has(match.module);
 }
-
-const VERDICTS = new Set(['ACCEPT', 'DROP', 'RETURN', 'QUEUE']);
-
-/** Target extensions (iptables-extensions(8), xtables-addons): every other `-j NAME` is a chain. */
-const TARGET_EXTENSIONS = new Set([
-	'REJECT', 'LOG', 'ULOG', 'NFLOG', 'NFQUEUE', 'MARK', 'CONNMARK', 'CONNSECMARK', 'SECMARK', 'DNAT', 'SNAT', 'MASQUERADE', 'REDIRECT', 'NETMAP',
-	'TRACE', 'NOTRACK', 'CT', 'TCPMSS', 'TCPOPTSTRIP', 'CHECKSUM', 'TPROXY', 'TOS', 'DSCP', 'TTL', 'HL', 'ECN', 'SET', 'CLASSIFY', 'AUDIT', 'HMARK',
-	'IDLETIMER', 'LED', 'RATEEST', 'SYNPROXY', 'TEE', 'CLUSTERIP', 'DNPT', 'SNPT', 'IPV4OPTSSTRIP', 'TARPIT', 'CHAOS', 'DELUDE', 'MIRROR', 'SAME', 'BALANCE',
-]);
-/** Targets after which the packet does not go on to the next rule of the chain. */
-const TERMINATING = new Set(['ACCEPT', 'DROP', 'REJECT', 'RETURN', 'QUEUE', 'NFQUEUE', 'DNAT', 'SNAT', 'MASQUERADE', 'REDIRECT', 'NETMAP', 'TPROXY', 'SYNPROXY']);
-/** Targets that leave the packet, its marks and its conntrack entry as they were. */
-const INERT = new Set(['ACCEPT', 'DROP', 'REJECT', 'RETURN', 'LOG', 'NFLOG', 'ULOG', 'TRACE', 'QUEUE', 'NFQUEUE', 'AUDIT']);
-/**
- * The target extensions whose options the grammar reads (grammar/ruleset.ohm): REJECT
- * --reject-with; DNAT/SNAT --to-destination/--to-source, --random, --random-fully, --persistent;
- * MASQUERADE/REDIRECT --to-ports; NETMAP --to; MARK and CONNMARK --set-xmark, --set-mark,
- * --nfmask, --ctmask, --save-mark, --restore-mark; LOG --log-prefix, --log-level, --log-*;
- * NFLOG --nflog-group, --nflog-prefix, …; NFQUEUE --queue-num, --queue-bypass, …; CT --notrack,
- * --zone, --helper, --ctevents; TCPMSS --set-mss, --clamp-mss-to-pmtu; TPROXY --on-port,
- * --on-ip, --tproxy-mark; CHECKSUM --checksum-fill. Others are `unknown`.
- */
-const MODELLED_TARGETS = new Set(['REJECT', 'DNAT', 'SNAT', 'MASQUERADE', 'REDIRECT', 'NETMAP', 'MARK', 'CONNMARK', 'LOG', 'NFLOG', 'NFQUEUE', 'TRACE', 'NOTRACK', 'CT', 'TCPMSS', 'TPROXY', 'CHECKSUM']);
 
 function targetOf(name: string, goto: boolean, words: readonly string[]): Target {
-	const kind: TargetKind = VERDICTS.has(name) ? 'verdict' : TARGET_EXTENSIONS.has(name) ? 'extension' : 'chain';
-	const modelled = kind !== 'extension' || MODELLED_TARGETS.has(name);
+	const info = targetInfo(name);
+	const kind: TargetKind = info ? info.kind : 'chain';
+	const walk = info ? info.walk : goto ? 'goto' : 'jump';
 	return {
 		piece: 'target',
 		name,
 		goto,
 		kind,
-		terminates: TERMINATING.has(name),
-		inert: INERT.has(name),
+		walk,
+		terminates: walk === 'ends',
+		inert: info !== undefined && info.changes.length === 0,
 		options: [],
-		...(modelled ? {} : {unknown: true as const}),
 		words,
 	};
 }
@@ -285,7 +270,7 @@ function targetOf(name: string, goto: boolean, words: readonly string[]): Target
 const NO_WORDS: readonly string[] = Object.freeze([]);
 
 function newMatch(module: string, load: Match['load'], words: readonly string[]): Match {
-	return {piece: 'match', module, load, options: [], ...(module === 'basic' || MATCH_OPTIONS[module] ? {} : {unknown: true as const}), words};
+	return {piece: 'match', module, load, options: [], ...(matchInfo(module) ? {} : {unknown: true as const}), words};
 }
 
 /** A match or target being put together: options are added, then sealed to size. */
@@ -301,7 +286,7 @@ function seal(owners: ReadonlyArray<Match | Target | undefined>): void {
 }
 
 function knows(module: string, option: string): boolean {
-	return MATCH_OPTIONS[module]?.includes(option) ?? false;
+	return matchHasOption(module, option);
 }
 
 /** Groups the items of one rule into its matches and target. */
@@ -377,7 +362,7 @@ export function assembleRule(items: readonly RuleItem[]): ParsedRule {
 	}
 
 	function implicitFor(p: string | undefined, name: string): Match | undefined {
-		const module = p === undefined ? undefined : IMPLICIT[p];
+		const module = p === undefined ? undefined : implicitMatch(p);
 		if (!module || !knows(module, name)) return undefined;
 		if (!implicit) {
 			implicit = newMatch(module, 'implicit', NO_WORDS);

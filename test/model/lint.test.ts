@@ -34,6 +34,11 @@ describe('shadowed-rule', () => {
 		expect(lint('-A PREROUTING -j CT --notrack\n-A PREROUTING -p udp -m udp --dport 53 -j CT --notrack', 'raw')).toEqual([]);
 		expect(kinds(lint('-A PREROUTING -j DROP\n-A PREROUTING -p udp -j CT --notrack', 'raw'))).toEqual(['shadowed-rule']);
 	});
+
+	it('nor does a target that may let the packet go on (SYNPROXY passes what is no SYN nor its ACK)', () => {
+		expect(lint('-A INPUT -p tcp -j SYNPROXY --sack-perm --timestamp --wscale 7 --mss 1460\n-A INPUT -p tcp -m tcp --dport 22 -j DROP')).toEqual([]);
+		expect(lint('-A INPUT -p tcp -j REJECT --reject-with tcp-reset\n-A INPUT -p tcp -m tcp --dport 22 -j DROP').map(f => f.kind)).toEqual(['shadowed-rule']);
+	});
 });
 
 describe('chains and targets', () => {

@@ -15,7 +15,7 @@ import {canonicalIp, parseAddr, parseCidr} from '../../netfilter/addr.js';
 import {icmpTypeNumber} from '../../netfilter/icmp.js';
 import {protoNumber} from '../../netfilter/protocols.js';
 import type {RulesetSemantics} from '../grammar.js';
-import {canonicalOption, type AddrPrefix, type NatRange, type OptionValue, type PortRange, type RuleItem, type RuleOption} from '../rule.js';
+import {canonicalOption, type AddrMask, type AddrPrefix, type NatRange, type OptionValue, type PortRange, type RuleItem, type RuleOption} from '../rule.js';
 
 const MAX_PORT = 65_535;
 /** `cali:` and 16 characters. */
@@ -90,14 +90,56 @@ function natAddrs(first: Node, second: IterationNode, v6: boolean): Pick<NatRang
 	return {minAddr: canonicalIp(min), maxAddr: canonicalIp(max), v6};
 }
 
-function natPorts(range: IterationNode): PortRange | undefined | null {
+/** A NAT port range with its optional base port (`1000-2000/3000`). */
+type NatPorts = PortRange & {readonly base?: number};
+
+function natPorts(range: IterationNode): NatPorts | undefined | null {
 	if (!present(range)) return null;
-	return range.child(0)['portRange']() as PortRange | undefined;
+	return range.child(0)['portRange']() as NatPorts | undefined;
 }
 
-function nat(addrs: Pick<NatRange, 'minAddr' | 'maxAddr' | 'v6'> | undefined, ports: PortRange | undefined | null): NatRange | undefined {
+function nat(addrs: Pick<NatRange, 'minAddr' | 'maxAddr' | 'v6'> | undefined, ports: NatPorts | undefined | null): NatRange | undefined {
 	if (!addrs || ports === undefined) return undefined;
-	return {...addrs, ...(ports ? {minPort: ports.from, maxPort: ports.to} : {})};
+	return {...addrs, ...(ports ? natPortFields(ports) : {})};
+}
+
+function natPortFields(ports: NatPorts): Pick<NatRange, 'minPort' | 'maxPort' | 'basePort'> {
+	return {minPort: ports.from, maxPort: ports.to, ...(ports.base === undefined ? {} : {basePort: ports.base})};
+}
+
+/** A number as written, decimal or 0x hexadecimal: exact up to 2^53, with the decimal kept above that. */
+function numberValue(text: string): OptionValue {
+	const hex = text.startsWith('0x') || text.startsWith('0X');
+	const n = hex ? Number.parseInt(text.slice(2), 16) : Number(text);
+	if (Number.isSafeInteger(n)) return {kind: 'number', number: n};
+	return {kind: 'number', number: n, exact: hex ? BigInt(text).toString() : text.replace(/^0+(?=\d)/, '')};
+}
+
+/** 2^64 - 1: the largest counter or byte count an option holds. */
+const MAX_U64 = 18_446_744_073_709_551_615;
+
+/** hashlimit's byte units (iptables' extensions/libxt_hashlimit.c parse_bytes). */
+const BYTE_UNIT: Readonly<Record<string, number>> = {b: 1, kb: 1024, mb: 1024 * 1024};
+
+/** tc's rate units (iproute2's get_rate, as xtables prints rates): bits or bytes per second. */
+const BIT_UNIT: Readonly<Record<string, number>> = {
+	bit: 1, kbit: 1e3, mbit: 1e6, gbit: 1e9, tbit: 1e12, kibit: 1024, mibit: 1024 ** 2, gibit: 1024 ** 3, tibit: 1024 ** 4,
+	bps: 8, kbps: 8e3, mbps: 8e6, gbps: 8e9, tbps: 8e12, kibps: 8 * 1024, mibps: 8 * 1024 ** 2, gibps: 8 * 1024 ** 3, tibps: 8 * 1024 ** 4,
+};
+
+const TIME_UNIT: Readonly<Record<string, number>> = {us: 1e-6, ms: 1e-3, s: 1};
+
+/** `255.0.255.0` → its prefix length, or undefined when it is no prefix (a non-contiguous mask). */
+function dottedMask(addrs: string, text: string): AddrMask[] | undefined {
+	const out: AddrMask[] = [];
+	for (const one of addrs.split(',')) {
+		const [addr = '', mask = ''] = one.split('/');
+		const a = parseAddr(addr);
+		const m = parseAddr(mask);
+		if (!a || !m || a.v6 !== m.v6) return undefined;
+		out.push({text: text.includes(',') ? one : text, addr: canonicalIp(addr), mask: canonicalIp(mask), v6: a.v6});
+	}
+	return out;
 }
 
 const PER: Readonly<Record<string, 'second' | 'minute' | 'hour' | 'day'>> = {second: 'second', sec: 'second', s: 'second', minute: 'minute', min: 'minute', m: 'minute', hour: 'hour', h: 'hour', day: 'day', d: 'day'};
@@ -131,7 +173,10 @@ export function addToRuleItem(semantics: RulesetSemantics): void {
 
 		ruleOption_addresses(flag, _g, not, list, _end) {
 			const addrs = list['addrs']() as AddrPrefix[] | undefined;
-			return option(flag, present(not), [list.sourceString], addrs && {kind: 'addrs', addrs});
+			if (addrs) return option(flag, present(not), [list.sourceString], {kind: 'addrs', addrs});
+			// `10.0.12.0/255.0.255.0`: a mask that is no prefix length (iptables-save prints such masks dotted).
+			const masked = list.sourceString.includes('/') ? dottedMask(list.sourceString, list.sourceString) : undefined;
+			return option(flag, present(not), [list.sourceString], masked && {kind: 'addrMasks', addrs: masked});
 		},
 		ruleOption_interface(flag, _g, not, name) {
 			const text = name.sourceString;
@@ -171,11 +216,70 @@ export function addToRuleItem(semantics: RulesetSemantics): void {
 			return option(flag, present(not), [text], {kind: 'text', text});
 		},
 		ruleOption_number(flag, _g, not, n, _end) {
-			return option(flag, present(not), [n.sourceString], {kind: 'number', number: int(n)});
+			const value = numberValue(n.sourceString);
+			return option(flag, present(not), [n.sourceString], value.kind === 'number' && value.number <= MAX_U64 ? value : undefined);
 		},
-		ruleOption_rate(flag, _g, not, n, _slash, unit, _end) {
+		ruleOption_name(flag, _g, not, word) {
+			return option(flag, present(not), [word.sourceString], {kind: 'word', word: word.sourceString});
+		},
+		ruleOption_range(flag, _g, not, range, _end) {
+			const r = range['numRange']() as {from: number; to: number} | undefined;
+			return option(flag, present(not), [range.sourceString], r && {kind: 'range', from: r.from, to: r.to});
+		},
+		ruleOption_rate(flag, _g, not, n, bytes, _slash, unit, _end) {
 			const per = present(unit) ? PER[unit.child(0).sourceString]! : 'second';
-			return option(flag, present(not), [this.sourceString.slice(n.source.startIdx - this.source.startIdx)], {kind: 'rate', count: int(n), per});
+			const factor = present(bytes) ? BYTE_UNIT[bytes.child(0).sourceString]! : undefined;
+			const text = this.sourceString.slice(n.source.startIdx - this.source.startIdx);
+			return option(flag, present(not), [text], {kind: 'rate', count: int(n) * (factor ?? 1), per, ...(factor === undefined ? {} : {unit: 'bytes' as const})});
+		},
+		ruleOption_burst(flag, _g, not, n, bytes, _end) {
+			const text = this.sourceString.slice(n.source.startIdx - this.source.startIdx);
+			const factor = present(bytes) ? BYTE_UNIT[bytes.child(0).sourceString]! : undefined;
+			return option(flag, present(not), [text], factor === undefined ? {kind: 'number', number: int(n)} : {kind: 'bytes', bytes: int(n) * factor});
+		},
+		ruleOption_bitRate(flag, _g, not, whole, _dot, fraction, unit, _end) {
+			const text = this.sourceString.slice(whole.source.startIdx - this.source.startIdx);
+			const factor = BIT_UNIT[unit.sourceString.toLowerCase()];
+			const count = Number(`${whole.sourceString}${present(fraction) ? `.${fraction.child(0).sourceString}` : ''}`);
+			return option(flag, present(not), [text], factor === undefined ? undefined : {kind: 'rate', count: count * factor, per: 'second', unit: 'bits'});
+		},
+		ruleOption_chunks(flag, _g, not, match, _g2, first, _commas, rest, _end) {
+			const chunks = listOf(first, rest).map(c => {
+				const [name = '', flags] = c.sourceString.split(':');
+				return flags === undefined ? {name} : {name, flags};
+			});
+			const text = this.sourceString.slice(match.source.startIdx - this.source.startIdx);
+			return option(flag, present(not), text.split(/\s+/), {kind: 'chunks', match: match.sourceString, chunks});
+		},
+		ruleOption_ip6Options(flag, _g, not, first, _commas, rest, _end) {
+			const options = listOf(first, rest).map(o => {
+				const [type = '', length] = o.sourceString.split(':');
+				return length === undefined ? {type: Number(type)} : {type: Number(type), length: Number(length)};
+			});
+			const text = this.sourceString.slice(first.source.startIdx - this.source.startIdx);
+			return option(flag, present(not), [text], options.every(o => o.type <= 255 && (o.length ?? 0) <= 255) ? {kind: 'ip6Options', options} : undefined);
+		},
+		ruleOption_class(flag, _g, major, _colon, minor, _end) {
+			const text = `${major.sourceString}:${minor.sourceString}`;
+			const a = Number.parseInt(major.sourceString, 16);
+			const b = Number.parseInt(minor.sourceString, 16);
+			return option(flag, false, [text], a <= 0xffff && b <= 0xffff ? {kind: 'class', major: a, minor: b} : undefined);
+		},
+		ruleOption_time(flag, _g, not, h, _c, m, _c2, sec, _end) {
+			const text = this.sourceString.slice(h.source.startIdx - this.source.startIdx);
+			const hours = int(h);
+			const minutes = int(m);
+			const secs = present(sec) ? int(sec.child(0)) : 0;
+			return option(flag, present(not), [text], hours <= 23 && minutes <= 59 && secs <= 59 ? {kind: 'time', time: text, seconds: hours * 3600 + minutes * 60 + secs} : undefined);
+		},
+		ruleOption_date(flag, _g, not, year, _d, _month, _d2, _day, _t, _h, _c, _m, _c2, _s, _end) {
+			const text = this.sourceString.slice(year.source.startIdx - this.source.startIdx);
+			return option(flag, present(not), [text], {kind: 'date', date: text});
+		},
+		ruleOption_duration(flag, _g, whole, _dot, fraction, unit, _end) {
+			const text = this.sourceString.slice(whole.source.startIdx - this.source.startIdx);
+			const n = Number(`${whole.sourceString}${present(fraction) ? `.${fraction.child(0).sourceString}` : ''}`);
+			return option(flag, false, [text], {kind: 'duration', seconds: n * (present(unit) ? TIME_UNIT[unit.child(0).sourceString]! : 1)});
 		},
 		ruleOption_probability(flag, _g, not, whole, _dot, fraction, _end) {
 			const text = `${whole.sourceString}${present(fraction) ? `.${fraction.child(0).sourceString}` : ''}`;
@@ -204,8 +308,8 @@ export function addToRuleItem(semantics: RulesetSemantics): void {
 			return option(flag, false, [range.sourceString], value && {kind: 'nat', nat: value});
 		},
 		ruleOption_toPorts(flag, _g, range, _end) {
-			const ports = range['portRange']() as PortRange | undefined;
-			return option(flag, false, [range.sourceString], ports && {kind: 'nat', nat: {minPort: ports.from, maxPort: ports.to}});
+			const ports = range['portRange']() as NatPorts | undefined;
+			return option(flag, false, [range.sourceString], ports && {kind: 'nat', nat: natPortFields(ports)});
 		},
 		ruleOption_netmap(flag, _g, prefix, _end) {
 			const p = prefix['prefix']() as AddrPrefix | undefined;
@@ -259,9 +363,24 @@ export function addToRuleItem(semantics: RulesetSemantics): void {
 		},
 	});
 
-	semantics.addOperation<PortRange | undefined>('portRange', {
-		portDashRange(from, _dash, to) {
-			return portRange(int(from), present(to) ? int(to.child(0)) : int(from));
+	semantics.addOperation<NatPorts | undefined>('portRange', {
+		portDashRange(from, _dash, to, _slash, base) {
+			const r = portRange(int(from), present(to) ? int(to.child(0)) : int(from));
+			if (!r || !present(base)) return r;
+			const b = int(base.child(0));
+			return b <= MAX_PORT ? {...r, base: b} : undefined;
+		},
+	});
+
+	semantics.addOperation<{from: number; to: number} | undefined>('numRange', {
+		numRange_span(from, _colon, to) {
+			const a = present(from) ? (from.child(0)['number']() as number) : 0;
+			const b = present(to) ? (to.child(0)['number']() as number) : MAX_U64;
+			return a <= b ? {from: a, to: b} : undefined;
+		},
+		numRange_single(n) {
+			const v = n['number']() as number;
+			return {from: v, to: v};
 		},
 	});
 
@@ -273,8 +392,8 @@ export function addToRuleItem(semantics: RulesetSemantics): void {
 			return nat(natAddrs(first, second, false), natPorts(ports));
 		},
 		natRange_ports(_colon, ports) {
-			const p = ports['portRange']() as PortRange | undefined;
-			return p && {minPort: p.from, maxPort: p.to};
+			const p = ports['portRange']() as NatPorts | undefined;
+			return p && natPortFields(p);
 		},
 		natRange_ipv6(first, _dash, second) {
 			return nat(natAddrs(first, second, true), null);
