@@ -14,6 +14,7 @@ Commands:
   replay     rebuild packets from trace text (the default command)
   rules      lint saved rulesets: stale, duplicate, shadowed, unreferenced rules, TRACE left behind
   diff       compare two nodes' saved rulesets, hiding node-specific noise
+  explain    predict a packet's path through a saved ruleset without tracing; --trace compares
   doctor     explain where TRACE output goes on this host and why a trace may be empty
   arm        insert tagged, rate-limited TRACE rules (root); disarm removes them
   disarm     remove every TRACE rule tracewatch inserted
@@ -34,6 +35,7 @@ const COMMANDS: Record<string, () => Promise<(argv: string[]) => Promise<number>
 	replay: async () => (await import('./replay.js')).replay,
 	rules: async () => (await import('./rules.js')).rules,
 	diff: async () => (await import('./diff.js')).diff,
+	explain: async () => (await import('./explain.js')).explain,
 	doctor: async () => (await import('./doctor.js')).doctor,
 	arm: async () => (await import('./arm.js')).arm,
 	disarm: async () => (await import('./arm.js')).disarm,

@@ -15,12 +15,12 @@ const LONG_OPTIONS = [
 ];
 
 /** A parseArgs error as a usage error a person can act on: `--rule` → did you mean --rules? */
-export function argumentError(error: unknown): UsageError {
+export function argumentError(error: unknown, options: readonly string[] = LONG_OPTIONS): UsageError {
 	const message = (error as Error).message;
 	const unknown = /Unknown option '(--?[^']+)'/.exec(message)?.[1];
 	if (!unknown) return new UsageError(message);
 	const name = unknown.replace(/^-+/, '').split('=')[0]!;
-	const close = LONG_OPTIONS.filter(o => o.startsWith(name) || name.startsWith(o) || editDistance(o, name) <= 2).sort((a, b) => editDistance(a, name) - editDistance(b, name));
+	const close = options.filter(o => o.startsWith(name) || name.startsWith(o) || editDistance(o, name) <= 2).sort((a, b) => editDistance(a, name) - editDistance(b, name));
 	return new UsageError(`unknown option ${unknown}${close.length > 0 ? `: did you mean --${close[0]}?` : ''}`);
 }
 

@@ -1,0 +1,309 @@
+/**
+ * The kernel's walk on small literal dumps (src/model/explain/): hook and table order, chain
+ * ends, jumps and gotos, NAT for a connection's first packet only, what targets change for the
+ * rules after them, and what a dump cannot tell.
+ */
+import {describe, expect, it} from 'vitest';
+import {explainPacket, type ExplainInput} from '../../src/model/explain/predict.js';
+import type {Prediction} from '../../src/model/explain/types.js';
+import {RuleIndex} from '../../src/model/join.js';
+import {parseRuleset} from '../../src/parser/ruleset.js';
+
+function index(text: string, path = 'node.save'): RuleIndex {
+	const rs = parseRuleset(text.replace(/^\t+/gm, ''), path);
+	expect(rs.problems).toEqual([]);
+	return new RuleIndex([rs]);
+}
+
+const TCP: ExplainInput = {family: 'ipv4', proto: 'TCP', src: '198.18.10.2', spt: 40990, dst: '198.18.30.10', dpt: 80, in: 'eth0', out: 'eth1', fromHost: false, tcpFlags: ['SYN'], state: 'new', mark: 0, locals: []};
+
+function explain(rules: RuleIndex, input: Partial<ExplainInput> = {}): Prediction {
+	return explainPacket(rules, {...TCP, ...input});
+}
+
+/** `table:chain:kind:num (target)` for each hop. */
+function path(p: Prediction): string[] {
+	return p.hops.map(h => `${h.table}:${h.chain}:${h.kind}:${h.num}${h.target ? ` ${h.target}` : ''}`);
+}
+
+// The ruleset of testdata/dmesg/fwd-dnat-masq, as iptables-save wrote it.
+const ROUTER = index(`*raw
+	:PREROUTING ACCEPT [0:0]
+	:OUTPUT ACCEPT [0:0]
+	-A PREROUTING -s 198.18.10.2/32 -j TRACE
+	COMMIT
+	*mangle
+	:PREROUTING ACCEPT [0:0]
+	:INPUT ACCEPT [0:0]
+	:FORWARD ACCEPT [0:0]
+	:OUTPUT ACCEPT [0:0]
+	:POSTROUTING ACCEPT [0:0]
+	COMMIT
+	*nat
+	:PREROUTING ACCEPT [0:0]
+	:INPUT ACCEPT [0:0]
+	:OUTPUT ACCEPT [0:0]
+	:POSTROUTING ACCEPT [0:0]
+	:TW-SERVICES - [0:0]
+	-A PREROUTING -m comment --comment "service portals" -j TW-SERVICES
+	-A POSTROUTING -o eth1 -j MASQUERADE
+	-A TW-SERVICES -d 198.18.30.10/32 -p tcp -m tcp --dport 80 -j DNAT --to-destination 198.18.20.2:8080
+	COMMIT
+	*filter
+	:INPUT ACCEPT [0:0]
+	:FORWARD DROP [0:0]
+	:OUTPUT ACCEPT [0:0]
+	:TW-FORWARD - [0:0]
+	:TW-USER - [0:0]
+	-A FORWARD -j TW-USER
+	-A FORWARD -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+	-A FORWARD -i eth0 -o eth1 -j TW-FORWARD
+	-A TW-FORWARD -p tcp -m tcp --dport 22 -j ACCEPT
+	-A TW-FORWARD -d 198.18.20.2/32 -p tcp -m conntrack --ctstate NEW -m tcp --dport 8080 -j ACCEPT
+	-A TW-USER -j RETURN
+	COMMIT
+`);
+
+describe('the kernel order of hooks and tables', () => {
+	it('forwards a first packet through DNAT and MASQUERADE; DNAT changes what later rules see', () => {
+		const p = explain(ROUTER);
+		expect(path(p)).toEqual([
+			'raw:PREROUTING:rule:1 TRACE',
+			'raw:PREROUTING:policy:2 ACCEPT',
+			'mangle:PREROUTING:policy:1 ACCEPT',
+			'nat:PREROUTING:rule:1 TW-SERVICES',
+			'nat:TW-SERVICES:rule:1 DNAT',
+			'mangle:FORWARD:policy:1 ACCEPT',
+			'filter:FORWARD:rule:1 TW-USER',
+			// An explicit unconditional RETURN: the kernel logs it as its chain's return.
+			'filter:TW-USER:return:1 RETURN',
+			'filter:FORWARD:rule:3 TW-FORWARD',
+			// -d 198.18.20.2 --dport 8080: the packet as DNAT left it.
+			'filter:TW-FORWARD:rule:2 ACCEPT',
+			'mangle:POSTROUTING:policy:1 ACCEPT',
+			'nat:POSTROUTING:rule:1 MASQUERADE',
+		]);
+		expect(p.verdict).toBe('ACCEPT');
+		expect(p.nat.map(n => `${n.type} ${n.from} → ${n.to}`)).toEqual(['DNAT 198.18.30.10:80 → 198.18.20.2:8080', 'MASQUERADE 198.18.10.2:40990 → address of eth1']);
+		expect(p.hops[5]).toMatchObject({dst: '198.18.20.2', dpt: 8080, out: 'eth1', hook: 'FORWARD'});
+		expect(p.uncertain).toEqual([]);
+	});
+
+	it('runs the nat chains for a connection\'s first packet only', () => {
+		const p = explain(ROUTER, {state: 'established', tcpFlags: ['ACK']});
+		expect(path(p).filter(h => h.startsWith('nat:'))).toEqual([]);
+		expect(path(p)).toContain('filter:FORWARD:rule:2 ACCEPT');
+	});
+
+	it('routes by the address DNAT gave: to INPUT when it is local', () => {
+		const p = explain(ROUTER, {out: undefined, locals: ['198.18.20.2']});
+		expect(p.route).toMatchObject({kind: 'local'});
+		expect(path(p).slice(-3)).toEqual(['mangle:INPUT:policy:1 ACCEPT', 'filter:INPUT:policy:1 ACCEPT', 'nat:INPUT:policy:1 ACCEPT']);
+		expect(p.verdict).toBe('ACCEPT');
+	});
+
+	it('drops by the chain policy after the last rule', () => {
+		const p = explain(ROUTER, {dst: '198.18.30.11', dpt: 443});
+		expect(path(p).slice(-2)).toEqual(['filter:TW-FORWARD:return:3 RETURN', 'filter:FORWARD:policy:4 DROP']);
+		expect(p.verdict).toBe('DROP');
+		expect(p.verdictBasis).toBe('policy DROP of filter:FORWARD');
+	});
+
+	it('sends a packet of this host through OUTPUT and POSTROUTING', () => {
+		const p = explain(ROUTER, {fromHost: true, in: undefined, out: 'eth0', src: '198.18.10.1', dst: '198.18.10.2', spt: 5000, dpt: 22});
+		expect(path(p)).toEqual(['raw:OUTPUT:policy:1 ACCEPT', 'mangle:OUTPUT:policy:1 ACCEPT', 'nat:OUTPUT:policy:1 ACCEPT', 'filter:OUTPUT:policy:1 ACCEPT', 'mangle:POSTROUTING:policy:1 ACCEPT', 'nat:POSTROUTING:policy:2 ACCEPT']);
+		expect(p.hops[0]).toMatchObject({in: '', out: 'eth0'});
+	});
+});
+
+describe('chains: jumps, gotos, returns, policies', () => {
+	const CHAINS = index(`*filter
+		:INPUT ACCEPT [0:0]
+		:FORWARD ACCEPT [0:0]
+		:OUTPUT ACCEPT [0:0]
+		:A - [0:0]
+		:B - [0:0]
+		:C - [0:0]
+		-A FORWARD -j A
+		-A FORWARD -p tcp -j RETURN
+		-A FORWARD -j DROP
+		-A A -j B
+		-A A -p udp -j ACCEPT
+		-A B -g C
+		-A C -p tcp --dport 80 -j ACCEPT
+		COMMIT
+	`);
+
+	it('a goto returns to the chain before the one that went, and an unconditional DROP logs as the policy', () => {
+		const p = explain(CHAINS, {dpt: 81});
+		expect(path(p)).toEqual(['filter:FORWARD:rule:1 A', 'filter:A:rule:1 B', 'filter:B:rule:1 C', 'filter:C:return:2 RETURN', 'filter:A:return:3 RETURN', 'filter:FORWARD:rule:2 RETURN', 'filter:FORWARD:policy:4 ACCEPT']);
+		expect(p.verdict).toBe('ACCEPT');
+		// After C's end the walk goes on in A (B went to C), where the UDP rule accepts.
+		const udp = explain(CHAINS, {proto: 'UDP', tcpFlags: undefined, dpt: 53});
+		expect(path(udp)).toEqual(['filter:FORWARD:rule:1 A', 'filter:A:rule:1 B', 'filter:B:rule:1 C', 'filter:C:return:2 RETURN', 'filter:A:rule:2 ACCEPT']);
+		const icmp = explain(CHAINS, {proto: 'ICMP', tcpFlags: undefined, spt: undefined, dpt: undefined, icmp: {type: 8}});
+		expect(path(icmp).at(-1)).toBe('filter:FORWARD:policy:3 DROP');
+		expect(icmp.verdict).toBe('DROP');
+	});
+});
+
+describe('what targets change for the rules after them', () => {
+	const MARKS = index(`*mangle
+		:PREROUTING ACCEPT [0:0]
+		:INPUT ACCEPT [0:0]
+		:FORWARD ACCEPT [0:0]
+		:OUTPUT ACCEPT [0:0]
+		:POSTROUTING ACCEPT [0:0]
+		-A PREROUTING -i eth0 -j MARK --set-xmark 0x40000/0x40000
+		-A PREROUTING -m mark --mark 0x40000/0x40000 -j CONNMARK --save-mark --nfmask 0xffffffff --ctmask 0xffffffff
+		-A PREROUTING -j MARK --set-xmark 0x0/0xffffffff
+		-A PREROUTING -m connmark --mark 0x40000 -j CONNMARK --restore-mark --nfmask 0xffffffff --ctmask 0xffffffff
+		-A FORWARD -m mark --mark 0x40000/0x40000 -j DROP
+		COMMIT
+	`);
+
+	it('MARK and CONNMARK: set, saved to the connection, cleared, restored, matched', () => {
+		const p = explain(MARKS);
+		expect(path(p)).toEqual(['mangle:PREROUTING:rule:1 MARK', 'mangle:PREROUTING:rule:2 CONNMARK', 'mangle:PREROUTING:rule:3 MARK', 'mangle:PREROUTING:rule:4 CONNMARK', 'mangle:PREROUTING:policy:5 ACCEPT', 'mangle:FORWARD:rule:1 DROP']);
+		expect(p.hops.map(h => h.mark ?? '0')).toEqual(['0', '0x40000', '0x40000', '0', '0x40000', '0x40000']);
+		expect(p.ctmarkAfter).toBe(0x40000);
+		expect(explain(MARKS, {in: 'eth9'}).verdict).toBe('ACCEPT');
+	});
+
+	it('NOTRACK: the packet is untracked, no nat chain sees it', () => {
+		const rules = index(`*raw
+			:PREROUTING ACCEPT [0:0]
+			:OUTPUT ACCEPT [0:0]
+			-A PREROUTING -m conntrack --ctstate INVALID -j LOG
+			-A PREROUTING -p tcp --dport 80 -j CT --notrack
+			COMMIT
+			*nat
+			:PREROUTING ACCEPT [0:0]
+			:POSTROUTING ACCEPT [0:0]
+			-A PREROUTING -j DNAT --to-destination 10.0.0.1
+			COMMIT
+			*filter
+			:FORWARD DROP [0:0]
+			-A FORWARD -m conntrack --ctstate UNTRACKED -j ACCEPT
+			COMMIT
+		`);
+		const p = explain(rules);
+		// In raw, before conntrack, a packet has no connection: INVALID.
+		expect(path(p)).toEqual(['raw:PREROUTING:rule:1 LOG', 'raw:PREROUTING:rule:2 CT', 'raw:PREROUTING:policy:3 ACCEPT', 'filter:FORWARD:rule:1 ACCEPT']);
+		expect(p.nat).toEqual([]);
+	});
+
+	it('REJECT ends the walk with its verdict', () => {
+		const rules = index(`*filter
+			:INPUT ACCEPT [0:0]
+			:FORWARD ACCEPT [0:0]
+			-A FORWARD -p tcp -m multiport --dports 22,80:90 -j REJECT --reject-with tcp-reset
+			COMMIT
+		`);
+		expect(explain(rules).verdict).toBe('REJECT');
+		expect(explain(rules, {dpt: 91}).verdict).toBe('ACCEPT');
+	});
+});
+
+describe('matches', () => {
+	const rules = index(`*filter
+		:INPUT ACCEPT [0:0]
+		:FORWARD DROP [0:0]
+		:OUTPUT ACCEPT [0:0]
+		-A FORWARD ! -s 198.18.10.0/24 -j DROP
+		-A FORWARD -p tcp -m tcp ! --tcp-flags FIN,SYN,RST,ACK SYN -j DROP
+		-A FORWARD -i cali+ -p ipencap -j ACCEPT
+		-A FORWARD -m iprange --dst-range 198.18.30.1-198.18.30.20 -p tcp --syn -j ACCEPT
+		-A FORWARD -p icmp -m icmp --icmp-type 3/4 -j ACCEPT
+		-A FORWARD -m physdev --physdev-is-bridged -j ACCEPT
+		-A FORWARD -m physdev ! --physdev-is-bridged -p icmp -j ACCEPT
+		COMMIT
+	`);
+
+	it.each([
+		['an address outside a negated network', {src: '10.0.0.1'}, 'filter:FORWARD:rule:1 DROP'],
+		['TCP flags other than a SYN', {tcpFlags: ['ACK']}, 'filter:FORWARD:rule:2 DROP'],
+		['an interface wildcard and a protocol name from /etc/protocols', {in: 'cali123', proto: '4', tcpFlags: undefined, spt: undefined, dpt: undefined}, 'filter:FORWARD:rule:3 ACCEPT'],
+		['an address range and --syn', {}, 'filter:FORWARD:rule:4 ACCEPT'],
+		['an ICMP type and code', {proto: 'ICMP', tcpFlags: undefined, spt: undefined, dpt: undefined, dst: '198.18.99.1', icmp: {type: 3, code: 4}}, 'filter:FORWARD:rule:5 ACCEPT'],
+		['physdev on a packet no bridge forwarded', {proto: 'ICMP', tcpFlags: undefined, spt: undefined, dpt: undefined, dst: '198.18.99.1', icmp: {type: 8}}, 'filter:FORWARD:rule:7 ACCEPT'],
+	])('%s', (_what, input, last) => {
+		expect(path(explain(rules, input)).at(-1)).toBe(last);
+	});
+});
+
+describe('what a dump cannot tell', () => {
+	const KUBE = index(`*nat
+		:PREROUTING ACCEPT [0:0]
+		:POSTROUTING ACCEPT [0:0]
+		:KUBE-SVC - [0:0]
+		:KUBE-SEP-A - [0:0]
+		:KUBE-SEP-B - [0:0]
+		:KUBE-SEP-C - [0:0]
+		-A PREROUTING -d 10.96.0.10/32 -p udp -m udp --dport 53 -j KUBE-SVC
+		-A KUBE-SVC -m statistic --mode random --probability 0.33333333349 -j KUBE-SEP-A
+		-A KUBE-SVC -m statistic --mode random --probability 0.50000000000 -j KUBE-SEP-B
+		-A KUBE-SVC -j KUBE-SEP-C
+		-A KUBE-SEP-A -p udp -j DNAT --to-destination 10.244.1.2:53
+		-A KUBE-SEP-B -p udp -j DNAT --to-destination 10.244.2.2:53
+		-A KUBE-SEP-C -p udp -j DNAT --to-destination 10.244.3.2:53
+		COMMIT
+		*filter
+		:INPUT ACCEPT [0:0]
+		:FORWARD ACCEPT [0:0]
+		:OUTPUT ACCEPT [0:0]
+		-A FORWARD -m set --match-set KUBE-BLOCKED src -j DROP
+		-A FORWARD -p udp -m limit --limit 5/sec -j ACCEPT
+		-A OUTPUT -m owner --uid-owner 1000 -j DROP
+		-A OUTPUT -m addrtype --dst-type LOCAL -j ACCEPT
+		COMMIT
+	`);
+	const DNS: Partial<ExplainInput> = {proto: 'UDP', tcpFlags: undefined, dst: '10.96.0.10', dpt: 53, src: '10.244.1.9', in: 'cali1', out: 'eth0'};
+
+	it('statistic: every branch with its probability, the most likely first', () => {
+		const p = explain(KUBE, {...DNS, src: '10.0.0.9'});
+		expect(p.branches).toHaveLength(3);
+		const byTarget = new Map(p.branches!.map(b => [b.nat[0]!.to, Math.round(b.probability * 1000) / 1000]));
+		expect(byTarget).toEqual(new Map([['10.244.1.2:53', 0.333], ['10.244.2.2:53', 0.333], ['10.244.3.2:53', 0.333]]));
+		expect(p.branches!.reduce((s, b) => s + b.probability, 0)).toBeCloseTo(1, 6);
+		expect(p.uncertain.filter(u => u.kind === 'statistic').length).toBeGreaterThan(0);
+	});
+
+	it('an ipset and a rate limit: assumed to match, and listed', () => {
+		const p = explain(KUBE, {...DNS, dst: '10.244.9.9'});
+		expect(p.verdict).toBe('DROP');
+		expect(p.uncertain.map(u => [u.kind, u.match, u.assumed])).toEqual([['set', '-m set --match-set KUBE-BLOCKED src', 'match']]);
+	});
+
+	it('the owner of a socket the command line does not give: assumed; LOCAL from --local', () => {
+		const out = explain(KUBE, {...DNS, fromHost: true, in: undefined, src: '10.0.0.1', dst: '10.0.0.1', locals: ['10.0.0.1']});
+		expect(out.verdict).toBe('DROP');
+		expect(out.uncertain.map(u => u.kind)).toEqual(['owner']);
+	});
+
+	it('an interface not given is none of those the rules name', () => {
+		const rules = index(`*filter
+			:FORWARD ACCEPT [0:0]
+			-A FORWARD -o cali+ -j DROP
+			-A FORWARD ! -o lo -j ACCEPT
+			COMMIT
+		`);
+		const p = explain(rules, {out: undefined});
+		expect(path(p)).toEqual(['filter:FORWARD:rule:2 ACCEPT']);
+		expect(p.uncertain.map(u => [u.match, u.assumed])).toEqual([
+			['-o cali+', 'no match'],
+			['! -o lo', 'match'],
+		]);
+	});
+
+	it('the reverse-path check passes unless routes say otherwise', () => {
+		const rules = index(`*raw
+			:PREROUTING ACCEPT [0:0]
+			-A PREROUTING -m rpfilter --validmark --invert -j DROP
+			COMMIT
+		`);
+		const p = explain(rules);
+		expect(p.verdict).toBe('ACCEPT');
+		expect(p.uncertain[0]).toMatchObject({kind: 'routing', assumed: 'no match'});
+	});
+});
