@@ -7,7 +7,7 @@ import {EXIT, guardStdout, InputError, stdout, UsageError, warn} from './termina
 const HELP = `tracewatch: turn netfilter packet traces into answers
 
 Usage:
-  tracewatch [replay] [FILE...] [--rules FILE]... [--format text|json|ndjson|graph|dot]
+  tracewatch [replay] [FILE...] [--rules FILE]... [--format text|json|ndjson|graph|dot|html|svg]
   tracewatch COMMAND --help
 
 Commands:

@@ -15,6 +15,7 @@ import {TraceStore} from '../model/store.js';
 import {outputView, type OutputFormat} from '../ui/output.js';
 import {colors, plain, type HopDetail, type Style} from '../ui/text.js';
 import {followFile} from './follow.js';
+import {loadGraphviz} from './graphviz.js';
 import {describeUnparsed, loadRules, looksLikeRuleset, openInput, reportRulesetProblems} from './io.js';
 import {argumentError, EXIT, signalExit, stdout as standardOut, UsageError, warn as standardWarn, type Output} from './terminal.js';
 
@@ -37,7 +38,9 @@ Options:
                       was (repeatable: one per family or table). Joins rule:N to the rule text.
   --format FORMAT     tui (default on a terminal), text (default otherwise), json (one document
                       at the end), ndjson (one packet per line as packets complete), graph (the
-                      chain-traversal graph as text), dot (the same for Graphviz)
+                      chain-traversal graph as text), dot (the same for Graphviz), html (a report
+                      to share: one self-contained page with the findings, the graph drawn and
+                      every packet), svg (the graph drawn)
   --hops LEVEL        how much of each packet text shows: summary (what it is, in/out, verdict,
                       reply, NAT, final hop), path (also its path: one line per hook, each
                       table with the user chains it called nested under it), all (also every hop
@@ -57,6 +60,7 @@ Examples:
   journalctl -k -o short-precise | tracewatch --format json > packets.json
   tracewatch kern.log.1.gz --rules iptables.save --rules ip6tables.save --format ndjson | jq .verdict
   tracewatch trace.log --format dot | dot -Tsvg > chains.svg
+  tracewatch replay trace.log --rules node.save --format html > report.html
 
 Lines that are not trace output are skipped and counted; trace lines that cannot be read are
 reported on stderr as file:line:column with what was expected, skipped, and counted.
@@ -161,6 +165,7 @@ export async function runPipeline(inputs: readonly PipelineInput[], options: Pip
 	const progress = createProgress(warn);
 	// Text folds its lines to the terminal's width; in a file or a pipe, lines stay whole.
 	const textWidth = options.out === undefined && process.stdout.isTTY ? process.stdout.columns : undefined;
+	const dotToSvg = format === 'html' || format === 'svg' ? await loadGraphviz() : undefined;
 	pipeline.on(
 		outputView({
 			format,
@@ -171,6 +176,8 @@ export async function runPipeline(inputs: readonly PipelineInput[], options: Pip
 			width: graphWidth(),
 			hops: options.hops ?? 'all',
 			...(textWidth ? {textWidth} : {}),
+			...(dotToSvg ? {dotToSvg} : {}),
+			title: options.title ?? inputs.map(i => i.path).join(' '),
 		}),
 	);
 	pipeline.on(e => {
@@ -294,7 +301,7 @@ export async function replay(argv: string[]): Promise<number> {
 		return EXIT.ok;
 	}
 	const format = (values.format ?? (standardOut.isTTY && !process.env['CI'] ? 'tui' : 'text')) as Format;
-	if (!['tui', 'text', 'json', 'ndjson', 'graph', 'dot'].includes(format)) throw new UsageError(`--format must be tui, text, json, ndjson, graph or dot, not "${values.format}"`);
+	if (!['tui', 'text', 'json', 'ndjson', 'graph', 'dot', 'html', 'svg'].includes(format)) throw new UsageError(`--format must be tui, text, json, ndjson, graph, dot, html or svg, not "${values.format}"`);
 	const windowSeconds = values.window === undefined ? 1 : Number(values.window);
 	if (!Number.isFinite(windowSeconds) || windowSeconds <= 0) throw new UsageError(`--window must be a positive number of seconds, not "${values.window}"`);
 	const keep = values.keep === undefined ? undefined : Number(values.keep);

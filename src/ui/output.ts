@@ -8,7 +8,7 @@
  *         ndjson: one packet object per line (live: also {"revised": 1, "fact": "reply-seen", "by": 2});
  *         json: {"tracewatch":1, "packets":[…], "inputs":[…], "graph":{…}, "findings":[…], "unparsed":[…]},
  *               the packets written one by one as they settle;
- *         graph / dot: the chain graph at the end.
+ *         graph / dot / svg: the chain graph at the end; html: the report (src/ui/html.ts).
  *
  * `live`: print each packet when it is complete (and, in ndjson, each later fact as its own
  * record) instead of when it is settled, for input that may never end.
@@ -17,12 +17,13 @@ import type {PipelineEvent, Summary} from '../model/pipeline.js';
 import type {InputNames} from '../model/inputs.js';
 import type {Packet} from '../model/types.js';
 import {renderDot, renderGraphText} from './graph.js';
+import {graphSvg, htmlView, type DotToSvg} from './html.js';
 import {graphJson, inputJson, JSON_VERSION, packetJson, revisionJson, unparsedJson} from './json.js';
 import {renderFindings, renderPacket, renderSummary, type HopDetail, type Style} from './text.js';
 import {jsonText, visibleDeep} from './visible.js';
 import {wrapText} from './wrap.js';
 
-export type OutputFormat = 'text' | 'json' | 'ndjson' | 'graph' | 'dot';
+export type OutputFormat = 'text' | 'json' | 'ndjson' | 'graph' | 'dot' | 'html' | 'svg';
 
 export interface OutputOptions {
 	readonly format: OutputFormat;
@@ -38,11 +39,19 @@ export interface OutputOptions {
 	readonly hops?: HopDetail;
 	/** Columns to fold text lines to (a terminal's); none for a file or a pipe. */
 	readonly textWidth?: number;
+	/** Graphviz, for html and svg (the CLI loads it only for them). */
+	readonly dotToSvg?: DotToSvg;
+	/** What was replayed (file names), for the HTML page's title. */
+	readonly title?: string;
 }
 
 /** A listener that prints the pipeline's events in the chosen format. */
 export function outputView(options: OutputOptions): (event: PipelineEvent) => void {
 	const {format, live, write, style, inputs} = options;
+	if (format === 'html') {
+		if (!options.dotToSvg) throw new Error('outputView: html needs dotToSvg');
+		return htmlView({write, inputs, title: options.title ?? '', dotToSvg: options.dotToSvg, live});
+	}
 	let packets = 0;
 	const packet = (p: Packet): void => {
 		if (format === 'text') write(`${renderPacket(visibleDeep(p), visibleDeep(inputs), style, {hops: options.hops ?? 'all', ...(options.textWidth ? {width: options.textWidth} : {})})}\n\n`);
@@ -103,6 +112,11 @@ export function outputView(options: OutputOptions): (event: PipelineEvent) => vo
 			}
 			case 'dot': {
 				write(`${renderDot(summary.graph, summary.findings)}\n`);
+				break;
+			}
+			case 'svg': {
+				if (!options.dotToSvg) throw new Error('outputView: svg needs dotToSvg');
+				write(`${graphSvg(summary, options.dotToSvg)}\n`);
 				break;
 			}
 			default: {
