@@ -49,7 +49,10 @@ Options:
   --in IFACE            the interface it arrives on
   --out IFACE           the interface routing sends it out of (without it, a packet to a --local
                         address goes to INPUT, any other is forwarded out an interface not known)
-  --from-host           sent by this host (OUTPUT), not arriving on an interface
+  --from-host           sent by this host (OUTPUT), not arriving on an interface; sent to one of
+                        its own (--local) addresses it goes on through PREROUTING and INPUT via lo
+  --physdev-in PORT     a bridged packet: the bridge port it came in by (for -m physdev)
+  --physdev-out PORT    the bridge port it leaves by (--physdev-is-bridged holds with it)
   --local ADDR,...      this host's addresses (for routing and -m addrtype LOCAL; repeatable)
   --tcp-flags F,...     TCP flags (default SYN for --state new, else ACK)
   --icmp-type T         ICMP/ICMPv6 type: a name (echo-request) or number, with /CODE (3/4)
@@ -123,6 +126,8 @@ export async function explain(argv: string[]): Promise<number> {
 				in: {type: 'string'},
 				out: {type: 'string'},
 				'from-host': {type: 'boolean'},
+				'physdev-in': {type: 'string'},
+				'physdev-out': {type: 'string'},
 				'tcp-flags': {type: 'string'},
 				'icmp-type': {type: 'string'},
 				state: {type: 'string'},
@@ -148,7 +153,7 @@ export async function explain(argv: string[]): Promise<number> {
 	if (!v.rules || v.rules.length === 0) throw new UsageError('explain needs the saved ruleset: --rules node.save (iptables-save or iptables -S)');
 	const style = v['no-color'] ? plain : v.color || stdout.color ? colors : plain;
 
-	const packetOptions = ['proto', 'src', 'dst', 'in', 'out', 'from-host', 'tcp-flags', 'icmp-type', 'state', 'mark', 'local'] as const;
+	const packetOptions = ['proto', 'src', 'dst', 'in', 'out', 'from-host', 'physdev-in', 'physdev-out', 'tcp-flags', 'icmp-type', 'state', 'mark', 'local'] as const;
 	if (v.trace !== undefined) {
 		const given = packetOptions.filter(o => v[o] !== undefined);
 		if (given.length > 0) throw new UsageError(`--trace predicts every packet of the trace from its first line; --${given[0]} describes one packet: give one or the other`);
@@ -234,6 +239,8 @@ export async function explain(argv: string[]): Promise<number> {
 		state,
 		mark: v.mark === undefined ? 0 : parseMark(v.mark),
 		locals,
+		...(v['physdev-in'] === undefined ? {} : {physin: v['physdev-in']}),
+		...(v['physdev-out'] === undefined ? {} : {physout: v['physdev-out']}),
 	};
 	if (input.fromHost && input.in !== undefined) throw new UsageError('--from-host packets arrive on no interface: leave out --in');
 	const prediction = explainPacket(index, input);

@@ -7,7 +7,9 @@
  *       in eth0 → out eth1   verdict ACCEPT   state new (the first packet of its connection in the trace)
  *       route forward out eth1 (the trace shows packets to 198.18.20.2 leaving by eth1)
  *       NAT  DNAT 198.18.30.10:80 → 198.18.20.2:8080 at nat:TW-SERVICES:rule:1
- *       path raw:PREROUTING → mangle:PREROUTING → nat:PREROUTING → nat:TW-SERVICES → mangle:FORWARD → …
+ *       path PREROUTING   raw · mangle · nat (TW-SERVICES)
+ *            FORWARD      mangle · filter (TW-USER, TW-FORWARD)
+ *            POSTROUTING  mangle · nat
  *         raw:PREROUTING:policy:3      ACCEPT      -P PREROUTING ACCEPT
  *         …
  *       final nat:POSTROUTING:rule:1 → ACCEPT (every chain on the way accepted it: forwarded out eth1)
@@ -18,7 +20,7 @@ import type {InputNames} from '../model/inputs.js';
 import type {Divergence, Prediction, Uncertain} from '../model/explain/types.js';
 import type {Hop, Packet} from '../model/types.js';
 import {hopJson, JSON_VERSION} from './json.js';
-import {changesAt, endpoint, hopName, icmpName, plain, type Style} from './text.js';
+import {changesAt, endpoint, foldedPath, hopName, icmpName, plain, type Style} from './text.js';
 import {jsonText, visibleDeep} from './visible.js';
 
 /** What a prediction is of: a packet described on the command line, or a traced packet. */
@@ -150,13 +152,11 @@ function verdictText(v: string, s: Style): string {
 	return v === 'ACCEPT' ? s.green(v) : v === 'DROP' || v === 'REJECT' ? s.red(v) : s.yellow(v);
 }
 
-function path(hops: readonly Hop[]): string {
-	const out: string[] = [];
-	for (const h of hops) {
-		const name = `${h.table}:${h.chain}`;
-		if (out.at(-1) !== name) out.push(name);
-	}
-	return out.join(' → ');
+/** The path folded by hook, as replay prints it (foldedPath reads only the hops). */
+function pathLines(hops: readonly Hop[], s: Style): string[] {
+	const steps = foldedPath({hops} as unknown as Packet);
+	const hookWidth = Math.max(0, ...steps.map(st => st.hook.length));
+	return steps.map((st, i) => `    ${i === 0 ? 'path' : '    '} ${s.bold(st.hook.padEnd(hookWidth))}  ${st.text}`);
 }
 
 function where(h: Hop | null): string {
@@ -176,7 +176,7 @@ export function renderExplained(entry: ExplainedPacket, inputs: InputNames, s: S
 	lines.push(`    in ${inIf || '-'} → out ${out || '-'}   verdict ${verdictText(p.verdict, s)}   state ${p.ct.state ?? '?'} ${s.dim(`(${p.ct.basis ?? ''})`)}`);
 	if (p.route) lines.push(`    route ${p.route.kind}${p.route.kind === 'forward' ? ` out ${p.route.out ?? '?'}` : ''} ${s.dim(`(${p.route.basis})`)}`);
 	for (const n of p.nat) lines.push(`    NAT  ${n.type} ${n.from} → ${n.to} ${s.dim(`at ${n.at}`)}`);
-	lines.push(`    path ${path(p.hops)}`);
+	lines.push(...pathLines(p.hops, s));
 	const assumed = new Set(p.uncertain.map(u => `${u.table}:${u.chain}:${u.num}`));
 	const width = Math.min(44, Math.max(0, ...p.hops.map(h => hopName(h).length)) + 2);
 	const pad = ' '.repeat(width + 12);
@@ -187,6 +187,7 @@ export function renderExplained(entry: ExplainedPacket, inputs: InputNames, s: S
 		const mark = assumed.has(`${h.table}:${h.chain}:${h.num}`) && h.kind === 'rule' ? s.yellow('?') : ' ';
 		lines.push(`     ${mark}${hopName(h).padEnd(width)}${(h.target ?? '').padEnd(11)} ${s.dim(h.rule ?? '')}`.trimEnd());
 		for (const c of changesAt(prev, h)) lines.push(`      ${pad}${s.cyan(c)}`);
+		if (h.note) lines.push(`      ${pad}${s.yellow(`note: ${h.note}`)}`);
 		prev = h;
 	});
 	if (d && d.at >= p.hops.length) lines.push(`     ${s.red('≠')}${s.red(`the trace goes on: ${where(d.traced)}`)}`);

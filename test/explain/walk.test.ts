@@ -114,6 +114,27 @@ describe('the kernel order of hooks and tables', () => {
 		expect(path(p)).toEqual(['raw:OUTPUT:policy:1 ACCEPT', 'mangle:OUTPUT:policy:1 ACCEPT', 'nat:OUTPUT:policy:1 ACCEPT', 'filter:OUTPUT:policy:1 ACCEPT', 'mangle:POSTROUTING:policy:1 ACCEPT', 'nat:POSTROUTING:policy:2 ACCEPT']);
 		expect(p.hops[0]).toMatchObject({in: '', out: 'eth0'});
 	});
+
+	it('a packet this host sends to its own address comes back in on lo: PREROUTING and INPUT, no nat chain on the way in', () => {
+		const p = explain(ROUTER, {fromHost: true, in: undefined, out: undefined, src: '198.18.10.1', dst: '198.18.20.1', spt: 5000, dpt: 22, locals: ['198.18.10.1', '198.18.20.1']});
+		expect(path(p)).toEqual([
+			'raw:OUTPUT:policy:1 ACCEPT',
+			'mangle:OUTPUT:policy:1 ACCEPT',
+			'nat:OUTPUT:policy:1 ACCEPT',
+			'filter:OUTPUT:policy:1 ACCEPT',
+			'mangle:POSTROUTING:policy:1 ACCEPT',
+			'nat:POSTROUTING:policy:2 ACCEPT',
+			// raw PREROUTING's TRACE rule is for 198.18.10.2 only; nat:PREROUTING does not run again.
+			'raw:PREROUTING:policy:2 ACCEPT',
+			'mangle:PREROUTING:policy:1 ACCEPT',
+			'mangle:INPUT:policy:1 ACCEPT',
+			'filter:INPUT:policy:1 ACCEPT',
+		]);
+		expect(p.hops.at(-1)).toMatchObject({in: 'lo', out: '', hook: 'INPUT'});
+		expect(p.verdictBasis).toMatch(/out lo and delivered/);
+		// Sent elsewhere, it stops after POSTROUTING.
+		expect(path(explain(ROUTER, {fromHost: true, in: undefined, out: 'eth0', src: '198.18.10.1', dst: '198.18.10.2', spt: 5000, dpt: 22, locals: ['198.18.10.1']})).at(-1)).toBe('nat:POSTROUTING:policy:2 ACCEPT');
+	});
 });
 
 describe('chains: jumps, gotos, returns, policies', () => {
@@ -227,6 +248,7 @@ describe('matches', () => {
 		['an address range and --syn', {}, 'filter:FORWARD:rule:4 ACCEPT'],
 		['an ICMP type and code', {proto: 'ICMP', tcpFlags: undefined, spt: undefined, dpt: undefined, dst: '198.18.99.1', icmp: {type: 3, code: 4}}, 'filter:FORWARD:rule:5 ACCEPT'],
 		['physdev on a packet no bridge forwarded', {proto: 'ICMP', tcpFlags: undefined, spt: undefined, dpt: undefined, dst: '198.18.99.1', icmp: {type: 8}}, 'filter:FORWARD:rule:7 ACCEPT'],
+		['physdev on a bridged packet', {proto: 'ICMP', tcpFlags: undefined, spt: undefined, dpt: undefined, dst: '198.18.99.1', icmp: {type: 8}, physin: 'veth1', physout: 'veth2'}, 'filter:FORWARD:rule:6 ACCEPT'],
 	])('%s', (_what, input, last) => {
 		expect(path(explain(rules, input)).at(-1)).toBe(last);
 	});

@@ -47,6 +47,9 @@ export interface ExplainInput {
 	readonly mark: number;
 	readonly locals: readonly string[];
 	readonly len?: number;
+	/** A bridged packet: the bridge ports it came in and goes out by (`-m physdev`). */
+	readonly physin?: string;
+	readonly physout?: string;
 }
 
 /** `0x4000`, or undefined for 0 (the kernel prints MARK= only when it is not 0). */
@@ -220,11 +223,13 @@ export function explainPacket(index: RuleIndex, input: ExplainInput): Prediction
 		mark: input.mark,
 		...(input.fromHost ? {} : {uid: null, gid: null}),
 		...(input.len === undefined ? {} : {len: input.len}),
+		...(input.physin === undefined ? {} : {physin: input.physin}),
+		...(input.physout === undefined ? {} : {physout: input.physout}),
 		df: true,
 	};
 	const ct = ctFromState(input.state, input.src, input.dst, input.spt, input.dpt);
 	const routing = givenRouting(input);
-	const run = (script: readonly boolean[]) => walk({source, probe, from: input.fromHost ? 'host' : 'in', ct, routing, choose: (_p, i) => script[i]});
+	const run = (script: readonly boolean[]) => walk({source, probe, from: input.fromHost ? 'host' : 'in', ct, routing, loopback: true, choose: (_p, i) => script[i]});
 
 	// Every way the random picks can go, most likely first.
 	const results: Array<{r: WalkResult; probability: number}> = [];

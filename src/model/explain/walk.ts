@@ -48,6 +48,12 @@ export interface WalkOptions {
 	readonly follow?: ReadonlySet<UnknownKind>;
 	/** Which way branch point number `index` goes; undefined: the preferred way. */
 	readonly choose?: (point: BranchPoint, index: number) => boolean | undefined;
+	/**
+	 * A packet this host sends to one of its own addresses goes out `lo` and comes back in:
+	 * follow it through PREROUTING and INPUT (without the nat chains: its connection exists).
+	 * A trace shows that second half as a packet of its own, so only a described packet loops.
+	 */
+	readonly loopback?: boolean;
 }
 
 export interface WalkResult {
@@ -108,6 +114,8 @@ class Walker {
 	private route: RouteResult | undefined;
 	private count = 0;
 	private firstDecided: boolean | undefined;
+	/** Came back in on lo after leaving this host: conntrack already has its connection and NAT. */
+	private looped = false;
 
 	constructor(o: WalkOptions) {
 		this.o = o;
@@ -158,6 +166,15 @@ class Walker {
 		if (route.kind === 'forward' && route.out !== undefined && !this.pkt.out) this.pkt.out = route.out;
 		if (route.kind === 'local' && !this.pkt.out) this.pkt.out = 'lo';
 		if (!this.hook('OUTPUT') || !this.hook('POSTROUTING')) return;
+		const back = this.o.loopback ? this.o.routing.route(this.pkt.dst, this.o.probe) : undefined;
+		if (back?.kind === 'local') {
+			// Out lo and in again: the same connection, so no nat chain runs on the way in.
+			this.looped = true;
+			this.pkt.in = 'lo';
+			this.pkt.out = '';
+			if (!this.hook('PREROUTING') || !this.hook('INPUT')) return;
+			return this.finish('ACCEPT', `every chain on the way accepted it: sent to this host's own ${this.pkt.dst} out lo and delivered (INPUT)`);
+		}
 		this.finish('ACCEPT', `every chain on the way accepted it: sent${this.pkt.out ? ` out ${this.pkt.out}` : ''}`);
 	}
 
@@ -187,7 +204,7 @@ class Walker {
 
 	/** nat chains see a tracked connection's first packet only. */
 	private natRuns(hook: Hook): boolean {
-		if (this.untracked || !this.ctAttached) return false;
+		if (this.untracked || !this.ctAttached || this.looped) return false;
 		if (this.o.ct.state !== undefined) return this.o.ct.first;
 		// Whether it is a first packet is not known: one branch point, decided once for the walk.
 		if (this.firstDecided === undefined) {
@@ -220,7 +237,7 @@ class Walker {
 	}
 
 	private connectionDnat(hook: Hook): void {
-		if (this.o.ct.first || this.untracked || this.o.ct.state === undefined) return;
+		if (this.o.ct.first || this.untracked || this.looped || this.o.ct.state === undefined) return;
 		const m = this.o.ct.dir === 'original' ? this.o.ct.dnat : this.o.ct.unsnat;
 		if (!m) return;
 		if (m.addr === this.pkt.dst && (m.port === undefined || m.port === this.pkt.dpt)) return;
@@ -231,7 +248,7 @@ class Walker {
 	}
 
 	private connectionSnat(hook: Hook): void {
-		if (this.o.ct.first || this.untracked || this.o.ct.state === undefined) return;
+		if (this.o.ct.first || this.untracked || this.looped || this.o.ct.state === undefined) return;
 		// A reply leaves with its source the original destination again (the DNAT undone).
 		const orig = this.o.ct.orig;
 		if (this.o.ct.dir !== 'reply' || !orig || !this.o.ct.dnat) return;
