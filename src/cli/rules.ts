@@ -5,8 +5,10 @@ import {jsonText, visibleDeep} from '../ui/visible.js';
 import {parseArgs} from 'node:util';
 import {lintRulesets, RULE_KINDS} from '../model/findings/lint.js';
 import type {Finding} from '../model/findings/types.js';
-import type {Ruleset} from '../parser/ruleset.js';
-import {colors, plain, renderFindings} from '../ui/text.js';
+import {notUnderstood, rulesetTables, valueText} from '../parser/rule-data.js';
+import type {Chain, Rule, RuleOption, Ruleset} from '../parser/ruleset.js';
+import {colors, plain, renderFindings, type Style} from '../ui/text.js';
+import {visible} from '../ui/visible.js';
 import {loadRules, reportRulesetProblems} from './io.js';
 import {argumentError, EXIT, stdout, UsageError} from './terminal.js';
 
@@ -18,7 +20,10 @@ missing chains, duplicate rules, rules that can never match, TRACE/LOG rules lef
 and nft rules on one host, and (with counters, iptables-save -c) rules that never matched.
 
 Options:
-  --format text|json   json prints {"findings":[…]} (see docs/findings.md)
+  --format text|json   json prints every dump's tables, chains and rules as data, then the
+                       findings: {"rulesets":[{…, "tables":[…]}], "findings":[…]} (docs/json.md)
+  -v, --verbose        text: every rule, with its matches, options and target as tracewatch
+                       reads them, and what it does not understand
   --kind KIND          only these kinds (repeatable, or comma-separated): unreferenced-chain,
                        empty-chain-jump, missing-chain, duplicate-rule, shadowed-rule,
                        trace-rule-left, mixed-backends, zero-hit
@@ -31,6 +36,8 @@ Examples:
   tracewatch rules node.save
   iptables-save -c > node.save; ip6tables-save -c > node6.save; tracewatch rules node.save node6.save
   tracewatch rules --kind unreferenced-chain,trace-rule-left --format json node.save | jq '.findings[].message'
+  tracewatch rules node.save --format json | jq '.rulesets[].tables[].chains[].rules[] | select(.understood | not)'
+  tracewatch rules -v node.save
 
 Exit status: 0 done; 1 a dump had lines that could not be read; 2 usage error; 4 --fail-on matched.`;
 
@@ -56,6 +63,68 @@ export function describeRuleset(rs: Ruleset): string {
 	return `${rs.path}: ${by}${rs.format === 'list-rules' ? 'iptables -S form, ' : ''}${rs.family === 'ipv6' ? 'IPv6, ' : ''}${rs.tables.size} table(s), ${chains} chain(s), ${rules} rule(s)`;
 }
 
+/**
+ * An option as written, then what it means when that says more than the words (`0x4000/0x4000`
+ * needs nothing; `cali+` says it is a prefix), or that it was not understood.
+ */
+function optionLine(o: RuleOption, understood: boolean, s: Style): string {
+	const written = visible(o.words.join(' '));
+	if (!understood) return `${written}${s.yellow('  not understood')}`;
+	const meaning = valueText(o.value);
+	const said = o.values.join(' ');
+	const same = meaning === said || meaning === `"${said}"` || meaning === 'yes' || meaning.replaceAll(', ', ',') === said;
+	return same ? written : `${written}${s.dim(`  = ${visible(meaning)}`)}`;
+}
+
+const WALK: Readonly<Record<string, string>> = {
+	ends: 'the walk ends here',
+	continues: 'the walk goes on to the next rule',
+	'may-continue': 'the walk may end here or go on',
+	jump: 'jumps, and comes back unless the chain ends the walk',
+	goto: 'goes to the chain, never comes back here',
+};
+
+/** One rule as tracewatch reads it: its matches with their options, its target, what it does not understand. */
+function renderRule(rule: Rule, s: Style): string[] {
+	const out = [`    ${s.bold(String(rule.pos).padStart(3))}  ${s.dim(`line ${rule.line}`)}  ${visible(rule.text)}`];
+	const missing = new Set(notUnderstood(rule.parsed));
+	const unread = (o: RuleOption) => o.value.kind === 'unknown' || [...missing].some(m => m.startsWith(`${o.name} `));
+	for (const m of rule.parsed.matches) {
+		const head = `${m.load === 'explicit' ? `-m ${m.module}` : m.module || '(no match)'}${m.unknown ? s.yellow(' (a module tracewatch does not model)') : ''}`;
+		if (m.options.length === 0) out.push(`         ${visible(head)}`);
+		m.options.forEach((o, i) => out.push(`         ${(i === 0 ? visible(head) : '').padEnd(14)} ${optionLine(o, !unread(o), s)}`));
+	}
+	const t = rule.parsed.target;
+	if (t) {
+		const head = `${t.goto ? '-g' : '-j'} ${t.name}`;
+		out.push(`         ${visible(head).padEnd(14)} ${s.dim(`${t.kind === 'chain' ? 'user chain' : t.kind}: ${WALK[t.walk] ?? t.walk}`)}`);
+		for (const o of t.options) out.push(`         ${''.padEnd(14)} ${optionLine(o, !unread(o), s)}`);
+	}
+	for (const p of rule.parsed.pieces) if (p.piece === 'stray') out.push(`         ${s.yellow(`stray word ${visible(p.words[0])}`)}`);
+	if (missing.size > 0) out.push(`         ${s.yellow(`not understood: ${visible([...missing].join('; '))}`)}`);
+	return out;
+}
+
+function renderChain(chain: Chain, s: Style): string[] {
+	const counters = chain.policyCounters ? ` [${chain.policyCounters.packets}:${chain.policyCounters.bytes}]` : '';
+	const out = [`  ${s.cyan(visible(`:${chain.name} ${chain.policy ?? '-'}${counters}`))}${chain.declaredAt ? s.dim(`  line ${chain.declaredAt}`) : ''}`];
+	for (const rule of chain.rules) out.push(...renderRule(rule, s));
+	return out;
+}
+
+/** Every table, chain and rule of a dump, each rule with its structure (`rules -v`). */
+export function renderRuleset(rs: Ruleset, s: Style = plain): string {
+	const out: string[] = [];
+	for (const table of rs.tables.values()) {
+		out.push(s.bold(visible(`*${table.name}`)));
+		for (const chain of table.chains.values()) out.push(...renderChain(chain, s));
+	}
+	return out.length > 0 ? `${out.join('\n')}\n` : '';
+}
+
+/** The options `tracewatch rules` takes, for the suggestions of a mistyped one. */
+const RULES_OPTIONS = ['format', 'kind', 'min-severity', 'fail-on', 'verbose', 'color', 'no-color', 'help'];
+
 export async function rules(argv: string[]): Promise<number> {
 	let parsed;
 	try {
@@ -67,13 +136,14 @@ export async function rules(argv: string[]): Promise<number> {
 				kind: {type: 'string', multiple: true},
 				'min-severity': {type: 'string'},
 				'fail-on': {type: 'string'},
+				verbose: {type: 'boolean', short: 'v'},
 				color: {type: 'boolean'},
 				'no-color': {type: 'boolean'},
 				help: {type: 'boolean', short: 'h'},
 			},
 		});
 	} catch (error) {
-		throw argumentError(error);
+		throw argumentError(error, RULES_OPTIONS);
 	}
 	const {values, positionals} = parsed;
 	if (values.help) {
@@ -101,14 +171,25 @@ export async function rules(argv: string[]): Promise<number> {
 			`${jsonText(
 				{
 					tracewatch: 1,
-					rulesets: rulesets.map(rs => ({path: rs.path, format: rs.format, family: rs.family, backend: rs.backend, problems: rs.problems})),
+					rulesets: rulesets.map(rs => ({
+						path: rs.path,
+						format: rs.format,
+						family: rs.family,
+						backend: rs.backend,
+						...(rs.generatedBy ? {generatedBy: rs.generatedBy} : {}),
+						problems: rs.problems,
+						tables: rulesetTables(rs),
+					})),
 					findings,
 				},
 				2,
 			)}\n`,
 		);
 	} else {
-		for (const rs of rulesets) stdout.write(`${describeRuleset(visibleDeep(rs))}\n`);
+		for (const rs of rulesets) {
+			stdout.write(`${describeRuleset(visibleDeep(rs))}\n`);
+			if (values.verbose) stdout.write(`${renderRuleset(rs, style)}\n`);
+		}
 		stdout.write(`\n${renderFindings(visibleDeep(findings), style)}\n`);
 	}
 	if (failOn && findings.some(f => RANK[f.severity] >= RANK[failOn])) return 4;

@@ -171,3 +171,83 @@ export function tableData(table: Table): TableData {
 export function rulesetTables(rs: Ruleset): TableData[] {
 	return [...rs.tables.values()].map(tableData);
 }
+
+function span(from: number, to: number, sep = '-'): string {
+	return from === to ? `${from}` : `${from}${sep}${to}`;
+}
+
+function hex(n: number): string {
+	return `0x${n.toString(16)}`;
+}
+
+/**
+ * What a value means, in a few words, for `tracewatch rules -v`: `198.19.96.1/32`, `443`,
+ * `tcp (6)`, `cali+ (every name that starts with cali)`, `SYN set among FIN,SYN,RST,ACK`,
+ * `not understood: ssh`.
+ */
+export function valueText(v: OptionValue): string {
+	switch (v.kind) {
+		case 'addrs':
+			return v.addrs.map(a => (a.masked ? `${a.addr}/${a.bits}` : a.addr)).join(', ');
+		case 'addrMasks':
+			return v.addrs.map(a => `${a.addr} under mask ${a.mask}`).join(', ');
+		case 'addrRange':
+			return `${v.from} to ${v.to}`;
+		case 'iface':
+			return v.iface.wildcard ? `${v.iface.text} (every name that starts with ${v.iface.name})` : v.iface.name;
+		case 'proto':
+			return v.number === undefined ? v.proto : `${v.proto} (${v.number})`;
+		case 'ports':
+			return v.ports.map(p => span(p.from, p.to)).join(', ');
+		case 'tcpFlags':
+			return `${v.comp.length > 0 ? v.comp.join(',') : 'none'} set among ${v.mask.join(',')}`;
+		case 'icmpType':
+			return `${v.proto} ${v.name ?? ''}${v.type === undefined ? (v.name === undefined ? 'any' : '') : `${v.name === undefined ? '' : ' '}type ${v.type}`}${v.code === undefined ? '' : ` code ${v.code}`}`.trim();
+		case 'list':
+			return v.items.join(', ');
+		case 'mark':
+			return v.mark.mask === undefined ? hex(v.mark.value) : `${hex(v.mark.value)}/${hex(v.mark.mask)}`;
+		case 'text':
+			return `"${v.text}"${v.generated ? ' (a generated id)' : ''}`;
+		case 'number':
+			return v.exact ?? `${v.number}`;
+		case 'range':
+			return span(v.from, v.to, ':');
+		case 'rate':
+			return `${v.count}${v.unit === 'bytes' ? ' bytes' : v.unit === 'bits' ? ' bits' : ''}/${v.per}`;
+		case 'bytes':
+			return `${v.bytes} bytes`;
+		case 'probability':
+			return `${v.probability}`;
+		case 'set':
+			return `set ${v.set} (${v.dirs.join(',')})`;
+		case 'mac':
+			return v.mac;
+		case 'owner':
+			return v.name ?? span(v.from ?? 0, v.to ?? 0);
+		case 'nat': {
+			const n = v.nat;
+			const addrs = n.minAddr === undefined ? '' : n.minAddr === n.maxAddr ? n.minAddr : `${n.minAddr}-${n.maxAddr}`;
+			const ports = n.minPort === undefined ? '' : `${addrs ? ' ' : ''}port ${span(n.minPort, n.maxPort ?? n.minPort)}${n.basePort === undefined ? '' : ` shifted to start at ${n.basePort}`}`;
+			return `${addrs}${ports}` || 'the same';
+		}
+		case 'chunks':
+			return `${v.match} of ${v.chunks.map(c => (c.flags ? `${c.name}:${c.flags}` : c.name)).join(',')}`;
+		case 'ip6Options':
+			return v.options.map(o => (o.length === undefined ? `type ${o.type}` : `type ${o.type} length ${o.length}`)).join(', ');
+		case 'class':
+			return `${v.major.toString(16)}:${v.minor.toString(16)}`;
+		case 'time':
+			return v.time;
+		case 'date':
+			return v.date;
+		case 'duration':
+			return `${v.seconds} s`;
+		case 'word':
+			return v.word;
+		case 'flag':
+			return 'yes';
+		case 'unknown':
+			return `not understood${v.values.length > 0 ? `: ${v.values.join(' ')}` : ''}`;
+	}
+}
