@@ -15,7 +15,7 @@ import type {Finding, RuleRef} from './types.js';
 const UNREFERENCED_BY_DESIGN = /-CANARY$|^KUBE-IPTABLES-HINT$/;
 
 /** Every kind lintRulesets reports (docs/findings.md). */
-export const RULE_KINDS: readonly string[] = ['unreferenced-chain', 'empty-chain-jump', 'missing-chain', 'duplicate-rule', 'shadowed-rule', 'trace-rule-left', 'mixed-backends', 'zero-hit'];
+export const RULE_KINDS: readonly string[] = ['unreferenced-chain', 'empty-chain-jump', 'missing-chain', 'jump-loop', 'duplicate-rule', 'shadowed-rule', 'trace-rule-left', 'mixed-backends', 'zero-hit'];
 
 function ref(rs: Ruleset, rule: Rule): RuleRef {
 	return {file: rs.path, table: rule.table, chain: rule.chain, pos: rule.pos, text: rule.text, line: rule.line};
@@ -97,6 +97,19 @@ function lintOne(rs: Ruleset): Finding[] {
 	}
 
 	for (const table of rs.tables.values()) {
+		// ---- jump-loop
+		for (const loop of jumpLoops(table.chains)) {
+			const names = [...loop.map(r => r.chain), loop[0]!.chain];
+			findings.push({
+				kind: 'jump-loop',
+				severity: 'error',
+				message: `${table.name}:${names.join(' → ')}: ${loop.length === 1 ? 'the chain jumps to itself' : 'the chains jump back into the first through each other'}; the kernel refuses to load a loop (ip_tables.c mark_source_chains: ELOOP; nf_tables_check_loops: EMLINK), so this dump cannot be what a kernel held: it was edited by hand or tracewatch misread it`,
+				hint: `Check the rules named here against the node (${ruleCommand(rs.family, table.name, '-S', loop[0]!.chain, [])}); restoring this file fails: iptables-legacy-restore says "line N failed", iptables-nft-restore "RULE_APPEND failed (Too many links)".`,
+				packets: [],
+				rules: loop.map(r => ref(rs, r)),
+			});
+		}
+
 		const referenced = new Map<string, Rule[]>();
 		for (const chain of table.chains.values()) {
 			for (const rule of chain.rules) {
@@ -256,6 +269,45 @@ function lintOne(rs: Ruleset): Finding[] {
 		}
 	}
 	return findings;
+}
+
+/**
+ * Loops of jumps and gotos among a table's chains: the rules that form each. A depth-first walk
+ * from each chain in dump order; a jump back to a chain still on the walk closes a loop. Every
+ * set of chains that reach each other yields at least one loop (not every loop through it).
+ */
+export function jumpLoops(chains: ReadonlyMap<string, Chain>): Rule[][] {
+	const loops: Rule[][] = [];
+	const seen = new Set<string>();
+	const state = new Map<string, 'open' | 'done'>();
+	const path: Rule[] = [];
+	const onPath: string[] = [];
+	const visit = (name: string): void => {
+		state.set(name, 'open');
+		onPath.push(name);
+		for (const rule of chains.get(name)?.rules ?? []) {
+			const to = jumpsTo(rule);
+			if (!to || !chains.has(to)) continue;
+			if (state.get(to) === 'open') {
+				const start = onPath.indexOf(to);
+				const loop = [...path.slice(start), rule];
+				const key = loop.map(r => `${r.chain}\u0000${r.pos}`).sort().join('\u0001');
+				if (!seen.has(key)) {
+					seen.add(key);
+					loops.push(loop);
+				}
+				continue;
+			}
+			if (state.get(to) === 'done') continue;
+			path.push(rule);
+			visit(to);
+			path.pop();
+		}
+		onPath.pop();
+		state.set(name, 'done');
+	};
+	for (const name of chains.keys()) if (!state.has(name)) visit(name);
+	return loops;
 }
 
 /** Can a rule between `a` and `b` change what `b` matches on (a mark, conntrack state…)? */
