@@ -20,7 +20,7 @@ export function argumentError(error: unknown, options: readonly string[] = LONG_
 	const unknown = /Unknown option '(--?[^']+)'/.exec(message)?.[1];
 	if (!unknown) return new UsageError(message);
 	const name = unknown.replace(/^-+/, '').split('=')[0]!;
-	const close = options.filter(o => o.startsWith(name) || name.startsWith(o) || editDistance(o, name) <= 2).sort((a, b) => editDistance(a, name) - editDistance(b, name));
+	const close = options.filter(o => o !== name && (o.startsWith(name) || name.startsWith(o) || editDistance(o, name) <= 2)).sort((a, b) => editDistance(a, name) - editDistance(b, name));
 	return new UsageError(`unknown option ${unknown}${close.length > 0 ? `: did you mean --${close[0]}?` : ''}`);
 }
 
