@@ -33,6 +33,7 @@ import type {Ruleset} from '../parser/ruleset.js';
 import {PacketAssembler} from './assemble.js';
 import {applyFactToDraft, changes, type Fact} from './facts.js';
 import {emptyTraceFindings} from './findings/empty.js';
+import {RulesChangedFindings, type Comparison} from './findings/rules-changed.js';
 import {TraceFindings} from './findings/trace.js';
 import type {Finding} from './findings/types.js';
 import {GraphBuilder, type Graph} from './graph.js';
@@ -128,6 +129,8 @@ export class Pipeline {
 	private readonly replies = new ReplyMatcher();
 	private readonly graphBuilder = new GraphBuilder();
 	private readonly traceFindings: TraceFindings;
+	/** With --rules: each settled packet beside the dump's prediction (the rules-changed finding). */
+	private readonly predictions: RulesChangedFindings | undefined;
 	/** Complete packets by id, until settled. */
 	private readonly pending = new Map<number, Pending>();
 	/** Complete drafts waiting for an older packet to complete (ascending id). */
@@ -152,6 +155,7 @@ export class Pipeline {
 		this.rulesLoaded = rules.filter(rs => rs.format !== 'empty').length;
 		this.assembler = new PacketAssembler({windowSeconds: options.windowSeconds ?? 1});
 		this.traceFindings = new TraceFindings(this.index);
+		this.predictions = this.index.empty ? undefined : new RulesChangedFindings(this.index);
 		this.settleSeconds = options.settleSeconds ?? 3;
 		this.settleLines = options.settleLines ?? 2000;
 		this.idleMs = options.idleMs ?? 50;
@@ -252,7 +256,12 @@ export class Pipeline {
 
 	/** The findings so far, from settled packets; at the end also why a trace is empty. */
 	findings(): Finding[] {
-		return [...this.traceFindings.findings(), ...(this.ended ? emptyTraceFindings(this.inputs, this.index) : [])];
+		return [...this.traceFindings.findings(), ...(this.predictions?.findings(this.ended) ?? []), ...(this.ended ? emptyTraceFindings(this.inputs, this.index) : [])];
+	}
+
+	/** A settled packet beside the dump's prediction (with --rules, while among the most recent). */
+	comparison(id: number): Comparison | undefined {
+		return this.predictions?.comparison(id);
 	}
 
 	/** The inputs with their counts so far (copies). */
@@ -388,6 +397,7 @@ export class Pipeline {
 			const final = q.view ? deepFreeze(q.view) : q.packet;
 			this.pending.delete(final.id);
 			this.traceFindings.add(final);
+			this.predictions?.add(final);
 			this.emit({type: 'settled', packet: final});
 		}
 		if (n > 0) this.unsettled = this.unsettled.slice(n);

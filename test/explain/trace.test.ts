@@ -7,7 +7,7 @@
 import {readdirSync} from 'node:fs';
 import {describe, expect, it} from 'vitest';
 import {collect} from '../../src/model/collect.js';
-import {explainTrace, predictForPacket, compareWithTrace, rulesChangedFinding, TraceKnowledge, type TraceExplained} from '../../src/model/explain/index.js';
+import {explainTrace, predictForPacket, compareWithTrace, TraceKnowledge, type TraceExplained} from '../../src/model/explain/index.js';
 import {RuleIndex} from '../../src/model/join.js';
 import {parseTraceText} from '../../src/parser/line-stream.js';
 import {parseRuleset} from '../../src/parser/ruleset.js';
@@ -116,10 +116,6 @@ describe('a dump taken after the rules changed', () => {
 		const parted = results.filter(r => r.divergence);
 		expect(parted.map(r => [r.packet.id, r.divergence!.reason])).toEqual([[packet, 'rules-changed']]);
 		expect(parted[0]!.divergence!.message).toMatch(why);
-		const finding = rulesChangedFinding(results, dump);
-		expect(finding).toMatchObject({kind: 'rules-changed', severity: 'warning', packets: [packet]});
-		expect(finding!.rules[0]).toMatchObject({table: 'filter', chain: 'INPUT'});
-		expect(rulesChangedFinding(results.filter(r => !r.divergence), dump)).toBeNull();
 	});
 
 	it('rules moved in a legacy dump: the traced rule number cannot be the rule the dump has there', () => {

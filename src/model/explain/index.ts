@@ -1,8 +1,9 @@
 /**
  * The prediction model: what a saved ruleset does to a packet, walked the kernel's way, and how a
  * trace compares with it. `tracewatch explain` (src/cli/explain.ts) uses all of it; replay's
- * rules-changed finding and the interactive view's prediction need only predictForPacket,
- * compareWithTrace and rulesChangedFinding, with one TraceKnowledge per run.
+ * rules-changed finding (src/model/findings/rules-changed.ts), which also keeps the comparisons
+ * the interactive view shows, needs only predictForPacket and compareWithTrace, with one
+ * TraceKnowledge per run.
  *
  * Input:  a settled Packet of a trace, the run's RuleIndex, and a TraceKnowledge that has learned
  *         the trace's packets so far (knowledge.learn(packet) for each, in id order)
@@ -15,7 +16,7 @@
  *   learn.ts     what a trace teaches that a dump cannot (local addresses, routes, connections)
  *   predict.ts   predictions from the command line or from a trace, and their comparison
  */
-export {compareWithTrace, explainPacket, explainTrace, predictForPacket, probeOf, rulesChangedFinding, styleOf, tracedHops, type ExplainInput, type TraceExplained} from './predict.js';
+export {compareWithTrace, explainPacket, explainTrace, predictForPacket, probeOf, styleOf, tracedHops, type ExplainInput, type TraceExplained} from './predict.js';
 export {TraceKnowledge} from './learn.js';
 export {iptablesSource, type RuleSource, type WalkChain, type WalkRule, type Condition, type Action, type HookChain} from './source.js';
 export type * from './types.js';

@@ -16,7 +16,8 @@
  * is established once a packet went the other way. A TCP connection whose first traced packet
  * is no SYN began before the trace: established. The NAT a connection got is read from its first
  * packet's hops. Routes and local addresses come from every packet of the trace: the trace is
- * the only routing table there is.
+ * the only routing table there is. Everything kept is bounded (`limit` connections, routes,
+ * local addresses and refusals, the most recent kept), so a run over an endless trace stays small.
  */
 import type {Hook} from '../../netfilter/hooks.js';
 import {endpoint} from '../../netfilter/addr.js';
@@ -141,11 +142,15 @@ export class TraceKnowledge implements Routing {
 		if (this.members.has(p.id)) return;
 		const host = sentByHost(p);
 		const first = p.hops[0];
-		if (host && first?.src) this.locals.add(first.src);
+		if (host && first?.src) this.addLocal(first.src);
 		for (const h of p.hops) {
 			const hook = hookOf(h);
-			if (hook === 'INPUT' && h.dst) this.locals.add(h.dst);
-			if ((hook === 'FORWARD' || hook === 'POSTROUTING' || hook === 'OUTPUT') && h.out && h.dst) this.routes.set(h.dst, h.out);
+			if (hook === 'INPUT' && h.dst) this.addLocal(h.dst);
+			if ((hook === 'FORWARD' || hook === 'POSTROUTING' || hook === 'OUTPUT') && h.out && h.dst) {
+				this.routes.delete(h.dst);
+				this.routes.set(h.dst, h.out);
+				if (this.routes.size > this.limit) this.routes.delete(this.routes.keys().next().value!);
+			}
 		}
 		this.learnRefusal(p, host);
 		const last = p.hops.at(-1);
@@ -185,7 +190,15 @@ export class TraceKnowledge implements Routing {
 		if (refused) this.refuse(refused.dst, {...(refused.len === undefined ? {} : {len: noRoute ? 0 : refused.len}), basis: `this host sent ${what} (packet #${p.id}) to ${p.dst} after packet #${refused.id} stopped at routing`});
 	}
 
+	/** The host's own addresses: few, but bounded all the same (an endless trace may name many). */
+	private addLocal(addr: string): void {
+		if (this.locals.has(addr)) return;
+		this.locals.add(addr);
+		if (this.locals.size > this.limit) this.locals.delete(this.locals.values().next().value!);
+	}
+
 	private refuse(dst: string, r: {mtu?: number; len?: number; basis: string}): void {
+		if (this.refusals.size >= this.limit && !this.refusals.has(dst)) this.refusals.delete(this.refusals.keys().next().value!);
 		const had = this.refusals.get(dst);
 		this.refusals.set(dst, {
 			...(r.mtu ?? had?.mtu) !== undefined ? {mtu: (r.mtu ?? had?.mtu)!} : {},

@@ -15,7 +15,6 @@
  * traced hops. What only the dump could tell (ipset contents, rate limits, payload matches) is
  * assumed, never followed: a trace that disagrees there says so in its divergence.
  */
-import type {Finding, RuleRef} from '../findings/types.js';
 import type {RuleIndex} from '../join.js';
 import type {Hop, HopKind, Packet} from '../types.js';
 import {evaluate} from './evaluate.js';
@@ -509,26 +508,3 @@ function likelyReason(packet: Packet, prediction: Prediction, i: number, source:
 	const any = window.map(e => explainEval(e, !e.matched)).find(Boolean);
 	return any ?? {reason: 'unknown', why: `nothing the walk assumed explains it (${prediction.ct.basis ?? ''})`};
 }
-
-/**
- * The replay finding this model gives: traced packets whose path means the kernel ran other
- * rules than the dump holds. Null when none.
- */
-export function rulesChangedFinding(items: ReadonlyArray<{readonly packet: Packet; readonly divergence: Divergence | null}>, dumpPath?: string): Finding | null {
-	const changed = items.filter(x => x.divergence?.reason === 'rules-changed');
-	if (changed.length === 0) return null;
-	const first = changed[0]!;
-	const d = first.divergence!;
-	const hop = d.traced ?? d.predicted;
-	const rules: RuleRef[] = [];
-	if (hop) rules.push({...(dumpPath ? {file: dumpPath} : {}), table: hop.table, chain: hop.chain, pos: hop.kind === 'rule' ? hop.num : null, text: hop.rule ?? '', ...(hop.ruleLine === undefined ? {} : {line: hop.ruleLine})});
-	return {
-		kind: 'rules-changed',
-		severity: 'warning',
-		message: `${changed.length} traced packet(s) took a path the dump cannot give: packet #${first.packet.id} at ${d.message}`,
-		hint: 'The rules changed between the trace and the dump (kube-proxy and CNIs rewrite them all the time): save the ruleset while tracing (iptables-save -c > node.save) and replay again; `tracewatch explain --rules node.save --trace trace.log` shows every disagreement.',
-		packets: changed.slice(0, 10_000).map(x => x.packet.id),
-		rules,
-	};
-}
-
