@@ -26,8 +26,8 @@
 import type {LineRef, PacketFields, ParsedLine, TraceEvent} from '../parser/types.js';
 import {canFollow, isBuiltinChain, isHook, tablePriority} from '../netfilter/hooks.js';
 import {printsIcmpSequence} from '../netfilter/icmp.js';
-import {crossesDestinationNat, guessHook} from './hooks.js';
-import type {Hook, HopKind, Hop, Packet} from './types.js';
+import {bridgeHookOrder, crossesDestinationNat, guessHook, ruleEffects} from './hooks.js';
+import type {ChangedField, FieldChange, Hook, HopKind, Hop, Packet} from './types.js';
 
 export interface AssembleOptions {
 	/** Seconds between two lines of one packet, at most (log timestamps). Default 1. */
@@ -57,6 +57,23 @@ interface Open {
 	pending?: PacketFields;
 	/** nft: base chains (`table chain`) already entered. */
 	entered?: Set<string>;
+	/** The latest value of each tracked header field (Packet.changes), from full lines only. */
+	known: Partial<Record<ChangedField, string>>;
+	/** Index of the hop that last showed each tracked field. */
+	knownAt: Partial<Record<ChangedField, number>>;
+	/** Index of the last hop that shows the packet's IP header (not a bridge hop), or -1. */
+	lastIp: number;
+	/** xtables-monitor / nft: index of the first hop that took its fields from the latest packet line (hops of one base chain share them). */
+	group: number;
+	/** Index of the first hop of the group before it. */
+	prevGroup: number;
+	/** The key it is indexed under in byLoose (TCP kernel packets). */
+	loose?: string;
+	/** nft: a `verdict continue` or `policy` line, the only ones that print the mark, was seen. */
+	markKnown?: boolean;
+	/** ebtables hops: the position reached on the bridge's own path, and the bridge ports seen. */
+	bridgeAt?: number;
+	ports?: {in?: string; out?: string};
 }
 
 /** Parsed fields are frozen and shared by a packet's lines: work out their signature once. */
@@ -74,8 +91,20 @@ function computeSignature(p: PacketFields): string {
 	const parts: Array<string | number | undefined> = [p.family, p.proto, p.len, p.ipId, p.flowLabel];
 	if (p.proto === 'TCP') parts.push(p.seq, p.ack, p.window, p.tcpFlags?.join(''));
 	else if (p.proto === 'UDP' || p.proto === 'UDPLITE') parts.push(p.udpLen);
-	else if (p.icmp) parts.push(p.icmp.type, p.icmp.code, p.icmp.id, p.icmp.seq, p.quoted?.ipId, p.quoted?.src);
+	// The quoted packet's id and protocol, not its addresses: conntrack rewrites those along with
+	// the outer ones when it undoes a connection's NAT on an ICMP error (fitsFields checks them).
+	else if (p.icmp) parts.push(p.icmp.type, p.icmp.code, p.icmp.id, p.icmp.seq, p.quoted?.ipId, p.quoted?.proto);
 	return parts.map(v => v ?? '').join('|');
+}
+
+/**
+ * What a -j LOG line shows of a packet: LOG prints TCP sequence numbers and options only with
+ * --log-tcp-sequence / --log-tcp-options (TRACE always prints them), so a LOG line of a TCP
+ * segment is looked up without them.
+ */
+function looseSignature(p: PacketFields): string {
+	if (p.proto !== 'TCP') return signature(p);
+	return [p.family, p.proto, p.len, p.ipId, p.flowLabel, p.window, p.tcpFlags?.join('')].map(v => v ?? '').join('|');
 }
 
 const L4_NAMES = ['TCP', 'UDP', 'UDPLITE', 'ICMP', 'ICMPv6', 'SCTP', 'ESP', 'AH'];
@@ -145,6 +174,18 @@ function hopFrom(e: {table: string; chain: string}, kind: HopKind, num: number |
 	return hop;
 }
 
+function endpoint(addr: string, port: number | undefined): string {
+	const a = addr.includes(':') && port !== undefined ? `[${addr}]` : addr;
+	return port === undefined ? a : `${a}:${port}`;
+}
+
+/** A mark as the kernel prints it (`0x10`): nft pads it (`0x00000010`); no mark and mark 0 are both `''`. */
+function normalMark(mark: string | undefined): string {
+	if (mark === undefined) return '';
+	const n = Number.parseInt(mark.replace(/^0x/i, ''), 16);
+	return Number.isFinite(n) && n !== 0 ? `0x${n.toString(16)}` : n === 0 ? '' : mark;
+}
+
 const FAMILY_BY_NFPROTO: Record<number, PacketFields['family']> = {2: 'ipv4', 10: 'ipv6', 3: 'arp', 7: 'bridge', 1: 'inet', 5: 'netdev'};
 
 function newPacket(id: number, pkt: PacketFields, format: Packet['format'], traceId?: string): Packet {
@@ -164,6 +205,7 @@ function newPacket(id: number, pkt: PacketFields, format: Packet['format'], trac
 		replySeen: false,
 		format,
 		first: pkt,
+		changes: [],
 	};
 	if (traceId) p.traceId = traceId;
 	if (pkt.spt !== undefined) p.spt = pkt.spt;
@@ -187,6 +229,8 @@ export class PacketAssembler {
 	private readonly open = new Map<number, Open>();
 	/** Open kernel packets by signature. */
 	private readonly bySig = new Map<string, Open[]>();
+	/** Open kernel TCP packets by their signature without sequence numbers, for -j LOG lines (which print none by default). */
+	private readonly byLoose = new Map<string, Open[]>();
 	private readonly byTraceId = new Map<string, Open>();
 	private lastSweep = 0;
 	/** Packets completed since the last push returned. */
@@ -221,11 +265,12 @@ export class PacketAssembler {
 				break;
 			}
 			case 'kernel-log': {
-				// A LOG rule's line for a packet being traced: note it on the hop that matched the LOG rule.
-				const traced = this.bySig.get(signature(e.pkt))?.at(-1);
-				const lastHop = traced?.packet.hops.at(-1);
-				if (traced && lastHop && lastHop.logPrefix === undefined && traced.cur.src === e.pkt.src && traced.cur.dst === e.pkt.dst) {
-					lastHop.logPrefix = e.prefix;
+				// A LOG rule's line for a packet being traced: the kernel prints it right after the
+				// TRACE line of the LOG rule (a line is printed before its rule's target runs), so it
+				// is noted on that hop, the packet's last.
+				const traced = this.loggedPacket(e.pkt, seconds(e));
+				if (traced) {
+					traced.packet.hops[traced.lastIp]!.logPrefix = e.prefix;
 					traced.lastSeq = this.seq;
 					break;
 				}
@@ -236,6 +281,10 @@ export class PacketAssembler {
 				p.hops.push(hop);
 				// A LOG line is one observation of one packet: complete at once.
 				return [p];
+			}
+			case 'kernel-bridge': {
+				this.bridgeHop(e, line.ref);
+				break;
 			}
 			case 'xt-packet': {
 				this.xtPacket(e.traceId, {...e.pkt, family: e.pkt.family === 'unknown' ? (FAMILY_BY_NFPROTO[e.nfproto] ?? 'unknown') : e.pkt.family});
@@ -262,6 +311,7 @@ export class PacketAssembler {
 					...(e.target ? {target: e.target} : {}),
 					...(e.ruleText ? {ruleText: e.ruleText} : {}),
 					...(e.hop === 'unknown-rule' ? {note: `rule handle ${e.handle} was deleted or nft's cache was stale`} : {}),
+					...(e.mark ? {mark: e.mark} : {}),
 				});
 				break;
 			}
@@ -288,6 +338,7 @@ export class PacketAssembler {
 		this.ready = [];
 		this.open.clear();
 		this.bySig.clear();
+		this.byLoose.clear();
 		this.byTraceId.clear();
 		return out;
 	}
@@ -306,15 +357,162 @@ export class PacketAssembler {
 			if (partial ? !agrees(o.cur, e.pkt) || !this.fitsPath(o, e, builtin) : !this.fits(o, e, builtin)) continue;
 			if (!best || o.lastSeq > best.lastSeq) best = o;
 		}
-		const o = best ?? this.start(e.pkt, sig, 'kernel');
+		const o = best ?? this.bridged(e.pkt, sig, t) ?? this.start(e.pkt, sig, 'kernel');
 		this.advance(o, e.table, e.chain, e.hop, e.num, builtin, e.pkt);
 		const hop = hopFrom(e, e.hop, e.num, ref, e.pkt, o.hook);
 		if (e.time) hop.time = e.time;
 		o.packet.hops.push(hop);
+		this.recordChanges(o, partial);
 		// A cut line says less than the packet's earlier lines: keep what they said.
 		if (!partial || !best) o.cur = e.pkt;
 		if (t !== undefined) o.lastTime = t;
 		o.lastSeq = this.seq;
+	}
+
+	/**
+	 * The traced packet a -j LOG line belongs to: the latest open kernel packet with the same
+	 * signature (for TCP without sequence numbers, which LOG prints only when asked to) whose last
+	 * line shows what the LOG line shows and has no LOG line yet.
+	 */
+	private loggedPacket(pkt: PacketFields, t: number | undefined): Open | undefined {
+		const loose = pkt.proto === 'TCP' && pkt.seq === undefined;
+		let best: Open | undefined;
+		for (const o of (loose ? this.byLoose.get(looseSignature(pkt)) : this.bySig.get(signature(pkt))) ?? []) {
+			if (this.seq - o.lastSeq > 64 || (t !== undefined && o.lastTime !== undefined && Math.abs(t - o.lastTime) > this.window)) continue;
+			const last = o.packet.hops[o.lastIp];
+			if (!last || last.logPrefix !== undefined || last.kind === 'log') continue;
+			if (last.src !== pkt.src || last.dst !== pkt.dst || last.spt !== pkt.spt || last.dpt !== pkt.dpt) continue;
+			if (last.in !== (pkt.in ?? '') || last.out !== (pkt.out ?? '')) continue;
+			if (last.ttl !== undefined && pkt.ttl !== undefined && last.ttl !== pkt.ttl) continue;
+			if (!best || o.lastSeq > best.lastSeq) best = o;
+		}
+		return best;
+	}
+
+	/**
+	 * An IP line (br_netfilter: PHYSIN set) of a frame whose ebtables lines started a packet: the
+	 * open bridge packet with the same addresses, protocol, ports and TOS that came in on that port.
+	 */
+	private bridged(pkt: PacketFields, sig: string, t: number | undefined): Open | undefined {
+		if (!pkt.physin) return undefined;
+		let best: Open | undefined;
+		for (const o of this.open.values()) {
+			if (o.traceId !== undefined || o.hook !== undefined || o.bridgeAt === undefined || o.ports?.in !== pkt.physin) continue;
+			if (this.seq - o.lastSeq > 64 || (t !== undefined && o.lastTime !== undefined && Math.abs(t - o.lastTime) > this.window)) continue;
+			if (!sameFrame(o.cur, pkt)) continue;
+			if (!best || o.lastSeq > best.lastSeq) best = o;
+		}
+		if (best) {
+			best.sig = sig;
+			this.index(best, pkt);
+		}
+		return best;
+	}
+
+	/**
+	 * An ebtables line (`TRACE: eb:nat:PREROUTING …`, the --log watcher): a hop of the frame it
+	 * shows. It joins the open packet of the same frame (addresses, protocol, ports, TOS) whose
+	 * bridge path it continues — its bridge hooks in order, the same bridge ports; with
+	 * br_netfilter, the IP lines of a bridged frame (PHYSIN) or of a packet routed into the bridge —
+	 * else it starts a packet of its own.
+	 */
+	private bridgeHop(e: Extract<TraceEvent, {type: 'kernel-bridge'}>, ref: LineRef): void {
+		const t = seconds(e);
+		const order = bridgeHookOrder(e.chain) ?? -1;
+		const inPort = e.pkt.in ?? '';
+		const outPort = e.pkt.out ?? '';
+		let best: Open | undefined;
+		for (const o of this.open.values()) {
+			if (o.traceId !== undefined || this.seq - o.lastSeq > 64) continue;
+			if (t !== undefined && o.lastTime !== undefined && Math.abs(t - o.lastTime) > this.window) continue;
+			if (!sameFrame(o.cur, e.pkt)) continue;
+			// The bridge hooks in order (tables of one hook in any order: filter OUTPUT logs before nat OUTPUT).
+			if (o.bridgeAt !== undefined && order < o.bridgeAt) continue;
+			if (inPort && o.ports?.in !== undefined && o.ports.in !== inPort) continue;
+			if (outPort && o.ports?.out !== undefined && o.ports.out !== outPort) continue;
+			if (o.hook !== undefined) {
+				// A frame whose IP lines came first: bridged in on this port (br_netfilter sets
+				// PHYSIN), or routed into the bridge (the bridge's own OUTPUT, no input port).
+				if (inPort ? o.cur.physin !== inPort : o.hook === 'PREROUTING' || o.hook === 'INPUT') continue;
+			}
+			if (!best || o.lastSeq > best.lastSeq) best = o;
+		}
+		const o = best ?? this.start(e.pkt, '', 'kernel', undefined, false);
+		const hop: Hop = {table: `eb:${e.table}`, chain: e.chain, kind: 'log', num: null, ref, in: inPort, out: outPort, bridge: true, logPrefix: e.prefix};
+		if (e.pkt.src !== undefined) hop.src = e.pkt.src;
+		if (e.pkt.dst !== undefined) hop.dst = e.pkt.dst;
+		if (e.pkt.spt !== undefined) hop.spt = e.pkt.spt;
+		if (e.pkt.dpt !== undefined) hop.dpt = e.pkt.dpt;
+		if (e.time) hop.time = e.time;
+		o.packet.hops.push(hop);
+		o.bridgeAt = order;
+		o.ports ??= {};
+		if (inPort) o.ports.in ??= inPort;
+		if (outPort) o.ports.out = outPort;
+		if (t !== undefined) o.lastTime = t;
+		o.lastSeq = this.seq;
+	}
+
+	/**
+	 * Records what the hop just added shows changed (Packet.changes): each tracked field compared
+	 * with the packet's latest full line, and what changed it — the rule of the hop before (whose
+	 * target ran after its line was printed), routing, or conntrack (see hooks.ts ruleEffects).
+	 */
+	private recordChanges(o: Open, partial: boolean): void {
+		const hops = o.packet.hops;
+		const seen = hops.length - 1;
+		const hop = hops[seen]!;
+		const prev = o.lastIp;
+		o.lastIp = seen;
+		// A cut line may end inside a value; a line without addresses shows nothing to compare.
+		if (partial || hop.src === undefined || hop.dst === undefined) return;
+		const values: ReadonlyArray<readonly [ChangedField, string | undefined]> = [
+			['dst', endpoint(hop.dst, hop.dpt)],
+			['src', endpoint(hop.src, hop.spt)],
+			['out', hop.out],
+			['mark', normalMark(hop.mark)],
+			['ttl', hop.ttl === undefined ? undefined : String(hop.ttl)],
+		];
+		// nft: the mark is not known before the first line that prints it.
+		const markUnknown = o.packet.format === 'nft-monitor' && !o.markKnown;
+		for (const [field, value] of values) {
+			if (value === undefined || (field === 'mark' && markUnknown)) continue;
+			const old = o.known[field];
+			// No OUT interface is where a packet has not been routed yet, never a change (an nft packet line may just not print it).
+			if (field === 'out' && value === '' && old !== undefined) continue;
+			const shownAt = o.knownAt[field] ?? prev;
+			o.known[field] = value;
+			o.knownAt[field] = seen;
+			if (old === undefined || old === value || prev < 0) continue;
+			const {by, at} = this.cause(o, field, old, value, prev, seen, shownAt);
+			o.packet.changes!.push({field, from: old, to: value, by, at, seen});
+		}
+	}
+
+	/** What changed `field` between hop `prev` and hop `seen`, and at which hop. */
+	private cause(o: Open, field: ChangedField, old: string, value: string, prev: number, seen: number, shownAt: number): Pick<FieldChange, 'by' | 'at'> {
+		if (field === 'out') return {by: 'routing', at: prev};
+		// Kernel lines each show the packet as it is: the rule that changed it is the hop before.
+		// xtables-monitor and nft show it once per base chain: any rule of the chain before may have.
+		// nft prints the mark only on some lines: any rule since the last line that printed it may have.
+		const lo = o.traceId === undefined ? prev : field === 'mark' && o.packet.format === 'nft-monitor' ? shownAt : seen === o.group ? o.prevGroup : o.group;
+		let rule: number | undefined;
+		for (let i = prev; i >= lo && i >= 0; i--) {
+			if (ruleEffects(o.packet.hops[i]!).includes(field as 'dst')) {
+				rule = i;
+				break;
+			}
+		}
+		if (rule !== undefined) return {by: 'rule', at: rule};
+		if (field === 'dst' || field === 'src') return {by: 'conntrack', at: prev};
+		if (field === 'ttl' && Number(value) === Number(old) - 1) {
+			const from = o.packet.hops[prev]!.hook;
+			const to = o.packet.hops[seen]!.hook;
+			// Forwarding decrements the TTL before the FORWARD hook.
+			if (from === 'PREROUTING' && to !== 'PREROUTING' && to !== 'INPUT') return {by: 'routing', at: prev};
+			if (from === undefined || to === undefined) return {by: 'routing', at: prev};
+		}
+		return {by: 'rule', at: prev};
 	}
 
 	/** Can this line be the next step of the open packet? */
@@ -347,7 +545,12 @@ export class PacketAssembler {
 	private fitsFields(o: Open, table: string, hook: Hook | undefined, p: PacketFields): boolean {
 		const c = o.cur;
 		if (c.src !== p.src || c.spt !== p.spt) return false;
-		if (c.dst !== p.dst || c.dpt !== p.dpt) {
+		const cq = c.quoted;
+		const pq = p.quoted;
+		// An ICMP error's quoted packet is rewritten with it: its source when conntrack puts back
+		// the destination of the error (the masqueraded sender of the quoted packet).
+		const quotedMoved = cq !== undefined && pq !== undefined && (cq.src !== pq.src || cq.dst !== pq.dst || cq.spt !== pq.spt || cq.dpt !== pq.dpt);
+		if (c.dst !== p.dst || c.dpt !== p.dpt || quotedMoved) {
 			if (!o.hook || !hook || !o.table || !crossesDestinationNat({hook: o.hook, table: o.table}, {hook, table})) return false;
 		}
 		if (c.in && p.in && c.in !== p.in) return false;
@@ -363,16 +566,18 @@ export class PacketAssembler {
 		return true;
 	}
 
-	private start(pkt: PacketFields, sig: string, format: Packet['format'], traceId?: string): Open {
-		const o: Open = {packet: newPacket(this.nextId++, pkt, format, traceId), sig, builtin: new Map(), cur: pkt, lastSeq: this.seq};
+	private start(pkt: PacketFields, sig: string, format: Packet['format'], traceId?: string, indexed = true): Open {
+		const o: Open = {packet: newPacket(this.nextId++, pkt, format, traceId), sig, builtin: new Map(), cur: pkt, lastSeq: this.seq, known: {}, knownAt: {}, lastIp: -1, group: 0, prevGroup: 0};
 		if (traceId) o.traceId = traceId;
-		else {
-			const list = this.bySig.get(sig);
-			if (list) list.push(o);
-			else this.bySig.set(sig, [o]);
-		}
+		else if (indexed) this.index(o, pkt);
 		this.open.set(o.packet.id, o);
 		return o;
+	}
+
+	/** Makes an open kernel packet findable by its signature (and, for TCP, by the signature -j LOG lines show). */
+	private index(o: Open, pkt: PacketFields): void {
+		push(this.bySig, o.sig, o);
+		if (pkt.proto === 'TCP') push(this.byLoose, (o.loose = looseSignature(pkt)), o);
 	}
 
 	/** Moves the open packet's position to this line's chain. */
@@ -454,7 +659,7 @@ export class PacketAssembler {
 		chain: string,
 		kind: HopKind,
 		ref: LineRef,
-		info: {handle?: number; verdict?: string; target?: string; ruleText?: string; note?: string},
+		info: {handle?: number; verdict?: string; target?: string; ruleText?: string; note?: string; mark?: string},
 	): void {
 		let o = this.byTraceId.get(traceId);
 		const builtin = isHook(chain) && isBuiltinChain(table, chain);
@@ -474,10 +679,39 @@ export class PacketAssembler {
 			o = this.start({family: 'unknown'}, '', format, traceId);
 			this.byTraceId.set(traceId, o);
 		}
-		const pkt = o.pending ?? o.cur;
+		let pkt = o.pending ?? o.cur;
 		if (o.pending) {
-			o.cur = o.pending;
+			// nft prints the mark on verdict and policy lines, never on packet lines: it carries over.
+			if (format === 'nft-monitor' && pkt.mark === undefined && o.cur.mark !== undefined) pkt = {...pkt, mark: o.cur.mark};
+			o.cur = pkt;
 			delete o.pending;
+			// The hops from here on show this packet line's fields (one base chain's worth).
+			o.prevGroup = o.group;
+			o.group = o.packet.hops.length;
+		}
+		if (format === 'nft-monitor' && (kind === 'policy' || kind === 'return')) {
+			// nft prints the mark on `verdict continue` and `policy` lines only, and only when it is
+			// not zero: these lines are where the mark is known. The first one of a packet shows the
+			// mark it came with, unless a rule of this chain set it (then it shows that rule's work).
+			const mark = normalMark(info.mark) === '' ? undefined : info.mark;
+			if (!o.markKnown) {
+				o.markKnown = true;
+				const setHere = o.packet.hops.slice(o.group).some(h => ruleEffects(h).includes('mark'));
+				if (setHere) {
+					// Set by a rule of this chain: what it was before is not printed (taken as none).
+					o.known.mark = '';
+					o.knownAt.mark = o.group;
+				} else {
+					for (const h of o.packet.hops) if (mark !== undefined) h.mark = mark;
+					o.known.mark = normalMark(mark);
+				}
+			}
+			if (normalMark(mark) !== normalMark(pkt.mark)) {
+				pkt = {...pkt};
+				if (mark === undefined) delete pkt.mark;
+				else pkt.mark = mark;
+				o.cur = pkt;
+			}
 		}
 		if (o.packet.hops.length === 0 && o.packet.src === '' && pkt.src) {
 			// The trace line came before its packet line (xtables-monitor ≤ 1.8.6).
@@ -499,6 +733,7 @@ export class PacketAssembler {
 		}
 		if (info.note) hop.note = info.note;
 		o.packet.hops.push(hop);
+		this.recordChanges(o, false);
 		o.lastSeq = this.seq;
 	}
 
@@ -510,11 +745,8 @@ export class PacketAssembler {
 			for (const id of o.packet.traceIds ?? [o.traceId]) if (this.byTraceId.get(id) === o) this.byTraceId.delete(id);
 			return;
 		}
-		const list = this.bySig.get(o.sig);
-		if (!list) return;
-		const i = list.indexOf(o);
-		if (i !== -1) list.splice(i, 1);
-		if (list.length === 0) this.bySig.delete(o.sig);
+		remove(this.bySig, o.sig, o);
+		if (o.loose !== undefined) remove(this.byLoose, o.loose, o);
 	}
 
 	/** Completes packets that can get no more lines: idle for `idleLines` lines, or older than the window. Runs every 64 lines or when log time moves past the window. */
@@ -546,4 +778,30 @@ export class PacketAssembler {
 		}
 		return done;
 	}
+}
+
+function push(map: Map<string, Open[]>, key: string, o: Open): void {
+	const list = map.get(key);
+	if (list) list.push(o);
+	else map.set(key, [o]);
+}
+
+function remove(map: Map<string, Open[]>, key: string, o: Open): void {
+	const list = map.get(key);
+	if (!list) return;
+	const i = list.indexOf(o);
+	if (i !== -1) list.splice(i, 1);
+	if (list.length === 0) map.delete(key);
+}
+
+/**
+ * Could two views of a packet be the same frame, as far as an ebtables line shows it (addresses,
+ * protocol, ports, TOS; no length, id or TTL)?
+ */
+function sameFrame(a: PacketFields, b: PacketFields): boolean {
+	if (a.src === undefined || b.src === undefined || a.src !== b.src || a.dst !== b.dst) return false;
+	if (a.proto !== undefined && b.proto !== undefined && a.proto !== b.proto) return false;
+	if (a.spt !== undefined && b.spt !== undefined && (a.spt !== b.spt || a.dpt !== b.dpt)) return false;
+	if (a.tos !== undefined && b.tos !== undefined && a.tos !== b.tos) return false;
+	return true;
 }

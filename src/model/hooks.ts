@@ -18,3 +18,35 @@ export function guessHook(table: string, inIf: string, outIf: string): Hook | un
 	if (outIf) return table === 'raw' ? 'OUTPUT' : undefined;
 	return undefined;
 }
+
+/**
+ * The bridge family's hooks in the order a frame meets them (ebtables chains: broute BROUTING,
+ * nat PREROUTING, filter INPUT / FORWARD, nat and filter OUTPUT, nat POSTROUTING); undefined
+ * for a chain that is not one of them (a user chain).
+ */
+export function bridgeHookOrder(chain: string): number | undefined {
+	return BRIDGE_ORDER[chain];
+}
+
+const BRIDGE_ORDER: Readonly<Record<string, number>> = {BROUTING: 0, PREROUTING: 1, INPUT: 2, FORWARD: 2, OUTPUT: 3, POSTROUTING: 4};
+
+/** What the target of a rule can change in a packet's header: the fields Packet.changes tracks. */
+export type RuleEffect = 'dst' | 'src' | 'mark' | 'ttl';
+
+/**
+ * The header field a hop's rule changes, from the rule as the trace printed it (xtables-monitor:
+ * iptables-save syntax; nft: nft syntax) or, for kernel lines whose rule text is not known while
+ * packets are rebuilt, from the table: a nat rule that is followed by a new destination is the
+ * DNAT (a nat chain runs only for a connection's first packet, and its NAT targets end it).
+ */
+export function ruleEffects(hop: {table: string; kind: string; rule?: string; target?: string}): readonly RuleEffect[] {
+	if (hop.kind !== 'rule') return [];
+	const text = hop.rule;
+	if (text === undefined) return hop.table === 'nat' ? ['dst', 'src'] : [];
+	const out: RuleEffect[] = [];
+	if (/(?:^|\s)-j\s+(?:DNAT|REDIRECT|NETMAP)\b|\b(?:dnat|redirect)\b(?:\s+ip6?)?\s+to\b|\bredirect\b/.test(text)) out.push('dst');
+	if (/(?:^|\s)-j\s+(?:SNAT|MASQUERADE|NETMAP)\b|\bsnat\b(?:\s+ip6?)?\s+to\b|\bmasquerade\b/.test(text)) out.push('src');
+	if (/(?:^|\s)-j\s+(?:MARK|CONNMARK|TPROXY)\b|\bmeta\s+mark\s+set\b|(?:^|\s)mark\s+set\b|\btproxy\b/.test(text)) out.push('mark');
+	if (/(?:^|\s)-j\s+(?:TTL|HL)\b|\bip\s+ttl\s+set\b|\bip6\s+hoplimit\s+set\b/.test(text)) out.push('ttl');
+	return out;
+}

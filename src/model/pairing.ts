@@ -1,38 +1,167 @@
 /**
  * Pairs packets with the packets that answer them.
  *
- * Input:  #1 TCP 198.19.88.69:40312 → 198.19.96.1:443 SYN, DNATed to 198.18.1.50:6443
- *         #2 TCP 198.18.1.50:6443 → 198.19.88.69:40312 SYN ACK
- * Output: adding #2 sets #2.replyTo = 1 and returns the fact {id: 1, fact: 'reply-seen', by: 2}.
+ * Input:  #1 TCP 198.19.88.69:40312 → 198.19.96.1:443 SYN SEQ=7, DNATed to 198.18.1.50:6443
+ *         #2 TCP 198.18.1.50:6443 → 198.19.88.69:40312 SYN ACK ACK=8
+ * Output: adding #2 sets #2.replyTo = 1, #2.connection = {direction: 'reply', first: 1, …} and
+ *         returns the fact {id: 1, fact: 'reply-seen', by: 2}.
  *
- * A packet answers another when one of the address/port tuples it was seen with (before and
- * after NAT) is the reverse of one the other was seen with: replies travel the post-DNAT tuple
- * back, and are un-SNATed on the way in. ICMP echo pairs by id; an ICMP error is tied to the
- * packet it quotes (`quotes`).
+ * A packet answers another going the other way in the same connection: one of the address/port
+ * tuples it was seen with (before and after NAT) is the reverse of one the other was seen with —
+ * replies travel the post-DNAT tuple back, and are un-SNATed on the way in. What counts as an
+ * answer:
+ *  - TCP, when the trace shows sequence numbers (kernel lines): a SYN is answered by the SYN-ACK
+ *    or RST that acknowledges it; a segment with data (or a FIN) when an ACK from the peer covers
+ *    its last byte; a pure ACK expects nothing. An answer goes to the latest copy of a segment: a
+ *    retransmission and its original each get only what answers them. Without sequence numbers
+ *    (xtables-monitor, nft) any later packet going the other way answers, SYNs only by SYN-ACK or RST.
+ *  - ICMP echo (and the other queries): the reply with the same id and sequence.
+ *  - ICMPv6 neighbour discovery and MLD, which are multicast and so have no reverse tuple: a
+ *    neighbour advertisement from the solicited address (or to ff02::1 for a solicitation from ::)
+ *    answers the latest solicitation for it on the same link; a router advertisement to the
+ *    soliciting host or to all nodes answers the latest router solicitation on the link; a
+ *    listener report answers the latest listener query on the link.
+ *  - UDP and the rest: any later packet going the other way.
+ * An ICMP error is tied to the packet it quotes (`quotes`); when the trace shows only the start of
+ * the quoted header (nft), the quoted addresses are filled in from that packet.
+ *
+ * Pairing also says how a packet relates to its connection (Packet.connection): which way it
+ * goes, the connection's first traced packet, and what conntrack restored on it (a reply's
+ * destination put back before routing, seen in the trace as a change by conntrack; a reply's
+ * source put back after the last trace point, inferred from the connection's DNAT) or applied.
  *
  * The matcher changes only the packet being added (not yet handed on); what it learns about
  * other packets it returns as facts, which the pipeline applies (src/model/pipeline.ts). It
  * keeps what pairing needs of a packet, not the packet, for a bounded number of recent tuples.
  */
 import type {PacketFields} from '../parser/types.js';
-import {answerType, isIcmpError, isIcmpQuery} from '../netfilter/icmp.js';
+import {endpoint, solicitedNode} from '../netfilter/addr.js';
+import {answerType, isIcmpError, isIcmpQuery, ndAnswerTypes, ndRequestType} from '../netfilter/icmp.js';
 import type {Fact} from './facts.js';
-import type {Packet} from './types.js';
+import type {ConntrackRewrite, Packet} from './types.js';
+
+/** What TCP pairing needs of a segment: its sequence space. */
+interface TcpInfo {
+	readonly seq: number;
+	/** The sequence number after it: seq + payload (+1 for SYN, +1 for FIN). */
+	readonly end: number;
+	readonly ack: number | undefined;
+	readonly syn: boolean;
+	readonly fin: boolean;
+	readonly rst: boolean;
+	readonly hasAck: boolean;
+}
 
 /** What pairing needs of a packet, without the packet: a long stream keeps only these, for recent tuples. */
 interface Entry {
 	readonly id: number;
 	readonly proto: string;
 	readonly src: string;
+	readonly dst: string;
 	readonly ipId: number | undefined;
 	readonly len: number | undefined;
 	readonly icmpType: number | undefined;
 	readonly icmpSeq: number | undefined;
 	readonly opens: boolean;
+	/** TCP with sequence numbers (kernel lines); undefined otherwise. */
+	readonly tcp: TcpInfo | undefined;
+	/** The interface it was seen on: where it came in, else where it went out. */
+	readonly link: string;
+	/** Its addresses and ports as it left (its last hop), for an ICMP error that quotes it without them. */
+	readonly last: {readonly src?: string; readonly dst?: string; readonly spt?: number; readonly dpt?: number};
+	/** Going the way its connection was opened: the destination NAT it got (by a rule, or applied by conntrack). */
+	readonly dnat: {readonly from: string; readonly to: string} | undefined;
+	/** Going the reply way: the destination conntrack restored (from the NAT address to the original sender). */
+	readonly denat: {readonly from: string; readonly to: string} | undefined;
+	/** The id of its connection's first traced packet (its own when it is that packet). */
+	readonly conn: number;
+	/** TCP with sequence numbers: an answer was seen (a later ACK covering it again answers nothing). */
+	answered: boolean;
 }
 
-function entryOf(p: Packet): Entry {
-	return {id: p.id, proto: p.proto, src: p.src, ipId: p.ipId, len: p.len, icmpType: p.icmp?.type, icmpSeq: p.icmp?.seq, opens: opens(p)};
+const SEQ_SPACE = 2 ** 32;
+
+/** Is `a` at or after `b` in TCP sequence space? */
+function seqGE(a: number, b: number): boolean {
+	return (a - b + SEQ_SPACE) % SEQ_SPACE < SEQ_SPACE / 2;
+}
+
+/** Bytes of a hex string printed by nf_log (`OPT (020405B4…)`), or undefined when it is not whole hex. */
+function hexBytes(text: string | undefined): number | undefined {
+	if (text === undefined) return 0;
+	const hex = text.replace(/\s+/g, '');
+	return /^(?:[\da-fA-F]{2})*$/.test(hex) ? hex.length / 2 : undefined;
+}
+
+/**
+ * A TCP segment's sequence space, from the fields of its first line: the kernel prints SEQ=, ACK=,
+ * the IP length and the IP and TCP options (TRACE always; LOG with --log-tcp-sequence and
+ * --log-tcp-options), which give the payload. Undefined when any of it is missing or cut.
+ */
+function tcpInfo(p: Pick<Packet, 'proto' | 'first' | 'tcpFlags'> & {hops?: ReadonlyArray<{kind: string}>}): TcpInfo | undefined {
+	const f: PacketFields = p.first;
+	if (p.proto !== 'TCP' || f.seq === undefined || f.len === undefined || f.cut || f.incomplete !== undefined) return undefined;
+	// A -j LOG line prints TCP options only with --log-tcp-options: its payload is not known.
+	if (p.hops?.[0]?.kind === 'log') return undefined;
+	const flags = f.tcpFlags ?? p.tcpFlags ?? [];
+	const tcpOpt = hexBytes(f.extra?.['OPT']);
+	const ipOpt = f.family === 'ipv6' ? (f.extra?.['IPOPT'] === undefined ? 0 : undefined) : hexBytes(f.extra?.['IPOPT']);
+	if (tcpOpt === undefined || ipOpt === undefined) return undefined;
+	const payload = f.len - (f.family === 'ipv6' ? 40 : 20 + ipOpt) - (20 + tcpOpt);
+	if (payload < 0) return undefined;
+	const syn = flags.includes('SYN');
+	const fin = flags.includes('FIN');
+	return {
+		seq: f.seq,
+		end: (f.seq + payload + (syn ? 1 : 0) + (fin ? 1 : 0)) % SEQ_SPACE,
+		ack: f.ack,
+		syn,
+		fin,
+		rst: flags.includes('RST'),
+		hasAck: flags.includes('ACK'),
+	};
+}
+
+/** Does segment `a` answer segment `q` (the other way, earlier)? Undefined when the trace does not tell. */
+function tcpAnswers(q: TcpInfo | undefined, a: TcpInfo | undefined): boolean | undefined {
+	if (!q || !a) return undefined;
+	// A SYN is answered by the SYN-ACK or the RST of its connection (a retransmitted SYN has the
+	// same sequence number: which copy is answered is decided by superseded()).
+	if (q.syn && !q.hasAck) return (a.syn && a.hasAck) || a.rst;
+	if (a.rst) return (a.hasAck && a.ack !== undefined && seqGE(a.ack, q.end) && q.end !== q.seq) || (!a.hasAck && q.ack !== undefined && a.seq === q.ack);
+	// A pure ACK carries nothing to acknowledge.
+	if (q.end === q.seq) return false;
+	return a.hasAck && a.ack !== undefined && seqGE(a.ack, q.end);
+}
+
+/** The endpoint a hop shows, as Packet.changes writes it. */
+function hopEndpoint(addr: string | undefined, port: number | undefined): string {
+	return endpoint(addr, port);
+}
+
+function entryOf(p: Packet, direction: 'original' | 'reply' | undefined): Entry {
+	const last = p.hops.at(-1);
+	const changes = p.changes ?? [];
+	const dstRule = changes.find(c => c.field === 'dst' && (c.by === 'rule' || (c.by === 'conntrack' && direction === 'original')));
+	const dstBack = direction === 'reply' ? changes.find(c => c.field === 'dst' && c.by === 'conntrack') : undefined;
+	return {
+		id: p.id,
+		proto: p.proto,
+		src: p.src,
+		dst: p.dst,
+		ipId: p.ipId,
+		len: p.len,
+		icmpType: p.icmp?.type,
+		icmpSeq: p.icmp?.seq,
+		opens: opens(p),
+		tcp: tcpInfo(p),
+		link: p.hops.find(h => !h.bridge && h.in)?.in || p.hops.find(h => !h.bridge && h.out)?.out || '',
+		last: last ? {src: last.src, dst: last.dst, spt: last.spt, dpt: last.dpt} : {},
+		dnat: dstRule ? {from: dstRule.from, to: dstRule.to} : undefined,
+		denat: dstBack ? {from: dstBack.from, to: dstBack.to} : undefined,
+		conn: p.connection?.first ?? p.id,
+		answered: p.replySeen,
+	};
 }
 
 function key(proto: string, src: string, spt: number | string | undefined, dst: string, dpt: number | string | undefined): string {
@@ -46,7 +175,7 @@ function tuples(p: Packet): string[] {
 	const isIcmp = p.proto === 'ICMP' || p.proto === 'ICMPv6';
 	// Packets whose protocol or ports are not printed (xtables-monitor shows no ICMP header) pair by addresses.
 	const portless = isIcmp || p.proto === 'unknown';
-	for (const hop of p.hops.length > 0 ? p.hops : [{src: p.src, dst: p.dst, spt: p.spt, dpt: p.dpt}]) {
+	for (const hop of p.hops.length > 0 ? p.hops : [{src: p.src, dst: p.dst, spt: p.spt, dpt: p.dpt, bridge: undefined}]) {
 		if (!hop.src || !hop.dst) continue;
 		if (isIcmp && icmpId !== undefined) out.add(key(p.proto, hop.src, icmpId, hop.dst, icmpId));
 		else if (!portless) out.add(key(p.proto, hop.src, hop.spt, hop.dst, hop.dpt));
@@ -60,16 +189,41 @@ function isQuery(p: Pick<Packet, 'proto' | 'icmp'>): boolean {
 	return p.icmp !== undefined && isIcmpQuery(p.proto, p.icmp.type);
 }
 
-/** Whether anything comes back for this packet: not for an ICMP echo reply or error, nor for a UDP answer. */
-export function expectsReply(p: Pick<Packet, 'proto' | 'icmp' | 'replyTo'>): boolean {
-	if (p.proto === 'ICMP' || p.proto === 'ICMPv6') return p.icmp === undefined || isQuery(p);
+/** An ICMPv6 neighbour-discovery or MLD request: router or neighbour solicitation, listener query. */
+function isNdRequest(p: Pick<Packet, 'proto' | 'icmp'>): boolean {
+	return p.proto === 'ICMPv6' && p.icmp !== undefined && ndAnswerTypes(p.icmp.type) !== undefined;
+}
+
+/** A neighbour solicitation from the unspecified address: duplicate address detection, answered only when the address is taken. */
+function isDad(p: Pick<Packet, 'proto' | 'icmp' | 'src'>): boolean {
+	return p.proto === 'ICMPv6' && p.icmp?.type === 135 && p.src === '::';
+}
+
+/**
+ * Whether anything comes back for this packet: not for an ICMP echo reply, error or advertisement,
+ * a duplicate-address probe, a UDP answer, a TCP pure ACK or RST (when the trace shows sequence
+ * numbers: kernel lines; otherwise only RST is known to expect nothing).
+ */
+export function expectsReply(p: Pick<Packet, 'proto' | 'icmp' | 'replyTo'> & Partial<Pick<Packet, 'first' | 'tcpFlags' | 'src' | 'hops'>>): boolean {
+	if (p.proto === 'ICMP' || p.proto === 'ICMPv6') {
+		// A trace that prints no ICMP header (xtables-monitor): an answer expects nothing back.
+		if (p.icmp === undefined) return p.replyTo === null || p.replyTo === undefined;
+		if (isDad({proto: p.proto, icmp: p.icmp, src: p.src ?? ''})) return false;
+		return isQuery(p) || isNdRequest(p);
+	}
 	if (p.proto === 'UDP') return p.replyTo === null;
+	if (p.proto === 'TCP') {
+		if (p.tcpFlags?.includes('RST')) return false;
+		const tcp = p.first ? tcpInfo({proto: p.proto, first: p.first, ...(p.tcpFlags ? {tcpFlags: p.tcpFlags} : {}), ...(p.hops ? {hops: p.hops} : {})}) : undefined;
+		if (tcp) return tcp.end !== tcp.seq;
+	}
 	return true;
 }
 
-/** TCP SYNs and ICMP queries start an exchange; they answer nothing. */
-export function opens(p: Pick<Packet, 'proto' | 'icmp' | 'tcpFlags'>): boolean {
+/** TCP SYNs, ICMP queries and neighbour-discovery / MLD requests (but duplicate-address probes) start an exchange; they answer nothing. */
+export function opens(p: Pick<Packet, 'proto' | 'icmp' | 'tcpFlags'> & Partial<Pick<Packet, 'src'>>): boolean {
 	if (p.proto === 'TCP') return Boolean(p.tcpFlags?.includes('SYN') && !p.tcpFlags.includes('ACK'));
+	if (isNdRequest(p)) return !isDad({proto: p.proto, icmp: p.icmp, src: p.src ?? ''});
 	return isQuery(p);
 }
 
@@ -84,9 +238,15 @@ function quotedKey(q: PacketFields): string | undefined {
 	return key(q.proto, q.src, q.spt, q.dst, q.dpt);
 }
 
+/** Neighbour-discovery and MLD requests kept for their answers (they are multicast: no reverse tuple). */
+const ND_KEEP = 256;
+
 /** Remembers recent packets by tuple; bounded so an endless stream stays in constant memory. */
 export class ReplyMatcher {
 	private readonly byTuple = new Map<string, Entry[]>();
+	/** The first packet seen with each tuple (while the tuple is remembered): which way its connection was opened. */
+	private readonly firstOf = new Map<string, Entry>();
+	private readonly nd: Entry[] = [];
 	private readonly limit: number;
 	/** Entries in all lists: bounded, so an endless stream keeps only recent packets reachable. */
 	private entries = 0;
@@ -97,25 +257,56 @@ export class ReplyMatcher {
 
 	/**
 	 * Links `p`, a packet not yet handed on, with the packets seen before it: sets its `replyTo`,
-	 * `replySeen` and `quotes`, and returns what it says about other packets (that their reply
-	 * was seen; that it is the reply of a packet completed after it).
+	 * `replySeen`, `quotes` and `connection`, and returns what it says about other packets (that
+	 * their reply was seen; that it is the reply of a packet completed after it).
 	 */
 	add(p: Packet): Fact[] {
 		const facts: Fact[] = [];
 		const isIcmp = p.proto === 'ICMP' || p.proto === 'ICMPv6';
+		if (p.proto === 'unknown' && p.first.spt !== undefined && !p.tcpFlags?.length && p.family !== 'bridge') {
+			// xtables-monitor prints ports, and no protocol, for UDP, UDP-Lite, SCTP and DCCP (TCP gets its flags).
+			p.proto = 'UDP';
+			p.protoFrom = 'ports';
+		}
 
+		let quoted: Entry | undefined;
 		if (isIcmp && p.icmp && isIcmpError(p.proto, p.icmp.type)) {
 			const k = p.quoted ? quotedKey(p.quoted) : undefined;
-			const hit = k ? this.latest(k, p.id, p.quoted) : this.quotedById(p);
-			p.quotes = hit ? hit.id : null;
+			quoted = k ? this.latest(k, p.id, p.quoted) : this.quotedById(p);
+			p.quotes = quoted ? quoted.id : null;
+			if (quoted && p.quoted && p.quoted.src === undefined) {
+				// nft shows only the first 12 bytes of the quoted header: the rest is the packet it quotes, as it left.
+				const l = quoted.last;
+				p.quoted = {...p.quoted, ...(l.src !== undefined ? {src: l.src} : {}), ...(l.dst !== undefined ? {dst: l.dst} : {}), ...(l.spt !== undefined ? {spt: l.spt} : {}), ...(l.dpt !== undefined ? {dpt: l.dpt} : {}), proto: p.quoted.proto ?? quoted.proto};
+			}
 		}
 
 		const mine = tuples(p);
-		let answers: number | undefined;
-		const earlier = new Set<number>();
+		const direction = this.relate(p, mine, quoted);
+		if (isNdRequest(p) || (p.proto === 'ICMPv6' && p.icmp && ndRequestType(p.icmp.type) !== undefined)) {
+			this.neighbour(p, facts);
+		} else {
+			this.answer(p, mine, facts);
+		}
+		const entry = entryOf(p, direction);
+		for (const t of mine) this.remember(t, entry);
+		if (isNdRequest(p)) {
+			this.nd.push(entry);
+			if (this.nd.length > ND_KEEP) this.nd.shift();
+		}
+		return facts;
+	}
+
+	/** Request/answer pairing by reverse tuples (TCP, UDP, ICMP queries, the rest). */
+	private answer(p: Packet, mine: readonly string[], facts: Fact[]): void {
+		const isIcmp = p.proto === 'ICMP' || p.proto === 'ICMPv6';
 		const pOpens = opens(p);
+		const pTcp = p.proto === 'TCP' ? tcpInfo(p) : undefined;
+		const earlier = new Map<number, Entry>();
+		const later = new Map<number, Entry>();
 		for (const t of mine) {
-			for (const q of this.byTuple.get(reverse(t)) ?? []) {
+			const list = this.byTuple.get(reverse(t)) ?? [];
+			for (const q of list) {
 				if (q.id === p.id) continue;
 				if (isIcmp && p.icmp && q.icmpType !== undefined) {
 					// An echo reply answers the request with its id; two requests do not answer each other.
@@ -125,22 +316,126 @@ export class ReplyMatcher {
 				}
 				if (q.id < p.id) {
 					// A SYN or an echo request answers nothing.
-					if (pOpens) continue;
-					earlier.add(q.id);
-					if (answers === undefined || q.id > answers) answers = q.id;
-				} else if (!q.opens) {
-					// Completed out of order: a later packet answered this one (it answers the latest earlier one).
-					p.replySeen = true;
-					facts.push({id: q.id, fact: 'reply-to', to: p.id});
+					if (pOpens || earlier.has(q.id)) continue;
+					const known = p.proto === 'TCP' && q.proto === 'TCP' ? tcpAnswers(q.tcp, pTcp) : undefined;
+					if (known === false) continue;
+					// Without sequence numbers: a SYN is answered by a SYN-ACK or a RST only.
+					if (known === undefined && q.proto === 'TCP' && q.opens && !p.tcpFlags?.includes('RST') && !(p.tcpFlags?.includes('SYN') && p.tcpFlags.includes('ACK'))) continue;
+					// A retransmission inherits nothing: bytes sent again after q (and before this
+					// answer) were answered in that copy, not in q. An ACK that covers bytes already
+					// answered answers nothing more; a SYN-ACK sent again still answers its SYN.
+					if (known === true && ((q.answered && !(q.tcp?.syn && !q.tcp.hasAck)) || superseded(q, list, p.id))) continue;
+					earlier.set(q.id, q);
+				} else if (!q.opens && !later.has(q.id)) {
+					const known = p.proto === 'TCP' && q.proto === 'TCP' ? tcpAnswers(pTcp, q.tcp) : undefined;
+					if (known !== false) later.set(q.id, q);
 				}
 			}
 		}
-		if (answers !== undefined) p.replyTo = answers;
-		// Every earlier packet going the other way has now seen a reply.
-		for (const id of earlier) facts.push({id, fact: 'reply-seen', by: p.id});
-		const entry = entryOf(p);
-		for (const t of mine) this.remember(t, entry);
-		return facts;
+		// Completed out of order: a later packet answered this one (it answers the latest earlier one).
+		for (const q of later.values()) {
+			p.replySeen = true;
+			facts.push({id: q.id, fact: 'reply-to', to: p.id});
+		}
+		let answers: Entry | undefined;
+		for (const q of earlier.values()) {
+			if (q.tcp && pTcp) q.answered = true;
+			if (!answers || q.id > answers.id) answers = q;
+			// Every earlier packet it answers has now seen its reply.
+			facts.push({id: q.id, fact: 'reply-seen', by: p.id});
+		}
+		if (answers) {
+			p.replyTo = answers.id;
+			if (p.proto === 'unknown' && (answers.proto === 'ICMP' || answers.proto === 'ICMPv6')) {
+				// xtables-monitor prints no ICMP header: what answers an ICMP packet by its addresses is ICMP.
+				p.proto = answers.proto;
+				p.protoFrom = 'answer';
+			}
+		}
+	}
+
+	/** Neighbour discovery and MLD: an advertisement or report answers the latest request for it on the same link. */
+	private neighbour(p: Packet, facts: Fact[]): void {
+		const type = p.icmp?.type;
+		if (type === undefined) return;
+		const request = ndRequestType(type);
+		if (request === undefined) return;
+		const link = entryLink(p);
+		for (let i = this.nd.length - 1; i >= 0; i--) {
+			const q = this.nd[i]!;
+			if (q.id >= p.id || q.icmpType !== request) continue;
+			if (link && q.link && link !== q.link) continue;
+			if (request === 135) {
+				const forMe = q.dst === p.src || q.dst === solicitedNode(p.src);
+				const toThem = p.dst === q.src || (q.src === '::' && p.dst === 'ff02::1');
+				if (!forMe || !toThem) continue;
+			} else if (request === 133) {
+				if (p.dst !== q.src && p.dst !== 'ff02::1') continue;
+			}
+			p.replyTo = q.id;
+			facts.push({id: q.id, fact: 'reply-seen', by: p.id});
+			return;
+		}
+	}
+
+	/**
+	 * Which way `p` goes in its connection (the way of the connection's first packet remembered, or
+	 * back), and what conntrack did to it: sets `p.connection`. ICMP errors belong to the
+	 * connection of the packet they quote and go back.
+	 */
+	private relate(p: Packet, mine: readonly string[], quoted: Entry | undefined): 'original' | 'reply' | undefined {
+		let first: Entry | undefined;
+		let direction: 'original' | 'reply' | undefined;
+		if (quoted) {
+			first = quoted;
+			direction = 'reply';
+		} else {
+			for (const t of specific(mine)) {
+				const same = this.firstOf.get(t);
+				const back = this.firstOf.get(reverse(t));
+				if (same && same.id < p.id && (!first || same.id < first.id)) {
+					first = same;
+					direction = 'original';
+				}
+				if (back && back.id < p.id && (!first || back.id < first.id)) {
+					first = back;
+					direction = 'reply';
+				}
+			}
+		}
+		if (!first || !direction) return undefined;
+		const conntrack: ConntrackRewrite[] = [];
+		const seenFields = new Set<string>();
+		for (const c of p.changes ?? []) {
+			if (c.by !== 'conntrack' || (c.field !== 'src' && c.field !== 'dst')) continue;
+			seenFields.add(c.field);
+			conntrack.push({field: c.field, from: c.from, to: c.to, did: direction === 'reply' ? 'restored' : 'applied', seen: 'trace', at: c.at});
+		}
+		if (!seenFields.has('src') && !quoted) {
+			// Source NAT happens after the last point a trace shows: what the connection's other
+			// packets say about it. A reply of a DNATed connection leaves with the address the
+			// client asked for; a later packet of a masqueraded one with the masquerade address.
+			const last = p.hops.at(-1);
+			const src = last ? hopEndpoint(last.src, last.spt) : '';
+			const other = this.otherWay(mine, p.id, direction === 'reply' ? 'dnat' : 'denat');
+			const nat = other?.[direction === 'reply' ? 'dnat' : 'denat'];
+			if (other && nat && src && nat.to === src) {
+				conntrack.push({field: 'src', from: nat.to, to: nat.from, did: direction === 'reply' ? 'restored' : 'applied', seen: 'inferred', of: other.id});
+			}
+		}
+		p.connection = {direction, first: first.conn, conntrack};
+		return direction;
+	}
+
+	/** The latest earlier packet going the other way with a DNAT (or a restored destination) remembered. */
+	private otherWay(mine: readonly string[], before: number, what: 'dnat' | 'denat'): Entry | undefined {
+		let best: Entry | undefined;
+		for (const t of specific(mine)) {
+			for (const q of this.byTuple.get(reverse(t)) ?? []) {
+				if (q.id < before && q[what] && (!best || q.id > best.id)) best = q;
+			}
+		}
+		return best;
 	}
 
 	/**
@@ -186,6 +481,7 @@ export class ReplyMatcher {
 			}
 		} else {
 			this.byTuple.set(k, [e]);
+			this.firstOf.set(k, e);
 			this.entries++;
 		}
 		// Forget the connections not seen for longest (Map keeps insertion order).
@@ -194,6 +490,38 @@ export class ReplyMatcher {
 			if (oldest === undefined) break;
 			this.entries -= this.byTuple.get(oldest)!.length;
 			this.byTuple.delete(oldest);
+			this.firstOf.delete(oldest);
 		}
 	}
+}
+
+/**
+ * Was segment `q` sent again, in part or whole, by a later segment of its list (same way, same
+ * tuple) before the answer `before`? Then the answer belongs to the retransmission.
+ */
+function superseded(q: Entry, list: readonly Entry[], before: number): boolean {
+	const a = q.tcp;
+	if (!a) return false;
+	for (const r of list) {
+		const b = r.tcp;
+		if (r.id <= q.id || r.id >= before || !b || b.end === b.seq) continue;
+		// Ranges [seq, end) overlap in sequence space.
+		if (seqGE(b.end - 1, a.seq) && seqGE(a.end - 1, b.seq)) return true;
+	}
+	return false;
+}
+
+/**
+ * The tuples that name one connection: with ports or ICMP ids when the packet has them (the
+ * address-only tuples every ICMP packet also gets, for traces that print no ICMP header, are
+ * shared by all ICMP between two hosts).
+ */
+function specific(mine: readonly string[]): readonly string[] {
+	const out = mine.filter(t => !t.startsWith('portless|'));
+	return out.length > 0 ? out : mine;
+}
+
+/** The link a packet was seen on, as Entry.link says it. */
+function entryLink(p: Packet): string {
+	return p.hops.find(h => !h.bridge && h.in)?.in || p.hops.find(h => !h.bridge && h.out)?.out || '';
 }

@@ -46,6 +46,73 @@ export interface Hop {
 	logPrefix?: string;
 	/** Something about this hop that a person should know (dump does not match the trace, …). */
 	note?: string;
+	/**
+	 * An ebtables (bridge family) hop: a `TRACE: eb:TABLE:CHAIN` line, which is ebtables' --log
+	 * watcher with that prefix (ebtables has no TRACE target). Its `table` is `eb:TABLE`, its kind
+	 * `log`; `in`/`out` are bridge ports; it shows no TTL, mark or IP length.
+	 */
+	bridge?: true;
+}
+
+/** The header fields whose changes along a packet's path are recorded (Packet.changes). */
+export type ChangedField = 'mark' | 'src' | 'dst' | 'out' | 'ttl';
+
+/**
+ * A header field that a hop shows changed from the hops before it, and what changed it.
+ * A trace line is printed before its rule's target runs, so a rule's change shows from the next
+ * line on: `at` is the hop whose rule did it, `seen` the first hop that shows the new value.
+ */
+export interface FieldChange {
+	field: ChangedField;
+	/** Before and after, as the trace shows them: `addr:port` (`[v6]:port`) for src and dst, the interface for out (`''` when none yet), the mark in hex (`''` when none), the TTL or hop limit as a number in a string. */
+	from: string;
+	to: string;
+	/**
+	 * What made it: `rule` — the target of the rule of hop `at` (MARK, CONNMARK, DNAT, SNAT, TTL, …);
+	 * `routing` — the routing decision between hop `at` and hop `seen` (the OUT interface; the TTL
+	 * decrement of a forwarded packet; a re-route after OUTPUT); `conntrack` — an established
+	 * connection's NAT, applied or undone by conntrack at the nat hook without any nat rule running
+	 * (see Packet.connection for which).
+	 */
+	by: 'rule' | 'routing' | 'conntrack';
+	/** Index in `hops` of the hop whose rule made it (`rule`), or of the last hop before it happened (`routing`, `conntrack`). */
+	at: number;
+	/** Index in `hops` of the first hop that shows the new value. */
+	seen: number;
+}
+
+/** What conntrack did to a packet of a known connection without a nat rule running. */
+export interface ConntrackRewrite {
+	field: 'src' | 'dst';
+	/** `addr:port` before and after. */
+	from: string;
+	to: string;
+	/**
+	 * `restored`: the connection's NAT undone on a reply — a reply to a masqueraded/SNATed packet
+	 * gets its destination put back before routing; a reply of a DNATed connection gets its source
+	 * put back in nat POSTROUTING (or INPUT). `applied`: the connection's NAT applied again to a
+	 * later packet going the way the connection was opened.
+	 */
+	did: 'restored' | 'applied';
+	/**
+	 * `trace`: the trace shows it (Packet.changes holds the same rewrite by `conntrack`, first shown
+	 * at hop `seen`, after hop `at`); `inferred`: it happens after the last point a trace can show
+	 * (source rewrites), known from the NAT of the connection's earlier packets.
+	 */
+	seen: 'trace' | 'inferred';
+	at?: number;
+	/** For `inferred`: the id of the earlier packet whose NAT it undoes or repeats. */
+	of?: number;
+}
+
+/** How a packet relates to the connection it belongs to, when earlier packets of it were traced. */
+export interface ConnectionRelation {
+	/** `reply`: it goes the other way from the connection's first traced packet ("reply of #first"); `original`: the same way. */
+	direction: 'original' | 'reply';
+	/** Id of the connection's first traced packet (its opening packet when the opening was traced). */
+	first: number;
+	/** What conntrack did to this packet (restored on a reply, applied on a later packet), in path order; empty when nothing. */
+	conntrack: ConntrackRewrite[];
 }
 
 export type Verdict = 'ACCEPT' | 'DROP' | 'REJECT' | 'QUEUE' | 'STOLEN' | 'unknown';
@@ -99,6 +166,12 @@ export interface Packet {
 	quoted?: PacketFields;
 	/** The id of the ICMP error this host sent instead of forwarding the packet (routing refused it). */
 	refusedBy?: number;
+	/** Header fields the hops show changed, each with what changed it (rule, routing, conntrack), in path order. Set by the assembler (empty when nothing changed). */
+	changes?: FieldChange[];
+	/** Its relation to the connection whose earlier packets were traced: which way it goes, and what conntrack restored or applied. Set by pairing; absent for a connection's first packet and for packets of connections not seen before. */
+	connection?: ConnectionRelation;
+	/** How `proto` is known when the trace does not print it (xtables-monitor prints no protocol for ICMP, ICMPv6 and IPv6 extension headers): `ports` (ports without TCP flags: UDP, UDP-Lite, SCTP or DCCP), `answer` (the protocol of the packet it answers). Absent when the trace printed it. */
+	protoFrom?: 'ports' | 'answer';
 	uid?: number;
 	gid?: number;
 }

@@ -145,3 +145,14 @@ export function endpoint(addr: string | undefined, port: number | undefined): st
 	if (port === undefined) return addr;
 	return addr.includes(':') ? `[${addr}]:${port}` : `${addr}:${port}`;
 }
+
+/**
+ * The solicited-node multicast address of an IPv6 address (RFC 4291 2.7.1: ff02::1:ff00:0/104
+ * and its low 24 bits), to which a neighbour solicitation for it is sent; undefined for IPv4.
+ */
+export function solicitedNode(addr: string): string | undefined {
+	const a = parseAddr(addr);
+	if (!a?.v6) return undefined;
+	const low = a.value & 0xffffffn;
+	return canonicalIp(`ff02::1:ff${((low >> 16n) & 0xffn).toString(16).padStart(2, '0')}:${(low & 0xffffn).toString(16)}`);
+}

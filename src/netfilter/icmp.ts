@@ -112,3 +112,21 @@ export function isTimeExceeded(proto: string, type: number): boolean {
 export function printsIcmpSequence(proto: string, type: number): boolean {
 	return proto === 'ICMP' ? type === 0 || type === 8 : proto === 'ICMPv6' && (type === 128 || type === 129);
 }
+
+/**
+ * ICMPv6 neighbour discovery (RFC 4861) and multicast listener discovery (RFC 2710, RFC 3810):
+ * the messages that ask (router and neighbour solicitation, listener query) and the types that
+ * answer each (router and neighbour advertisement, listener reports of version 1 and 2).
+ */
+const ND_ANSWERS: Readonly<Record<number, readonly number[]>> = {133: [134], 135: [136], 130: [131, 143]};
+
+/** The ICMPv6 types that answer a neighbour-discovery or MLD request of type `type`, or undefined when it is not one. */
+export function ndAnswerTypes(type: number): readonly number[] | undefined {
+	return ND_ANSWERS[type];
+}
+
+/** The neighbour-discovery or MLD request type that an ICMPv6 message of type `type` answers, or undefined. */
+export function ndRequestType(type: number): number | undefined {
+	for (const [q, answers] of Object.entries(ND_ANSWERS)) if (answers.includes(type)) return Number(q);
+	return undefined;
+}

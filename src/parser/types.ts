@@ -105,6 +105,27 @@ export interface KernelLogEvent {
 	readonly pkt: PacketFields;
 }
 
+/**
+ * ebtables' own trace line: `TRACE: eb:nat:PREROUTING IN=p1 OUT= MAC source = … MAC dest = …
+ * proto = 0x0800 IP SRC=… IP DST=…, IP tos=0x00, IP proto=1`. ebtables has no TRACE target; these
+ * are its --log watcher (ebt_log.c) with a `--log-prefix "TRACE: eb:TABLE:CHAIN"` on each chain,
+ * as published tutorials set it up. `pkt` has the bridge ports as in/out, the MACs, and with
+ * --log-ip/--log-ip6 the addresses, TOS, protocol and ports (no length, id or TTL).
+ */
+export interface KernelBridgeEvent {
+	readonly type: 'kernel-bridge';
+	readonly time?: Stamp;
+	readonly host?: string;
+	/** The ebtables table and chain the prefix names (`nat`, `PREROUTING`). */
+	readonly table: string;
+	readonly chain: string;
+	/** The whole --log-prefix as written. */
+	readonly prefix: string;
+	/** Ethernet type (`proto = 0x0800`). */
+	readonly ethertype?: number;
+	readonly pkt: PacketFields;
+}
+
 /** xtables-monitor `PACKET:` line: the packet as it enters a base chain. */
 export interface XtPacketEvent {
 	readonly type: 'xt-packet';
@@ -176,6 +197,7 @@ export interface IgnoredEvent {
 export type TraceEvent =
 	| KernelHopEvent
 	| KernelLogEvent
+	| KernelBridgeEvent
 	| XtPacketEvent
 	| XtHopEvent
 	| NftPacketEvent

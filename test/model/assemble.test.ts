@@ -93,6 +93,76 @@ describe('kernel lines (no packet id)', () => {
 	});
 });
 
+describe('-j LOG lines inside a traced packet', () => {
+	/** A LOG line as nf_log prints it by default: no TCP sequence numbers, no options. */
+	const logTcp = (t: number, prefix: string, o: {out?: string; ttl?: number} = {}) =>
+		`[${t.toFixed(6).padStart(12)}] ${prefix} IN=eth0 OUT=${o.out ?? ''} SRC=198.18.0.1 DST=198.18.9.9 LEN=60 TOS=0x00 PREC=0x00 TTL=${o.ttl ?? 64} ID=1 DF PROTO=TCP SPT=40000 DPT=80 WINDOW=64240 RES=0x00 SYN URGP=0 `;
+
+	it('a TCP LOG line (no SEQ=, which TRACE prints) between the TRACE lines of its packet stays in that packet', () => {
+		const packets = assemble([
+			k(1, 'raw:PREROUTING:policy:2'),
+			k(1.000001, 'mangle:FORWARD:rule:1', {out: 'eth1', ttl: 63}),
+			logTcp(1.000002, 'tw-log-fwd:', {out: 'eth1', ttl: 63}),
+			k(1.000003, 'filter:FORWARD:policy:1', {out: 'eth1', ttl: 63}),
+		]);
+		expect(paths(packets)).toEqual(['raw:PREROUTING:policy:2 mangle:FORWARD:rule:1 filter:FORWARD:policy:1']);
+		expect(packets[0]!.hops.map(h => h.logPrefix)).toEqual([undefined, 'tw-log-fwd:', undefined]);
+	});
+
+	it('an IPv6 LOG line stays in its packet too', () => {
+		const v6 = (t: number, prefix: string) =>
+			`[${t.toFixed(6).padStart(12)}] ${prefix} IN=eth0 OUT= MAC=02:00:00:00:00:02:02:00:00:00:00:01:86:dd SRC=2001:0db8:0060:0000:0000:0000:0000:0002 DST=ff02:0000:0000:0000:0000:0001:ff00:0001 LEN=72 TC=0 HOPLIMIT=255 FLOWLBL=0 PROTO=ICMPv6 TYPE=135 CODE=0 `;
+		const packets = assemble([v6(1, 'TRACE: raw:PREROUTING:policy:2'), v6(1.000001, 'TRACE: mangle:INPUT:rule:1'), v6(1.000002, 'tw-log-in:'), v6(1.000003, 'TRACE: filter:INPUT:policy:1')]);
+		expect(paths(packets)).toEqual(['raw:PREROUTING:policy:2 mangle:INPUT:rule:1 filter:INPUT:policy:1']);
+		expect(packets[0]!.hops[1]!.logPrefix).toBe('tw-log-in:');
+	});
+
+	it('a LOG line that does not show what the last line of the packet shows is a packet of its own', () => {
+		const packets = assemble([k(1, 'raw:PREROUTING:policy:2'), logTcp(1.000001, 'tw-log-fwd:', {out: 'eth1', ttl: 63})]);
+		expect(packets).toHaveLength(2);
+	});
+});
+
+describe('what changed, and what changed it (Packet.changes)', () => {
+	it('a mark shows from the line after the rule that set it: the rule of the hop before', () => {
+		const line = (t: number, hop: string, mark?: string) => `${k(t, hop)}${mark ? ` MARK=${mark}` : ''}`;
+		const [p] = assemble([line(1, 'raw:PREROUTING:policy:2'), line(1.000001, 'mangle:PREROUTING:rule:1'), line(1.000002, 'mangle:PREROUTING:policy:2', '0x10'), line(1.000003, 'filter:INPUT:policy:1', '0x10')]);
+		expect(p!.changes).toEqual([{field: 'mark', from: '', to: '0x10', by: 'rule', at: 1, seen: 2}]);
+	});
+
+	it('DNAT by a nat rule, then OUT and the TTL by routing, at the hop before the first line that shows them', () => {
+		const [p] = assemble([
+			k(1, 'raw:PREROUTING:policy:2'),
+			k(1.000001, 'nat:PREROUTING:rule:1'),
+			k(1.000002, 'mangle:FORWARD:policy:1', {out: 'eth1', dst: '198.18.20.2', dpt: 8080, ttl: 63}),
+		]);
+		expect(p!.changes).toEqual([
+			{field: 'dst', from: '198.18.9.9:80', to: '198.18.20.2:8080', by: 'rule', at: 1, seen: 2},
+			{field: 'out', from: '', to: 'eth1', by: 'routing', at: 1, seen: 2},
+			{field: 'ttl', from: '64', to: '63', by: 'routing', at: 1, seen: 2},
+		]);
+	});
+
+	it("a reply's destination put back without a nat rule (conntrack undoing the masquerade) is one packet, changed by conntrack", () => {
+		const reply = {in: 'eth1', src: '198.18.9.9', spt: 80, dpt: 40000, flags: 'ACK SYN'};
+		const packets = assemble([
+			k(1, 'raw:PREROUTING:policy:2', {...reply, dst: '198.18.61.1'}),
+			k(1.000001, 'mangle:PREROUTING:policy:1', {...reply, dst: '198.18.61.1'}),
+			k(1.000002, 'mangle:FORWARD:policy:1', {...reply, dst: '198.18.0.1', out: 'eth0', ttl: 63}),
+		]);
+		expect(packets).toHaveLength(1);
+		expect(packets[0]!.changes![0]).toEqual({field: 'dst', from: '198.18.61.1:40000', to: '198.18.0.1:40000', by: 'conntrack', at: 1, seen: 2});
+	});
+
+	it("an ICMP error for a masqueraded packet, whose destination and quoted source conntrack put back, is one packet", () => {
+		const err = (t: number, hop: string, dst: string, ttl = 64, out = '') =>
+			`[${t.toFixed(6).padStart(12)}] TRACE: ${hop} IN=eth1 OUT=${out} SRC=198.18.9.9 DST=${dst} LEN=57 TOS=0x00 PREC=0xC0 TTL=${ttl} ID=7 PROTO=ICMP TYPE=3 CODE=3 [SRC=${dst} DST=198.18.9.9 LEN=29 TOS=0x00 PREC=0x00 TTL=63 ID=5 DF PROTO=UDP SPT=40000 DPT=9 LEN=9 ] `;
+		const packets = assemble([err(1, 'raw:PREROUTING:policy:2', '198.18.61.1'), err(1.000001, 'mangle:PREROUTING:policy:1', '198.18.61.1'), err(1.000002, 'mangle:FORWARD:policy:1', '198.18.0.1', 63, 'eth0')]);
+		expect(packets).toHaveLength(1);
+		expect(packets[0]!.changes![0]).toMatchObject({field: 'dst', by: 'conntrack', at: 1, seen: 2});
+	});
+});
+
 describe('trace-id formats', () => {
 	const xtPacket = (id: string, ipId: number) => `PACKET: 2 ${id} IN=eth0 OUT= MACSRC=02:00:00:00:00:01 MACDST=02:00:00:00:00:02 MACPROTO=0800 SRC=198.18.0.1 DST=198.18.9.9 LEN=84 TOS=0x0 TTL=64 ID=${ipId}DF `;
 	const xtTrace = (id: string, hop: string) => ` TRACE: 2 ${id} ${hop}`;
@@ -120,5 +190,18 @@ describe('trace-id formats', () => {
 		expect(packets).toHaveLength(1);
 		expect(packets[0]).toMatchObject({format: 'nft-monitor', proto: 'ICMP', icmp: {type: 8, id: 9, seq: 1}});
 		expect(packets[0]!.hops.map(h => `${h.table}:${h.chain}:${h.kind} ${h.traceVerdict}`)).toEqual(['raw:PREROUTING:rule CONTINUE', 'raw:PREROUTING:policy ACCEPT', 'filter:INPUT:policy DROP']);
+	});
+
+	it("nft monitor trace: a mark a rule set shows on the chain's policy line and carries over to the next chains (rule lines print none)", () => {
+		const pkt = (chain: string) => `trace id 94654c78 ip ${chain} packet: oif "eth0" ip saddr 198.18.40.1 ip daddr 198.18.40.2 ip dscp cs0 ip ecn not-ect ip ttl 64 ip id 7 ip length 60 tcp sport 45340 tcp dport 8080 tcp flags == syn tcp window 64240 `;
+		const [p] = assemble([
+			pkt('mangle OUTPUT'),
+			'trace id 94654c78 ip mangle OUTPUT rule skuid 65534 counter packets 0 bytes 0 meta mark set 0x1 (verdict continue)',
+			'trace id 94654c78 ip mangle OUTPUT policy accept meta mark 0x00000001 ',
+			pkt('filter OUTPUT'),
+			'trace id 94654c78 ip filter OUTPUT rule meta l4proto tcp skuid 65534 tcp dport 8080  counter packets 0 bytes 0 accept (verdict accept)',
+		]);
+		expect(p!.hops.map(h => h.mark)).toEqual([undefined, '0x00000001', '0x00000001']);
+		expect(p!.changes).toEqual([{field: 'mark', from: '', to: '0x1', by: 'rule', at: 0, seen: 1}]);
 	});
 });
