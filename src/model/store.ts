@@ -13,6 +13,7 @@
  * publishes one snapshot per batch. No React or Ink here.
  */
 import type {ParsedLine} from '../parser/types.js';
+import {sideBySide, type SideBySide} from './explain/side-by-side.js';
 import {applyFacts} from './facts.js';
 import type {Finding} from './findings/types.js';
 import type {Graph} from './graph.js';
@@ -45,6 +46,8 @@ export interface Snapshot {
 	readonly ended: boolean;
 	/** Increases with every published snapshot. */
 	readonly version: number;
+	/** A packet beside the dump's prediction, as the model works it out (the detail view's `e`). */
+	readonly explain?: (packet: Packet) => SideBySide;
 }
 
 export interface StoreOptions {
@@ -251,6 +254,7 @@ export class TraceStore {
 			...(this.bytes.total !== undefined ? {bytesTotal: this.bytes.total} : {}),
 			ended: this.ended,
 			version: ++this.version,
+			explain: (p: Packet) => sideBySide(p, this.pipeline.comparison(p.id), {rules: !this.pipeline.index.empty}),
 		});
 	}
 }

@@ -100,7 +100,7 @@ function hopKey(h: Pick<Hop, 'table' | 'chain' | 'kind' | 'num'>): string {
  * found in the dump agrees on the chain and kind, unless the trace printed the rule in
  * iptables-save syntax (xtables-monitor) and it is not the predicted rule: a rule the dump does not have.
  */
-function sameHop(p: Hop, t: Hop): boolean {
+export function sameHop(p: Hop, t: Hop): boolean {
 	if (p.table !== t.table || p.chain !== t.chain || p.kind !== t.kind) return false;
 	if (t.num !== null) return p.num === t.num;
 	return !(t.ruleFrom === 'trace' && t.rule && /^-A /.test(t.rule) && p.rule && ruleWords(t.rule) !== ruleWords(p.rule));

@@ -258,3 +258,17 @@ export interface Divergence {
 	/** The likely reason in words, with the rule concerned. */
 	readonly message: string;
 }
+
+/** What the views need of a traced packet's prediction: the predicted path and how the trace compares (src/model/findings/rules-changed.ts keeps them). */
+export interface Comparison {
+	readonly packetId: number;
+	readonly hops: readonly Hop[];
+	readonly verdict: Verdict;
+	readonly verdictBasis: string;
+	readonly nat: readonly NatRewrite[];
+	readonly uncertain: readonly Uncertain[];
+	readonly state: CtState | undefined;
+	readonly stateBasis: string;
+	/** null: the trace agrees hop for hop. */
+	readonly divergence: Divergence | null;
+}

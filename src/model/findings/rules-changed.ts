@@ -22,27 +22,13 @@
  * matched first, a chain or rule text the dump lacks). Divergences with another likely reason
  * (ipset contents, rate limits, routing, the trace cut short) are not findings.
  */
-import type {Hop, NatRewrite, Packet, Verdict} from '../types.js';
+import type {Packet} from '../types.js';
 import type {RuleIndex} from '../join.js';
 import {compareWithTrace, predictForPacket} from '../explain/predict.js';
 import {TraceKnowledge} from '../explain/learn.js';
 import {iptablesSource, type RuleSource} from '../explain/source.js';
-import type {CtState, Divergence, Uncertain} from '../explain/types.js';
+import type {Comparison, Divergence} from '../explain/types.js';
 import type {Finding, RuleRef} from './types.js';
-
-/** What the views need of a packet's prediction: the predicted path and how the trace compares. */
-export interface Comparison {
-	readonly packetId: number;
-	readonly hops: readonly Hop[];
-	readonly verdict: Verdict;
-	readonly verdictBasis: string;
-	readonly nat: readonly NatRewrite[];
-	readonly uncertain: readonly Uncertain[];
-	readonly state: CtState | undefined;
-	readonly stateBasis: string;
-	/** null: the trace agrees hop for hop. */
-	readonly divergence: Divergence | null;
-}
 
 /** Packets learned before a packet is predicted: an ICMP error about it comes a few packets later. */
 const LOOKAHEAD = 8;

@@ -22,7 +22,7 @@ import {PacketList, previewHeight} from './packet-list.js';
 import {StatusBar} from './status-bar.js';
 import {createTheme, ThemeContext} from './theme.js';
 import {TitleBar} from './title-bar.js';
-import {visible} from '../visible.js';
+import {visible, visibleDeep} from '../visible.js';
 import {useKeyRouter} from './keys.js';
 import {useAppKeys} from './use-app-keys.js';
 import {useAppState} from './use-app-state.js';
@@ -128,11 +128,17 @@ export function App({source, title, keys = true, noKeysReason, exitAtEnd = false
 		onOpen: () => appDispatch({type: 'show', view: 'detail'}),
 	});
 	const movePacket = (by: -1 | 1) => selectionDispatch({type: 'move', by, ids});
+	// `e` on the detail: the model's prediction beside the trace (rows instead of hops).
+	const explained = useMemo(
+		() => (detail.explain && app.view === 'detail' && selected ? visibleDeep(snapshot.explain?.(selected) ?? {kind: 'none' as const, why: 'no prediction: the dump is needed (replay with --rules node.save)'}) : undefined),
+		[detail.explain, app.view, selected, snapshot],
+	);
+	const detailCount = explained?.kind === 'ready' ? explained.rows.length : explained ? 0 : (selected?.hops.length ?? 0);
 	usePacketDetailKeys({
 		router,
 		isActive: idle && app.view === 'detail',
 		packetId: selected?.id,
-		hops: selected?.hops.length ?? 0,
+		hops: detailCount,
 		pageSize: Math.max(1, body - 6),
 		dispatch: detailDispatch,
 		onPacket: movePacket,
@@ -204,7 +210,7 @@ export function App({source, title, keys = true, noKeysReason, exitAtEnd = false
 			/>
 		);
 	} else if (app.view === 'detail') {
-		view = <PacketDetail packet={selected} hop={selected ? hopIndex(detail, selected.id, selected.hops.length) : 0} height={body} width={columns} inputs={snapshot.inputs} />;
+		view = <PacketDetail packet={selected} hop={selected ? hopIndex(detail, selected.id, detailCount) : 0} height={body} width={columns} inputs={snapshot.inputs} {...(explained ? {explained} : {})} />;
 	} else if (app.view === 'graph') {
 		view = <ChainGraph layout={layout} packet={selected} top={Math.min(graphState.top, graphMax)} height={body} width={columns} />;
 	} else {

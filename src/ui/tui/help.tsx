@@ -18,7 +18,7 @@ export const HELP_LINES: ReadonlyArray<readonly [string, string]> = [
 	['', 'Tab / Shift-Tab next / previous view · Esc back'],
 	['move', 'j/↓ k/↑ · g/Home first · G/End last · PgDn PgUp'],
 	['packets', 'Enter detail · f or Space follow newest / pause'],
-	['detail', 'j/k hop · [ ] previous / next packet'],
+	['detail', 'j/k hop · [ ] previous / next packet · e the dump’s prediction beside it (≠ parts)'],
 	['graph', 'j/k scroll · [ ] previous / next packet (● path)'],
 	['findings', 'Enter: its packets, or its chains (! in the graph)'],
 	['quit', 'q or Ctrl-C · ? closes this help'],

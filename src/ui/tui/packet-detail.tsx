@@ -1,14 +1,17 @@
 /**
  * The detail view: one packet's header (tuple, IN/OUT, verdict, reply, NAT, final hop), its hops
  * grouped by hook with the changes at each hop highlighted, and at the bottom the selected hop
- * in full: where its line is and the whole rule.
+ * in full: where its line is and the whole rule. With `explained` (key `e`), the dump's
+ * prediction beside the trace instead of the hop list (explain-lines.ts).
  */
 import {useRef, type ReactNode} from 'react';
 import {Box, Text} from 'ink';
+import type {SideBySide} from '../../model/explain/side-by-side.js';
 import type {InputInfo} from '../../model/inputs.js';
 import type {Packet} from '../../model/types.js';
 import {hopName} from '../text.js';
 import {detailLines} from './detail-lines.js';
+import {explainLines} from './explain-lines.js';
 import {wrapText} from './format.js';
 import {Line} from './line.js';
 import {windowStart} from './scroll.js';
@@ -28,9 +31,11 @@ export interface PacketDetailProps {
 	readonly inputs: readonly InputInfo[];
 	/** The hop list has the keys. @default true */
 	readonly focused?: boolean;
+	/** The packet beside the dump's prediction, as the model worked it out: shown instead of the hop list, `hop` then selects its row. */
+	readonly explained?: SideBySide;
 }
 
-export function PacketDetail({packet, hop, height, width, inputs, focused = true}: PacketDetailProps) {
+export function PacketDetail({packet, hop, height, width, inputs, focused = true, explained}: PacketDetailProps) {
 	const theme = useTheme();
 	const top = useRef(0);
 	if (!packet) {
@@ -40,11 +45,24 @@ export function PacketDetail({packet, hop, height, width, inputs, focused = true
 			</Box>
 		);
 	}
-	const {header, hops, hopLine} = detailLines(packet, inputs);
-	const footer = hopFooter(packet, hop, width);
+	const detail = detailLines(packet, inputs);
+	const {header} = detail;
+	let {hops, hopLine} = detail;
+	let footer = hopFooter(packet, hop, width);
+	if (explained?.kind === 'ready') {
+		const e = explainLines(explained, width);
+		hops = e.lines;
+		hopLine = e.rowLine;
+		footer = rowFooter(explained, hop, width);
+	} else if (explained) {
+		hops = [[{text: `  ${explained.why}`, tone: 'dim'}]];
+		hopLine = [];
+		footer = ['e: back to the hops'];
+	}
 	const headerRows = header.slice(0, Math.max(2, Math.floor(height / 3)));
 	const listRows = Math.max(1, height - headerRows.length - 1 - footer.length);
-	const cursorLine = hopLine[hop] ?? 0;
+	// Nothing to select when there is no prediction to show.
+	const cursorLine = explained?.kind === 'none' ? -1 : (hopLine[hop] ?? 0);
 	top.current = windowStart(top.current, cursorLine, listRows, hops.length);
 	// Keep the hook heading of the first visible hop in sight when scrolled by one line.
 	const visible = hops.slice(top.current, top.current + listRows);
@@ -73,6 +91,17 @@ export function PacketDetail({packet, hop, height, width, inputs, focused = true
 			{lines}
 		</Box>
 	);
+}
+
+/** The selected row beside the prediction: both rules in full, one line each. */
+function rowFooter(e: Extract<SideBySide, {kind: 'ready'}>, index: number, width: number): string[] {
+	const r = e.rows[index];
+	if (!r) return [];
+	return [
+		`row ${index + 1}/${e.rows.length}${r.status === 'parts' ? '  ≠ first hop where trace and prediction part' : ''}  · e: back to the hops`,
+		...wrapText(`trace:     ${r.traced ? r.traced.rule || `${r.traced.name}:${r.traced.kindNum}` : '(the trace shows no more)'}`, width, 1),
+		...wrapText(`predicted: ${r.predicted ? r.predicted.rule || `${r.predicted.name}:${r.predicted.kindNum}` : '(the prediction ends here)'}`, width, 1),
+	];
 }
 
 /** The selected hop in full: position, line, the rule wrapped to at most two lines. */

@@ -1,6 +1,6 @@
 /**
  * Keys of the detail view: j/k move between hops, g/G first/last hop, PgUp/PgDn, [ and ] the
- * previous / next packet (in the list's order and filter).
+ * previous / next packet (in the list's order and filter), e the dump's prediction beside the trace.
  *
  * Registered with the App's key router (keys.ts), active only while this view has the focus.
  */
@@ -25,6 +25,7 @@ export function usePacketDetailKeys({router, isActive, packetId, hops, pageSize,
 	useViewInput(router, (input, key) => {
 		if (input === '[' || input === 'p' || key.leftArrow) return onPacket(-1);
 		if (input === ']' || input === 'n' || key.rightArrow) return onPacket(1);
+		if (input === 'e') return dispatch({type: 'toggleExplain'});
 		if (packetId === undefined) return;
 		const motion = motionOf(input, key);
 		if (motion === 'down') dispatch({type: 'move', by: 1, packetId, count: hops});

@@ -10,14 +10,17 @@ import {clamp} from './scroll.js';
 
 export interface DetailState {
 	readonly packetId: number | null;
-	/** Index into the packet's hops. */
+	/** Index into the packet's hops (into the rows of the prediction beside them while `explain`). */
 	readonly hop: number;
+	/** The dump's prediction is shown beside the trace (key `e`); it stays on from packet to packet. */
+	readonly explain?: boolean;
 }
 
 export type DetailAction =
 	| {readonly type: 'move'; readonly by: number; readonly packetId: number; readonly count: number}
 	| {readonly type: 'first'; readonly packetId: number}
-	| {readonly type: 'last'; readonly packetId: number; readonly count: number};
+	| {readonly type: 'last'; readonly packetId: number; readonly count: number}
+	| {readonly type: 'toggleExplain'};
 
 export const initialDetail: DetailState = {packetId: null, hop: 0};
 
@@ -32,12 +35,14 @@ export function detailReducer(state: DetailState, action: DetailAction): DetailS
 		case 'move': {
 			const at = hopIndex(state, action.packetId, action.count);
 			const hop = clamp(at + action.by, 0, Math.max(0, action.count - 1));
-			return hop === state.hop && state.packetId === action.packetId ? state : {packetId: action.packetId, hop};
+			return hop === state.hop && state.packetId === action.packetId ? state : {...state, packetId: action.packetId, hop};
 		}
 		case 'first':
-			return {packetId: action.packetId, hop: 0};
+			return {...state, packetId: action.packetId, hop: 0};
 		case 'last':
-			return {packetId: action.packetId, hop: Math.max(0, action.count - 1)};
+			return {...state, packetId: action.packetId, hop: Math.max(0, action.count - 1)};
+		case 'toggleExplain':
+			return {...state, explain: !state.explain};
 	}
 }
 
