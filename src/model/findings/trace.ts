@@ -17,6 +17,7 @@ import {inCidr, isPrivate, parseAddr} from '../../netfilter/addr.js';
 import {mayMatch, ruleCidrs, sourceNatFor} from '../rule-query.js';
 import {endpoint} from '../../netfilter/addr.js';
 import {icmpName, isDeliveryError, isFragNeeded, isIcmpError, isTimeExceeded} from '../../netfilter/icmp.js';
+import {isOverlayDevice, overlayOf} from '../../netfilter/overlay.js';
 import {opens} from '../pairing.js';
 import type {Hop, NatRewrite, Packet} from '../types.js';
 import type {Finding, RuleRef} from './types.js';
@@ -58,7 +59,20 @@ function differences(a: Brief, b: Brief): string {
 
 /** A packet that asks for an answer: a TCP SYN, an ICMP echo or other query, or UDP that answers nothing. */
 export function isRequest(p: Packet): boolean {
+	// The outer packet of an overlay (VXLAN, Geneve, WireGuard, IP-in-IP, …) is nobody's request:
+	// the packets inside it are, and they are traced on their own.
+	if (overlayOf(p)) return false;
 	return opens(p) || (p.proto === 'UDP' && p.replyTo === null);
+}
+
+/**
+ * The packet was routed through this host (a FORWARD hop), not sent by it. A packet the host sent
+ * may still show an IN interface: the outer packet of a VXLAN device shows the overlay device as
+ * IN in POSTROUTING.
+ */
+function forwardedThrough(p: Packet): boolean {
+	const first = p.hops[0];
+	return p.hops.some(h => (h.hook ?? h.chain) === 'FORWARD') || (first !== undefined && (first.hook ?? first.chain) === 'PREROUTING');
 }
 
 function lastHook(p: Packet): string | undefined {
@@ -158,6 +172,7 @@ interface Request extends Brief {
 	readonly lastHop: Hop;
 	readonly lastHook: string | undefined;
 	readonly time: number | undefined;
+	readonly forwarded: boolean;
 }
 
 interface Flow {
@@ -299,7 +314,7 @@ export class TraceFindings {
 		const out = leftBy(p);
 		if (request && out && !p.replySeen) {
 			pushId(flow.requestIds, p.id);
-			if (flow.requests.length < MAX_REQUESTS) flow.requests.push({...b, path, leftBy: out, surelyLeft: surelyLeft(p), lastHop: p.hops.at(-1)!, lastHook: lastHook(p), time: timeOf(p)});
+			if (flow.requests.length < MAX_REQUESTS) flow.requests.push({...b, path, leftBy: out, surelyLeft: surelyLeft(p), lastHop: p.hops.at(-1)!, lastHook: lastHook(p), time: timeOf(p), forwarded: forwardedThrough(p)});
 		}
 	}
 
@@ -408,7 +423,7 @@ export class TraceFindings {
 		const first = requests[0]!;
 		const out = first.leftBy;
 		const {dnat, snat} = flow;
-		const forwarded = Boolean(first.in);
+		const forwarded = first.forwarded;
 		const finalDst = first.lastHop.dst ?? first.dst;
 		const finalDpt = first.lastHop.dpt ?? first.dpt;
 		const rules: RuleRef[] = [];
@@ -425,6 +440,13 @@ export class TraceFindings {
 			hint =
 				`The trace stops in ${first.lastHook}, before POSTROUTING: the rule at ${where(lastHop)} probably dropped ${ids.length > 1 ? 'them' : 'it'} ` +
 				`(or this host has no mangle/nat table to trace in POSTROUTING). Give the ruleset saved with the trace (--rules node.save) to know what that rule does.`;
+		} else if (isOverlayDevice(out)) {
+			// Into an overlay the pod source is kept on purpose: the node at the other end delivers it.
+			message += ` (an overlay to another node), and no reply came back through it`;
+			hint =
+				`${out} carries it to another node inside an outer packet, with its pod addresses kept (no SNAT is expected there). ` +
+				`Follow it on the node that owns ${finalDst}: replay both nodes' traces together (tracewatch replay --node a=a.log,a.save --node b=b.log,b.save) to see where it stopped, ` +
+				`and check that the outer packets between the two nodes pass (the underlay's firewall, its MTU).`;
 		} else if (!snat && forwarded && isPrivate(first.src) && this.answeredTwin(first)) {
 			// Another request went the same way — same interfaces, same rules, no SNAT either — and was
 			// answered: the missing SNAT is not why. Say what differs.

@@ -1,0 +1,70 @@
+/**
+ * Each node of a flannel-style VXLAN overlay read on its own (testdata/nodes, real captures by
+ * scripts/capture-two-nodes.sh): the outer packets are carriers, not requests, and a packet that
+ * went into the overlay is not missing a MASQUERADE.
+ */
+import {describe, expect, it} from 'vitest';
+import {isOverlayDevice, overlayOf} from '../../src/netfilter/overlay.js';
+import {replayFiles} from '../support/replay.js';
+
+/** Each node's trace in every form captured, with the ruleset saved with it. */
+function forms(variant: string, node: string): Array<[string, string, string]> {
+	const dir = `testdata/nodes/${variant}/node-${node}`;
+	return [
+		['dmesg -T', `${dir}/dmesg-T.log`, `${dir}/iptables.save`],
+		['/dev/kmsg', `${dir}/kmsg.log`, `${dir}/iptables.save`],
+		['xtables-monitor', `${dir}/xtables-monitor.log`, `${dir}/iptables-nft.save`],
+		['nft monitor', `${dir}/nft-monitor.log`, `${dir}/iptables-nft.save`],
+	];
+}
+
+describe('the outer packets of an overlay', () => {
+	it.each([...forms('working', 'a'), ...forms('working', 'b')])('%s: a working pair of nodes has no finding, though no VXLAN packet is answered', (_form, trace, dump) => {
+		const {packets, findings} = replayFiles([trace], [dump]);
+		const carriers = packets.filter(p => overlayOf(p));
+		expect(carriers.length).toBeGreaterThanOrEqual(6);
+		expect(carriers.every(p => p.proto === 'UDP' && p.dpt === 8472)).toBe(true);
+		expect(findings).toEqual([]);
+	});
+
+	it.each(forms('broken', 'a'))('%s: node A says the packets went into the overlay unanswered, not that a MASQUERADE is missing', (_form, trace, dump) => {
+		const {packets, findings} = replayFiles([trace], [dump]);
+		// The TCP SYNs in every form; the pings too where the trace names ICMP's type (xtables-monitor does not).
+		expect(findings.map(f => f.kind)).toEqual(_form === 'xtables-monitor' ? ['no-reply'] : ['no-reply', 'no-reply']);
+		expect(findings.some(f => f.message.includes('TCP SYNs 198.19.1.2:'))).toBe(true);
+		for (const f of findings) {
+			expect(f.message).toContain('left by flannel.1 (an overlay to another node)');
+			expect(f.message).not.toContain('private source');
+			expect(f.hint).toContain('no SNAT is expected there');
+			expect(f.hint).toContain('198.19.2.2');
+			expect(f.rules).toEqual([]);
+			for (const id of f.packets) expect(packets.find(p => p.id === id)!.out).toBe('flannel.1');
+		}
+	});
+
+	it.each(forms('broken', 'b'))('%s: node B names the FORWARD policy that drops what the overlay delivers', (_form, trace, dump) => {
+		const {findings} = replayFiles([trace], [dump]);
+		expect(findings.map(f => `${f.severity} ${f.kind}`)).toEqual(['error dropped', 'error dropped']);
+		for (const f of findings) {
+			expect(f.message).toContain('dropped by the DROP policy of filter:FORWARD');
+			if (!dump.endsWith('-nft.save')) {
+				expect(f.rules.map(r => `${r.table}:${r.chain} ${r.text}`)).toEqual(['filter:FORWARD -P FORWARD DROP']);
+				expect(f.rules[0]!.line).toBe(13);
+			}
+		}
+	});
+});
+
+describe('overlay vocabulary', () => {
+	it('knows the outer packets and the devices of the overlays people run', () => {
+		expect(overlayOf({proto: 'UDP', spt: 40534, dpt: 8472})?.kind).toBe('vxlan');
+		expect(overlayOf({proto: 'UDP', spt: 4789, dpt: 33000})?.kind).toBe('vxlan');
+		expect(overlayOf({proto: 'UDP', dpt: 6081})?.kind).toBe('geneve');
+		expect(overlayOf({proto: 'UDP', dpt: 41641})?.kind).toBe('wireguard');
+		expect(overlayOf({proto: '4'})?.kind).toBe('ipip');
+		expect(overlayOf({proto: 'UDP', spt: 53, dpt: 40000})).toBeUndefined();
+		expect(overlayOf({proto: 'TCP', spt: 4789, dpt: 8472})).toBeUndefined();
+		for (const dev of ['flannel.1', 'flannel-wg', 'vxlan.calico', 'tunl0', 'cilium_vxlan', 'tailscale0', 'wg0', 'wireguard.cali']) expect(isOverlayDevice(dev), dev).toBe(true);
+		for (const dev of ['eth0', 'cali1a2b3c4d5e6', 'vethpa1', 'cni0', 'wlp59s0', 'docker0', 'weave0x']) expect(isOverlayDevice(dev), dev).toBe(false);
+	});
+});
