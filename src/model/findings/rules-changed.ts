@@ -36,12 +36,17 @@ const LOOKAHEAD = 8;
 /** Packets listed in the finding, at most (the message counts them all). */
 const MAX_IDS = 10_000;
 
-/** The rule a divergence is about: the traced hop (what the kernel ran), else the predicted one. */
+/**
+ * The rule a divergence is about: the traced hop (what the kernel ran), else the predicted one.
+ * A rule known only from the trace (xtables-monitor prints its text; the dump lacks it) names no
+ * dump file: it is not in one.
+ */
 function ruleRefOf(index: RuleIndex, family: string, d: Divergence): RuleRef[] {
 	const hop = d.traced ?? d.predicted;
 	if (!hop) return [];
 	const chain = index.chain(family, hop.table, hop.chain);
-	const file = chain ? index.rulesets.find(rs => rs.tables.get(hop.table)?.chains.get(hop.chain) === chain)?.path : undefined;
+	const inDump = hop.ruleFrom !== 'trace' || hop.ruleLine !== undefined;
+	const file = chain && inDump ? index.rulesets.find(rs => rs.tables.get(hop.table)?.chains.get(hop.chain) === chain)?.path : undefined;
 	return [
 		{
 			...(file ? {file} : {}),
