@@ -13,6 +13,7 @@
  *       final mangle:POSTROUTING:policy:2 → ACCEPT (assumed: mangle policy)
  */
 import type {Finding} from '../model/findings/types.js';
+import {ruleEffects} from '../model/hooks.js';
 import {expectsReply} from '../model/pairing.js';
 import {isBuiltinChain, isHook} from '../netfilter/hooks.js';
 import {wrapText} from './wrap.js';
@@ -149,6 +150,57 @@ export function changesAt(prev: Hop | undefined, h: Hop): string[] {
 	return out;
 }
 
+/**
+ * What changed at each hop of a packet (index = hop index), from Packet.changes: a rule's change
+ * under the hop of that rule (its line shows the packet before its target ran); a change by
+ * routing or conntrack under the first hop that shows it, saying so. The TTL is shown only when
+ * a rule changed it. A packet without `changes` (made elsewhere) falls back to comparing hops.
+ */
+export function hopChanges(p: Packet): string[][] {
+	const out: string[][] = p.hops.map(() => []);
+	if (!p.changes) {
+		let prev: Hop | undefined;
+		p.hops.forEach((h, i) => {
+			if (h.kind === 'log') return;
+			out[i] = changesAt(prev, h);
+			prev = h;
+		});
+		return out;
+	}
+	for (const c of p.changes) {
+		// Under the rule only when its text says it does that (the dump joined, or the trace printed
+		// it); otherwise where it is first seen, as a person reading the lines would find it.
+		const ruleDid = c.by === 'rule' && p.hops[c.at] !== undefined && (ruleEffects(p.hops[c.at]!) as readonly string[]).includes(c.field);
+		if (c.field === 'ttl' && !ruleDid) continue;
+		const at = ruleDid ? c.at : c.seen;
+		const by = c.by === 'conntrack' ? ' (conntrack)' : c.by === 'routing' && c.field !== 'out' ? ' (routing)' : '';
+		const text =
+			c.field === 'out'
+				? `OUT=${c.to}`
+				: c.field === 'mark'
+					? `MARK ${c.from || '0'} → ${c.to || '0'}`
+					: `${c.field.toUpperCase()} ${c.from} → ${c.to}`;
+		out[at]?.push(text + by);
+	}
+	return out;
+}
+
+/**
+ * What conntrack did to a packet of a traced connection, in words: "reply of #1, destination
+ * restored by conntrack 198.18.61.1:40000 → 198.18.60.2:40000". Empty when it did nothing.
+ */
+export function connectionText(p: Packet): string {
+	const c = p.connection;
+	if (!c || c.conntrack.length === 0) return '';
+	const parts = c.conntrack.map(r => {
+		const field = r.field === 'dst' ? 'destination' : 'source';
+		const what = r.did === 'restored' ? 'restored' : 'rewritten';
+		const inferred = r.seen === 'inferred' ? ` (after the last trace point, from #${r.of}'s NAT)` : '';
+		return `${field} ${what} by conntrack ${r.from} → ${r.to}${inferred}`;
+	});
+	return `${c.direction === 'reply' ? 'reply' : 'later packet'} of #${c.first}, ${parts.join(', ')}`;
+}
+
 function verdictStyled(p: Packet, s: Style): string {
 	switch (p.verdict) {
 		case 'ACCEPT':
@@ -198,7 +250,11 @@ export function renderPacket(p: Packet, inputs: InputNames, s: Style = plain, op
 	lines.push(`${s.bold(`#${p.id}`)}  ${s.bold(describeTuple(p))}   ${s.dim(lineRange(p, inputs))}${time ? s.dim(`  ${time}`) : ''}`);
 	const uid = p.uid !== undefined ? `   uid ${p.uid}${p.gid !== undefined ? ` gid ${p.gid}` : ''}` : '';
 	lines.push(`    in ${p.in || '-'} → out ${p.out || '-'}   verdict ${verdictStyled(p, s)}   ${replyText(p, s)}${uid}`);
+	const conn = connectionText(p);
+	if (conn) lines.push(`    conntrack  ${conn}`);
+	if (p.protoFrom) lines.push(`    ${s.dim(p.protoFrom === 'answer' ? `protocol not printed by the trace: ${p.proto}, as the packet it answers` : `protocol not printed by the trace: ${p.proto}, from its ports and no TCP flags`)}`);
 	for (const n of p.nat) {
+		if (conn && n.seen === 'connection') continue;
 		const where =
 			n.seen === 'connection'
 				? `first seen at ${n.at} (the connection's existing NAT mapping)`
@@ -223,17 +279,16 @@ export function renderPacket(p: Packet, inputs: InputNames, s: Style = plain, op
 		// Beside the hop when the terminal leaves the rule 50 columns or more; else under it.
 		const stacked = options.width !== undefined && options.width > 0 && options.width - (6 + width + 12) < 50;
 		const under = stacked ? ' '.repeat(10) : ' '.repeat(6 + width + 12);
-		let prev: Hop | undefined;
-		for (const h of detail === 'all' ? p.hops : []) {
+		const changed = hopChanges(p);
+		for (const [i, h] of (detail === 'all' ? p.hops : []).entries()) {
 			const target = h.target ?? h.traceVerdict ?? '';
 			if (stacked) {
 				lines.push(`      ${hopName(h)}  ${target}`.trimEnd());
 				if (h.rule) lines.push(`${under}${s.dim(h.rule)}`);
 			} else lines.push(`      ${hopName(h).padEnd(width)}${target.padEnd(11)} ${s.dim(h.rule ?? '')}`.trimEnd());
-			for (const c of changesAt(prev, h)) lines.push(`${under}${s.cyan(c)}`);
+			for (const c of changed[i] ?? []) lines.push(`${under}${s.cyan(c)}`);
 			if (h.logPrefix !== undefined && h.kind !== 'log') lines.push(`${under}${s.dim(`logged "${h.logPrefix}"`)}`);
 			if (h.note) lines.push(`${under}${s.yellow(`note: ${h.note}`)}`);
-			prev = h;
 		}
 		const last = p.hops[p.hops.length - 1];
 		if (last) lines.push(`    final ${hopName(last)} → ${verdictStyled(p, s)} ${s.dim(`(${p.verdictBasis})`)}`);

@@ -170,14 +170,14 @@ describe('packet detail', () => {
 		expect(await ui.press(KEY.escape)).toMatch(/^›#1 /m);
 	});
 
-	it('highlights what changed at a hop: DNAT seen, OUT after routing', async () => {
+	it('highlights what changed at a hop: the mark and the DNAT under their rules, OUT after routing', async () => {
 		const {store} = storeFrom(K3S);
 		const ui = await show({source: store}, {columns: 100, rows: 40});
 		const detail = await ui.press('g', KEY.enter);
 		expect(detail).toMatch(/^#1 {2}TCP 192\.168\.1\.88:49058 → 10\.43\.156\.98:9898 \[SYN\]/m);
 		expect(detail).toMatch(/^NAT DNAT 10\.43\.156\.98:9898 → 10\.42\.54\.194:9898 at nat:KUBE-SEP-OYNVDBAPYJ623W6H/m);
 		expect(detail).toMatch(/^OUTPUT\n/m);
-		expect(detail).toMatch(/^ +↳ DST 10\.43\.156\.98:9898 → 10\.42\.54\.194:9898 {3}MARK 0 → 0x4000$/m);
+		expect(detail).toMatch(/^ {2}nat:KUBE-MARK-MASQ +rule +MARK +-A KUBE-MARK-MASQ .*\n +↳ MARK 0 → 0x4000$/m);
 		expect(detail).toContain('as traced handle 24: -A OUTPUT -p tcp -m tcp --dport 9898 -j TRACE');
 		const end = await ui.press('G');
 		expect(end).toMatch(/^POSTROUTING\n/m);

@@ -71,16 +71,18 @@ describe('hops by hook', () => {
 		]);
 	});
 
-	it('shows the DNAT and the routing decision where they are first seen', () => {
+	it('shows the DNAT under the rule that made it and the routing decision where it is first seen', () => {
 		const fwd = storeFrom(FWD).store.getSnapshot();
 		const syn = fwd.packets[0]!;
-		const forward = groupHops(syn).find(g => g.hook === 'FORWARD')!;
-		expect(forward.hops[0]!.changes).toEqual([expect.stringMatching(/^DST 198\.18\.30\.10:80 → 198\.18\.20\.2:8080$/), 'OUT=eth1']);
+		const groups = groupHops(syn);
+		const dnat = groups.find(g => g.hook === 'PREROUTING')!.hops.find(e => e.hop.chain === 'TW-SERVICES')!;
+		expect(dnat.changes).toEqual([expect.stringMatching(/^DST 198\.18\.30\.10:80 → 198\.18\.20\.2:8080$/)]);
+		expect(groups.find(g => g.hook === 'FORWARD')!.hops[0]!.changes).toEqual(['OUT=eth1']);
 		const lines = detailLines(syn, fwd.inputs);
 		const hops = text(lines.hops);
 		expect(hops).toMatch(/^PREROUTING\n {2}raw:PREROUTING +policy:\d+ +ACCEPT +-P PREROUTING ACCEPT/);
-		expect(hops).toMatch(/\n {2}nat:TW-SERVICES +rule:1 +DNAT +-A TW-SERVICES -d 198\.18\.30\.10\/32 .*-j DNAT --to-destination 198\.18\.20\.2:8080\n/);
-		expect(hops).toMatch(/\nFORWARD\n {2}mangle:FORWARD +policy:1 +ACCEPT +-P FORWARD ACCEPT\n +↳ DST 198\.18\.30\.10:80 → 198\.18\.20\.2:8080 {3}OUT=eth1\n/);
+		expect(hops).toMatch(/\n {2}nat:TW-SERVICES +rule:1 +DNAT +-A TW-SERVICES -d 198\.18\.30\.10\/32 .*-j DNAT --to-destination 198\.18\.20\.2:8080\n +↳ DST 198\.18\.30\.10:80 → 198\.18\.20\.2:8080\n/);
+		expect(hops).toMatch(/\nFORWARD\n {2}mangle:FORWARD +policy:1 +ACCEPT +-P FORWARD ACCEPT\n +↳ OUT=eth1\n/);
 		expect(text(lines.header)).toMatch(/\nNAT DNAT 198\.18\.30\.10:80 → 198\.18\.20\.2:8080 at nat:TW-SERVICES:rule:1\n/);
 		// The changed fields are in the highlight tone.
 		const changed = lines.hops.find(l => l.some(s => s.text.includes('↳')))!;

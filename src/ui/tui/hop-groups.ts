@@ -3,16 +3,16 @@
  * view's content, before it is laid out.
  *
  * Input:  hops raw:PREROUTING:policy:3, nat:PREROUTING:rule:1, nat:TW-SERVICES:rule:1, mangle:FORWARD:policy:1 (DST now 198.18.20.2:8080, OUT=eth1), …
- * Output: [{hook:'PREROUTING', hops:[…3]}, {hook:'FORWARD', hops:[{hop, index:3, changes:['DST 198.18.30.10:80 → 198.18.20.2:8080', 'OUT=eth1']}, …]}, …]
+ * Output: [{hook:'PREROUTING', hops:[…, {hop: nat:TW-SERVICES:rule:1, index:2, changes:['DST 198.18.30.10:80 → 198.18.20.2:8080']}]}, {hook:'FORWARD', hops:[{hop, index:3, changes:['OUT=eth1']}, …]}, …]
  */
 import type {Hook, Hop, Packet} from '../../model/types.js';
-import {changesAt} from '../text.js';
+import {hopChanges} from '../text.js';
 
 export interface HopEntry {
 	readonly hop: Hop;
 	/** Position in `packet.hops`. */
 	readonly index: number;
-	/** Fields that changed since the previous hop: `DST a → b`, `SRC a → b`, `OUT=eth1`, `MARK 0 → 0x4000`. */
+	/** Fields this hop's rule changed, or that routing or conntrack changed just before it (text.ts hopChanges): `DST a → b`, `SRC a → b (conntrack)`, `OUT=eth1`, `MARK 0 → 0x4000`. */
 	readonly changes: readonly string[];
 }
 
@@ -25,14 +25,13 @@ export interface HopGroup {
 /** Consecutive hops with the same hook form one group; a hop with no hook joins the group before it. */
 export function groupHops(p: Packet): HopGroup[] {
 	const groups: Array<{hook: Hook | undefined; hops: HopEntry[]}> = [];
-	let prev: Hop | undefined;
+	const changed = hopChanges(p);
 	p.hops.forEach((hop, index) => {
-		const entry: HopEntry = {hop, index, changes: hop.kind === 'log' ? [] : changesAt(prev, hop)};
+		const entry: HopEntry = {hop, index, changes: changed[index] ?? []};
 		const last = groups[groups.length - 1];
 		const hook = hop.hook ?? last?.hook;
 		if (last && last.hook === hook) last.hops.push(entry);
 		else groups.push({hook, hops: [entry]});
-		if (hop.kind !== 'log') prev = hop;
 	});
 	return groups;
 }
