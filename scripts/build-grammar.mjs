@@ -20,7 +20,7 @@ import * as ohm from 'ohm-js';
 import {generateTypes} from '@ohm-js/cli/src/helpers/generateTypes.js';
 
 /** The grammar files, each after the files whose grammars it builds on. */
-const FILES = ['common.ohm', 'trace.ohm', 'ruleset.ohm'];
+const FILES = ['common.ohm', 'trace.ohm', 'ruleset.ohm', 'nft-ruleset.ohm'];
 const dir = new URL('../grammar/', import.meta.url);
 const bundleJs = new URL('tracewatch.ohm-bundle.js', dir);
 const bundleDts = new URL('tracewatch.ohm-bundle.d.ts', dir);

@@ -14,10 +14,12 @@ import {argumentError, EXIT, stdout, UsageError} from './terminal.js';
 
 export const RULES_HELP = `Usage: tracewatch rules FILE... [options]
 
-Reads saved rulesets (iptables-save, ip6tables-save, iptables -S; legacy or nft) and reports what
-is stale or wrong: chains nothing jumps to (leftovers such as OLD_CILIUM_*), jumps to empty or
-missing chains, duplicate rules, rules that can never match, TRACE/LOG rules left behind, legacy
-and nft rules on one host, and (with counters, iptables-save -c) rules that never matched.
+Reads saved rulesets (iptables-save, ip6tables-save, iptables -S; legacy or nft; and native
+nftables: nft list ruleset, with or without -a) and reports what is stale or wrong: chains
+nothing jumps to (leftovers such as OLD_CILIUM_*), jumps to empty or missing chains, loops of
+jumps, duplicate rules, rules that can never match, TRACE/LOG rules and meta nftrace left behind,
+legacy and nft rules on one host, nft sets nothing reads, nft base chains whose order is not
+defined, and (with counters, iptables-save -c) rules that never matched.
 
 Options:
   --format text|json   json prints every dump's tables, chains and rules as data, then the
@@ -25,8 +27,8 @@ Options:
   -v, --verbose        text: every rule, with its matches, options and target as tracewatch
                        reads them, and what it does not understand
   --kind KIND          only these kinds (repeatable, or comma-separated): unreferenced-chain,
-                       empty-chain-jump, missing-chain, duplicate-rule, shadowed-rule,
-                       trace-rule-left, mixed-backends, zero-hit
+                       empty-chain-jump, missing-chain, jump-loop, duplicate-rule, shadowed-rule,
+                       trace-rule-left, mixed-backends, zero-hit, unreferenced-set, hook-order
   --min-severity S     info (default), warning or error
   --fail-on S          exit 4 when a finding of severity S or worse is reported (for CI)
   --color / --no-color
@@ -60,7 +62,7 @@ export function describeRuleset(rs: Ruleset): string {
 		}
 	}
 	const by = rs.generatedBy ? `${rs.generatedBy.replace(/ on .*$/, '')}, ` : '';
-	return `${rs.path}: ${by}${rs.format === 'list-rules' ? 'iptables -S form, ' : ''}${rs.family === 'ipv6' ? 'IPv6, ' : ''}${rs.tables.size} table(s), ${chains} chain(s), ${rules} rule(s)`;
+	return `${rs.path}: ${by}${rs.format === 'list-rules' ? 'iptables -S form, ' : rs.format === 'nft' ? 'nft list ruleset, ' : rs.format === 'nft-json' ? 'nft -j list ruleset, ' : ''}${rs.family === 'ipv6' ? 'IPv6, ' : ''}${rs.tables.size} table(s), ${chains} chain(s), ${rules} rule(s)`;
 }
 
 /**
@@ -72,7 +74,7 @@ function optionLine(o: RuleOption, understood: boolean, s: Style): string {
 	if (!understood) return `${written}${s.yellow('  not understood')}`;
 	const meaning = valueText(o.value);
 	const said = o.values.join(' ');
-	const same = meaning === said || meaning === `"${said}"` || meaning === 'yes' || meaning.replaceAll(', ', ',') === said;
+	const same = meaning === said || meaning === `"${said}"` || `"${meaning}"` === said || said.endsWith(` "${meaning}"`) || said.endsWith(` ${meaning}`) || meaning === 'yes' || meaning.replaceAll(', ', ',') === said;
 	return same ? written : `${written}${s.dim(`  = ${visible(meaning)}`)}`;
 }
 
@@ -86,18 +88,23 @@ const WALK: Readonly<Record<string, string>> = {
 
 /** One rule as tracewatch reads it: its matches with their options, its target, what it does not understand. */
 function renderRule(rule: Rule, s: Style): string[] {
-	const out = [`    ${s.bold(String(rule.pos).padStart(3))}  ${s.dim(`line ${rule.line}`)}  ${visible(rule.text)}`];
+	const handle = rule.handle === undefined ? '' : `  handle ${rule.handle}`;
+	const out = [`    ${s.bold(String(rule.pos).padStart(3))}  ${s.dim(`line ${rule.line}${handle}`)}  ${visible(rule.text)}`];
 	const missing = new Set(notUnderstood(rule.parsed));
 	const unread = (o: RuleOption) => o.value.kind === 'unknown' || [...missing].some(m => m.startsWith(`${o.name} `));
 	for (const m of rule.parsed.matches) {
-		const head = `${m.load === 'explicit' ? `-m ${m.module}` : m.module || '(no match)'}${m.unknown ? s.yellow(' (a module tracewatch does not model)') : ''}`;
-		if (m.options.length === 0) out.push(`         ${visible(head)}`);
-		m.options.forEach((o, i) => out.push(`         ${(i === 0 ? visible(head) : '').padEnd(14)} ${optionLine(o, !unread(o), s)}`));
+		const label = m.nft ? m.module : m.load === 'explicit' ? `-m ${m.module}` : m.module || '(no match)';
+		const note = m.hidden ? ' (xt match: its options are not in this listing)' : m.unknown ? ' (a module tracewatch does not model)' : '';
+		const head = `${visible(label)}${note ? s.yellow(note) : ''}`;
+		if (m.options.length === 0) out.push(`         ${head}`);
+		m.options.forEach((o, i) => out.push(`         ${(i === 0 ? head : '').padEnd(14)} ${optionLine(o, !unread(o), s)}`));
 	}
-	const t = rule.parsed.target;
-	if (t) {
-		const head = `${t.goto ? '-g' : '-j'} ${t.name}`;
-		out.push(`         ${visible(head).padEnd(14)} ${s.dim(`${t.kind === 'chain' ? 'user chain' : t.kind}: ${WALK[t.walk] ?? t.walk}`)}`);
+	const actions = rule.parsed.actions ?? (rule.parsed.target ? [rule.parsed.target] : []);
+	for (const t of actions) {
+		const head = t.nft ? (t.kind === 'chain' ? t.nft : t.name) : `${t.goto ? '-g' : '-j'} ${t.name}`;
+		const kind = t.kind === 'chain' ? 'user chain' : t.kind === 'map' ? `verdict map${t.map ? ` @${t.map}` : ''}${t.chains && t.chains.length > 0 ? ` (${t.chains.length} chain(s))` : ''}` : t.kind;
+		const decides = t === rule.parsed.target || actions.length === 1 ? WALK[t.walk] ?? t.walk : WALK.continues!;
+		out.push(`         ${visible(head).padEnd(14)} ${s.dim(`${visible(kind)}: ${decides}`)}${t.hidden ? s.yellow(' (xt target: its options are not in this listing)') : ''}`);
 		for (const o of t.options) out.push(`         ${''.padEnd(14)} ${optionLine(o, !unread(o), s)}`);
 	}
 	for (const p of rule.parsed.pieces) if (p.piece === 'stray') out.push(`         ${s.yellow(`stray word ${visible(p.words[0])}`)}`);
@@ -107,7 +114,12 @@ function renderRule(rule: Rule, s: Style): string[] {
 
 function renderChain(chain: Chain, s: Style): string[] {
 	const counters = chain.policyCounters ? ` [${chain.policyCounters.packets}:${chain.policyCounters.bytes}]` : '';
-	const out = [`  ${s.cyan(visible(`:${chain.name} ${chain.policy ?? '-'}${counters}`))}${chain.declaredAt ? s.dim(`  line ${chain.declaredAt}`) : ''}`];
+	const n = chain.nft;
+	const head = n
+		? `chain ${chain.name}: type ${n.type} hook ${n.hook}${n.device ? ` device ${n.device}` : ''} priority ${n.priorityText}${n.priority !== undefined && String(n.priority) !== n.priorityText ? ` (${n.priority})` : ''}; policy ${(chain.policy ?? 'accept').toLowerCase()}`
+		: chain.handle !== undefined || chain.table === '' ? `chain ${chain.name}` : `:${chain.name} ${chain.policy ?? '-'}${counters}`;
+	const where = [chain.declaredAt ? `line ${chain.declaredAt}` : '', chain.handle === undefined ? '' : `handle ${chain.handle}`].filter(Boolean).join('  ');
+	const out = [`  ${s.cyan(visible(head))}${where ? s.dim(`  ${where}`) : ''}`];
 	for (const rule of chain.rules) out.push(...renderRule(rule, s));
 	return out;
 }
@@ -116,7 +128,10 @@ function renderChain(chain: Chain, s: Style): string[] {
 export function renderRuleset(rs: Ruleset, s: Style = plain): string {
 	const out: string[] = [];
 	for (const table of rs.tables.values()) {
-		out.push(s.bold(visible(`*${table.name}`)));
+		out.push(s.bold(visible(table.family ? `table ${table.family} ${table.name}${table.iptablesNft ? ' (iptables-nft)' : ''}` : `*${table.name}`)));
+		for (const set of table.sets?.values() ?? []) {
+			out.push(`  ${s.cyan(visible(`${set.map ? 'map' : 'set'} ${set.name}${set.type ? `: ${set.type}` : ''}`))}${s.dim(`  line ${set.line}, ${set.elements.length} element(s)${set.flags.length > 0 ? `, flags ${set.flags.join(',')}` : ''}`)}`);
+		}
 		for (const chain of table.chains.values()) out.push(...renderChain(chain, s));
 	}
 	return out.length > 0 ? `${out.join('\n')}\n` : '';

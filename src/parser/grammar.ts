@@ -5,9 +5,11 @@
  */
 import grammars from '../../grammar/tracewatch.ohm-bundle.js';
 
-export type {RulesetActionDict, RulesetSemantics, TraceActionDict, TraceSemantics} from '../../grammar/tracewatch.ohm-bundle.js';
+export type {NftRulesetSemantics, RulesetActionDict, RulesetSemantics, TraceActionDict, TraceSemantics} from '../../grammar/tracewatch.ohm-bundle.js';
 
 /** One line of trace text: kernel TRACE/LOG (any prefix), xtables-monitor, nft monitor trace. */
 export const traceGrammar = grammars.Trace;
 /** One line of iptables-save / ip6tables-save / iptables -S. */
 export const rulesetGrammar = grammars.Ruleset;
+/** One line of `nft list ruleset` (any family, with or without handles). */
+export const nftRulesetGrammar = grammars.NftRuleset;

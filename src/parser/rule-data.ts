@@ -19,7 +19,7 @@ import {isHook, tablePriority} from '../netfilter/hooks.js';
 import {matchHasOption} from '../netfilter/matches.js';
 import {targetInfo} from '../netfilter/targets.js';
 import type {Counters, Match, OptionValue, ParsedRule, RuleOption, Target} from './rule.js';
-import type {Chain, Rule, Ruleset, Table} from './ruleset.js';
+import type {Chain, NftSet, Rule, Ruleset, Table} from './ruleset.js';
 
 export interface OptionData {
 	/** iptables-save's spelling: `--dport` (`--destination-port` is read as `--dport`). */
@@ -31,14 +31,18 @@ export interface OptionData {
 	readonly text: string;
 	/** Present (false) when tracewatch did not understand it: a value not in its syntax, or an option its match or target does not take. */
 	readonly understood?: false;
+	/** nft rules: the expression as nft wrote it (`ip saddr`, `tcp dport`), whatever option it reads as. */
+	readonly expr?: string;
 }
 
 export interface MatchData {
 	readonly module: string;
 	readonly load: Match['load'];
 	readonly options: readonly OptionData[];
-	/** Present (false) for a module tracewatch does not model. */
+	/** Present (false) for a module tracewatch does not model, or an `xt match` whose options nft does not show. */
 	readonly understood?: false;
+	/** `xt match NAME` in an nft listing of iptables-nft's tables: the options are not in the listing. */
+	readonly hidden?: true;
 }
 
 export interface TargetData {
@@ -47,6 +51,13 @@ export interface TargetData {
 	readonly goto: boolean;
 	readonly walk: Target['walk'];
 	readonly options: readonly OptionData[];
+	/** nft rules: the statement as written (`masquerade fully-random`). */
+	readonly nft?: string;
+	/** A verdict map: the chains its elements name, and the named map it reads. */
+	readonly chains?: readonly string[];
+	readonly map?: string;
+	/** `xt target NAME`: the options are not in the listing. */
+	readonly hidden?: true;
 }
 
 export interface RuleData {
@@ -61,6 +72,12 @@ export interface RuleData {
 	readonly understood: boolean;
 	/** What was not understood, in words: `match geoip`, `--src-cc (geoip)`, `value of --dport (tcp): ssh`. */
 	readonly notUnderstood?: readonly string[];
+	/** nft listings: the rule's handle (nft -a). */
+	readonly handle?: number;
+	/** nft rules: every statement that acts, in order (a log, a mark, then the verdict); `target` is the one that decides the walk. */
+	readonly actions?: readonly TargetData[];
+	/** nft rules: the named sets and maps it reads. */
+	readonly sets?: readonly string[];
 }
 
 export interface ChainData {
@@ -70,16 +87,39 @@ export interface ChainData {
 	readonly counters?: Counters;
 	/** Line of the chain's declaration. */
 	readonly line?: number;
-	/** For a built-in chain: the hook it is called at, and its table's priority there. */
+	/** For a built-in chain: the hook it is called at, and its table's priority there; for an nft base chain what it declares (`hook` as nft names it). */
 	readonly hook?: string;
 	readonly priority?: number;
+	/** nft base chains: `filter`, `nat`, `route`; the priority as written (`filter + 10`); the device of an ingress or egress chain. */
+	readonly type?: string;
+	readonly priorityText?: string;
+	readonly device?: string;
+	readonly handle?: number;
 	readonly rules: readonly RuleData[];
+}
+
+export interface SetData {
+	readonly name: string;
+	readonly map: boolean;
+	readonly line: number;
+	readonly type?: string;
+	readonly flags: readonly string[];
+	readonly comment?: string;
+	readonly handle?: number;
+	/** Each element as written; for a verdict map, the chain it jumps or goes to. */
+	readonly elements: ReadonlyArray<{readonly text: string; readonly chain?: string}>;
 }
 
 export interface TableData {
 	readonly name: string;
+	/** nft listings: `ip`, `ip6`, `inet`, `arp`, `bridge`, `netdev`. */
+	readonly family?: string;
 	readonly line?: number;
+	readonly handle?: number;
+	/** nft listings: the table is iptables-nft's (xt expressions, or iptables' table and chain names). */
+	readonly iptablesNft?: boolean;
 	readonly chains: readonly ChainData[];
+	readonly sets?: readonly SetData[];
 }
 
 /** A value as JSON holds it: an address's numeric value (a bigint) left out. */
@@ -92,37 +132,53 @@ function valueData(v: OptionValue): unknown {
 	}
 }
 
-function optionData(o: RuleOption, understood: boolean): OptionData {
-	return {name: o.name, negated: o.negated, value: valueData(o.value), text: o.words.join(' '), ...(understood ? {} : {understood: false as const})};
+function optionData(o: RuleOption, understood: boolean, nft: boolean): OptionData {
+	return {name: o.name, negated: o.negated, value: valueData(o.value), text: o.words.join(' '), ...(understood ? {} : {understood: false as const}), ...(nft ? {expr: o.flag} : {})};
 }
 
-/** Does the match take this option (a module tracewatch does not model takes none it knows of), and was its value read? */
+/** Does the match take this option (a module tracewatch does not model takes none it knows of), and was its value read? nft's own selectors take what they read. */
 function matchOptionUnderstood(m: Match, o: RuleOption): boolean {
-	return o.value.kind !== 'unknown' && matchHasOption(m.module, o.name);
+	return o.value.kind !== 'unknown' && (m.module === 'nft' || matchHasOption(m.module, o.name));
 }
 
 function targetOptionUnderstood(t: Target, o: RuleOption): boolean {
 	return o.value.kind !== 'unknown' && (targetInfo(t.name)?.options.includes(o.name) ?? false);
 }
 
+function targetData(t: Target): TargetData {
+	return {
+		name: t.name,
+		kind: t.kind,
+		goto: t.goto,
+		walk: t.walk,
+		options: t.options.map(o => optionData(o, targetOptionUnderstood(t, o), t.nft !== undefined)),
+		...(t.nft ? {nft: t.nft} : {}),
+		...(t.chains ? {chains: t.chains} : {}),
+		...(t.map ? {map: t.map} : {}),
+		...(t.hidden ? {hidden: true as const} : {}),
+	};
+}
+
 /** What of a rule tracewatch did not understand, in words; empty when every match, option and the target were. */
 export function notUnderstood(rule: ParsedRule): string[] {
 	const out: string[] = [];
 	for (const m of rule.matches) {
-		if (m.unknown) out.push(`match ${m.module}`);
+		if (m.hidden) out.push(`xt match ${m.module}: its options are not in nft's listing (iptables-nft-save prints them)`);
+		else if (m.unknown) out.push(`match ${m.module}`);
 		for (const o of m.options) {
-			if (o.value.kind === 'unknown') out.push(`${o.name} (${m.module || 'no match'})${o.values.length > 0 ? `: ${o.values.join(' ')}` : ''}`);
-			else if (!m.unknown && !matchHasOption(m.module, o.name)) out.push(`${o.name} is no option of ${m.module}`);
+			if (o.value.kind === 'unknown') out.push(m.nft ? `${o.flag}: ${o.values.join(' ')}` : `${o.name} (${m.module || 'no match'})${o.values.length > 0 ? `: ${o.values.join(' ')}` : ''}`);
+			else if (!m.unknown && !matchOptionUnderstood(m, o)) out.push(`${o.name} is no option of ${m.module}`);
 		}
 	}
-	const t = rule.target;
-	if (t) {
-		if (t.unknown) out.push(`target ${t.name}`);
+	for (const t of rule.actions ?? (rule.target ? [rule.target] : [])) {
+		if (t.hidden) out.push(`xt target ${t.name}: its options are not in nft's listing (iptables-nft-save prints them)`);
+		else if (t.unknown) out.push(t.nft ? `statement ${t.nft}` : `target ${t.name}`);
 		for (const o of t.options) {
-			if (o.value.kind === 'unknown') out.push(`${o.name} (${t.name})${o.values.length > 0 ? `: ${o.values.join(' ')}` : ''}`);
+			if (o.value.kind === 'unknown') out.push(t.nft ? `${t.nft}` : `${o.name} (${t.name})${o.values.length > 0 ? `: ${o.values.join(' ')}` : ''}`);
 			else if (!targetOptionUnderstood(t, o)) out.push(`${o.name} is no option of ${t.name}`);
 		}
 	}
+	for (const u of rule.unread ?? []) out.push(`statement ${u}`);
 	for (const p of rule.pieces) if (p.piece === 'stray') out.push(`stray word ${p.words[0]}`);
 	return out;
 }
@@ -140,18 +196,23 @@ export function ruleData(rule: Rule): RuleData {
 		matches: p.matches.map(m => ({
 			module: m.module,
 			load: m.load,
-			options: m.options.map(o => optionData(o, matchOptionUnderstood(m, o))),
-			...(m.unknown ? {understood: false as const} : {}),
+			options: m.options.map(o => optionData(o, matchOptionUnderstood(m, o), m.nft !== undefined)),
+			...(m.unknown || m.hidden ? {understood: false as const} : {}),
+			...(m.hidden ? {hidden: true as const} : {}),
 		})),
-		...(t ? {target: {name: t.name, kind: t.kind, goto: t.goto, walk: t.walk, options: t.options.map(o => optionData(o, targetOptionUnderstood(t, o)))}} : {}),
+		...(t ? {target: targetData(t)} : {}),
 		...(stray.length > 0 ? {stray} : {}),
 		understood: missing.length === 0,
 		...(missing.length > 0 ? {notUnderstood: missing} : {}),
+		...(rule.handle === undefined ? {} : {handle: rule.handle}),
+		...(p.actions && p.actions.length > 1 ? {actions: p.actions.map(targetData)} : {}),
+		...(p.sets ? {sets: p.sets} : {}),
 	};
 }
 
 export function chainData(chain: Chain): ChainData {
-	const hook = chain.builtin && isHook(chain.name) ? chain.name : undefined;
+	const hook = chain.builtin && !chain.nft && isHook(chain.name) ? chain.name : undefined;
+	const n = chain.nft;
 	return {
 		name: chain.name,
 		builtin: chain.builtin,
@@ -159,12 +220,35 @@ export function chainData(chain: Chain): ChainData {
 		...(chain.policyCounters ? {counters: chain.policyCounters} : {}),
 		...(chain.declaredAt ? {line: chain.declaredAt} : {}),
 		...(hook ? {hook, priority: tablePriority(hook, chain.table)} : {}),
+		...(n ? {type: n.type, hook: n.hook, ...(n.priority === undefined ? {} : {priority: n.priority}), priorityText: n.priorityText, ...(n.device ? {device: n.device} : {})} : {}),
+		...(chain.handle === undefined ? {} : {handle: chain.handle}),
 		rules: chain.rules.map(ruleData),
 	};
 }
 
+function setData(set: NftSet): SetData {
+	return {
+		name: set.name,
+		map: set.map,
+		line: set.line,
+		...(set.type ? {type: set.type} : {}),
+		flags: set.flags,
+		...(set.comment ? {comment: set.comment} : {}),
+		...(set.handle === undefined ? {} : {handle: set.handle}),
+		elements: set.elements,
+	};
+}
+
 export function tableData(table: Table): TableData {
-	return {name: table.name, ...(table.line ? {line: table.line} : {}), chains: [...table.chains.values()].map(chainData)};
+	return {
+		name: table.name,
+		...(table.family ? {family: table.family} : {}),
+		...(table.line ? {line: table.line} : {}),
+		...(table.handle === undefined ? {} : {handle: table.handle}),
+		...(table.family ? {iptablesNft: table.iptablesNft === true} : {}),
+		chains: [...table.chains.values()].map(chainData),
+		...(table.sets && table.sets.size > 0 ? {sets: [...table.sets.values()].map(setData)} : {}),
+	};
 }
 
 /** Every table of a dump as data, in the order of the dump. */

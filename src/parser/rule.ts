@@ -164,6 +164,10 @@ export interface Match {
 	readonly unknown?: true;
 	/** `['-m', 'tcp']` for an explicit load; empty otherwise. */
 	readonly words: readonly string[];
+	/** nft rules: the selector as nft wrote it (`ip saddr`, `ct state`), whatever match it reads as. */
+	readonly nft?: string;
+	/** iptables-nft's `xt match NAME` in an nft listing: the match is there, its options are not shown. */
+	readonly hidden?: true;
 }
 
 /** A word that is no option (iptables would refuse the rule): kept where it was. */
@@ -172,7 +176,8 @@ export interface StrayWord {
 	readonly words: readonly [string];
 }
 
-export type TargetKind = 'verdict' | 'chain' | 'extension';
+/** `map`: an nft verdict map (`vmap`): a jump, goto or verdict chosen by the packet, or none. */
+export type TargetKind = 'verdict' | 'chain' | 'extension' | 'map';
 
 export interface Target {
 	readonly piece: 'target';
@@ -200,6 +205,13 @@ export interface Target {
 	readonly unknown?: true;
 	/** `['-j', 'DNAT']` as written (`--jump` stays `--jump`). */
 	readonly words: readonly string[];
+	/** nft rules: the statement as nft wrote it (`masquerade fully-random`, `meta mark set meta mark | 0x4000`). */
+	readonly nft?: string;
+	/** iptables-nft's `xt target NAME` in an nft listing: the target is there, its options are not shown. */
+	readonly hidden?: true;
+	/** A verdict map: the chains its elements jump or go to, and the named map it reads (`@service-ips`). */
+	readonly chains?: readonly string[];
+	readonly map?: string;
 }
 
 export type RulePiece = Match | RuleOption | Target | StrayWord;
@@ -213,6 +225,12 @@ export interface ParsedRule {
 	readonly counters?: Counters;
 	/** Every explicit match load, option, the target and stray word, in the order written; counters left out. */
 	readonly pieces: readonly RulePiece[];
+	/** nft rules: every statement that acts (log, mark, NAT, a verdict, …), in order; `target` is the one that decides the walk. */
+	readonly actions?: readonly Target[];
+	/** nft rules: the named sets and maps the rule reads (`@allowed`, `@service-ips`). */
+	readonly sets?: readonly string[];
+	/** nft rules: statements tracewatch keeps as written only (`tproxy to :8080`, `queue num 1 bypass`). */
+	readonly unread?: readonly string[];
 }
 
 /** What the grammar's semantics reads from one rule word or option (src/parser/semantics/to-rule-item.ts). */
@@ -237,7 +255,7 @@ export function canonicalOption(flag: string): string {
 }
 
 /** Matches tracewatch knows by name but does not read the options of: older modules whose options are kept as words. */
-const LEGACY_VARIES = new Set(['nth', 'random']);
+const LEGACY_VARIES = new Set(['nth', 'random', 'numgen']);
 
 /** Does the match look at something a rule earlier on the way can change (a mark, conntrack state, TOS, TTL)? */
 export function isStatefulMatch(match: Match): boolean {
@@ -249,7 +267,7 @@ export function matchVaries(match: Match): boolean {
 	return matchInfo(match.module)?.varies === true || LEGACY_VARIES.has(match.module);
 }
 
-function targetOf(name: string, goto: boolean, words: readonly string[]): Target {
+export function targetOf(name: string, goto: boolean, words: readonly string[]): Target {
 	const info = targetInfo(name);
 	const kind: TargetKind = info ? info.kind : 'chain';
 	const walk = info ? info.walk : goto ? 'goto' : 'jump';
@@ -269,7 +287,7 @@ function targetOf(name: string, goto: boolean, words: readonly string[]): Target
 /** The words of a match that no `-m` loaded (the basic and the implicit protocol match): none, shared. */
 const NO_WORDS: readonly string[] = Object.freeze([]);
 
-function newMatch(module: string, load: Match['load'], words: readonly string[]): Match {
+export function newMatch(module: string, load: Match['load'], words: readonly string[]): Match {
 	return {piece: 'match', module, load, options: [], ...(matchInfo(module) ? {} : {unknown: true as const}), words};
 }
 

@@ -1,0 +1,182 @@
+/**
+ * Native nftables rulesets (`nft list ruleset`, with and without handles) read into the rule
+ * model, on real listings: the captures of testdata/nft-rulesets/ (firewalld-, kube-proxy- and
+ * Docker-style tables loaded into a kernel and listed by nft 1.0.6) and the listings of
+ * testdata/formats/rules/ (an inet table, a bridge table, iptables-nft's own tables).
+ *
+ * Input:  the listings; Output: tables by family and name, base chains with hook, priority and
+ *         policy, rules with handles, matches and targets, sets and maps with their elements.
+ */
+import {describe, expect, it} from 'vitest';
+import {notUnderstood} from '../../src/parser/rule-data.js';
+import {parseRuleset, type Chain, type Rule, type Ruleset} from '../../src/parser/ruleset.js';
+import {read} from '../support/replay.js';
+
+const CAPTURES = ['firewalld', 'kube-proxy', 'docker'];
+const LISTINGS = [
+	...CAPTURES.flatMap(n => [`testdata/nft-rulesets/${n}/ruleset.nft`, `testdata/nft-rulesets/${n}/ruleset-a.nft`]),
+	'testdata/formats/rules/nft-inet-list-ruleset-a.nft',
+	'testdata/formats/rules/nft-inet-input.nft',
+	'testdata/formats/rules/nft-bridge-list-ruleset-a.nft',
+	'testdata/formats/rules/nft-bridge-input.nft',
+	'testdata/formats/rules/xtmon-nft-list-ruleset-a.nft',
+	'testdata/formats/rules/xtmon-nft-list-ruleset-a-end.nft',
+];
+
+function load(path: string): Ruleset {
+	return parseRuleset(read(path), path);
+}
+
+function chain(rs: Ruleset, table: string, name: string): Chain {
+	const c = rs.tables.get(table)?.chains.get(name);
+	if (!c) throw new Error(`${rs.path}: no chain ${table} ${name}`);
+	return c;
+}
+
+function allRules(rs: Ruleset): Rule[] {
+	return [...rs.tables.values()].flatMap(t => [...t.chains.values()].flatMap(c => c.rules));
+}
+
+describe('nft list ruleset: every real listing reads without a problem', () => {
+	it.each(LISTINGS)('%s', path => {
+		const rs = load(path);
+		expect(rs.problems).toEqual([]);
+		expect(rs.format).toBe('nft');
+		expect(rs.backend).toBe('nft');
+		expect(allRules(rs).length).toBeGreaterThan(0);
+	});
+
+	it('how many rules are fully structured, and what is still text (printed)', () => {
+		let total = 0;
+		let full = 0;
+		const text: string[] = [];
+		for (const path of LISTINGS) {
+			for (const r of allRules(load(path))) {
+				total++;
+				const missing = notUnderstood(r.parsed);
+				if (missing.length === 0) full++;
+				else text.push(`  ${path}:${r.line} ${r.text}  [${missing.join('; ')}]`);
+			}
+		}
+		console.log(`nft listings: ${full}/${total} rules fully structured (${((100 * full) / total).toFixed(1)} %)\n${text.join('\n')}`);
+		// What is left is iptables-nft's xt expressions, whose options nft does not print.
+		expect(text.every(t => t.includes('xt match') || t.includes('xt target'))).toBe(true);
+		expect(full / total).toBeGreaterThanOrEqual(0.9);
+	});
+
+	it('nft list ruleset and nft -a list ruleset give the same rules; only -a has handles', () => {
+		for (const n of CAPTURES) {
+			const plain = allRules(load(`testdata/nft-rulesets/${n}/ruleset.nft`));
+			const handles = allRules(load(`testdata/nft-rulesets/${n}/ruleset-a.nft`));
+			expect(handles.map(r => `${r.chain} ${r.pos} ${r.text.replace(/packets \d+ bytes \d+/, '')}`)).toEqual(plain.map(r => `${r.chain} ${r.pos} ${r.text.replace(/packets \d+ bytes \d+/, '')}`));
+			expect(plain.every(r => r.handle === undefined)).toBe(true);
+			expect(handles.every(r => typeof r.handle === 'number')).toBe(true);
+		}
+	});
+});
+
+describe('kube-proxy nftables mode: what the model holds', () => {
+	const rs = load('testdata/nft-rulesets/kube-proxy/ruleset-a.nft');
+
+	it('tables by family and name; base chains with type, hook, priority (names and numbers) and policy', () => {
+		expect([...rs.tables.keys()]).toEqual(['ip kube-proxy', 'ip tw-trace']);
+		expect(rs.family).toBe('ipv4');
+		expect(chain(rs, 'ip kube-proxy', 'nat-postrouting')).toMatchObject({builtin: true, policy: 'ACCEPT', nft: {type: 'nat', hook: 'postrouting', priority: 100, priorityText: 'srcnat'}});
+		expect(chain(rs, 'ip kube-proxy', 'filter-prerouting').nft).toMatchObject({hook: 'prerouting', priority: -110, priorityText: 'dstnat - 10'});
+		expect(chain(rs, 'ip kube-proxy', 'filter-output-post-dnat').nft).toMatchObject({hook: 'output', priority: -90});
+		expect(chain(rs, 'ip kube-proxy', 'services')).toMatchObject({builtin: false});
+		expect(chain(rs, 'ip kube-proxy', 'services').nft).toBeUndefined();
+	});
+
+	it('sets and verdict maps with their elements and the chains they name', () => {
+		const sets = rs.tables.get('ip kube-proxy')!.sets!;
+		expect(sets.get('cluster-ips')).toMatchObject({map: false, type: 'ipv4_addr', comment: 'Active ClusterIPs'});
+		expect(sets.get('cluster-ips')!.elements.map(e => e.text).sort()).toEqual(['198.19.101.20', '198.19.96.1', '198.19.96.10']);
+		const services = sets.get('service-ips')!;
+		expect(services).toMatchObject({map: true, type: 'ipv4_addr . inet_proto . inet_service : verdict'});
+		expect(services.elements.map(e => e.chain).sort()).toEqual(['service-2QRHZV4L-default/kubernetes/tcp/https', 'service-AS2KJYAD-kube-system/kube-dns/tcp/dns-tcp', 'service-FY5PMXPG-kube-system/kube-dns/udp/dns']);
+		// The element's comment comes before the colon in nft's output.
+		expect(sets.get('no-endpoint-services')!.elements).toEqual([{text: '198.19.101.20 . tcp . 80 comment "default/legacy-web:http" : goto reject-chain', chain: 'reject-chain'}]);
+	});
+
+	it('rules: handles, selectors read as iptables matches, NAT, marks, verdict maps, numgen', () => {
+		const [mark, pick] = chain(rs, 'ip kube-proxy', 'service-2QRHZV4L-default/kubernetes/tcp/https').rules as [Rule, Rule];
+		expect(mark.handle).toBeTypeOf('number');
+		expect(mark.syntax).toBe('nft');
+		expect(mark.parsed.matches.map(m => [m.module, m.options.map(o => [o.flag, o.name, o.negated])])).toEqual([
+			['basic', [['ip daddr', '-d', false], ['ip saddr', '-s', true]]],
+			['tcp', [['tcp dport', '--dport', false]]],
+		]);
+		expect(mark.parsed.target).toMatchObject({name: 'mark-for-masquerade', kind: 'chain', walk: 'jump'});
+		expect(pick.parsed.target).toMatchObject({name: 'vmap', kind: 'map', chains: ['endpoint-GTK6MW7G-default/kubernetes/tcp/https__198.18.1.50/6443']});
+		const [, dnat] = chain(rs, 'ip kube-proxy', 'endpoint-GTK6MW7G-default/kubernetes/tcp/https__198.18.1.50/6443').rules as [Rule, Rule];
+		expect(dnat.parsed.target).toMatchObject({name: 'DNAT', walk: 'ends', options: [{name: '--to-destination', value: {kind: 'nat', nat: {minAddr: '198.18.1.50', minPort: 6443}}}]});
+		const [ret, xor, masq] = chain(rs, 'ip kube-proxy', 'masquerading').rules as [Rule, Rule, Rule];
+		expect(ret.parsed.matches[0]!.options[0]!.value).toEqual({kind: 'mark', mark: {value: 0, mask: 0x4000}});
+		expect(ret.parsed.target?.name).toBe('RETURN');
+		expect(xor.parsed.target).toMatchObject({name: 'MARK', walk: 'continues', options: [{name: '--xor-mark', value: {kind: 'mark', mark: {value: 0x4000}}}]});
+		expect(masq.parsed.target).toMatchObject({name: 'MASQUERADE', options: [{name: '--random-fully', value: {kind: 'flag'}}]});
+		const [dns] = chain(rs, 'ip kube-proxy', 'services').rules as [Rule];
+		expect(dns.parsed.target).toMatchObject({kind: 'map', map: 'service-ips'});
+		expect(dns.parsed.sets).toEqual(['service-ips']);
+	});
+});
+
+describe('firewalld and Docker styles, iptables-nft tables', () => {
+	it('inet table: ct state sets, interface names, reject with icmpx, a zone dispatch by goto', () => {
+		const rs = load('testdata/nft-rulesets/firewalld/ruleset.nft');
+		expect(rs.family).toBe('unknown');
+		const [est, , lo, , , reject] = chain(rs, 'inet firewalld', 'filter_INPUT').rules as Rule[];
+		expect(est!.parsed.matches[0]).toMatchObject({module: 'conntrack', options: [{name: '--ctstate', value: {kind: 'list', items: ['ESTABLISHED', 'RELATED']}}]});
+		expect(lo!.parsed.matches[0]!.options[0]!.value).toEqual({kind: 'iface', iface: {text: 'lo', name: 'lo', wildcard: false}});
+		expect(reject!.parsed.target).toMatchObject({name: 'REJECT', options: [{name: '--reject-with', value: {kind: 'word', word: 'icmpx-admin-prohibited'}}]});
+		expect(chain(rs, 'inet firewalld', 'filter_INPUT').nft).toMatchObject({priority: 10, priorityText: 'filter + 10'});
+		expect(chain(rs, 'inet firewalld', 'filter_INPUT_ZONES').rules.map(r => [r.parsed.target?.name, r.goto])).toEqual([
+			['filter_IN_internal', true],
+			['filter_IN_public', true],
+			['filter_IN_public', true],
+		]);
+		const helper = chain(rs, 'inet firewalld', 'filter_IN_internal_allow').rules[2]!;
+		expect(helper.parsed.target).toMatchObject({name: 'CT', options: [{name: '--helper', value: {kind: 'word', word: 'helper-netbios-ns-udp'}}]});
+	});
+
+	it('Docker: fib address types, negated interfaces, a DNAT with its comment, counters', () => {
+		const rs = load('testdata/nft-rulesets/docker/ruleset.nft');
+		const [dnat] = chain(rs, 'ip docker-bridges', 'nat-prerouting-and-output').rules as [Rule];
+		expect(dnat.counters).toEqual({packets: 1, bytes: 60});
+		expect(dnat.parsed.matches.map(m => m.module)).toEqual(['basic', 'tcp', 'comment']);
+		expect(dnat.parsed.matches[0]!.options[0]).toMatchObject({name: '-i', negated: true});
+		expect(dnat.parsed.target).toMatchObject({name: 'DNAT', options: [{value: {kind: 'nat', nat: {minAddr: '198.19.0.2', minPort: 80}}}]});
+		expect(chain(rs, 'ip docker-bridges', 'nat-PREROUTING').rules[0]!.parsed.matches[0]).toMatchObject({module: 'addrtype', options: [{name: '--dst-type', value: {kind: 'list', items: ['LOCAL']}}]});
+	});
+
+	it("iptables-nft's tables in an nft listing: xt matches are kept and said to hide their options", () => {
+		const rs = load('testdata/formats/rules/xtmon-nft-list-ruleset-a.nft');
+		const table = rs.tables.get('ip filter')!;
+		expect(table.iptablesNft).toBe(true);
+		const recent = chain(rs, 'ip filter', 'INPUT').rules[1]!;
+		expect(recent.parsed.matches.find(m => m.module === 'recent')).toMatchObject({hidden: true});
+		expect(notUnderstood(recent.parsed)).toEqual(["xt match recent: its options are not in nft's listing (iptables-nft-save prints them)"]);
+		expect(chain(rs, 'ip filter', 'INPUT').rules[0]!.parsed.target).toMatchObject({name: 'TW-CHAIN', kind: 'chain'});
+	});
+});
+
+describe('what does not read is kept, never an error', () => {
+	it('a statement tracewatch does not read stays as text, and the line still loads', () => {
+		const edited = read('testdata/nft-rulesets/firewalld/ruleset.nft').replace('tcp dport 9090 accept', 'tcp dport 9090 tproxy to :8080 accept');
+		const rs = parseRuleset(edited, 'edited.nft');
+		expect(rs.problems).toEqual([]);
+		const rule = chain(rs, 'inet firewalld', 'filter_IN_public_allow').rules[2]!;
+		expect(rule.parsed.unread).toEqual(['tproxy to :8080']);
+		expect(notUnderstood(rule.parsed)).toEqual(['statement tproxy to :8080']);
+		expect(rule.parsed.target?.name).toBe('ACCEPT');
+	});
+
+	it('a line that is no nft syntax is a problem with its line, and the rest loads', () => {
+		const text = read('testdata/nft-rulesets/docker/ruleset.nft').replace('\tchain raw-PREROUTING {', '\tchain raw-PREROUTING {\n\t\t}{ stray');
+		const rs = parseRuleset(text, 'cut.nft');
+		expect(rs.problems).toHaveLength(1);
+		expect(rs.problems[0]).toMatchObject({line: expect.any(Number), message: expect.stringMatching(/^not an nft ruleset line/)});
+		expect(allRules(rs).length).toBe(allRules(load('testdata/nft-rulesets/docker/ruleset.nft')).length);
+	});
+});
