@@ -11,6 +11,7 @@
  * standard-target rule at position N (`-A INPUT -j DROP` logs as `policy:N`).
  */
 import {parseRuleText, type Chain, type Rule, type Ruleset} from '../parser/ruleset.js';
+import {nftFamilyCovers, nftHook} from '../netfilter/nft.js';
 import {formatNatRange, isUnconditional, ruleProtocol, specWords, targetOption} from './rule-query.js';
 import type {Hop, NatRewrite, Packet, Verdict} from './types.js';
 
@@ -30,6 +31,8 @@ export class RuleIndex {
 				let chains = this.byFamily.get(fam);
 				if (!chains) this.byFamily.set(fam, (chains = new Map()));
 				for (const table of rs.tables.values()) {
+					// An nft listing holds tables of several families: ip's for IPv4 packets, ip6's for IPv6, inet's for both.
+					if (table.family && !nftFamilyCovers(table.family, fam as 'ipv4' | 'ipv6')) continue;
 					for (const chain of table.chains.values()) {
 						const key = `${table.name}:${chain.name}`;
 						if (!chains.has(key)) chains.set(key, chain);
@@ -76,8 +79,26 @@ function logsAsPolicy(rule: Rule): boolean {
 	return isUnconditional(rule) && (rule.parsed.target === undefined || rule.parsed.target.kind === 'verdict');
 }
 
+/**
+ * The hook of each hop of a native nft chain, from the dump: a base chain's declared hook, and
+ * for a regular chain the hook of the base chain the walk came from. A name says nothing about
+ * the hook of an nft chain (kube-proxy's `nat-postrouting` is a postrouting chain).
+ */
+function nftHooks(packet: Packet, index: RuleIndex): void {
+	let current: Hop['hook'];
+	for (const hop of packet.hops) {
+		if (!hop.table) continue;
+		const chain = index.chain(packet.family, hop.table, hop.chain);
+		if (!chain) continue;
+		if (chain.nft) current = nftHook(chain.nft.hook);
+		else if (chain.handle === undefined && chain.rules[0]?.syntax !== 'nft') continue;
+		if (current) hop.hook = current;
+	}
+}
+
 /** Attaches rule text and target to each hop from the dump, noting where the dump disagrees with the trace. */
 export function joinRules(packet: Packet, index: RuleIndex): void {
+	if (packet.format === 'nft-monitor') nftHooks(packet, index);
 	for (const hop of packet.hops) {
 		if (hop.kind === 'log' || !hop.table) continue;
 		const chain = index.chain(packet.family, hop.table, hop.chain);
@@ -155,6 +176,24 @@ export function nftTarget(text: string): string | undefined {
  * only rule of the chain whose addresses, ports, interfaces, protocol and target all appear in the
  * nft text.
  */
+/** An nft rule as nft prints it in a trace and in a listing: counters' values aside. */
+function nftText(text: string): string {
+	return text.replace(/\bcounter packets \d+ bytes \d+/g, 'counter').replace(/\s+/g, ' ').trim();
+}
+
+/**
+ * The rule of an nft listing a trace hop names: by its handle when both have one, else the rule
+ * nft prints the same (counters aside); of several the same, the first.
+ */
+function sameNftRule(chain: Chain, text: string, handle: number | undefined): Rule | undefined {
+	if (handle !== undefined) {
+		const byHandle = chain.rules.find(r => r.handle === handle);
+		if (byHandle) return byHandle;
+	}
+	const want = nftText(text);
+	return chain.rules.find(r => nftText(r.text) === want);
+}
+
 function matchNftRule(chain: Chain, text: string, target: string | undefined): Rule | undefined {
 	const words = new Set(text.toLowerCase().split(/[\s"',{}]+/).filter(Boolean));
 	const candidates: Array<{rule: Rule; tokens: number}> = [];
@@ -251,13 +290,28 @@ function joinByText(hop: Hop, chain: Chain | undefined, format: Packet['format']
 		if (chain) hop.num = chain.rules.length + 1;
 		return;
 	}
-	if (!chain || !hop.rule) return;
-	if (format === 'nft-monitor') {
-		const rule = matchNftRule(chain, hop.rule, hop.target);
+	// `unknown rule handle N`: nft's cache did not have it; a listing with handles may.
+	if (chain && !hop.rule && hop.handle !== undefined && format === 'nft-monitor') {
+		const rule = chain.rules.find(r => r.handle === hop.handle);
 		if (rule) {
 			hop.num = rule.pos;
 			hop.ruleLine = rule.line;
-			hop.note = `nft printed: ${hop.rule}`;
+			hop.rule = rule.text;
+			hop.ruleFrom = 'dump';
+			hop.note = `nft printed only the handle ${hop.handle}; the rule is the dump's`;
+			if (rule.parsed.target) hop.target = rule.parsed.target.name;
+			joined.set(hop, rule);
+		}
+		return;
+	}
+	if (!chain || !hop.rule) return;
+	if (format === 'nft-monitor') {
+		const native = chain.rules.some(r => r.syntax === 'nft');
+		const rule = native ? sameNftRule(chain, hop.rule, hop.handle) : matchNftRule(chain, hop.rule, hop.target);
+		if (rule) {
+			hop.num = rule.pos;
+			hop.ruleLine = rule.line;
+			if (!native) hop.note = `nft printed: ${hop.rule}`;
 			hop.rule = rule.text;
 			hop.ruleFrom = 'dump';
 			if (rule.parsed.target) hop.target = rule.parsed.target.name;
@@ -329,11 +383,10 @@ export function findNat(packet: Packet): NatRewrite[] {
 			});
 			byTarget = byRule = undefined;
 		}
-		if (hop.table === 'nat' && hop.kind === 'rule') {
-			if (hop.target && NAT_TARGETS.has(hop.target)) byTarget = hop;
-			else if (!hop.target) byRule = hop;
-		}
-		if ((hop.target === 'SNAT' || hop.target === 'MASQUERADE') && hop.table === 'nat' && hop.kind === 'rule') {
+		// iptables' NAT targets live in its nat table; nft's NAT statements in any chain of type nat.
+		if (hop.kind === 'rule' && hop.target && NAT_TARGETS.has(hop.target)) byTarget = hop;
+		else if (hop.table === 'nat' && hop.kind === 'rule' && !hop.target) byRule = hop;
+		if ((hop.target === 'SNAT' || hop.target === 'MASQUERADE') && hop.kind === 'rule') {
 			const rule = ruleOf(hop);
 			const option = rule && targetOption(rule, '--to-source');
 			const to = option && (option.value.kind === 'nat' ? formatNatRange(option.value.nat) : option.words.at(-1));
@@ -358,6 +411,9 @@ export function findVerdict(packet: Packet): {verdict: Verdict; basis: string} {
 	// xtables-monitor and nft print the verdict.
 	if (last.traceVerdict) {
 		const v = last.traceVerdict.toUpperCase();
+		// nft prints `verdict drop` for reject (the kernel's reject expression ends in NF_DROP after
+		// sending the ICMP error or TCP reset); the packet was rejected, and the sender hears of it.
+		if (v === 'DROP' && last.target === 'REJECT') return {verdict: 'REJECT', basis: `${where(last)} rejects (nft prints verdict drop for reject: the packet is dropped and an ICMP error or TCP reset goes back)`};
 		if (VERDICT_TARGETS[v]) return {verdict: VERDICT_TARGETS[v], basis: `${where(last)} printed ${v}`};
 		if (v === 'STOLEN') return {verdict: 'STOLEN', basis: `${where(last)} printed STOLEN`};
 		if (last.target && VERDICT_TARGETS[last.target]) return {verdict: VERDICT_TARGETS[last.target]!, basis: `${where(last)} -j ${last.target}`};

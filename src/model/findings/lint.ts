@@ -6,7 +6,9 @@
  * Output: [{kind:'unreferenced-chain', severity:'warning', message:'nat:OLD_CILIUM_POST_nat has 3 rules but no rule jumps to it …', …}]
  * Kinds and their meaning: docs/findings.md.
  */
-import type {Chain, Rule, Ruleset} from '../../parser/ruleset.js';
+import {notUnderstood} from '../../parser/rule-data.js';
+import type {Chain, Rule, Ruleset, Table} from '../../parser/ruleset.js';
+import {nftFamilyCovers} from '../../netfilter/nft.js';
 import {ruleCommand, ruleSpec} from '../command.js';
 import {conditionGroups, isUnconditional, loadsModule, matchesOnState, matchVariesOverTime, specWords} from '../rule-query.js';
 import type {Finding, RuleRef} from './types.js';
@@ -15,19 +17,47 @@ import type {Finding, RuleRef} from './types.js';
 const UNREFERENCED_BY_DESIGN = /-CANARY$|^KUBE-IPTABLES-HINT$/;
 
 /** Every kind lintRulesets reports (docs/findings.md). */
-export const RULE_KINDS: readonly string[] = ['unreferenced-chain', 'empty-chain-jump', 'missing-chain', 'jump-loop', 'duplicate-rule', 'shadowed-rule', 'trace-rule-left', 'mixed-backends', 'zero-hit'];
+export const RULE_KINDS: readonly string[] = ['unreferenced-chain', 'empty-chain-jump', 'missing-chain', 'jump-loop', 'duplicate-rule', 'shadowed-rule', 'trace-rule-left', 'mixed-backends', 'zero-hit', 'unreferenced-set', 'hook-order'];
 
 function ref(rs: Ruleset, rule: Rule): RuleRef {
 	return {file: rs.path, table: rule.table, chain: rule.chain, pos: rule.pos, text: rule.text, line: rule.line};
 }
 
 function chainRef(rs: Ruleset, chain: Chain): RuleRef {
-	return {file: rs.path, table: chain.table, chain: chain.name, pos: null, text: `:${chain.name} ${chain.policy ?? '-'}`, ...(chain.declaredAt ? {line: chain.declaredAt} : {})};
+	const text = chain.nft || chain.handle !== undefined || rs.format === 'nft' ? `chain ${chain.name}` : `:${chain.name} ${chain.policy ?? '-'}`;
+	return {file: rs.path, table: chain.table, chain: chain.name, pos: null, text, ...(chain.declaredAt ? {line: chain.declaredAt} : {})};
 }
 
 /** The chain a rule jumps or goes to, if its target is one (not a target extension). */
 function jumpsTo(rule: Rule): string | undefined {
 	return rule.parsed.target?.kind === 'chain' ? rule.parsed.target.name : undefined;
+}
+
+/** Every chain a rule can send the walk to: its jump or goto, and the chains of a verdict map (anonymous, or named and in `table`). */
+function chainsNamed(rule: Rule, table?: Pick<Table, 'sets'>): string[] {
+	const out: string[] = [];
+	for (const t of rule.parsed.actions ?? (rule.parsed.target ? [rule.parsed.target] : [])) {
+		if (t.kind === 'chain') out.push(t.name);
+		if (t.chains) out.push(...t.chains);
+		if (t.map) for (const e of table?.sets?.get(t.map)?.elements ?? []) if (e.chain) out.push(e.chain);
+	}
+	return out;
+}
+
+/** An nft listing (native or iptables-nft's tables): its commands are nft's. */
+function isNft(rs: Ruleset): boolean {
+	return rs.format === 'nft' || rs.format === 'nft-json';
+}
+
+/** `inet firewalld`: how nft names a table in its commands. */
+function nftTable(table: Pick<Table, 'family' | 'name'>): string {
+	return `${table.family ?? 'ip'} ${table.name}`;
+}
+
+/** The command that deletes a rule: nft's by handle, iptables' by position. */
+function deleteRule(rs: Ruleset, table: Table, rule: Rule): string {
+	if (!isNft(rs)) return ruleCommand(rs.family, table.name, '-D', rule.chain, [String(rule.pos)]);
+	return rule.handle === undefined ? `nft -a list chain ${nftTable(table)} ${rule.chain} (to see its handle), then nft delete rule ${nftTable(table)} ${rule.chain} handle N` : `nft delete rule ${nftTable(table)} ${rule.chain} handle ${rule.handle}`;
 }
 
 /** Does the walk of the chain end at this rule when it matches (ACCEPT, DROP, DNAT, …)? A goto aside. */
@@ -83,7 +113,7 @@ export function lintRulesets(rulesets: readonly Ruleset[]): Finding[] {
 
 function lintOne(rs: Ruleset): Finding[] {
 	const findings: Finding[] = [];
-	const partial = rs.format !== 'save' || rs.problems.length > 0 || ![...rs.tables.values()].some(t => t.line !== undefined);
+	const partial = (rs.format !== 'save' && !isNft(rs)) || rs.problems.length > 0 || ![...rs.tables.values()].some(t => t.line !== undefined);
 
 	if (rs.legacyTablesPresent) {
 		findings.push({
@@ -96,15 +126,20 @@ function lintOne(rs: Ruleset): Finding[] {
 		});
 	}
 
+	if (isNft(rs)) findings.push(...hookOrder(rs));
+
 	for (const table of rs.tables.values()) {
 		// ---- jump-loop
-		for (const loop of jumpLoops(table.chains)) {
+		for (const loop of jumpLoops(table.chains, table)) {
+			const nft = isNft(rs);
 			const names = [...loop.map(r => r.chain), loop[0]!.chain];
 			findings.push({
 				kind: 'jump-loop',
 				severity: 'error',
 				message: `${table.name}:${names.join(' → ')}: ${loop.length === 1 ? 'the chain jumps to itself' : 'the chains jump back into the first through each other'}; the kernel refuses to load a loop (ip_tables.c mark_source_chains: ELOOP; nf_tables_check_loops: EMLINK), so this dump cannot be what a kernel held: it was edited by hand or tracewatch misread it`,
-				hint: `Check the rules named here against the node (${ruleCommand(rs.family, table.name, '-S', loop[0]!.chain, [])}); restoring this file fails: iptables-legacy-restore says "line N failed", iptables-nft-restore "RULE_APPEND failed (Too many links)".`,
+				hint: nft
+					? `Check the rules named here against the node (nft -a list table ${nftTable(table)}); loading this file with nft -f fails ("Too many links").`
+					: `Check the rules named here against the node (${ruleCommand(rs.family, table.name, '-S', loop[0]!.chain, [])}); restoring this file fails: iptables-legacy-restore says "line N failed", iptables-nft-restore "RULE_APPEND failed (Too many links)".`,
 				packets: [],
 				rules: loop.map(r => ref(rs, r)),
 			});
@@ -113,24 +148,42 @@ function lintOne(rs: Ruleset): Finding[] {
 		const referenced = new Map<string, Rule[]>();
 		for (const chain of table.chains.values()) {
 			for (const rule of chain.rules) {
-				const to = jumpsTo(rule);
-				if (to) {
+				for (const to of chainsNamed(rule)) {
 					const list = referenced.get(to) ?? [];
 					list.push(rule);
 					referenced.set(to, list);
 				}
 			}
 		}
+		// nft: chains a named verdict map's elements name are referenced by the rules that read the map.
+		const usedSets = new Set(table.chains.size > 0 ? [...table.chains.values()].flatMap(c => c.rules.flatMap(r => [...(r.parsed.sets ?? [])])) : []);
+		for (const set of table.sets?.values() ?? []) {
+			for (const e of set.elements) if (e.chain && usedSets.has(set.name) && !referenced.has(e.chain)) referenced.set(e.chain, []);
+		}
+
+		// ---- unreferenced-set
+		for (const set of table.sets?.values() ?? []) {
+			if (usedSets.has(set.name) || partial) continue;
+			findings.push({
+				kind: 'unreferenced-set',
+				severity: 'info',
+				message: `${nftTable(table)}: ${set.map ? 'map' : 'set'} ${set.name} (${set.elements.length} element(s)) is read by no rule`,
+				hint: `If nothing should use it, remove it: nft delete ${set.map ? 'map' : 'set'} ${nftTable(table)} ${set.name}. If something should, the rule that reads @${set.name} is missing.`,
+				packets: [],
+				rules: [{file: rs.path, table: table.name, chain: '', pos: null, text: `${set.map ? 'map' : 'set'} ${set.name}`, line: set.line}],
+			});
+		}
 
 		for (const chain of table.chains.values()) {
 			// ---- unreferenced-chain
 			if (!chain.builtin && !referenced.has(chain.name) && !partial && !UNREFERENCED_BY_DESIGN.test(chain.name)) {
 				const stale = /^OLD_|^old-|-old$|_OLD$|\.old$|backup|^TMP_|-tmp$/i.test(chain.name);
+				const remove = isNft(rs) ? `nft flush chain ${nftTable(table)} ${chain.name} && nft delete chain ${nftTable(table)} ${chain.name}` : `iptables -t ${table.name} -F ${chain.name} && iptables -t ${table.name} -X ${chain.name}`;
 				findings.push({
 					kind: 'unreferenced-chain',
 					severity: chain.rules.length > 0 ? 'warning' : 'info',
-					message: `${table.name}:${chain.name} ${chain.rules.length > 0 ? `has ${chain.rules.length} rule(s) but` : 'is empty and'} no rule jumps to it${stale ? ': a leftover from an upgrade or a failed cleanup' : ''}`,
-					hint: `If nothing should use it, remove it: iptables -t ${table.name} -F ${chain.name} && iptables -t ${table.name} -X ${chain.name}. If something should, the jump to it is missing.`,
+					message: `${table.name}:${chain.name} ${chain.rules.length > 0 ? `has ${chain.rules.length} rule(s) but` : 'is empty and'} no rule jumps to it${isNft(rs) ? ' (nor a verdict map that a rule reads)' : ''}${stale ? ': a leftover from an upgrade or a failed cleanup' : ''}`,
+					hint: `If nothing should use it, remove it: ${remove}. If something should, the jump to it is missing.`,
 					packets: [],
 					rules: [chainRef(rs, chain)],
 				});
@@ -168,22 +221,24 @@ function lintOne(rs: Ruleset): Finding[] {
 
 				// ---- trace-rule-left
 				const action = rule.parsed.target?.name;
-				if (action === 'TRACE') {
+				const acts = rule.parsed.actions?.map(a => a.name) ?? (action ? [action] : []);
+				if (acts.includes('TRACE')) {
 					const hits = rule.counters?.packets;
+					const nft = isNft(rs) && rule.syntax === 'nft';
 					findings.push({
 						kind: 'trace-rule-left',
 						severity: hits ? 'error' : 'warning',
-						message: `${table.name}:${chain.name} rule ${rule.pos} is a TRACE rule${hits ? ` that has traced ${hits} packet(s)` : ''}: every matching packet writes one log line per rule it passes`,
-						hint: `Remove it when you are done: ${ruleCommand(rs.family, table.name, '-D', chain.name, ruleSpec(rule))} (tracewatch disarm removes the rules tracewatch arm added).`,
+						message: `${table.name}:${chain.name} rule ${rule.pos} is a ${nft ? '`meta nftrace set 1`' : 'TRACE'} rule${hits ? ` that has traced ${hits} packet(s)` : ''}: ${nft ? 'every matching packet sends one trace event per rule it passes to nft monitor trace' : 'every matching packet writes one log line per rule it passes'}`,
+						hint: nft ? `Remove it when you are done: ${deleteRule(rs, table, rule)}.` : `Remove it when you are done: ${ruleCommand(rs.family, table.name, '-D', chain.name, ruleSpec(rule))} (tracewatch disarm removes the rules tracewatch arm added).`,
 						packets: [],
 						rules: [ref(rs, rule)],
 					});
-				} else if ((action === 'LOG' || action === 'NFLOG') && !loadsModule(rule, 'limit') && !loadsModule(rule, 'hashlimit')) {
+				} else if ((acts.includes('LOG') || acts.includes('NFLOG')) && !loadsModule(rule, 'limit') && !loadsModule(rule, 'hashlimit') && !rule.parsed.matches.some(m => m.module === 'limit')) {
 					findings.push({
 						kind: 'trace-rule-left',
 						severity: 'info',
 						message: `${table.name}:${chain.name} rule ${rule.pos} logs without a rate limit${rule.counters?.packets ? ` (${rule.counters.packets} packet(s) logged so far)` : ''}`,
-						hint: 'A LOG rule without -m limit can flood the kernel log; add -m limit --limit 5/min, or remove it if it was for debugging.',
+						hint: isNft(rs) && rule.syntax === 'nft' ? 'A log statement without a limit can flood the kernel log; put limit rate 5/minute before it, or remove it if it was for debugging.' : 'A LOG rule without -m limit can flood the kernel log; add -m limit --limit 5/min, or remove it if it was for debugging.',
 						packets: [],
 						rules: [ref(rs, rule)],
 					});
@@ -240,9 +295,9 @@ function lintOne(rs: Ruleset): Finding[] {
 						(never.length > 0 ? `; ${never.length === rest.length ? 'the copies' : `the copies at ${never.map(r => r.pos).join(', ')}`} can never match` : '') +
 						(counted ? `; counters: ${list.map(r => `#${r.pos} ${r.counters!.packets}`).join(', ')} packets${zero.length > 0 ? ` (${zero.length === rest.length ? 'no copy' : `copies ${zero.map(r => r.pos).join(', ')}`} ever counted)` : ''}` : ''),
 					hint: `Delete the copies (highest position first): ${rest
-						.map(r => r.pos)
+						.slice()
 						.reverse()
-						.map(n => ruleCommand(rs.family, table.name, '-D', chain.name, [String(n)]))
+						.map(r => deleteRule(rs, table, r))
 						.join('; ')}. Repeated copies usually come from a service or script that adds its rules again on every start (libvirt, Docker, firewall scripts) without checking with iptables -C.`,
 					packets: [],
 					rules: list.map(r => ref(rs, r)),
@@ -271,12 +326,70 @@ function lintOne(rs: Ruleset): Finding[] {
 	return findings;
 }
 
+/** The families of packets a table's base chains see, as one layer of hooks: ip, ip6 and inet share the IP hooks. */
+function layerOf(table: Table, chain: Chain): {layer: string; v4: boolean; v6: boolean} {
+	const f = table.family ?? 'ip';
+	if (f === 'bridge' || f === 'arp') return {layer: f, v4: true, v6: true};
+	if (f === 'netdev') return {layer: `netdev ${chain.nft?.device ?? ''}`, v4: true, v6: true};
+	return {layer: 'ip', v4: nftFamilyCovers(f, 'ipv4'), v6: nftFamilyCovers(f, 'ipv6')};
+}
+
+/**
+ * nft base chains at one hook: two with the same priority run in an order nft does not define
+ * (nft(8): "the ordering is undefined"); a native table and iptables-nft's at the same hook run
+ * by priority, lower first, and a verdict of the first does not stop the second from running
+ * unless it drops.
+ */
+function hookOrder(rs: Ruleset): Finding[] {
+	const findings: Finding[] = [];
+	const bases: Array<{table: Table; chain: Chain; layer: string; v4: boolean; v6: boolean}> = [];
+	for (const table of rs.tables.values()) for (const chain of table.chains.values()) if (chain.nft) bases.push({table, chain, ...layerOf(table, chain)});
+	const name = (b: (typeof bases)[0]) => `${nftTable(b.table)} ${b.chain.name}`;
+	const seen = new Set<string>();
+	for (let i = 0; i < bases.length; i++) {
+		for (let j = i + 1; j < bases.length; j++) {
+			const a = bases[i]!;
+			const b = bases[j]!;
+			if (a.layer !== b.layer || a.chain.nft!.hook !== b.chain.nft!.hook || !((a.v4 && b.v4) || (a.v6 && b.v6))) continue;
+			const pa = a.chain.nft!.priority;
+			const pb = b.chain.nft!.priority;
+			if (pa === undefined || pb === undefined) continue;
+			const refs = [chainRef(rs, a.chain), chainRef(rs, b.chain)];
+			if (pa === pb && a.table !== b.table) {
+				findings.push({
+					kind: 'hook-order',
+					severity: 'warning',
+					message: `${name(a)} and ${name(b)} are both at hook ${a.chain.nft!.hook} with priority ${pa}: the order in which the kernel runs them is not defined, so which one sees the packet first can change when the rules are reloaded`,
+					hint: `Give one of them another priority (nft's priority is the only order between base chains), e.g. priority ${a.chain.nft!.priorityText} + 1.`,
+					packets: [],
+					rules: refs,
+				});
+				continue;
+			}
+			const key = [a.table, b.table].map(t => nftTable(t)).sort().join('\u0000') + a.chain.nft!.hook;
+			if (a.table.iptablesNft !== b.table.iptablesNft && pa !== pb && !seen.has(key)) {
+				seen.add(key);
+				const [first, second] = pa < pb ? [a, b] : [b, a];
+				findings.push({
+					kind: 'hook-order',
+					severity: 'info',
+					message: `native nftables and iptables-nft rules at hook ${a.chain.nft!.hook}: ${name(first)} (priority ${first.chain.nft!.priority}) runs before ${name(second)} (priority ${second.chain.nft!.priority}); a packet one of them accepts still goes through the other, a drop in either is final`,
+					hint: 'iptables-nft shows only its own tables (iptables-nft-save); read both with nft list ruleset when a packet is dropped where neither ruleset alone explains it.',
+					packets: [],
+					rules: pa < pb ? refs : [refs[1]!, refs[0]!],
+				});
+			}
+		}
+	}
+	return findings;
+}
+
 /**
  * Loops of jumps and gotos among a table's chains: the rules that form each. A depth-first walk
  * from each chain in dump order; a jump back to a chain still on the walk closes a loop. Every
  * set of chains that reach each other yields at least one loop (not every loop through it).
  */
-export function jumpLoops(chains: ReadonlyMap<string, Chain>): Rule[][] {
+export function jumpLoops(chains: ReadonlyMap<string, Chain>, table?: Pick<Table, 'sets'>): Rule[][] {
 	const loops: Rule[][] = [];
 	const seen = new Set<string>();
 	const state = new Map<string, 'open' | 'done'>();
@@ -286,8 +399,8 @@ export function jumpLoops(chains: ReadonlyMap<string, Chain>): Rule[][] {
 		state.set(name, 'open');
 		onPath.push(name);
 		for (const rule of chains.get(name)?.rules ?? []) {
-			const to = jumpsTo(rule);
-			if (!to || !chains.has(to)) continue;
+			for (const to of chainsNamed(rule, table)) {
+			if (!chains.has(to)) continue;
 			if (state.get(to) === 'open') {
 				const start = onPath.indexOf(to);
 				const loop = [...path.slice(start), rule];
@@ -302,6 +415,7 @@ export function jumpLoops(chains: ReadonlyMap<string, Chain>): Rule[][] {
 			path.push(rule);
 			visit(to);
 			path.pop();
+			}
 		}
 		onPath.pop();
 		state.set(name, 'done');
@@ -323,6 +437,8 @@ function findShadow(chain: Chain, rule: Rule): Rule | undefined {
 		if (earlier.pos >= rule.pos) break;
 		if (!terminates(earlier) && !earlier.parsed.target?.goto) continue;
 		if (matchVariesOverTime(earlier)) continue;
+		// A match tracewatch cannot read (an xt match whose options nft hides, a statement kept as text) proves nothing.
+		if (notUnderstood(earlier.parsed).length > 0 || notUnderstood(rule.parsed).length > 0) continue;
 		const theirs = groupsOf(earlier);
 		if (theirs.length === 0) continue; // handled as unconditional
 		if (!theirs.every(g => mine.has(g))) continue;

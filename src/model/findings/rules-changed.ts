@@ -99,6 +99,8 @@ export class RulesChangedFindings {
 	 */
 	add(p: Packet): void {
 		if (this.index.empty || p.hops.length === 0 || p.hops[0]!.kind === 'log') return;
+		// The prediction walks iptables' tables; a native nft listing is not predicted (yet): no finding rather than a false one.
+		if (this.index.rulesets.every(rs => rs.format === 'nft' || rs.format === 'nft-json')) return;
 		this.knowledge.learn(p);
 		this.waiting.push(p);
 		while (this.waiting.length > LOOKAHEAD) this.predict(this.waiting.shift()!);
