@@ -15,6 +15,7 @@ import {TraceStore} from '../model/store.js';
 import {outputView, type OutputFormat} from '../ui/output.js';
 import {colors, plain, type HopDetail, type Style} from '../ui/text.js';
 import {followFile} from './follow.js';
+import {Fleet, type NodeSpec} from '../model/fleet.js';
 import {loadGraphviz} from './graphviz.js';
 import {describeUnparsed, loadRules, looksLikeRuleset, openInput, reportRulesetProblems} from './io.js';
 import {argumentError, EXIT, signalExit, stdout as standardOut, UsageError, warn as standardWarn, type Output} from './terminal.js';
@@ -36,6 +37,13 @@ Trace text it reads, in any mix, line by line:
 Options:
   --rules FILE        an iptables-save / ip6tables-save / iptables -S dump taken when the trace
                       was (repeatable: one per family or table). Joins rule:N to the rule text.
+  --node NAME=TRACE[,FILE…]
+                      several nodes' traces together (repeatable, one per node): each node's
+                      trace(s) and ruleset(s), told apart by their content. Packets are named by
+                      node and id (node-a #3); a packet that left one node into an overlay
+                      (flannel.1, vxlan.calico, …) is followed to the node it reached, through
+                      the outer packet that carried it; findings say at which node it stopped
+                      (docs/nodes.md)
   --format FORMAT     tui (default on a terminal), text (default otherwise), json (one document
                       at the end), ndjson (one packet per line as packets complete), graph (the
                       chain-traversal graph as text), dot (the same for Graphviz), html (a report
@@ -61,6 +69,7 @@ Examples:
   tracewatch kern.log.1.gz --rules iptables.save --rules ip6tables.save --format ndjson | jq .verdict
   tracewatch trace.log --format dot | dot -Tsvg > chains.svg
   tracewatch replay trace.log --rules node.save --format html > report.html
+  tracewatch replay --node a=a/kern.log,a/iptables.save --node b=b/kern.log,b/iptables.save
 
 Lines that are not trace output are skipped and counted; trace lines that cannot be read are
 reported on stderr as file:line:column with what was expected, skipped, and counted.
@@ -81,6 +90,8 @@ export interface PipelineInput {
 	readonly size?: number;
 	/** Lines keep coming (stdin, a follow source): packets are shown as they complete. */
 	readonly live: boolean;
+	/** The node whose trace it is (--node). */
+	readonly node?: string;
 }
 
 export interface PipelineOptions {
@@ -100,6 +111,8 @@ export interface PipelineOptions {
 	readonly signal?: AbortSignal;
 	/** How much of each packet the text format shows. @default 'all' */
 	readonly hops?: HopDetail;
+	/** Several nodes (--node): one pipeline each, packets followed across them (src/model/fleet.ts). */
+	readonly nodes?: readonly NodeSpec[];
 }
 
 export interface PipelineResult {
@@ -121,9 +134,12 @@ export async function runPipeline(inputs: readonly PipelineInput[], options: Pip
 	const live = inputs.some(i => i.live);
 	// Lines of one packet come in one burst: 40 ms of quiet completes it; the interactive view
 	// waits a quarter second, quick for a person and safe for slow feeders.
-	const pipeline = new Pipeline({rules: options.rules, windowSeconds: options.windowSeconds ?? 1, idleMs: format === 'tui' ? 250 : 40});
+	const settings = {windowSeconds: options.windowSeconds ?? 1, idleMs: format === 'tui' ? 250 : 40};
+	const fleet = options.nodes ? new Fleet({...settings, nodes: options.nodes}) : undefined;
+	const pipeline = new Pipeline({rules: options.rules, ...settings});
+	const model: Pick<Pipeline, 'on' | 'push' | 'tick' | 'end' | 'summary' | 'inputNames'> = fleet ?? pipeline;
 	let summary: Summary | undefined;
-	pipeline.on(e => {
+	model.on(e => {
 		if (e.type === 'end') summary = e.summary;
 	});
 
@@ -166,13 +182,13 @@ export async function runPipeline(inputs: readonly PipelineInput[], options: Pip
 	// Text folds its lines to the terminal's width; in a file or a pipe, lines stay whole.
 	const textWidth = options.out === undefined && process.stdout.isTTY ? process.stdout.columns : undefined;
 	const dotToSvg = format === 'html' || format === 'svg' ? await loadGraphviz() : undefined;
-	pipeline.on(
+	model.on(
 		outputView({
 			format,
 			live,
 			write: text => stdout.write(text),
 			style: options.style ?? plain,
-			inputs: pipeline.inputNames,
+			inputs: model.inputNames,
 			width: graphWidth(),
 			hops: options.hops ?? 'all',
 			...(textWidth ? {textWidth} : {}),
@@ -180,21 +196,21 @@ export async function runPipeline(inputs: readonly PipelineInput[], options: Pip
 			title: options.title ?? inputs.map(i => i.path).join(' '),
 		}),
 	);
-	pipeline.on(e => {
+	model.on(e => {
 		if (e.type === 'unparsed' && format !== 'json' && e.count <= SHOWN_UNPARSED) progress.above(describeUnparsed(e.line));
 	});
 	const readErrors: string[] = [];
 
 	for (const input of inputs) {
-		const index = pipeline.addInput(input.path);
+		const index = fleet ? fleet.addInput(input.path, input.node ?? options.nodes![0]!.name) : pipeline.addInput(input.path);
 		// Live input: the pipeline completes a packet once its lines stop coming; it reads the clock here.
-		const clock = input.live ? setInterval(() => pipeline.tick(), 10) : undefined;
+		const clock = input.live ? setInterval(() => model.tick(), 10) : undefined;
 		let read = 0;
 		if (input.size !== undefined && input.size > 0) input.stream.on('data', (chunk: Buffer | string) => progress.update(input.path, (read += chunk.length), input.size!));
 		try {
 			const source = guarded(input.stream, options.signal);
 			await readTraceLines(source.stream, index, line => {
-				if (!options.signal?.aborted) pipeline.push(line);
+				if (!options.signal?.aborted) model.push(line);
 			}, undefined, {
 				// A large file is parsed on a parser thread beside the model.
 				parallel: !input.live && (input.size ?? 0) >= PARALLEL_MIN_BYTES,
@@ -210,8 +226,8 @@ export async function runPipeline(inputs: readonly PipelineInput[], options: Pip
 			progress.done();
 		}
 	}
-	pipeline.end();
-	const done = summary ?? pipeline.summary();
+	model.end();
+	const done = summary ?? model.summary();
 	if (done.unparsedCount > SHOWN_UNPARSED && format !== 'json' && format !== 'text' && format !== 'graph') warn(`… ${done.unparsedCount - SHOWN_UNPARSED} more unparsed line(s)`);
 	for (const e of readErrors) warn(`tracewatch: ${e}`);
 	return {summary: done, readErrors};
@@ -283,6 +299,7 @@ export async function replay(argv: string[]): Promise<number> {
 				window: {type: 'string'},
 				keep: {type: 'string'},
 				'exit-at-end': {type: 'boolean'},
+				node: {type: 'string', multiple: true},
 				hops: {type: 'string'},
 				verbose: {type: 'boolean', short: 'v'},
 				follow: {type: 'boolean', short: 'f'},
@@ -318,7 +335,33 @@ export async function replay(argv: string[]): Promise<number> {
 		if (rs.format === 'empty' && rs.problems.length === 0) standardWarn(`${rs.path}: no tables, chains or rules found: is it an iptables-save or iptables -S dump?`);
 	}
 
-	const files = positionals.length > 0 ? positionals : ['-'];
+	const nodes = (values.node ?? []).map(parseNode);
+	if (nodes.length > 0) {
+		if (positionals.length > 0) throw new UsageError(`with --node, give every trace in a --node (${positionals[0]} belongs to which node?)`);
+		if (rulesets.length > 0) throw new UsageError('with --node, give each node\'s ruleset in its --node: --node a=a.log,a.save');
+		if (values.follow) throw new UsageError('--follow reads one file; --node reads saved traces');
+		if (format === 'tui') throw new UsageError('the interactive view shows one node; with --node choose --format text, json, ndjson or html');
+		const seen = new Set<string>();
+		for (const n of nodes) {
+			if (seen.has(n.name)) throw new UsageError(`--node ${n.name} given twice: give all of a node's files in one --node, separated by commas`);
+			seen.add(n.name);
+		}
+	}
+	const nodeOf = new Map<string, string>();
+	const nodeSpecs = nodes.map(n => {
+		const rules: Ruleset[] = [];
+		for (const f of n.files) {
+			if (looksLikeRuleset(f)) {
+				const rs = loadRules(f);
+				ruleProblems += reportRulesetProblems(rs);
+				rules.push(rs);
+			} else nodeOf.set(f, n.name);
+		}
+		if (![...nodeOf.values()].includes(n.name)) throw new UsageError(`--node ${n.name}: no trace among ${n.files.join(', ')} (the files there are rulesets)`);
+		return {name: n.name, rules};
+	});
+
+	const files = nodes.length > 0 ? [...nodeOf.keys()] : positionals.length > 0 ? positionals : ['-'];
 	if (values.follow && (files.length !== 1 || files[0] === '-')) throw new UsageError('--follow reads one FILE as it grows; for stdin just pipe into tracewatch');
 	const stop = new AbortController();
 	// Open every input before reading any, so a missing file is a usage error before output starts.
@@ -332,7 +375,7 @@ export async function replay(argv: string[]): Promise<number> {
 			o.stream.destroy();
 			return {path: f, stream: followFile(f, {signal: stop.signal}), live: true};
 		}
-		return {path: f === '-' ? '(stdin)' : f, stream: o.stream, live: f === '-', ...(o.size !== undefined ? {size: o.size} : {})};
+		return {path: f === '-' ? '(stdin)' : f, stream: o.stream, live: f === '-', ...(o.size !== undefined ? {size: o.size} : {}), ...(nodeOf.has(f) ? {node: nodeOf.get(f)!} : {})};
 	});
 	if (files.includes('-') && process.stdin.isTTY) {
 		throw new UsageError('no trace to read: pipe trace lines in (dmesg -W | grep --line-buffered TRACE: | tracewatch), give a FILE (tracewatch replay trace.log --rules node.save), or let tracewatch capture them (sudo tracewatch live --src ADDRESS)');
@@ -360,6 +403,7 @@ export async function replay(argv: string[]): Promise<number> {
 		exitAtEnd: values['exit-at-end'] ?? false,
 		style: color ? colors : plain,
 		hops,
+		...(nodeSpecs.length > 0 ? {nodes: nodeSpecs} : {}),
 	});
 
 	if (signalled) return signalExit(signalled);
@@ -367,4 +411,13 @@ export async function replay(argv: string[]): Promise<number> {
 	if (values.strict && summary.unparsedCount > 0) return EXIT.inputErrors;
 	if (ruleProblems > 0) return EXIT.inputErrors;
 	return EXIT.ok;
+}
+
+/** `--node NAME=FILE[,FILE…]`: a node's name and its files (traces and rulesets, told apart by their content). */
+function parseNode(spec: string): {name: string; files: string[]} {
+	const eq = spec.indexOf('=');
+	const name = eq === -1 ? '' : spec.slice(0, eq);
+	const files = eq === -1 ? [] : spec.slice(eq + 1).split(',').filter(f => f !== '');
+	if (!name || files.length === 0) throw new UsageError(`--node takes NAME=TRACE[,RULES…], e.g. --node node-a=a/dmesg.log,a/iptables.save; not "${spec}"`);
+	return {name, files};
 }

@@ -13,10 +13,14 @@
  */
 import type {Packet, Verdict} from './types.js';
 
-export type Fact =
+export type Fact = (
 	| {readonly id: number; readonly fact: 'reply-seen'; readonly by: number}
 	| {readonly id: number; readonly fact: 'reply-to'; readonly to: number}
-	| {readonly id: number; readonly fact: 'refused'; readonly by: number; readonly verdict: Verdict; readonly verdictBasis: string};
+	| {readonly id: number; readonly fact: 'refused'; readonly by: number; readonly verdict: Verdict; readonly verdictBasis: string}
+) & {
+	/** The node of the packets it names, when several nodes are replayed (src/model/fleet.ts). */
+	readonly node?: string;
+};
 
 /** Applies a fact to a packet that has not been handed on yet (a draft, still mutable). */
 export function applyFactToDraft(p: Packet, f: Fact): void {

@@ -80,6 +80,8 @@ export type PipelineEvent =
 export interface PipelineOptions {
 	/** The dumps given with --rules. */
 	readonly rules?: readonly Ruleset[];
+	/** The node this pipeline reads the trace of (src/model/fleet.ts): set on every packet. */
+	readonly node?: string;
 	/** Seconds between two lines of one packet, at most (log time). Default 1. */
 	readonly windowSeconds?: number;
 	/**
@@ -149,6 +151,7 @@ export class Pipeline {
 	private readonly keepUnparsed: number;
 	private readonly now: () => number;
 	private readonly rulesLoaded: number;
+	private readonly node: string | undefined;
 
 	constructor(options: PipelineOptions = {}) {
 		const rules = options.rules ?? [];
@@ -162,6 +165,7 @@ export class Pipeline {
 		this.idleMs = options.idleMs ?? 50;
 		this.keepUnparsed = options.keepUnparsed ?? 1000;
 		this.now = options.now ?? Date.now;
+		this.node = options.node;
 	}
 
 	/** Calls `listener` with every event from now on; returns the function that stops it. */
@@ -303,6 +307,7 @@ export class Pipeline {
 	/** Packets the assembler completed: join, verdict and NAT, pairing, graph; then they wait for older ones. */
 	private complete(drafts: Packet[]): void {
 		for (const p of drafts) {
+			if (this.node !== undefined) p.node = this.node;
 			finishPacket(p, this.index);
 			this.pending.set(p.id, {packet: p, emitted: false, untilLine: 0, untilTime: undefined, untilClock: 0});
 			for (const fact of this.replies.add(p)) this.learn(fact, p.id);

@@ -129,7 +129,10 @@ export interface NatRewrite {
 }
 
 export interface Packet {
+	/** Unique within its node: a packet is named by node and id when several nodes are replayed (`node-a #3`). */
 	id: number;
+	/** The node whose trace it comes from, when several nodes are replayed together (--node, or a central log's host names). */
+	node?: string;
 	family: Family;
 	proto: string;
 	/** The packet as first seen (before any DNAT). */

@@ -17,7 +17,9 @@ import type {Finding} from '../model/findings/types.js';
 import type {InputNames} from '../model/inputs.js';
 import type {PipelineEvent, Summary} from '../model/pipeline.js';
 import type {Hop, Packet} from '../model/types.js';
+import type {FleetSummary} from '../model/fleet.js';
 import {renderDot} from './graph.js';
+import {isFleet} from './journeys.js';
 import {changesAt, describeTuple, foldedPath, hopName, lineRange, renderSummary} from './text.js';
 import {visible, visibleDeep} from './visible.js';
 
@@ -36,7 +38,7 @@ header h1 { font-size: 1.4rem; margin: 0 0 .25rem; }
 header p, footer { color: var(--muted); margin: .2rem 0; }
 nav a { margin-right: 1rem; }
 main { display: flex; flex-direction: column; }
-#findings { order: 1; } #graph { order: 2; } #packets { order: 3; } #inputs { order: 4; }
+#findings { order: 1; } #journeys { order: 2; } #graph { order: 3; } #packets { order: 4; } #inputs { order: 5; }
 h2 { font-size: 1.15rem; border-bottom: 1px solid var(--line); padding-bottom: .2rem; margin-top: 1.6rem; }
 code, .mono, td.rule, .path { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 12.5px; }
 .finding { border-left: 4px solid var(--muted); padding: .3rem .8rem; margin: .6rem 0; }
@@ -68,11 +70,20 @@ function verdict(p: Packet): string {
 	return `<span class="${esc(p.verdict)}">${esc(p.verdict)}</span>`;
 }
 
+/** A packet's anchor: `p-12`, or `p-node-a-12` when several nodes are replayed (ids are per node). */
+function anchor(id: number, node?: string): string {
+	return node === undefined ? `p-${id}` : `p-${esc(node).replace(/[^A-Za-z0-9_.-]/g, '_')}-${id}`;
+}
+
+function packetLink(id: number, node?: string): string {
+	return `<a href="#${anchor(id, node)}">${node === undefined ? '' : `${esc(node)} `}#${id}</a>`;
+}
+
 function packetHtml(p: Packet, inputs: InputNames): string {
 	const out: string[] = [];
-	const reply = p.replySeen ? 'reply seen' : p.replyTo !== null ? `answers <a href="#p-${p.replyTo}">#${p.replyTo}</a>` : '';
+	const reply = p.replySeen ? 'reply seen' : p.replyTo !== null ? `answers ${packetLink(p.replyTo, p.node)}` : '';
 	out.push(
-		`<details class="packet" id="p-${p.id}"><summary><b>#${p.id}</b> <span class="mono">${esc(describeTuple(p))}</span> · ${esc(p.in || '-')} → ${esc(p.out || '-')} · ${verdict(p)}${reply ? ` · ${reply}` : ''}</summary>`,
+		`<details class="packet" id="${anchor(p.id, p.node)}"><summary>${p.node === undefined ? '' : `${esc(p.node)} `}<b>#${p.id}</b> <span class="mono">${esc(describeTuple(p))}</span> · ${esc(p.in || '-')} → ${esc(p.out || '-')} · ${verdict(p)}${reply ? ` · ${reply}` : ''}</summary>`,
 	);
 	out.push(`<p class="mono">${esc(lineRange(p, inputs))}${p.hops[0]?.time ? ` · ${esc(p.hops[0].time.text)}` : ''}</p>`);
 	for (const n of p.nat) out.push(`<p>NAT ${esc(n.type)} <code>${esc(n.from)}</code> → <code>${esc(n.to)}</code> at <code>${esc(n.at)}</code></p>`);
@@ -97,7 +108,7 @@ function packetHtml(p: Packet, inputs: InputNames): string {
 }
 
 function findingHtml(f: Finding): string {
-	const packets = f.packets.slice(0, 200).map(id => `<a href="#p-${id}">#${id}</a>`).join(' ');
+	const packets = f.packets.slice(0, 200).map(id => packetLink(id, f.node)).join(' ');
 	const rules = f.rules.map(r => `<div class="mono">${esc(r.file ? `${r.file}:${r.line ?? '?'} ` : '')}${esc(`${r.table}:${r.chain}`)}${r.pos ? ` #${r.pos}` : ''} ${esc(r.text)}</div>`).join('');
 	return [
 		`<div class="finding ${esc(f.severity)}"><span class="sev">${esc(f.severity)}</span><b>${esc(f.kind)}</b>: ${esc(f.message)}`,
@@ -164,6 +175,7 @@ export function htmlView(options: HtmlOptions): (event: PipelineEvent) => void {
 					`<section id="findings"><h2>Findings (${findings.length})</h2>`,
 					findings.length === 0 ? '<p>None.</p>' : [...findings].sort((a, b) => rank(a) - rank(b)).map(findingHtml).join('\n'),
 					'</section>',
+					isFleet(summary) ? journeysHtml(summary) : '',
 					`<section id="graph"><h2>Chain graph</h2><p class="hint">Packets through each chain and along each jump; red: a finding points here.</p>`,
 					summary.graph.nodes.length === 0 ? '<p>No packets.</p>' : graphSvg(summary, options.dotToSvg),
 					'</section>',
@@ -175,6 +187,16 @@ export function htmlView(options: HtmlOptions): (event: PipelineEvent) => void {
 			);
 		}
 	};
+}
+
+/** Several nodes: each packet that crossed, from the node it left to the node it reached. */
+function journeysHtml(summary: FleetSummary): string {
+	const rows = summary.journeys.slice(0, 2000).map(j => {
+		const o = j.wire.outer;
+		const outer = o ? `${esc(j.wire.kind.toUpperCase())} <code>${esc(o.src)} → ${esc(o.dst)}</code> (${o.sent ? packetLink(o.sent.id, o.sent.node) : '?'} ⇒ ${o.received ? packetLink(o.received.id, o.received.node) : 'not received'})` : '';
+		return `<tr><td>${packetLink(j.from.id, j.from.node)}</td><td class="mono">${esc(j.wire.device)}</td><td>${outer}</td><td>${j.to ? packetLink(j.to.id, j.to.node) : esc(j.toward ?? '?')}</td><td class="${esc(j.verdict)}">${esc(j.verdict)}</td><td class="mono">${esc(j.what)}</td></tr>`;
+	});
+	return `<section id="journeys"><h2>Across nodes (${summary.journeys.length})</h2><table>${rows.join('\n')}</table></section>`;
 }
 
 function rank(f: Finding): number {

@@ -43,6 +43,7 @@ export function hopJson(h: Packet['hops'][number], inputs: InputNames): Record<s
 export function packetJson(p: Packet, inputs: InputNames): Record<string, unknown> {
 	return {
 		id: p.id,
+		...(p.node !== undefined ? {node: p.node} : {}),
 		family: p.family,
 		proto: p.proto,
 		src: p.src,
@@ -92,6 +93,10 @@ export function graphJson(g: Graph): Record<string, unknown> {
 
 /** A later fact about a packet already written (ndjson, live): {"revised": 3, "fact": "reply-seen", "by": 7}. */
 export function revisionJson(f: Fact): Record<string, unknown> {
+	if (f.node !== undefined) {
+		const {node, ...rest} = f;
+		return {...revisionJson(rest), node};
+	}
 	switch (f.fact) {
 		case 'reply-seen':
 			return {revised: f.id, fact: f.fact, by: f.by, replySeen: true};

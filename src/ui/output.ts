@@ -20,7 +20,8 @@ import {renderDot, renderGraphText} from './graph.js';
 import {graphSvg, htmlView, type DotToSvg} from './html.js';
 import {graphJson, inputJson, JSON_VERSION, packetJson, revisionJson, unparsedJson} from './json.js';
 import {renderFindings, renderPacket, renderSummary, type HopDetail, type Style} from './text.js';
-import {jsonText, visibleDeep} from './visible.js';
+import {isFleet, renderJourneys} from './journeys.js';
+import {jsonText, visible, visibleDeep} from './visible.js';
 import {wrapText} from './wrap.js';
 
 export type OutputFormat = 'text' | 'json' | 'ndjson' | 'graph' | 'dot' | 'html' | 'svg';
@@ -54,7 +55,11 @@ export function outputView(options: OutputOptions): (event: PipelineEvent) => vo
 	}
 	let packets = 0;
 	const packet = (p: Packet): void => {
-		if (format === 'text') write(`${renderPacket(visibleDeep(p), visibleDeep(inputs), style, {hops: options.hops ?? 'all', ...(options.textWidth ? {width: options.textWidth} : {})})}\n\n`);
+		if (format === 'text') {
+			const text = renderPacket(visibleDeep(p), visibleDeep(inputs), style, {hops: options.hops ?? 'all', ...(options.textWidth ? {width: options.textWidth} : {})});
+			// Several nodes: each packet is named by its node and its id (`node-a #3`).
+			write(`${p.node === undefined ? text : `${style.bold(visible(p.node))} ${text}`}\n\n`);
+		}
 		else if (format === 'ndjson') write(`${jsonText(packetJson(p, inputs))}\n`);
 		else if (format === 'json') write(`${packets === 0 ? '' : ',\n'}${indent(jsonText(packetJson(p, inputs), 2), '    ')}`);
 		packets++;
@@ -90,12 +95,14 @@ export function outputView(options: OutputOptions): (event: PipelineEvent) => vo
 		const line = `${wrapText(renderSummary(summary, style), options.textWidth ?? 0, l => (/^ {6}/.test(l) ? 6 : 2))}\n`;
 		switch (format) {
 			case 'text': {
+				if (isFleet(summary)) write(renderJourneys(summary, style));
 				write(`${renderFindings(summary.findings, style, 'Findings', options.textWidth ?? 0)}\n\n`);
 				write(line);
 				break;
 			}
 			case 'json': {
 				const rest = {
+					...(isFleet(summary) ? {nodes: summary.nodes, journeys: summary.journeys} : {}),
 					inputs: summary.inputs.map(inputJson),
 					graph: graphJson(summary.graph),
 					findings: summary.findings,
@@ -112,6 +119,11 @@ export function outputView(options: OutputOptions): (event: PipelineEvent) => vo
 			}
 			case 'dot': {
 				write(`${renderDot(summary.graph, summary.findings)}\n`);
+				break;
+			}
+			case 'ndjson': {
+				// Several nodes: what crossed between them, one record each, after the packets.
+				if (isFleet(done)) for (const journey of done.journeys) write(`${jsonText({journey})}\n`);
 				break;
 			}
 			case 'svg': {

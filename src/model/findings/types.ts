@@ -27,7 +27,9 @@ export interface Finding {
 	message: string;
 	/** What to do about it. */
 	hint: string;
-	/** Ids of the packets concerned. */
+	/** Ids of the packets concerned (of `node`'s trace when several nodes are replayed). */
 	packets: number[];
 	rules: RuleRef[];
+	/** The node it is about, when several nodes are replayed together; absent for one node. */
+	node?: string;
 }

@@ -1,0 +1,540 @@
+/**
+ * Several nodes' traces read together: one pipeline per node (its own rules, windows, pairing and
+ * findings), their packets labelled with the node, and a packet that leaves one node into an
+ * overlay linked to the same packet arriving at the other node, through the outer packets that
+ * carried it.
+ *
+ * Input:  new Fleet({nodes: [{name: 'node-a', rules}, {name: 'node-b', rules}]});
+ *         fleet.addInput('a/dmesg.log', 'node-a'); fleet.push(line) …; fleet.end()
+ * Output: the pipeline's events (src/model/pipeline.ts), packets carrying `node`; the summary
+ *         adds `nodes` (each node's counts and clock) and `journeys`:
+ *         {from: {node: 'node-a', id: 1}, wire: {kind: 'vxlan', outer: […]}, to: {node: 'node-b', id: 2}, …}
+ *         and the findings across nodes (lost-between-nodes, dropped-at-peer).
+ *
+ * Linking. A packet routed out of an overlay device (flannel.1, vxlan.calico, …) on node A is the
+ * packet that comes in on an overlay device at node B with the same addresses, ports, IP ID and
+ * ICMP id/sequence (after A's NAT; the TTL is lower). The outer packet A sends right after it
+ * (UDP to a VXLAN/Geneve port, from A's underlay address) is the one B receives with the same
+ * outer addresses, ports and IP ID. Packet ids are per node: a packet is named by node and id.
+ *
+ * Clocks. Each node's stamps are its own (seconds since its boot, or wall time with `-T` or
+ * syslog). The first linked packet gives each node's offset to the first node; `clock` says
+ * whether the nodes shared wall time or were aligned on a linked packet.
+ */
+import type {ParsedLine} from '../parser/types.js';
+import type {Ruleset} from '../parser/ruleset.js';
+import {icmpName} from '../netfilter/icmp.js';
+import {isOverlayDevice, overlayOf, type Overlay} from '../netfilter/overlay.js';
+import type {Finding} from './findings/types.js';
+import type {Graph} from './graph.js';
+import type {InputInfo} from './inputs.js';
+import {Pipeline, type PipelineEvent, type PipelineOptions, type Progress, type Summary} from './pipeline.js';
+import type {Hop, Packet} from './types.js';
+
+/** A packet named across nodes. */
+export interface PacketRef {
+	readonly node: string;
+	readonly id: number;
+}
+
+/** One packet's way from a node, over the wire, to another node. */
+export interface Journey {
+	/** The packet as it left the first node (routed out of the overlay device). */
+	readonly from: PacketRef;
+	/** The overlay: its kind and the outer packets seen carrying it (sent, received). */
+	readonly wire: {readonly kind: Overlay['kind']; readonly device: string; readonly outer?: {readonly src: string; readonly dst: string; readonly sent?: PacketRef; readonly received?: PacketRef}};
+	/** The same packet at the other node, when it arrived there. */
+	readonly to?: PacketRef;
+	/** What became of it at the other node; `lost` when it never arrived, `trace-ended` when it left after the other node's trace ended. */
+	readonly verdict: Packet['verdict'] | 'lost' | 'trace-ended';
+	/** A short description: `ICMP 198.19.1.2 → 198.19.2.2 echo-request seq=1`. */
+	readonly what: string;
+	/** The node it went to (known from the outer packet or the destination), when known. */
+	readonly toward?: string;
+}
+
+export interface NodeInfo {
+	readonly name: string;
+	readonly packets: number;
+	/** Seconds to add to this node's stamps to put them on the first node's clock. */
+	readonly offset?: number;
+	/** How the clocks were put side by side: shared wall time, or a linked packet. */
+	readonly clock: 'wall' | 'linked' | 'unknown' | 'reference';
+}
+
+export interface FleetSummary extends Summary {
+	readonly nodes: readonly NodeInfo[];
+	readonly journeys: readonly Journey[];
+}
+
+export interface NodeSpec {
+	readonly name: string;
+	readonly rules: readonly Ruleset[];
+}
+
+export interface FleetOptions extends Omit<PipelineOptions, 'rules' | 'node'> {
+	readonly nodes: readonly NodeSpec[];
+	/** Journeys kept for the summary, at most (the findings count them all). @default 10000 */
+	readonly maxJourneys?: number;
+}
+
+type Listener = (event: PipelineEvent) => void;
+
+/** A packet that left a node into an overlay, waiting for its arrival at another node. */
+interface Leaving {
+	readonly ref: PacketRef;
+	readonly device: string;
+	readonly what: string;
+	/** What the packets of its flow have in common (no ICMP sequence), for grouping findings. */
+	readonly flow: string;
+	readonly dst: string;
+	readonly time: number | undefined;
+	outer?: {src: string; dst: string; sent?: PacketRef; received?: PacketRef; key: string; kind: Overlay['kind']};
+	journey?: Journey;
+}
+
+function overlayKind(l: Leaving): Overlay['kind'] {
+	return l.outer?.kind ?? 'vxlan';
+}
+
+/** An arrival seen before the packet that left (the nodes' files are read one after the other). */
+interface Arrival {
+	readonly ref: PacketRef;
+	readonly verdict: Packet['verdict'];
+	readonly where: string;
+	readonly rule: string | undefined;
+	readonly time: number | undefined;
+}
+
+const LIMIT = 50_000;
+
+/** The packet's fields at its last hop (after this node's NAT), or at its first. */
+function fields(p: Packet, at: 'first' | 'last'): {src: string; dst: string; spt?: number; dpt?: number} {
+	const h: Hop | undefined = at === 'first' ? p.hops[0] : p.hops.at(-1);
+	return {src: h?.src ?? p.src, dst: h?.dst ?? p.dst, ...(h?.spt ?? p.spt) !== undefined ? {spt: (h?.spt ?? p.spt)!} : {}, ...(h?.dpt ?? p.dpt) !== undefined ? {dpt: (h?.dpt ?? p.dpt)!} : {}};
+}
+
+/** What stays the same of a packet between two nodes: addresses, ports, IP ID, ICMP id and sequence. */
+function innerKey(p: Packet, at: 'first' | 'last'): string {
+	const f = fields(p, at);
+	return `${p.proto}|${f.src}|${f.spt ?? ''}|${f.dst}|${f.dpt ?? ''}|${p.ipId ?? ''}|${p.icmp?.type ?? ''}|${p.icmp?.id ?? ''}|${p.icmp?.seq ?? ''}`;
+}
+
+function describe(p: Packet, withSeq = true): string {
+	const f = fields(p, 'first');
+	const ep = (a: string, port?: number) => (port === undefined ? a : a.includes(':') ? `[${a}]:${port}` : `${a}:${port}`);
+	const icmp = p.icmp ? ` ${icmpName(p.proto, p.icmp.type, p.icmp.code) ?? `type ${p.icmp.type}`}${p.icmp.seq === undefined || !withSeq ? '' : ` seq=${p.icmp.seq}`}` : '';
+	const flags = p.tcpFlags && p.tcpFlags.length > 0 ? ` [${p.tcpFlags.join(' ')}]` : '';
+	return `${p.proto} ${ep(f.src, f.spt)} → ${ep(f.dst, f.dpt)}${icmp}${flags}`;
+}
+
+function timeOf(p: Packet): {wall?: number; mono?: number} {
+	const t = p.hops[0]?.time;
+	return {...(t?.wall !== undefined ? {wall: t.wall / 1000} : {}), ...(t?.mono !== undefined ? {mono: t.mono} : {})};
+}
+
+function hopText(h: Hop | undefined): string {
+	return h ? `${h.table}:${h.chain}:${h.kind}${h.num === null ? '' : `:${h.num}`}` : '?';
+}
+
+class FifoMap<T> {
+	private readonly map = new Map<string, T[]>();
+	private size = 0;
+	push(key: string, value: T): void {
+		const list = this.map.get(key);
+		if (list) list.push(value);
+		else this.map.set(key, [value]);
+		if (++this.size > LIMIT) {
+			const first = this.map.keys().next().value!;
+			const l = this.map.get(first)!;
+			l.shift();
+			this.size--;
+			if (l.length === 0) this.map.delete(first);
+		}
+	}
+	take(key: string, accept: (value: T) => boolean = () => true): T | undefined {
+		const list = this.map.get(key);
+		if (!list) return undefined;
+		const i = list.findIndex(accept);
+		if (i === -1) return undefined;
+		const [value] = list.splice(i, 1);
+		this.size--;
+		if (list.length === 0) this.map.delete(key);
+		return value;
+	}
+}
+
+export class Fleet {
+	/** The inputs' names, by index (LineRef.input), over all nodes. */
+	readonly inputNames: Array<{readonly path: string}> = [];
+	private readonly pipelines = new Map<string, Pipeline>();
+	private readonly order: string[] = [];
+	private readonly inputNode: string[] = [];
+	private readonly listeners = new Set<Listener>();
+	private readonly ended = new Set<string>();
+	private readonly summaries = new Map<string, Summary>();
+	private readonly packets = new Map<string, number>();
+	private readonly journeys: Journey[] = [];
+	private journeyCount = 0;
+	private readonly maxJourneys: number;
+	/** Inner packets that left into an overlay, by inner key; and per node the last one, for its outer packet. */
+	private readonly leaving = new FifoMap<Leaving>();
+	private readonly lastLeaving = new Map<string, Leaving[]>();
+	/** Inner packets that arrived from an overlay before the packet that left was read. */
+	private readonly arrived = new FifoMap<Arrival>();
+	/** Outer packets sent, by outer key; outer packets received before they were sent (read order). */
+	private readonly outerSent = new FifoMap<Leaving>();
+	private readonly outerReceived = new FifoMap<PacketRef>();
+	/** Underlay addresses seen as a node's own (sent from in OUTPUT, received in INPUT). */
+	private readonly owner = new Map<string, string>();
+	/** Leaving packets whose arrival is not known yet, in order (for lost-between-nodes at the end). */
+	private readonly open: Leaving[] = [];
+	/** The first linked pair's times, for the clocks. */
+	private readonly offsets = new Map<string, {offset: number; clock: NodeInfo['clock']}>();
+	private readonly walls = new Set<string>();
+	/** Each node's last stamp (its own clock). */
+	private readonly lastTime = new Map<string, number>();
+	private readonly drops = new Map<string, {journey: Journey; flow: string; ids: number[]; from: number[]; where: string; rule: string | undefined; count: number}>();
+
+	constructor(private readonly options: FleetOptions) {
+		this.maxJourneys = options.maxJourneys ?? 10_000;
+		for (const spec of options.nodes) this.pipeline(spec.name, spec.rules);
+	}
+
+	on(listener: Listener): () => void {
+		this.listeners.add(listener);
+		return () => this.listeners.delete(listener);
+	}
+
+	/** Registers an input of `node` (every node's pipeline knows every input, so the indexes agree). */
+	addInput(path: string, node: string): number {
+		const index = this.inputNames.length;
+		this.inputNames.push({path});
+		this.inputNode.push(node);
+		this.pipeline(node);
+		for (const p of this.pipelines.values()) p.addInput(path);
+		return index;
+	}
+
+	push(line: ParsedLine): void {
+		const node = this.inputNode[line.ref.input] ?? this.order[0]!;
+		this.pipeline(node).push(line);
+	}
+
+	tick(now?: number): void {
+		for (const p of this.pipelines.values()) p.tick(now);
+	}
+
+	end(): void {
+		for (const p of this.pipelines.values()) p.end();
+	}
+
+	progress(): Progress {
+		let lines = 0;
+		let packets = 0;
+		let open = 0;
+		let unparsed = 0;
+		for (const p of this.pipelines.values()) {
+			const g = p.progress();
+			lines += g.lines;
+			packets += g.packets;
+			open += g.open;
+			unparsed += g.unparsed;
+		}
+		return {lines, packets, open, unparsed};
+	}
+
+	summary(): FleetSummary {
+		return this.merge([...this.pipelines.entries()].map(([node, p]) => [node, this.summaries.get(node) ?? p.summary()]));
+	}
+
+	// ---- inside ------------------------------------------------------------------------------------
+
+	private pipeline(node: string, rules: readonly Ruleset[] = []): Pipeline {
+		let p = this.pipelines.get(node);
+		if (p) return p;
+		const {nodes: _nodes, maxJourneys: _max, ...rest} = this.options;
+		p = new Pipeline({...rest, rules, node});
+		for (const input of this.inputNames) p.addInput(input.path);
+		this.pipelines.set(node, p);
+		this.order.push(node);
+		this.packets.set(node, 0);
+		p.on(e => this.relay(node, e));
+		return p;
+	}
+
+	private emit(event: PipelineEvent): void {
+		for (const l of this.listeners) l(event);
+	}
+
+	private relay(node: string, e: PipelineEvent): void {
+		switch (e.type) {
+			case 'end': {
+				this.summaries.set(node, e.summary);
+				this.ended.add(node);
+				if (this.ended.size === this.pipelines.size) this.emit({type: 'end', summary: this.summary()});
+				return;
+			}
+			case 'progress': {
+				this.emit({type: 'progress', progress: this.progress()});
+				return;
+			}
+			case 'revised': {
+				this.emit({type: 'revised', fact: {...e.fact, node}});
+				return;
+			}
+			case 'settled': {
+				this.packets.set(node, (this.packets.get(node) ?? 0) + 1);
+				this.link(node, e.packet);
+				this.emit(e);
+				return;
+			}
+			default: {
+				this.emit(e);
+			}
+		}
+	}
+
+	/** Learns what a settled packet says about the way between nodes. */
+	private link(node: string, p: Packet): void {
+		const time = timeOf(p);
+		if (time.wall !== undefined) this.walls.add(node);
+		const t = time.wall ?? time.mono;
+		if (t !== undefined) this.lastTime.set(node, t);
+		const first = p.hops[0];
+		const hook = first?.hook ?? first?.chain;
+		const overlay = overlayOf(p);
+		if (overlay) {
+			// An outer packet: sent by this node (it starts in OUTPUT), or received (PREROUTING).
+			const key = `${p.proto}|${p.src}|${p.spt ?? ''}|${p.dst}|${p.dpt ?? ''}|${p.ipId ?? ''}`;
+			if (hook === 'OUTPUT') {
+				this.owner.set(p.src, node);
+				const pending = this.lastLeaving.get(node)?.shift();
+				if (pending) {
+					pending.outer = {src: p.src, dst: p.dst, sent: {node, id: p.id}, key, kind: overlay.kind};
+					const received = this.outerReceived.take(key);
+					if (received) pending.outer.received = received;
+					else this.outerSent.push(key, pending);
+					this.refresh(pending);
+				}
+			} else if (hook === 'PREROUTING') {
+				this.owner.set(p.dst, node);
+				const sent = this.outerSent.take(key);
+				if (sent?.outer) {
+					sent.outer.received = {node, id: p.id};
+					this.refresh(sent);
+				} else this.outerReceived.push(key, {node, id: p.id});
+			}
+			return;
+		}
+		// An inner packet routed (or sent) out of the overlay device, and not dropped on the way out.
+		if (p.out && isOverlayDevice(p.out) && !(p.in && isOverlayDevice(p.in)) && p.verdict !== 'DROP' && p.verdict !== 'REJECT') {
+			const leaving: Leaving = {ref: {node, id: p.id}, device: p.out, what: describe(p), flow: describe(p, false), dst: fields(p, 'last').dst, time: time.wall ?? time.mono};
+			const list = this.lastLeaving.get(node) ?? [];
+			list.push(leaving);
+			if (list.length > 64) list.shift();
+			this.lastLeaving.set(node, list);
+			const key = innerKey(p, 'last');
+			const arrival = this.arrived.take(key, a => a.ref.node !== node);
+			if (arrival) this.arrive(leaving, arrival);
+			else {
+				this.leaving.push(key, leaving);
+				this.open.push(leaving);
+				if (this.open.length > LIMIT) this.open.shift();
+			}
+			return;
+		}
+		if (p.in && isOverlayDevice(p.in) && hook === 'PREROUTING') {
+			const last = p.hops.at(-1);
+			const arrival: Arrival = {ref: {node, id: p.id}, verdict: p.verdict, where: hopText(last), rule: last?.rule, time: time.wall ?? time.mono};
+			const key = innerKey(p, 'first');
+			const left = this.leaving.take(key, l => l.ref.node !== node);
+			if (left) this.arrive(left, arrival);
+			else this.arrived.push(key, arrival);
+		}
+	}
+
+	/** A packet that left one node arrived at another: its journey, the clocks, a drop there. */
+	private arrive(left: Leaving, arrival: Arrival): void {
+		const journey: Journey = {
+			from: left.ref,
+			wire: {kind: overlayKind(left), device: left.device, ...(left.outer ? {outer: {src: left.outer.src, dst: left.outer.dst, ...(left.outer.sent ? {sent: left.outer.sent} : {}), ...(left.outer.received ? {received: left.outer.received} : {})}} : {})},
+			to: arrival.ref,
+			verdict: arrival.verdict,
+			what: left.what,
+			toward: arrival.ref.node,
+		};
+		left.journey = journey;
+		const i = this.open.indexOf(left);
+		if (i !== -1) this.open.splice(i, 1);
+		this.record(journey);
+		if (!this.offsets.has(arrival.ref.node) && left.time !== undefined && arrival.time !== undefined) {
+			const base = this.offsets.get(left.ref.node)?.offset ?? 0;
+			this.offsets.set(arrival.ref.node, {offset: left.time + base - arrival.time, clock: 'linked'});
+		}
+		if (arrival.verdict === 'DROP' || arrival.verdict === 'REJECT') {
+			const k = `${arrival.ref.node}|${left.flow}|${arrival.where}`;
+			const d = this.drops.get(k);
+			if (d) {
+				d.count++;
+				if (d.ids.length < 10_000) d.ids.push(arrival.ref.id);
+				if (d.from.length < 10_000) d.from.push(left.ref.id);
+			} else this.drops.set(k, {journey, flow: left.flow, ids: [arrival.ref.id], from: [left.ref.id], where: arrival.where, rule: arrival.rule, count: 1});
+		}
+	}
+
+	/** The outer packet of a journey was learned after the journey was recorded. */
+	private refresh(left: Leaving): void {
+		if (!left.journey || !left.outer) return;
+		const i = this.journeys.indexOf(left.journey);
+		const updated: Journey = {...left.journey, wire: {...left.journey.wire, kind: overlayKind(left), outer: {src: left.outer.src, dst: left.outer.dst, ...(left.outer.sent ? {sent: left.outer.sent} : {}), ...(left.outer.received ? {received: left.outer.received} : {})}}};
+		left.journey = updated;
+		if (i !== -1) this.journeys[i] = updated;
+	}
+
+	/** A node's stamp on the first node's clock, when the clocks are known to agree or were aligned. */
+	private onReference(node: string, t: number | undefined): number | undefined {
+		if (t === undefined) return undefined;
+		if (node === this.order[0]) return t;
+		if (this.walls.has(node) && this.walls.has(this.order[0]!)) return t;
+		const o = this.offsets.get(node);
+		return o ? t + o.offset : undefined;
+	}
+
+	private record(journey: Journey): void {
+		this.journeyCount++;
+		if (this.journeys.length < this.maxJourneys) this.journeys.push(journey);
+	}
+
+	private merge(parts: Array<[string, Summary]>): FleetSummary {
+		const inputs: InputInfo[] = this.inputNames.map(i => ({path: i.path, format: 'none', lines: 0, traceLines: 0, skipped: 0, unparsed: 0}));
+		let completed = 0;
+		let unparsedCount = 0;
+		const unparsed: Summary['unparsed'][number][] = [];
+		const graph: Graph = {nodes: [], edges: []};
+		const findings: Finding[] = [];
+		let rulesLoaded = 0;
+		for (const [node, s] of parts) {
+			s.inputs.forEach((info, i) => {
+				const sum = inputs[i]!;
+				sum.lines += info.lines;
+				sum.traceLines += info.traceLines;
+				sum.skipped += info.skipped;
+				sum.unparsed += info.unparsed;
+				if (info.format !== 'none') sum.format = sum.format === 'none' || sum.format === info.format ? info.format : 'mixed';
+			});
+			completed += s.completed;
+			unparsedCount += s.unparsedCount;
+			unparsed.push(...s.unparsed);
+			// Each node's chains are its own: the graph names them node/table:chain.
+			const rename = (id: string) => `${node}/${id}`;
+			for (const n of s.graph.nodes) graph.nodes.push({...n, id: rename(n.id)});
+			for (const e of s.graph.edges) graph.edges.push({...e, from: rename(e.from), to: rename(e.to)});
+			for (const f of s.findings) findings.push({...f, node});
+			rulesLoaded += s.rulesLoaded;
+		}
+		// Journeys whose packet never arrived: lost between the nodes, when the node it went to has a trace.
+		const lost = new Map<string, {left: Leaving[]; toward: string | undefined}>();
+		const ended = this.ended.size === this.pipelines.size;
+		if (ended) {
+			for (const left of this.open) {
+				if (left.journey) continue;
+				const toward = left.outer ? this.owner.get(left.outer.dst) : undefined;
+				const k = `${left.ref.node}|${left.flow}`;
+				const entry = lost.get(k) ?? {left: [], toward};
+				entry.left.push(left);
+				lost.set(k, entry);
+			}
+		}
+		const journeys = [...this.journeys];
+		for (const {left, toward} of lost.values()) {
+			for (const l of left) {
+				if (journeys.length >= this.maxJourneys) break;
+				// Sent after the other node's trace ended: not lost, unknown.
+				const peerEnd = toward === undefined ? undefined : this.onReference(toward, this.lastTime.get(toward));
+				const leftAt = this.onReference(l.ref.node, l.time);
+				const unknown = !l.outer?.received && peerEnd !== undefined && leftAt !== undefined && peerEnd < leftAt;
+				journeys.push({
+					from: l.ref,
+					wire: {kind: overlayKind(l), device: l.device, ...(l.outer ? {outer: {src: l.outer.src, dst: l.outer.dst, ...(l.outer.sent ? {sent: l.outer.sent} : {}), ...(l.outer.received ? {received: l.outer.received} : {})}} : {})},
+					verdict: unknown ? 'trace-ended' : 'lost',
+					what: l.what,
+					...(toward ? {toward} : {}),
+				});
+			}
+		}
+		for (const [, d] of this.drops) {
+			const j = d.journey;
+			findings.push({
+				kind: 'dropped-at-peer',
+				severity: 'error',
+				node: j.to!.node,
+				message: `${d.count === 1 ? 'a packet' : `${d.count} packets`} ${d.flow} sent from ${j.from.node} over ${j.wire.device} arrived at ${j.to!.node} and ${d.count === 1 ? 'was' : 'were'} dropped there at ${d.where}${d.rule ? ` (${d.rule})` : ''}`,
+				hint: `${j.from.node} did its part: the packet left by ${j.wire.device} and arrived at ${j.to!.node}${j.wire.outer ? ` inside the outer packet ${j.wire.outer.src} → ${j.wire.outer.dst}` : ''}. Fix ${j.to!.node}'s rules: ${d.where} ${d.rule?.startsWith('-P') ? 'is the chain policy: no rule accepted the packet' : 'dropped it'} (its packets ${d.ids.slice(0, 5).map(id => `#${id}`).join(' ')}; sent as ${j.from.node} ${d.from.slice(0, 5).map(id => `#${id}`).join(' ')}).`,
+				packets: d.ids,
+				rules: [],
+			});
+		}
+		for (const {left, toward} of lost.values()) {
+			const l = left[0]!;
+			const peerHasTrace = toward !== undefined && (this.packets.get(toward) ?? 0) > 0;
+			const received = left.some(x => x.outer?.received);
+			// The other node's trace ends before these packets could arrive: nothing is known of them there.
+			const peerEnd = toward === undefined ? undefined : this.onReference(toward, this.lastTime.get(toward));
+			const leftAt = this.onReference(l.ref.node, l.time);
+			if (peerHasTrace && !received && peerEnd !== undefined && leftAt !== undefined && peerEnd < leftAt) {
+				findings.push({
+					kind: 'lost-between-nodes',
+					severity: 'info',
+					node: l.ref.node,
+					message: `${left.length === 1 ? 'a packet' : `${left.length} packets`} ${l.flow} left ${l.ref.node} by ${l.device} after ${toward}'s trace ended: whether ${left.length === 1 ? 'it' : 'they'} arrived is not known`,
+					hint: `Trace ${toward} for as long as ${l.ref.node}, or give the rest of its log.`,
+					packets: left.map(x => x.ref.id).slice(0, 10_000),
+					rules: [],
+				});
+				continue;
+			}
+			findings.push({
+				kind: 'lost-between-nodes',
+				severity: peerHasTrace ? 'error' : 'warning',
+				node: l.ref.node,
+				message: `${left.length === 1 ? 'a packet' : `${left.length} packets`} ${l.flow} left ${l.ref.node} by ${l.device}${l.outer ? ` (outer ${l.outer.src} → ${l.outer.dst}${toward ? `, ${toward}` : ''})` : ''} and ${received ? `${left.length === 1 ? 'its outer packet' : 'their outer packets'} arrived, but the packet inside was never traced at ${toward ?? 'the other node'}` : `never arrived${toward ? ` at ${toward}` : ' at a traced node'}`}`,
+				hint: received
+					? `The outer packet reached ${toward}, so the underlay passed it; the packet inside did not come out of ${toward}'s overlay device: check that the VXLAN id and port and the device's address agree on both nodes, and that ${toward}'s TRACE rule matches the packet inside.`
+					: toward
+						? `Between ${l.ref.node} and ${toward} something dropped the outer packet: a firewall on the underlay (UDP to the overlay port), a lower MTU on the way (the outer packet is 50 bytes longer), or ${toward}'s INPUT chain refusing the overlay's port.`
+						: `The trace of the node behind ${l.outer?.dst ?? l.device} was not given, or holds no packet from this time: add it (--node name=trace,dump).`,
+				packets: left.map(x => x.ref.id).slice(0, 10_000),
+				rules: [],
+			});
+		}
+		// One cause, said once: a node's own no-reply for packets that were dropped at the other node,
+		// and that node's own dropped finding, give way to the finding across nodes (which takes the
+		// rule references of the node's finding).
+		const sentDropped = new Set<string>();
+		const droppedThere = new Set<string>();
+		for (const d of this.drops.values()) {
+			for (const id of d.from) sentDropped.add(`${d.journey.from.node}#${id}`);
+			for (const id of d.ids) droppedThere.add(`${d.journey.to!.node}#${id}`);
+		}
+		const covered = (f: Finding, ids: Set<string>) => f.node !== undefined && f.packets.length > 0 && f.packets.every(id => ids.has(`${f.node}#${id}`));
+		for (let i = findings.length - 1; i >= 0; i--) {
+			const f = findings[i]!;
+			if (f.kind === 'no-reply' && covered(f, sentDropped)) findings.splice(i, 1);
+			else if (f.kind === 'dropped' && covered(f, droppedThere)) {
+				const peer = findings.find(x => x.kind === 'dropped-at-peer' && x.node === f.node && f.packets.every(id => x.packets.includes(id)));
+				if (peer) {
+					peer.rules.push(...f.rules);
+					findings.splice(i, 1);
+				}
+			}
+		}
+		const nodes: NodeInfo[] = this.order.map((name, i) => {
+			if (i === 0) return {name, packets: this.packets.get(name) ?? 0, clock: 'reference'};
+			const o = this.offsets.get(name);
+			if (this.walls.has(name) && this.walls.has(this.order[0]!)) return {name, packets: this.packets.get(name) ?? 0, clock: 'wall', offset: 0};
+			return o ? {name, packets: this.packets.get(name) ?? 0, clock: o.clock, offset: Math.round(o.offset * 1e6) / 1e6} : {name, packets: this.packets.get(name) ?? 0, clock: 'unknown'};
+		});
+		return {inputs, completed, unparsedCount, unparsed, graph, findings, rulesLoaded, nodes, journeys};
+	}
+}
