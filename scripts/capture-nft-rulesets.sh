@@ -4,12 +4,12 @@
 # tw-nftr-NAMEc on a veth), a client's packets are traced with `nft monitor trace`, and the
 # ruleset is listed the three ways nft lists it: `nft list ruleset`, `nft -a list ruleset`,
 # `nft -j list ruleset`. Root only; only addresses of 198.18.0.0/15; the namespaces are removed
-# on exit. Usage: scripts/capture-nft-rulesets.sh [NAME…]   (default: firewalld kube-proxy docker)
+# on exit. Usage: scripts/capture-nft-rulesets.sh [NAME…]   (default: firewalld kube-proxy kube-proxy-broken docker)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 out="$here/../testdata/nft-rulesets"
 names=("$@")
-[ ${#names[@]} -gt 0 ] || names=(firewalld kube-proxy docker)
+[ ${#names[@]} -gt 0 ] || names=(firewalld kube-proxy kube-proxy-broken docker)
 
 cleanup() {
 	for n in "${names[@]}"; do
@@ -48,7 +48,7 @@ for n in "${names[@]}"; do
 	targets=()
 	case $n in
 	firewalld) targets=(198.18.100.1:22 198.18.100.1:631) ;;
-	kube-proxy)
+	kube-proxy | kube-proxy-broken)
 		ip -n "$h" link add tw-upl0 type veth peer name tw-upl1; ip -n "$h" link set tw-upl1 up; ip -n "$h" addr add 198.18.1.1/24 dev tw-upl0; ip -n "$h" link set tw-upl0 up; ip -n "$h" route add default dev tw-upl0
 		targets=(198.19.96.1:443 198.19.101.20:80) ;;
 	docker)

@@ -18,13 +18,16 @@ import {argumentError, EXIT, stdout, UsageError, warn} from './terminal.js';
 export const DIFF_HELP = `Usage: tracewatch diff WORKING BROKEN [options]
 
 Compares the saved rulesets of a node that works and one that does not (iptables-save or
-iptables -S form, legacy or nft) and shows only what differs in meaning: per table and chain,
-rules only on one node, changed rules, policy changes, and order changes that matter.
+iptables -S form, legacy or nft; or two native nftables listings, nft list ruleset with or
+without -a) and shows only what differs in meaning: per table and chain, rules only on one node,
+changed rules, policy changes, and order changes that matter; for nft listings also base chains
+whose type, hook or priority differ and sets or maps only one node has.
 
 Node-specific noise is mapped away and listed once as "treated as the same": counters, header
 comments, interface names in the same role (wlp59s0 ↔ enp3s0, cali1a2b… ↔ cali7c9d…), chains
 named after them (cali-fw-<veth>), generated chain names and rule ids (KUBE-SEP-<hash>,
-cali:<id>), the node's own addresses and pod block.
+cali:<id>), the node's own addresses and pod block; in nft listings also handles and the
+elements of sets and maps. Fixes are iptables commands, or nft commands for nft listings.
 
 Options:
   --same A=B                 treat working name/address A and broken B as the same (repeatable)
@@ -38,6 +41,7 @@ Options:
 Examples:
   tracewatch diff <(ssh node1 sudo iptables-save) <(ssh node2 sudo iptables-save)
   tracewatch diff working.save broken.save --same eth0=ens5
+  tracewatch diff <(ssh node1 sudo nft -a list ruleset) <(ssh node2 sudo nft -a list ruleset)
   tracewatch diff working.save broken.save --trace-working ok.log --trace-broken bad.log
 
 Exit status: 0 no differences in meaning; 1 differences found (like diff(1)); 2 usage error.`;

@@ -12,7 +12,7 @@
  * Chains named after a mapped interface (cali-fw-<veth>) follow their interface. Generated rule
  * ids (Calico's `cali:<id>` comments) and counters are ignored.
  */
-import type {Chain, Rule, RuleOption, Ruleset} from '../parser/ruleset.js';
+import type {Chain, Rule, RuleOption, Ruleset, Table} from '../parser/ruleset.js';
 import {ruleCommand, ruleSpec} from './command.js';
 import {formatNatRange, matchOptions, basicOption} from './rule-query.js';
 
@@ -109,7 +109,8 @@ function optionTokens(o: RuleOption): Token[] {
 	const [word = ''] = o.values;
 	switch (v.kind) {
 		case 'iface':
-			return [...head, {key: word, written: word, cls: 'iface'}];
+			// iptables' spelling (`eth0`, `cali+`), also for nft's `"eth0"`, `"cali*"`.
+			return [...head, {key: v.iface.text, written: word, cls: 'iface'}];
 		case 'addrs': {
 			if (o.name !== '-s' && o.name !== '-d' && o.name !== '--to') break;
 			const one = v.addrs.length === 1 ? v.addrs[0] : undefined;
@@ -363,12 +364,27 @@ function tokenSimilarity(a: string, b: string): number {
 	return agreement(a.split(' '), b.split(' ')).score;
 }
 
+/** nft listings: a chain as nft declares it (`chain input: type filter hook input priority filter; policy drop`). */
+function nftDeclaration(c: Chain): string {
+	const n = c.nft;
+	return n ? `chain ${c.name} { type ${n.type} hook ${n.hook}${n.device ? ` device ${n.device}` : ''} priority ${n.priorityText}; policy ${(c.policy ?? 'accept').toLowerCase()}; }` : `chain ${c.name}`;
+}
+
+function declaration(rs: Ruleset, c: Chain): string {
+	return isNftListing(rs) ? nftDeclaration(c) : `:${c.name} ${c.policy ?? '-'}`;
+}
+
+function isNftListing(rs: Ruleset): boolean {
+	return rs.format === 'nft' || rs.format === 'nft-json';
+}
+
 export function diffRulesets(working: Ruleset, broken: Ruleset, options: DiffOptions = {}): RuleDiff {
 	const w = buildSide(working);
 	const b = buildSide(broken);
 	const {map, mappings} = pairTokens(w, b, options);
 	const differences: Difference[] & {ignoredOrder?: number} = [];
-	const ignored = ['packet and byte counters', 'header comments (tool version, date)'];
+	const nft = isNftListing(working) && isNftListing(broken);
+	const ignored = nft ? ['packet and byte counters', 'rule, chain and table handles', 'the elements of sets and maps (addresses and ports of the node, its services and pods)'] : ['packet and byte counters', 'header comments (tool version, date)'];
 	const usesIds = [working, broken].some(rs => [...rs.tables.values()].some(t => [...t.chains.values()].some(c => c.rules.some(hasGeneratedId))));
 	if (usesIds) ignored.push('Calico rule ids (--comment "cali:…")');
 
@@ -383,15 +399,28 @@ export function diffRulesets(working: Ruleset, broken: Ruleset, options: DiffOpt
 			const bName = wc.builtin ? wc.name : (map.get(wc.name) ?? wc.name);
 			const bc = bChains.get(bName);
 			if (!bc) {
-				differences.push({table: tname, chain: wc.name, kind: 'only-in-working', working: `:${wc.name} ${wc.policy ?? '-'}`, broken: null, rules: wc.rules.length, ...(wc.declaredAt ? {workingLine: wc.declaredAt} : {})});
+				differences.push({table: tname, chain: wc.name, kind: 'only-in-working', working: declaration(working, wc), broken: null, rules: wc.rules.length, ...(wc.declaredAt ? {workingLine: wc.declaredAt} : {})});
 				continue;
 			}
 			matchedB.add(bName);
-			diffChain(broken.family, tname, wc, bc, map, differences);
+			if (nft) diffNftChain(tname, wc, bc, bt!, map, differences);
+			else diffChain(broken.family, tname, wc, bc, map, differences);
 		}
 		for (const bc of bChains.values()) {
 			if (matchedB.has(bc.name)) continue;
-			differences.push({table: tname, chain: bc.name, kind: 'only-in-broken', working: null, broken: `:${bc.name} ${bc.policy ?? '-'}`, rules: bc.rules.length, ...(bc.declaredAt ? {brokenLine: bc.declaredAt} : {})});
+			differences.push({table: tname, chain: bc.name, kind: 'only-in-broken', working: null, broken: declaration(broken, bc), rules: bc.rules.length, ...(bc.declaredAt ? {brokenLine: bc.declaredAt} : {})});
+		}
+		// nft: named sets and maps, by name and type (their elements are the node's).
+		if (nft) {
+			for (const [name, ws] of wt?.sets ?? []) {
+				const bs = bt?.sets?.get(name);
+				const text = (x: {map: boolean; name: string; type?: string}) => `${x.map ? 'map' : 'set'} ${x.name}${x.type ? ` { type ${x.type} }` : ''}`;
+				if (!bs) differences.push({table: tname, chain: '', kind: 'only-in-working', working: text(ws), broken: null, workingLine: ws.line});
+				else if ((ws.type ?? '') !== (bs.type ?? '') || ws.map !== bs.map) differences.push({table: tname, chain: '', kind: 'changed', working: text(ws), broken: text(bs), workingLine: ws.line, brokenLine: bs.line});
+			}
+			for (const [name, bs] of bt?.sets ?? []) {
+				if (!wt?.sets?.has(name)) differences.push({table: tname, chain: '', kind: 'only-in-broken', working: null, broken: `${bs.map ? 'map' : 'set'} ${bs.name}`, brokenLine: bs.line});
+			}
 		}
 	}
 	// Repeated copies of one rule (a service that re-adds its rules) are one difference, counted.
@@ -457,6 +486,52 @@ export function disjoint(a: Rule, b: Rule): boolean {
 		if (p.cidr.value >> shift !== q.cidr.value >> shift) return true;
 	}
 	return false;
+}
+
+/**
+ * nft listings: a chain's declaration (base chain type, hook, priority, policy) and its rules,
+ * compared as for iptables, with nft's commands as fixes (`nft insert rule … position HANDLE`,
+ * `nft delete rule … handle N`).
+ */
+function diffNftChain(table: string, wc: Chain, bc: Chain, bt: Table, map: ReadonlyMap<string, string>, out: Difference[] & {ignoredOrder?: number}): void {
+	const where = `${bt.family ?? 'ip'} ${bt.name} ${bc.name}`;
+	const wn = wc.nft;
+	const bn = bc.nft;
+	if ((wn || bn) && (wn?.type !== bn?.type || wn?.hook !== bn?.hook || wn?.priority !== bn?.priority || (wn?.device ?? '') !== (bn?.device ?? ''))) {
+		out.push({table, chain: bc.name, kind: 'changed', working: nftDeclaration(wc), broken: nftDeclaration(bc), ...(wc.declaredAt ? {workingLine: wc.declaredAt} : {}), ...(bc.declaredAt ? {brokenLine: bc.declaredAt} : {})});
+	} else if (wn && bn && (wc.policy ?? '') !== (bc.policy ?? '')) {
+		out.push({table, chain: bc.name, kind: 'policy', working: `policy ${(wc.policy ?? '').toLowerCase()}`, broken: `policy ${(bc.policy ?? '').toLowerCase()}`, fix: `nft chain ${where} '{ policy ${(wc.policy ?? 'accept').toLowerCase()}; }'`});
+	}
+	const before = out.length;
+	diffChain('', table, {...wc, builtin: false}, {...bc, builtin: false}, map, out);
+	for (const d of out.slice(before)) {
+		if (d.kind === 'only-in-working' && d.working !== null) {
+			const at = d.workingPos === undefined ? undefined : nextInBroken(wc, bc, d.workingPos, map);
+			const text = d.working
+				.replace(/\bcounter packets \d+ bytes \d+/g, 'counter')
+				.split(' ')
+				.map(w => {
+					const bare = /^"(.*)"$/.exec(w)?.[1];
+					const to = map.get(bare ?? w);
+					return to === undefined ? w : bare === undefined ? to : `"${to}"`;
+				})
+				.join(' ');
+			d.fix = at?.handle !== undefined ? `nft insert rule ${where} position ${at.handle} ${text}` : `nft add rule ${where} ${text}`;
+		} else if (d.kind === 'only-in-broken') {
+			const rule = d.brokenPos === undefined ? undefined : bc.rules[d.brokenPos - 1];
+			d.fix = rule?.handle !== undefined ? `nft delete rule ${where} handle ${rule.handle}` : `nft -a list chain ${where} (for the rule's handle), then nft delete rule ${where} handle N`;
+		}
+	}
+}
+
+/** The broken node's rule that the working node's rule at `pos` goes before: the next working rule both nodes have. */
+function nextInBroken(wc: Chain, bc: Chain, pos: number, map: ReadonlyMap<string, string>): Rule | undefined {
+	const keys = new Map(bc.rules.map(r => [keyOf(tokensOf(r)), r]));
+	for (const r of wc.rules.slice(pos)) {
+		const hit = keys.get(keyOf(tokensOf(r), map));
+		if (hit) return hit;
+	}
+	return undefined;
 }
 
 function diffChain(family: string, table: string, wc: Chain, bc: Chain, map: ReadonlyMap<string, string>, out: Difference[] & {ignoredOrder?: number}): void {

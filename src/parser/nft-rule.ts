@@ -213,9 +213,9 @@ function readMatch(st: Extract<NftStatement, {s: 'match'}>): Reading {
 	return {module: 'nft', name: key, value: unknown(v)};
 }
 
-function option(flag: string, name: string, negated: boolean, value: OptionValue, text: string): RuleOption {
-	const w = words(text);
-	return {piece: 'option', flag, name, negated, value, values: value.kind === 'flag' ? [] : [text.slice(flag.length).trim()], words: w};
+/** An option from a statement: `text` is all of it as written, `valueText` the part that is its value (`!=` and masks aside). */
+function option(flag: string, name: string, negated: boolean, value: OptionValue, text: string, valueText = value.kind === 'flag' ? '' : text.slice(flag.length).trim()): RuleOption {
+	return {piece: 'option', flag, name, negated, value, values: words(valueText), words: words(text)};
 }
 
 /** What a statement that acts reads as: its target, with options. */
@@ -325,14 +325,14 @@ export function assembleNftRule(statements: readonly NftStatement[]): {rule: Par
 				const negated = st.op === '!=' || st.op === 'ne';
 				const sel = st.expr.map(s => s.text).join(' . ');
 				if (r.value.kind === 'set') sets.add(r.value.set);
-				addOption(r.module, option(sel, r.name, negated, r.value, st.text), sel);
+				addOption(r.module, option(sel, r.name, negated, r.value, st.text, st.value.text), sel);
 				break;
 			}
 			case 'counter':
 				if (st.counters) counters = st.counters;
 				break;
 			case 'comment':
-				addOption('comment', option('comment', '--comment', false, {kind: 'text', text: st.comment}, st.text), 'comment', 'explicit');
+				addOption('comment', option('comment', '--comment', false, {kind: 'text', text: st.comment}, st.text, st.text.slice(7).trim()), 'comment', 'explicit');
 				break;
 			case 'limit': {
 				const per = st.per === 'week' ? undefined : st.per;
