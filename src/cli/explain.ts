@@ -15,7 +15,7 @@ import {hasPorts, isIcmp} from '../netfilter/protocols.js';
 import {parseTraceText} from '../parser/line-stream.js';
 import type {Ruleset} from '../parser/ruleset.js';
 import {collect} from '../model/collect.js';
-import {explainPacket, explainTrace, type ExplainInput} from '../model/explain/predict.js';
+import {explainPacket, explainReply, explainTrace, replyIcmp, type ExplainInput} from '../model/explain/predict.js';
 import {protoName} from '../model/explain/source.js';
 import type {CtState} from '../model/explain/types.js';
 import {RuleIndex} from '../model/join.js';
@@ -58,6 +58,9 @@ Options:
   --icmp-type T         ICMP/ICMPv6 type: a name (echo-request) or number, with /CODE (3/4)
   --state S             new (default), established, related, invalid, untracked
   --mark N              the packet mark it arrives with (0x4000 or 16384)
+  --reply               also walk the reply of the connection this packet opens: from where it
+                        went (after DNAT) back to its source, in by the interface it left by,
+                        state established, its NAT undone by conntrack
   --trace TRACEFILE     predict every packet of this trace and compare (any format replay reads)
   --format FORMAT       text (default) or json
   --color / --no-color
@@ -132,6 +135,7 @@ export async function explain(argv: string[]): Promise<number> {
 				'icmp-type': {type: 'string'},
 				state: {type: 'string'},
 				mark: {type: 'string'},
+				reply: {type: 'boolean'},
 				local: {type: 'string', multiple: true},
 				trace: {type: 'string'},
 				format: {type: 'string'},
@@ -153,7 +157,7 @@ export async function explain(argv: string[]): Promise<number> {
 	if (!v.rules || v.rules.length === 0) throw new UsageError('explain needs the saved ruleset: --rules node.save (iptables-save or iptables -S)');
 	const style = v['no-color'] ? plain : v.color || stdout.color ? colors : plain;
 
-	const packetOptions = ['proto', 'src', 'dst', 'in', 'out', 'from-host', 'physdev-in', 'physdev-out', 'tcp-flags', 'icmp-type', 'state', 'mark', 'local'] as const;
+	const packetOptions = ['proto', 'src', 'dst', 'in', 'out', 'from-host', 'physdev-in', 'physdev-out', 'tcp-flags', 'icmp-type', 'state', 'mark', 'local', 'reply'] as const;
 	if (v.trace !== undefined) {
 		const given = packetOptions.filter(o => v[o] !== undefined);
 		if (given.length > 0) throw new UsageError(`--trace predicts every packet of the trace from its first line; --${given[0]} describes one packet: give one or the other`);
@@ -243,18 +247,35 @@ export async function explain(argv: string[]): Promise<number> {
 		...(v['physdev-out'] === undefined ? {} : {physout: v['physdev-out']}),
 	};
 	if (input.fromHost && input.in !== undefined) throw new UsageError('--from-host packets arrive on no interface: leave out --in');
+	if (v.reply && state !== 'new') throw new UsageError('--reply walks the reply of the connection a first packet opens: leave out --state or give --state new');
 	const prediction = explainPacket(index, input);
-	const entry: ExplainedPacket = {
-		proto,
-		src: src.addr,
-		dst: dst.addr,
-		...(src.port === undefined ? {} : {spt: src.port}),
-		...(dst.port === undefined ? {} : {dpt: dst.port}),
-		...(tcpFlags ? {tcpFlags} : {}),
-		...(icmp ? {icmp} : {}),
-		prediction,
-	};
-	if (format === 'json') stdout.write(explainDocument([entry], []));
-	else stdout.write(`${renderExplained(entry, [], style)}\n`);
+	const entries: ExplainedPacket[] = [
+		{
+			proto,
+			src: src.addr,
+			dst: dst.addr,
+			...(src.port === undefined ? {} : {spt: src.port}),
+			...(dst.port === undefined ? {} : {dpt: dst.port}),
+			...(tcpFlags ? {tcpFlags} : {}),
+			...(icmp ? {icmp} : {}),
+			prediction,
+		},
+	];
+	if (v.reply) {
+		const reply = explainReply(index, input, prediction);
+		const first = reply.hops[0];
+		entries.push({
+			proto,
+			src: first?.src ?? dst.addr,
+			dst: first?.dst ?? src.addr,
+			...(first?.spt === undefined ? {} : {spt: first.spt}),
+			...(first?.dpt === undefined ? {} : {dpt: first.dpt}),
+			...(tcpFlags ? {tcpFlags: tcpFlags.includes('SYN') ? ['SYN', 'ACK'] : ['ACK']} : {}),
+			...(icmp ? {icmp: replyIcmp(proto, icmp)} : {}),
+			prediction: reply,
+		});
+	}
+	if (format === 'json') stdout.write(explainDocument(entries, []));
+	else stdout.write(`${entries.map((e, i) => renderExplained(e, [], style, i + 1)).join('\n\n')}\n`);
 	return failed;
 }

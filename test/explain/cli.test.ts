@@ -56,6 +56,16 @@ describe.concurrent('tracewatch explain', () => {
 		expect(doc.explained[0]).not.toHaveProperty('agrees');
 	});
 
+	it('--reply: the connection\'s first packet, then its reply with the NAT undone', async ({expect}) => {
+		const r = await run([...SYN, '--reply', '--format', 'json']);
+		expect(r.code).toBe(0);
+		const doc = JSON.parse(r.stdout) as {explained: Array<Record<string, unknown>>};
+		expect(doc.explained).toHaveLength(2);
+		expect(doc.explained[1]).toMatchObject({src: '198.18.20.2', spt: 8080, dst: '198.18.10.2', dpt: 40990, in: 'eth1', out: 'eth0', verdict: 'ACCEPT', state: 'established'});
+		expect(doc.explained[1]!['nat']).toEqual([{type: 'conntrack', at: 'POSTROUTING (conntrack)', from: '198.18.20.2:8080', to: '198.18.30.10:80', seen: 'connection'}]);
+		expect(doc.explained[1]!['final']).toEqual({table: 'mangle', chain: 'POSTROUTING', kind: 'policy', num: 1});
+	});
+
 	it('--trace: every packet predicted and compared, the agreement at the end', async ({expect}) => {
 		const [text, json] = await Promise.all([run(['--rules', `${DIR}/iptables.save`, '--trace', `${DIR}/dmesg-T.log`]), run(['--rules', `${DIR}/iptables.save`, '--trace', `${DIR}/dmesg-T.log`, '--format', 'json'])]);
 		expect(text.code).toBe(0);
@@ -74,6 +84,7 @@ describe.concurrent('tracewatch explain', () => {
 		[[...SYN, '--state', 'open'], /--state must be new, established, related, invalid, untracked/],
 		[[...SYN, '--tarce', 'x'], /unknown option --tarce: did you mean --trace\?/],
 		[['--rules', `${DIR}/iptables.save`, '--trace', `${DIR}/iptables.save`], /is a saved ruleset, not a trace/],
+		[[...SYN, '--reply', '--state', 'established'], /--reply walks the reply of the connection a first packet opens/],
 	])('usage error %#: exit 2 and says what to do', async ([args, message], {expect}) => {
 		const r = await run(args);
 		expect(r.code).toBe(2);

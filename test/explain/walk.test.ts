@@ -4,6 +4,7 @@
  * rules after them, and what a dump cannot tell.
  */
 import {describe, expect, it} from 'vitest';
+import {TraceKnowledge} from '../../src/model/explain/learn.js';
 import {explainPacket, type ExplainInput} from '../../src/model/explain/predict.js';
 import type {Prediction} from '../../src/model/explain/types.js';
 import {RuleIndex} from '../../src/model/join.js';
@@ -327,5 +328,43 @@ describe('what a dump cannot tell', () => {
 		const p = explain(rules);
 		expect(p.verdict).toBe('ACCEPT');
 		expect(p.uncertain[0]).toMatchObject({kind: 'routing', assumed: 'no match'});
+	});
+});
+
+describe('what conntrack and routing do to IPv6 neighbour discovery and multicast', () => {
+	const V6 = index(`*raw
+		:PREROUTING ACCEPT [0:0]
+		:OUTPUT ACCEPT [0:0]
+		COMMIT
+		*nat
+		:PREROUTING ACCEPT [0:0]
+		:INPUT ACCEPT [0:0]
+		:OUTPUT ACCEPT [0:0]
+		:POSTROUTING ACCEPT [0:0]
+		-A POSTROUTING -o eth0 -j MASQUERADE
+		COMMIT
+		*filter
+		:INPUT DROP [0:0]
+		:FORWARD DROP [0:0]
+		:OUTPUT ACCEPT [0:0]
+		-A INPUT -m conntrack --ctstate UNTRACKED -j ACCEPT
+		-A INPUT -m conntrack --ctstate NEW -p ipv6-icmp -j ACCEPT
+		COMMIT
+	`, 'ip6tables.save');
+	const NS: Partial<ExplainInput> = {family: 'ipv6', proto: 'ICMPv6', src: 'fe80::1', dst: 'fe80::2', spt: undefined, dpt: undefined, tcpFlags: undefined, out: undefined, locals: ['fe80::2']};
+
+	it('a neighbour solicitation is untracked: no nat chain, --ctstate UNTRACKED; an echo request is tracked', () => {
+		const ns = explain(V6, {...NS, icmp: {type: 135, code: 0}});
+		expect(path(ns)).toEqual(['raw:PREROUTING:policy:1 ACCEPT', 'filter:INPUT:rule:1 ACCEPT']);
+		const echo = explain(V6, {...NS, icmp: {type: 128, code: 0}});
+		expect(path(echo)).toEqual(['raw:PREROUTING:policy:1 ACCEPT', 'nat:PREROUTING:policy:1 ACCEPT', 'filter:INPUT:rule:2 ACCEPT', 'nat:INPUT:policy:1 ACCEPT']);
+	});
+
+	it('a trace is the routing table: a multicast group it never shows delivered is not forwarded', () => {
+		const k = new TraceKnowledge({locals: ['2001:db8::1']});
+		const probe = {family: 'ipv6', src: 'fe80::1', dst: 'ff02::16', mark: 0} as const;
+		expect(k.route('ff02::16', probe)).toMatchObject({kind: 'refused'});
+		expect(k.route('2001:db8::1', probe)).toMatchObject({kind: 'local'});
+		expect(k.route('2001:db8::9', probe)).toMatchObject({kind: 'forward'});
 	});
 });

@@ -16,7 +16,7 @@
  *   learn.ts     what a trace teaches that a dump cannot (local addresses, routes, connections)
  *   predict.ts   predictions from the command line or from a trace, and their comparison
  */
-export {compareWithTrace, explainPacket, explainTrace, predictForPacket, probeOf, styleOf, tracedHops, type ExplainInput, type TraceExplained} from './predict.js';
+export {compareWithTrace, explainPacket, explainReply, explainTrace, predictForPacket, probeOf, styleOf, tracedHops, type ExplainInput, type TraceExplained} from './predict.js';
 export {TraceKnowledge} from './learn.js';
 export {iptablesSource, type RuleSource, type WalkChain, type WalkRule, type Condition, type Action, type HookChain} from './source.js';
 export type * from './types.js';

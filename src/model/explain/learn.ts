@@ -20,7 +20,7 @@
  * local addresses and refusals, the most recent kept), so a run over an endless trace stays small.
  */
 import type {Hook} from '../../netfilter/hooks.js';
-import {endpoint} from '../../netfilter/addr.js';
+import {endpoint, parseAddr} from '../../netfilter/addr.js';
 import {isFragNeeded, isIcmpError} from '../../netfilter/icmp.js';
 import {isIcmp} from '../../netfilter/protocols.js';
 import {parseRuleText} from '../../parser/ruleset.js';
@@ -115,6 +115,13 @@ function accepted(p: Packet): boolean {
 }
 
 const NAT_SOURCE = new Set(['SNAT', 'MASQUERADE', 'NETMAP']);
+
+/** 224.0.0.0/4 or ff00::/8. */
+function isMulticast(addr: string): boolean {
+	const a = parseAddr(addr);
+	if (!a) return false;
+	return a.v6 ? a.value >> 120n === 0xffn : a.value >> 28n === 0xen;
+}
 
 export class TraceKnowledge implements Routing {
 	private readonly locals = new Set<string>();
@@ -324,6 +331,8 @@ export class TraceKnowledge implements Routing {
 
 	route(dst: string, probe: Probe): RouteResult {
 		if (this.locals.has(dst)) return {kind: 'local', basis: `${dst} is this host's (the trace shows it delivered or sent here)`};
+		// Without multicast routing a multicast packet is delivered to the groups the host is in, never forwarded.
+		if (isMulticast(dst)) return {kind: 'refused', basis: `${dst} is a multicast group the trace never shows delivered here, and multicast is not forwarded (no multicast routing)`};
 		const refused = this.refusals.get(dst);
 		if (refused) {
 			if (refused.len !== undefined && (probe.len ?? 0) >= refused.len) return {kind: 'refused', basis: refused.len === 0 ? refused.basis : `${probe.len} bytes, as big as packets routing refused: ${refused.basis}`};

@@ -16,12 +16,16 @@
  * assumed, never followed: a trace that disagrees there says so in its divergence.
  */
 import type {RuleIndex} from '../join.js';
+import {endpoint} from '../../netfilter/addr.js';
 import type {Hop, HopKind, Packet} from '../types.js';
 import {evaluate} from './evaluate.js';
 import {sentByHost, TraceKnowledge} from './learn.js';
-import {iptablesSource, type Condition, type RuleSource, type WalkRule} from './source.js';
+import {iptablesSource, protoName, type Condition, type RuleSource, type WalkRule} from './source.js';
 import type {Branch, BranchChoice, CtInput, CtState, Divergence, DivergenceReason, Evaluation, PacketView, Prediction, Probe, RouteResult, Routing, Step, TraceStyle, Uncertain, UnknownKind} from './types.js';
 import {walk, type WalkResult} from './walk.js';
+
+/** IPv6 extension headers as protocol numbers: hop-by-hop options, routing, fragment, destination options. */
+const IPV6_EXTENSION: ReadonlySet<string> = new Set(['0', '43', '44', '60']);
 
 /** With a trace: the kinds of unknown the trace decides. */
 const FOLLOW: ReadonlySet<UnknownKind> = new Set(['statistic', 'packet', 'owner', 'routing']);
@@ -120,6 +124,13 @@ export function tracedHops(packet: Packet): Hop[] {
 function visibleSteps(steps: readonly Step[], style: TraceStyle | 'all', traced?: readonly Hop[]): Step[] {
 	if (style === 'all') return [...steps];
 	let start = style === 'kernel' ? steps.findIndex(s => s.tracing) : steps.findIndex(s => s.startsTrace || s.tracing);
+	// A kernel trace prints the TRACE rule that turned tracing on only for a packet traced already
+	// (the looped-back copy of a multicast packet the host sent keeps its trace flag).
+	const first = traced?.[0];
+	if (style === 'kernel' && first?.kind === 'rule' && first.target === 'TRACE' && !(start !== -1 && sameHop(hopOf(steps[start]!, style), first))) {
+		const at = steps.findIndex(s => s.startsTrace && sameHop(hopOf(s, style), first));
+		if (at !== -1) start = at;
+	}
 	if (start === -1) {
 		// No TRACE rule on the predicted path: start where the trace starts.
 		const first = traced?.[0];
@@ -160,15 +171,18 @@ function choicesOf(r: WalkResult): BranchChoice[] {
 }
 
 /**
- * iptables-nft creates a built-in chain only when a rule or a policy needs it, and iptables-nft-save
- * lists every built-in chain of a table anyway: an empty chain with policy ACCEPT may not exist in
- * the kernel, and then prints nothing. Its policy hop changes nothing, so with a trace that does
- * not show the chain, the prediction leaves it out too.
+ * A dump can list a chain the kernel did not have while tracing. iptables-nft creates a built-in
+ * chain only when a rule or a policy needs it, and iptables-nft-save lists every built-in chain
+ * of a table anyway; legacy tables exist in a network namespace once something uses them, and
+ * iptables-legacy-save run after the traffic is such a use (the dump then lists a table with
+ * every counter 0 that no trace line shows). An empty chain with policy ACCEPT changes nothing, so
+ * with a trace that does not show it (nft), or shows nothing of its table (kernel), the
+ * prediction leaves it out too.
  */
 function withoutAbsentChains(steps: Step[], style: TraceStyle | 'all', traced?: readonly Hop[]): Step[] {
-	if (style !== 'nft' || !traced) return steps;
-	const seen = new Set(traced.map(h => `${h.table}:${h.chain}`));
-	return steps.filter(s => !(s.kind === 'tail' && s.base && s.pos === 1 && s.target === 'ACCEPT' && !seen.has(`${s.table}:${s.chain}`)));
+	if (style === 'all' || !traced) return steps;
+	const seen = new Set(traced.map(h => (style === 'nft' ? `${h.table}:${h.chain}` : h.table)));
+	return steps.filter(s => !(s.kind === 'tail' && s.base && s.pos === 1 && s.target === 'ACCEPT' && !seen.has(style === 'nft' ? `${s.table}:${s.chain}` : s.table)));
 }
 
 function toPrediction(r: WalkResult, ct: CtInput, style: TraceStyle | 'all', traced?: readonly Hop[]): Prediction {
@@ -183,6 +197,7 @@ function toPrediction(r: WalkResult, ct: CtInput, style: TraceStyle | 'all', tra
 		uncertain: dedupe(r.uncertain),
 		ct,
 		ctmarkAfter: r.ctmark,
+		after: r.packet,
 		choices: choicesOf(r),
 		evaluated: r.evaluated,
 		style,
@@ -255,6 +270,80 @@ export function explainPacket(index: RuleIndex, input: ExplainInput): Prediction
 	return {...prediction, branches};
 }
 
+/** The ICMP type of the answer to a query (echo, timestamp, …), or the type itself. */
+export function replyIcmp(proto: string, icmp: {readonly type: number; readonly code?: number}): {type: number; code?: number} {
+	const v4: Record<number, number> = {8: 0, 13: 14, 15: 16, 17: 18};
+	const v6: Record<number, number> = {128: 129};
+	const t = (proto === 'ICMPv6' ? v6 : v4)[icmp.type];
+	return t === undefined ? {...icmp} : {type: t, code: 0};
+}
+
+/**
+ * The reply of the connection `input` opens, after `original` (its first packet, explainPacket):
+ * from where the first packet went (after its DNAT) back to where it came from, arriving on the
+ * interface it left by; conntrack gives it state established and undoes the connection's NAT
+ * (its SNAT in PREROUTING, its DNAT in POSTROUTING or INPUT). With random picks, the reply of the
+ * most likely branch.
+ */
+export function explainReply(index: RuleIndex, input: ExplainInput, original: Prediction): Prediction {
+	const source = iptablesSource(index, input.family);
+	const a = original.after;
+	const dnat = a.dst !== input.dst || a.dpt !== input.dpt;
+	const snatted = original.nat.find(n => n.type === 'SNAT' || n.type === 'MASQUERADE' || (n.type === 'NETMAP' && a.src !== input.src));
+	// MASQUERADE's address is the OUT interface's, which a dump does not hold: the reply is shown
+	// arriving for the original source, the address conntrack restores at nat's priority (raw and
+	// mangle PREROUTING, before it, would see the interface's address; listed as uncertain).
+	const replyDst = a.src;
+	const origIn = input.fromHost ? '' : (input.in ?? undefined);
+	const origOut = original.route?.kind === 'forward' ? original.route.out : input.out;
+	const probe: Probe = {
+		family: input.family,
+		proto: input.proto,
+		src: a.dst,
+		dst: replyDst,
+		...(a.dpt === undefined ? {} : {spt: a.dpt}),
+		...(a.spt === undefined ? {} : {dpt: a.spt}),
+		...(input.tcpFlags ? {tcpFlags: input.tcpFlags.includes('SYN') ? ['SYN', 'ACK'] : ['ACK']} : {}),
+		...(input.icmp ? {icmp: replyIcmp(input.proto, input.icmp)} : {}),
+		...(origOut === undefined ? {} : {in: origOut}),
+		mark: 0,
+		uid: null,
+		gid: null,
+		df: true,
+	};
+	const orig = {src: input.src, dst: input.dst, ...(input.spt === undefined ? {} : {spt: input.spt}), ...(input.dpt === undefined ? {} : {dpt: input.dpt})};
+	const ct: CtInput = {
+		state: 'established',
+		dir: 'reply',
+		first: false,
+		seenReply: true,
+		orig,
+		ctmark: original.ctmarkAfter,
+		snatDone: Boolean(snatted),
+		dnatDone: dnat,
+		...(dnat ? {dnat: {addr: a.dst, ...(a.dpt === undefined ? {} : {port: a.dpt})}} : {}),
+		...(snatted ? {unsnat: {addr: input.src, ...(input.spt === undefined ? {} : {port: input.spt})}} : {}),
+		basis: `the reply of the connection ${endpoint(input.src, input.spt)} → ${endpoint(input.dst, input.dpt)} (--reply)${original.branches ? ', its most likely branch' : ''}`,
+	};
+	const locals = new Set(input.locals);
+	if (input.fromHost) locals.add(input.src);
+	const routing = givenRouting({...(origIn ? {out: origIn} : {}), locals: [...locals], fromHost: false, src: probe.src});
+	const r = walk({source, probe, from: 'in', ct, routing});
+	const prediction = toPrediction(r, ct, 'all');
+	if (!snatted || snatted.type !== 'MASQUERADE') return prediction;
+	const note: Uncertain = {
+		table: 'nat',
+		chain: 'POSTROUTING',
+		num: 0,
+		rule: '',
+		match: `the reply's destination (${snatted.to})`,
+		kind: 'packet',
+		why: `the reply comes back to the address MASQUERADE chose (${snatted.to}), which a dump does not hold; it is shown arriving for ${replyDst}, the address conntrack restores`,
+		assumed: 'match',
+	};
+	return {...prediction, uncertain: [note, ...prediction.uncertain]};
+}
+
 function ctFromState(state: CtState, src: string, dst: string, spt?: number, dpt?: number): CtInput {
 	const orig = {src, dst, ...(spt === undefined ? {} : {spt}), ...(dpt === undefined ? {} : {dpt})};
 	switch (state) {
@@ -271,7 +360,11 @@ function ctFromState(state: CtState, src: string, dst: string, spt?: number, dpt
 export function probeOf(packet: Packet): Probe {
 	const f = packet.first;
 	const first = packet.hops[0];
-	const proto = packet.proto === 'unknown' ? undefined : packet.proto;
+	// An IPv6 packet whose first next header is an extension header (nft monitor prints `nexthdr ip`
+	// for the hop-by-hop header of an MLD message): ip6tables' -p matches the protocol after the
+	// extension headers, which the trace does not show.
+	const extension = packet.family === 'ipv6' && IPV6_EXTENSION.has(protoName(packet.proto) ?? '');
+	const proto = packet.proto === 'unknown' || extension ? undefined : packet.proto;
 	const mark = f.mark ? Number.parseInt(f.mark.replace(/^0x/, ''), 16) >>> 0 : 0;
 	const macsrc = f.macsrc ?? (f.mac && /^([\da-f]{2}:){13}[\da-f]{2}$/i.test(f.mac) ? f.mac.split(':').slice(6, 12).join(':') : undefined);
 	// The kernel prints UID=/GID= for every packet with a socket: a kernel line without them has none.
@@ -328,7 +421,10 @@ function predictWith(source: RuleSource, packet: Packet, k: TraceKnowledge): Pre
 	const style = styleOf(packet);
 	const traced = tracedHops(packet);
 	const from = sentByHost(packet) ? 'host' : 'in';
-	const run = (script: readonly boolean[]) => walk({source, probe, from, ct, routing: k, follow: FOLLOW, choose: (_p, i) => script[i]});
+	// Sent here and first seen in POSTROUTING: the copy of a multicast packet the host loops back.
+	const firstHook = packet.hops[0]?.hook ?? packet.hops[0]?.chain;
+	const start = from === 'host' && firstHook === 'POSTROUTING' ? ('POSTROUTING' as const) : undefined;
+	const run = (script: readonly boolean[]) => walk({source, probe, from, ct, routing: k, follow: FOLLOW, ...(start ? {start} : {}), choose: (_p, i) => script[i]});
 	const visible = (r: WalkResult) => withoutAbsentChains(visibleSteps(r.steps, style, traced), style, traced).map(s => hopOf(s, style));
 	const script: boolean[] = [];
 	let r = run(script);

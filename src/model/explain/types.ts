@@ -211,6 +211,8 @@ export interface Prediction {
 	readonly ct: CtInput;
 	/** The conntrack mark the packet leaves the connection with (CONNMARK). */
 	readonly ctmarkAfter: number;
+	/** The packet as the walk leaves it: after its DNAT and SNAT (MASQUERADE leaves the source: its address is not known). */
+	readonly after: PacketView;
 	/** With statistic and no trace: every branch, the most likely first; the prediction is the first. */
 	readonly branches?: readonly Branch[];
 	/** Choices made at branch points (statistic picks, conditions followed from the trace). */

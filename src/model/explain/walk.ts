@@ -54,6 +54,12 @@ export interface WalkOptions {
 	 * A trace shows that second half as a packet of its own, so only a described packet loops.
 	 */
 	readonly loopback?: boolean;
+	/**
+	 * The hook a packet sent here is first seen at: POSTROUTING for the copy of a multicast packet
+	 * the host loops back to itself (ip6_finish_output2 sends the clone through POSTROUTING only,
+	 * with the connection the original already has).
+	 */
+	readonly start?: 'POSTROUTING';
 }
 
 export interface WalkResult {
@@ -68,6 +74,9 @@ export interface WalkResult {
 	readonly ctmark: number;
 	readonly packet: PacketView;
 }
+
+/** ICMPv6 types conntrack never tracks: MLD query, report, done, MLDv2 report; router and neighbour solicitation and advertisement. */
+const UNTRACKED_ICMPV6: ReadonlySet<number> = new Set([130, 131, 132, 133, 134, 135, 136, 143]);
 
 /** The kernel's table walk gives up on loops; so does this one, well before memory does. */
 const MAX_STEPS = 20_000;
@@ -165,6 +174,13 @@ class Walker {
 		this.route = route;
 		if (route.kind === 'forward' && route.out !== undefined && !this.pkt.out) this.pkt.out = route.out;
 		if (route.kind === 'local' && !this.pkt.out) this.pkt.out = 'lo';
+		if (this.o.start === 'POSTROUTING') {
+			// The looped-back copy of a multicast packet: its connection (if any) is the original's.
+			this.ctAttached = true;
+			this.looped = true;
+			if (!this.hook('POSTROUTING')) return;
+			return this.finish('ACCEPT', 'every chain on the way accepted it: the copy of a multicast packet this host loops back to itself');
+		}
 		if (!this.hook('OUTPUT') || !this.hook('POSTROUTING')) return;
 		const back = this.o.loopback ? this.o.routing.route(this.pkt.dst, this.o.probe) : undefined;
 		if (back?.kind === 'local') {
@@ -227,6 +243,32 @@ class Walker {
 
 	private attach(): void {
 		this.ctAttached = true;
+		// Conntrack leaves neighbour discovery and multicast listener messages untracked
+		// (nf_conntrack_proto_icmpv6.c, noct_valid_new): no connection, no nat chain.
+		const p = this.o.probe;
+		if (p.proto === 'ICMPv6' && p.icmp) {
+			if (UNTRACKED_ICMPV6.has(p.icmp.type)) this.untracked = true;
+			return;
+		}
+		// An IPv6 packet that may be one of those (ICMPv6, or a protocol the trace hides behind an
+		// extension header) and whose type the trace does not show: one branch point, as for a
+		// connection's first packet; the preferred way is tracked.
+		if (p.family === 'ipv6' && (p.proto === 'ICMPv6' || p.proto === undefined)) {
+			const point: BranchPoint = {table: 'raw', chain: 'conntrack', num: 0, preferred: false};
+			const untracked = this.o.choose?.(point, this.points.length) ?? point.preferred;
+			this.points.push({point, taken: untracked});
+			this.uncertain.push({
+				table: 'raw',
+				chain: 'conntrack',
+				num: 0,
+				rule: '',
+				match: 'conntrack (untracked?)',
+				kind: 'packet',
+				why: 'the trace does not show the ICMPv6 type: neighbour discovery and MLD messages are left untracked by conntrack (no nat chain runs), other ICMPv6 messages are tracked',
+				assumed: this.o.follow?.has('packet') && this.o.choose ? 'followed the trace' : untracked ? 'match' : 'no match',
+			});
+			if (untracked) this.untracked = true;
+		}
 	}
 
 	/** The state conntrack gives the packet now. */
