@@ -66,11 +66,25 @@ Options:
   --color / --no-color
   -h, --help
 
-Examples:
-  tracewatch explain --rules node.save --proto tcp --src 198.19.88.69:54318 --dst 198.19.96.1:443 \\
-                     --in cali1a2b3c4d5e6 --out wlp59s0
-  tracewatch explain --rules node.save --proto icmp --src 10.0.0.1 --dst 10.0.0.2 --from-host
-  tracewatch explain --rules node.save --trace dmesg.log --format json | jq '.explained[] | select(.agrees | not) | .divergence'
+Examples (the files are in the tracewatch repository's testdata/):
+  What does a pod's SYN to the Kubernetes API do on this node? (DNAT, then out wlp59s0 unmasqueraded)
+    tracewatch explain --rules testdata/dmesg/wifi-no-reply/iptables.save --proto tcp \\
+      --src 198.19.88.69:54318 --dst 198.19.96.1:443 --in cali1a2b3c4d5e6 --out wlp59s0
+  The connection's first packet and then its reply, the NAT undone by conntrack:
+    tracewatch explain --rules testdata/dmesg/fwd-dnat-masq/iptables.save --proto tcp \\
+      --src 198.18.10.2:40990 --dst 198.18.30.10:80 --in eth0 --out eth1 --reply
+  Which endpoints can a ClusterIP connection reach? (each branch of kube-proxy's random pick)
+    tracewatch explain --rules testdata/kube-proxy/trace-packet.rules --proto tcp \\
+      --src 10.0.0.2 --dst 172.30.0.44:80 --in eth0 --local 192.168.0.2
+  A ping this host sends, and a bridged packet:
+    tracewatch explain --rules node.save --proto icmp --src 10.0.0.1 --dst 10.0.0.2 --from-host
+    tracewatch explain --rules node.save --proto udp --src 10.0.0.5:5353 --dst 10.0.0.9:53 \\
+      --in br0 --out br0 --physdev-in veth1 --physdev-out veth2
+  Does the dump explain the trace? (here the dump was saved before a rule was inserted)
+    tracewatch explain --rules testdata/formats/rules/xtmon-iptables-nft-v4.save \\
+      --trace testdata/formats/xtables-monitor-1.8.9-trace-4.log
+  Only the packets that part from the prediction, as JSON:
+    tracewatch explain --rules node.save --trace dmesg.log --format json | jq '.explained[] | select(.agrees | not) | .divergence'
 
 JSON: {"tracewatch": 1, "explained": [{src, dst, proto, spt, dpt, ipId, in, out, hops, final,
 verdict, nat, uncertain, …, and with --trace traced, agrees, divergence}]} (docs/explain.md).

@@ -35,6 +35,25 @@ describe.concurrent('tracewatch explain', () => {
 		expect(top).toMatch(/^ {2}explain {4}predict a packet's path/m);
 	});
 
+	it('every example of --help on bundled data runs as written', async ({expect}) => {
+		const help = (await run(['--help'])).stdout;
+		const commands = help
+			.replace(/ \\\n\s+/g, ' ')
+			.split('\n')
+			.map(l => l.trim())
+			.filter(l => l.startsWith('tracewatch explain ') && l.includes('testdata/'));
+		expect(commands).toHaveLength(4);
+		const results = await Promise.all(commands.map(c => run(c.split(/\s+/).slice(2))));
+		results.forEach((r, i) => {
+			expect(r.code, commands[i]).toBe(0);
+			expect(r.stderr, commands[i]).toBe('');
+		});
+		expect(results[0]!.stdout).toContain('final nat:POSTROUTING:policy:3 → ACCEPT');
+		expect(results[1]!.stdout).toMatch(/^#2 {2}TCP 198\.18\.20\.2:8080 → 198\.18\.10\.2:40990 \[SYN ACK\]/m);
+		expect(results[2]!.stdout).toContain('branches (2)');
+		expect(results[3]!.stdout).toContain('7 of 8 traced packet(s) agree');
+	});
+
 	it('text: the path, the NAT, the final hop and verdict', async ({expect}) => {
 		const r = await run(SYN);
 		expect(r.code).toBe(0);

@@ -205,7 +205,7 @@ function toPrediction(r: WalkResult, ct: CtInput, style: TraceStyle | 'all', tra
 }
 
 /** Routing as the command line gives it: `--out`, `--local`. */
-export function givenRouting(input: {readonly out?: string; readonly locals: readonly string[]; readonly fromHost: boolean; readonly src: string}): Routing {
+export function givenRouting(input: {readonly out?: string; readonly locals: readonly string[]; readonly fromHost: boolean; readonly src: string; readonly outBasis?: string}): Routing {
 	const locals = new Set(input.locals);
 	if (input.fromHost) locals.add(input.src);
 	return {
@@ -213,7 +213,7 @@ export function givenRouting(input: {readonly out?: string; readonly locals: rea
 		isLocal: addr => (locals.has(addr) ? true : locals.size > 0 ? false : undefined),
 		outFor: () => undefined,
 		route(dst): RouteResult {
-			if (input.out !== undefined && !(input.fromHost && locals.has(dst))) return {kind: 'forward', out: input.out, basis: `--out ${input.out}`};
+			if (input.out !== undefined && !(input.fromHost && locals.has(dst))) return {kind: 'forward', out: input.out, basis: input.outBasis ?? `--out ${input.out}`};
 			if (locals.has(dst)) return {kind: 'local', basis: `${dst} is a local address (--local)`};
 			return {kind: 'forward', out: undefined, basis: locals.size > 0 ? `${dst} is not a local address; no --out given` : 'no --local and no --out given: taken as forwarded, out an interface not known'};
 		},
@@ -327,7 +327,7 @@ export function explainReply(index: RuleIndex, input: ExplainInput, original: Pr
 	};
 	const locals = new Set(input.locals);
 	if (input.fromHost) locals.add(input.src);
-	const routing = givenRouting({...(origIn ? {out: origIn} : {}), locals: [...locals], fromHost: false, src: probe.src});
+	const routing = givenRouting({...(origIn ? {out: origIn, outBasis: `back out ${origIn}, where the connection's first packet came in`} : {}), locals: [...locals], fromHost: false, src: probe.src});
 	const r = walk({source, probe, from: 'in', ct, routing});
 	const prediction = toPrediction(r, ct, 'all');
 	if (!snatted || snatted.type !== 'MASQUERADE') return prediction;
