@@ -43,7 +43,8 @@ Options:
                       node and id (node-a #3); a packet that left one node into an overlay
                       (flannel.1, vxlan.calico, …) is followed to the node it reached, through
                       the outer packet that carried it; findings say at which node it stopped
-                      (docs/nodes.md)
+                      (docs/nodes.md). A central log (syslog, journal) is split by the host its
+                      lines name without --node; --node NAME=RULES gives that host its ruleset.
   --format FORMAT     tui (default on a terminal), text (default otherwise), json (one document
                       at the end), ndjson (one packet per line as packets complete), graph (the
                       chain-traversal graph as text), dot (the same for Graphviz), html (a report
@@ -70,6 +71,7 @@ Examples:
   tracewatch trace.log --format dot | dot -Tsvg > chains.svg
   tracewatch replay trace.log --rules node.save --format html > report.html
   tracewatch replay --node a=a/kern.log,a/iptables.save --node b=b/kern.log,b/iptables.save
+  tracewatch replay /var/log/central/kern.log --node node-a=a.save --node node-b=b.save
 
 Lines that are not trace output are skipped and counted; trace lines that cannot be read are
 reported on stderr as file:line:column with what was expected, skipped, and counted.
@@ -135,9 +137,11 @@ export async function runPipeline(inputs: readonly PipelineInput[], options: Pip
 	// Lines of one packet come in one burst: 40 ms of quiet completes it; the interactive view
 	// waits a quarter second, quick for a person and safe for slow feeders.
 	const settings = {windowSeconds: options.windowSeconds ?? 1, idleMs: format === 'tui' ? 250 : 40};
-	const fleet = options.nodes ? new Fleet({...settings, nodes: options.nodes}) : undefined;
+	// Printed formats read through a fleet: one pipeline per node, named by --node or by the host
+	// a central log's lines name; a trace of one host is one pipeline, as it always was.
+	const fleet = format === 'tui' ? undefined : new Fleet({...settings, rules: options.rules, ...(options.nodes ? {nodes: options.nodes} : {})});
 	const pipeline = new Pipeline({rules: options.rules, ...settings});
-	const model: Pick<Pipeline, 'on' | 'push' | 'tick' | 'end' | 'summary' | 'inputNames'> = fleet ?? pipeline;
+	const model: Pick<Pipeline, 'on' | 'push' | 'tick' | 'end' | 'inputNames'> & {summary(): Summary} = fleet ?? pipeline;
 	let summary: Summary | undefined;
 	model.on(e => {
 		if (e.type === 'end') summary = e.summary;
@@ -202,7 +206,7 @@ export async function runPipeline(inputs: readonly PipelineInput[], options: Pip
 	const readErrors: string[] = [];
 
 	for (const input of inputs) {
-		const index = fleet ? fleet.addInput(input.path, input.node ?? options.nodes![0]!.name) : pipeline.addInput(input.path);
+		const index = fleet ? fleet.addInput(input.path, input.node) : pipeline.addInput(input.path);
 		// Live input: the pipeline completes a packet once its lines stop coming; it reads the clock here.
 		const clock = input.live ? setInterval(() => model.tick(), 10) : undefined;
 		let read = 0;
@@ -337,7 +341,6 @@ export async function replay(argv: string[]): Promise<number> {
 
 	const nodes = (values.node ?? []).map(parseNode);
 	if (nodes.length > 0) {
-		if (positionals.length > 0) throw new UsageError(`with --node, give every trace in a --node (${positionals[0]} belongs to which node?)`);
 		if (rulesets.length > 0) throw new UsageError('with --node, give each node\'s ruleset in its --node: --node a=a.log,a.save');
 		if (values.follow) throw new UsageError('--follow reads one file; --node reads saved traces');
 		if (format === 'tui') throw new UsageError('the interactive view shows one node; with --node choose --format text, json, ndjson or html');
@@ -357,11 +360,13 @@ export async function replay(argv: string[]): Promise<number> {
 				rules.push(rs);
 			} else nodeOf.set(f, n.name);
 		}
-		if (![...nodeOf.values()].includes(n.name)) throw new UsageError(`--node ${n.name}: no trace among ${n.files.join(', ')} (the files there are rulesets)`);
+		// A node given only its rulesets reads its lines from a central log (FILE), by host name.
+		if (![...nodeOf.values()].includes(n.name) && positionals.length === 0) throw new UsageError(`--node ${n.name}: no trace among ${n.files.join(', ')} (the files there are rulesets); give its trace in the --node, or a central log as FILE whose lines name ${n.name} as their host`);
 		return {name: n.name, rules};
 	});
 
-	const files = nodes.length > 0 ? [...nodeOf.keys()] : positionals.length > 0 ? positionals : ['-'];
+	const files = [...nodeOf.keys(), ...positionals];
+	if (files.length === 0) files.push('-');
 	if (values.follow && (files.length !== 1 || files[0] === '-')) throw new UsageError('--follow reads one FILE as it grows; for stdin just pipe into tracewatch');
 	const stop = new AbortController();
 	// Open every input before reading any, so a missing file is a usage error before output starts.

@@ -21,7 +21,7 @@
  * syslog). The first linked packet gives each node's offset to the first node; `clock` says
  * whether the nodes shared wall time or were aligned on a linked packet.
  */
-import type {ParsedLine} from '../parser/types.js';
+import type {ParsedLine, TraceEvent} from '../parser/types.js';
 import type {Ruleset} from '../parser/ruleset.js';
 import {icmpName} from '../netfilter/icmp.js';
 import {isOverlayDevice, overlayOf, type Overlay} from '../netfilter/overlay.js';
@@ -72,8 +72,11 @@ export interface NodeSpec {
 	readonly rules: readonly Ruleset[];
 }
 
-export interface FleetOptions extends Omit<PipelineOptions, 'rules' | 'node'> {
-	readonly nodes: readonly NodeSpec[];
+export interface FleetOptions extends Omit<PipelineOptions, 'node'> {
+	/** Nodes named up front (--node), each with its rules. Others appear as lines name their host. */
+	readonly nodes?: readonly NodeSpec[];
+	/** The rules of every node that has none of its own (--rules beside a central log). */
+	readonly rules?: readonly Ruleset[];
 	/** Journeys kept for the summary, at most (the findings count them all). @default 10000 */
 	readonly maxJourneys?: number;
 }
@@ -128,6 +131,11 @@ function describe(p: Packet, withSeq = true): string {
 	return `${p.proto} ${ep(f.src, f.spt)} → ${ep(f.dst, f.dpt)}${icmp}${flags}`;
 }
 
+/** The host a line names (syslog, journal), if any. */
+function hostOf(e: TraceEvent): string | undefined {
+	return 'host' in e ? e.host : undefined;
+}
+
 function timeOf(p: Packet): {wall?: number; mono?: number} {
 	const t = p.hops[0]?.time;
 	return {...(t?.wall !== undefined ? {wall: t.wall / 1000} : {}), ...(t?.mono !== undefined ? {mono: t.mono} : {})};
@@ -169,6 +177,8 @@ export class Fleet {
 	readonly inputNames: Array<{readonly path: string}> = [];
 	private readonly pipelines = new Map<string, Pipeline>();
 	private readonly order: string[] = [];
+	/** Nodes named up front (--node). */
+	private readonly named = new Set<string>();
 	private readonly inputNode: string[] = [];
 	private readonly listeners = new Set<Listener>();
 	private readonly ended = new Set<string>();
@@ -198,7 +208,10 @@ export class Fleet {
 
 	constructor(private readonly options: FleetOptions) {
 		this.maxJourneys = options.maxJourneys ?? 10_000;
-		for (const spec of options.nodes) this.pipeline(spec.name, spec.rules);
+		for (const spec of options.nodes ?? []) {
+			this.named.add(spec.name);
+			this.pipeline(spec.name, spec.rules);
+		}
 	}
 
 	on(listener: Listener): () => void {
@@ -207,17 +220,21 @@ export class Fleet {
 	}
 
 	/** Registers an input of `node` (every node's pipeline knows every input, so the indexes agree). */
-	addInput(path: string, node: string): number {
+	addInput(path: string, node = ''): number {
 		const index = this.inputNames.length;
+		this.pipeline(node);
 		this.inputNames.push({path});
 		this.inputNode.push(node);
-		this.pipeline(node);
 		for (const p of this.pipelines.values()) p.addInput(path);
 		return index;
 	}
 
+	/**
+	 * Feeds one parsed line to its node's pipeline: the input's node (--node), else the host the
+	 * line names (a central log: syslog, journal), else the unnamed node of lines without a host.
+	 */
 	push(line: ParsedLine): void {
-		const node = this.inputNode[line.ref.input] ?? this.order[0]!;
+		const node = this.inputNode[line.ref.input] || (line.kind === 'event' ? hostOf(line.event) : undefined) || '';
 		this.pipeline(node).push(line);
 	}
 
@@ -244,17 +261,28 @@ export class Fleet {
 		return {lines, packets, open, unparsed};
 	}
 
-	summary(): FleetSummary {
-		return this.merge([...this.pipelines.entries()].map(([node, p]) => [node, this.summaries.get(node) ?? p.summary()]));
+	/** The summary: one node's as it is; several nodes' merged, with the nodes and the journeys. */
+	summary(): Summary | FleetSummary {
+		const all = [...this.pipelines.entries()].map(([node, p]): [string, Summary] => [node, this.summaries.get(node) ?? p.summary()]);
+		if (all.length === 1) return all[0]![1];
+		// Nodes are those named (--node) or that rebuilt a packet; a pipeline that only saw lines
+		// without a host (a central log's own notes) is not a node of its own.
+		const shown = all.filter(([node]) => this.named.has(node) || (this.packets.get(node) ?? 0) > 0);
+		if (shown.length <= 1) {
+			const [, main] = shown[0] ?? all[0]!;
+			const merged = this.merge(all);
+			return {...main, inputs: merged.inputs, unparsedCount: merged.unparsedCount, unparsed: merged.unparsed};
+		}
+		return this.merge(all);
 	}
 
 	// ---- inside ------------------------------------------------------------------------------------
 
-	private pipeline(node: string, rules: readonly Ruleset[] = []): Pipeline {
+	private pipeline(node: string, rules: readonly Ruleset[] = this.options.rules ?? []): Pipeline {
 		let p = this.pipelines.get(node);
 		if (p) return p;
-		const {nodes: _nodes, maxJourneys: _max, ...rest} = this.options;
-		p = new Pipeline({...rest, rules, node});
+		const {nodes: _nodes, maxJourneys: _max, rules: _rules, ...rest} = this.options;
+		p = new Pipeline({...rest, rules, ...(node ? {node} : {})});
 		for (const input of this.inputNames) p.addInput(input.path);
 		this.pipelines.set(node, p);
 		this.order.push(node);
@@ -395,8 +423,9 @@ export class Fleet {
 	/** A node's stamp on the first node's clock, when the clocks are known to agree or were aligned. */
 	private onReference(node: string, t: number | undefined): number | undefined {
 		if (t === undefined) return undefined;
-		if (node === this.order[0]) return t;
-		if (this.walls.has(node) && this.walls.has(this.order[0]!)) return t;
+		const reference = this.order.find(n => this.named.has(n) || (this.packets.get(n) ?? 0) > 0);
+		if (node === reference) return t;
+		if (reference !== undefined && this.walls.has(node) && this.walls.has(reference)) return t;
 		const o = this.offsets.get(node);
 		return o ? t + o.offset : undefined;
 	}
@@ -426,11 +455,13 @@ export class Fleet {
 			completed += s.completed;
 			unparsedCount += s.unparsedCount;
 			unparsed.push(...s.unparsed);
+			// A pipeline that is not a node (it only saw lines without a host) adds its counts, nothing else.
+			if (!this.named.has(node) && (this.packets.get(node) ?? 0) === 0) continue;
 			// Each node's chains are its own: the graph names them node/table:chain.
-			const rename = (id: string) => `${node}/${id}`;
+			const rename = (id: string) => (node ? `${node}/${id}` : id);
 			for (const n of s.graph.nodes) graph.nodes.push({...n, id: rename(n.id)});
 			for (const e of s.graph.edges) graph.edges.push({...e, from: rename(e.from), to: rename(e.to)});
-			for (const f of s.findings) findings.push({...f, node});
+			for (const f of s.findings) findings.push(node ? {...f, node} : f);
 			rulesLoaded += s.rulesLoaded;
 		}
 		// Journeys whose packet never arrived: lost between the nodes, when the node it went to has a trace.
@@ -529,10 +560,11 @@ export class Fleet {
 				}
 			}
 		}
-		const nodes: NodeInfo[] = this.order.map((name, i) => {
+		const shown = this.order.filter(n => this.named.has(n) || (this.packets.get(n) ?? 0) > 0);
+		const nodes: NodeInfo[] = shown.map((name, i) => {
 			if (i === 0) return {name, packets: this.packets.get(name) ?? 0, clock: 'reference'};
 			const o = this.offsets.get(name);
-			if (this.walls.has(name) && this.walls.has(this.order[0]!)) return {name, packets: this.packets.get(name) ?? 0, clock: 'wall', offset: 0};
+			if (this.walls.has(name) && this.walls.has(shown[0]!)) return {name, packets: this.packets.get(name) ?? 0, clock: 'wall', offset: 0};
 			return o ? {name, packets: this.packets.get(name) ?? 0, clock: o.clock, offset: Math.round(o.offset * 1e6) / 1e6} : {name, packets: this.packets.get(name) ?? 0, clock: 'unknown'};
 		});
 		return {inputs, completed, unparsedCount, unparsed, graph, findings, rulesLoaded, nodes, journeys};

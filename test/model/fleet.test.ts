@@ -180,7 +180,7 @@ describe('tracewatch replay --node', () => {
 		const fail = (extra: string[]) => exec(process.execPath, [BIN, 'replay', ...extra], {cwd: ROOT}).then(() => '', (e: {stderr: string; code: number}) => `${e.code} ${e.stderr}`);
 		expect(await fail(['--node', 'a'])).toMatch(/^2 .*--node takes NAME=TRACE\[,RULES…\]/);
 		expect(await fail(['--node', 'a=testdata/nodes/working/node-a/iptables.save'])).toMatch(/^2 .*--node a: no trace among/);
-		expect(await fail([...args('working'), 'testdata/nodes/working/node-a/kmsg.log'])).toMatch(/^2 .*with --node, give every trace in a --node/);
+		expect(await fail(['--node', 'a=testdata/nodes/working/node-a/iptables.save', '--node', 'b=testdata/nodes/working/node-b/iptables.save'])).toMatch(/^2 .*--node a: no trace among .* or a central log as FILE whose lines name a as their host/);
 		expect(await fail([...args('working'), '--format', 'tui'])).toMatch(/^2 .*the interactive view shows one node/);
 	});
 });
