@@ -15,7 +15,6 @@
  * tracewatch does not read (`tproxy to :8080`) is kept in `unread`, as written, and the rule is
  * then not understood; nothing is dropped.
  */
-import {NFT_SELECTORS} from '../netfilter/nft.js';
 import {protoNumber} from '../netfilter/protocols.js';
 import {newMatch, targetOf, type AddrPrefix, type Counters, type Match, type OptionValue, type ParsedRule, type RuleOption, type RulePiece, type Target} from './rule.js';
 import type {NftAtom, NftSelector, NftStatement, NftValue} from './semantics/to-nft-line.js';
@@ -111,6 +110,9 @@ function markValue(value: NftValue, mask?: NftValue): OptionValue | undefined {
 /** A value read by its syntax alone (for nft's own selectors). */
 function generic(v: NftValue): OptionValue {
 	if (v.v === 'setRef') return {kind: 'set', set: v.set, dirs: []};
+	// Concatenations and maps: each element as written (`1.1.1.1 . 0x14`, `80 : "http-traffic"`).
+	if (v.v === 'anonymous') return {kind: 'list', items: v.elements.map(e => e.text)};
+	if (v.v === 'concat' && v.atoms.length > 1) return {kind: 'word', word: v.text};
 	const atoms = atomsOf(v);
 	if (!atoms) return unknown(v);
 	if (atoms.length === 1) {
@@ -149,7 +151,10 @@ function readMatch(st: Extract<NftStatement, {s: 'match'}>): Reading {
 	const key = sel.length === 1 ? `${sel[0]!.base} ${sel[0]!.field}` : sel.map(s => s.text).join(' . ');
 	const v = st.value;
 	const one = sel.length === 1 ? sel[0]! : undefined;
-	const or = (value: OptionValue | undefined): OptionValue => value ?? unknown(v);
+	// A value that does not read as the option's kind: a set or list of mixed elements (addresses and ranges, marks) is kept element by element; anything else is not understood.
+	const or = (value: OptionValue | undefined): OptionValue => value ?? (v.v === 'anonymous' || v.v === 'list' ? generic(v) : unknown(v));
+	// A named set of ports, protocols, interfaces…: iptables has ipset only for addresses; nft's own.
+	if (!st.bitOp && v.v === 'setRef' && !(one && (one.base === 'ip' || one.base === 'ip6') && (one.field === 'saddr' || one.field === 'daddr'))) return {module: 'nft', name: key, value: generic(v)};
 	if (one && !st.bitOp) {
 		const p = one.base;
 		const f = one.field;
@@ -176,7 +181,7 @@ function readMatch(st: Extract<NftStatement, {s: 'match'}>): Reading {
 				const value: OptionValue = a.a === 'number' ? {kind: 'icmpType', proto: p === 'icmp' ? 'ICMP' : 'ICMPv6', type: a.number} : {kind: 'icmpType', proto: p === 'icmp' ? 'ICMP' : 'ICMPv6', name: atomText(a)};
 				return {module: p === 'icmp' ? 'icmp' : 'icmp6', name: p === 'icmp' ? '--icmp-type' : '--icmpv6-type', value};
 			}
-			return {module: 'nft', name: key, value: or(names(v))};
+			return {module: 'nft', name: key, value: generic(v)};
 		}
 		if (p === 'ct' && f === 'state') return {module: 'conntrack', name: '--ctstate', value: or(names(v, true))};
 		if (p === 'ct' && f === 'status') return {module: 'conntrack', name: '--ctstatus', value: or(names(v, true))};
@@ -208,9 +213,10 @@ function readMatch(st: Extract<NftStatement, {s: 'match'}>): Reading {
 		const mac = atoms?.length === 1 ? atomText(atoms[0]!) : '';
 		if (/^[0-9a-f]{1,2}(?::[0-9a-f]{1,2}){5}$/i.test(mac)) return {module: 'nft', name: key, value: {kind: 'mac', mac: mac.toLowerCase()}};
 	}
-	if (!st.bitOp && (NFT_SELECTORS.has(key) || sel.length > 1 || (one && one.base === 'numgen'))) return {module: 'nft', name: key, value: generic(v)};
-	if (!st.bitOp && v.v === 'setRef') return {module: 'nft', name: key, value: generic(v)};
-	return {module: 'nft', name: key, value: unknown(v)};
+	// Any other selector the grammar reads (`ip ttl`, `th dport`, `ether type`, concatenations, `numgen`): nft's own, its value read by its syntax.
+	if (!st.bitOp) return {module: 'nft', name: key, value: generic(v)};
+	const masked = {kind: 'word' as const, word: `${st.bitOp.op} ${st.bitOp.value.text}${st.op ? ` ${st.op}` : ''} ${v.text}`};
+	return {module: 'nft', name: key, value: st.bitOp.value.v === 'paren' || atomsOf(st.bitOp.value) ? masked : unknown(v)};
 }
 
 /** An option from a statement: `text` is all of it as written, `valueText` the part that is its value (`!=` and masks aside). */
@@ -239,7 +245,9 @@ function actionOf(st: NftStatement): Target | undefined {
 		case 'nat': {
 			const flags = st.flags.map(f => option(f, f === 'fully-random' ? '--random-fully' : `--${f}`, false, {kind: 'flag'}, f));
 			if (st.nat === 'dnat' || st.nat === 'snat') {
-				const to = option('to', st.nat === 'dnat' ? '--to-destination' : '--to-source', false, st.to ? {kind: 'nat', nat: st.to} : {kind: 'unknown', values: [st.toText ?? '']}, `to ${st.toText ?? ''}`);
+				// `dnat to ip saddr map @ipportmap`: the address comes from a map (named: a set reference; anonymous: its elements).
+				const mapped: OptionValue | undefined = st.map ? (st.map.v === 'setRef' ? {kind: 'set', set: st.map.set, dirs: []} : generic(st.map)) : undefined;
+				const to = option('to', st.nat === 'dnat' ? '--to-destination' : '--to-source', false, st.to ? {kind: 'nat', nat: st.to} : (mapped ?? {kind: 'unknown', values: [st.toText ?? '']}), `to ${st.toText ?? ''}`);
 				return t(st.nat === 'dnat' ? 'DNAT' : 'SNAT', [to, ...flags]);
 			}
 			const ports = st.toText ? [option('to', '--to-ports', false, portsValue(st.toText.slice(1)), `to ${st.toText}`)] : [];
@@ -247,6 +255,8 @@ function actionOf(st: NftStatement): Target | undefined {
 		}
 		case 'xt':
 			return st.xt === 'target' ? t(st.name, [], {hidden: true}) : undefined;
+		case 'dynset':
+			return t('SET', [option(st.op, st.op === 'delete' ? '--del-set' : '--add-set', false, {kind: 'set', set: st.set, dirs: []}, st.text, `@${st.set}`)]);
 		case 'notrack':
 			return t('NOTRACK');
 		case 'set':
@@ -282,6 +292,8 @@ function setAction(st: Extract<NftStatement, {s: 'set'}>, t: (name: string, opts
 		const name = key === 'meta mark' ? 'MARK' : 'CONNMARK';
 		const op = st.ops[0];
 		if (st.ops.length === 0 && num(st.value) !== undefined) return t(name, [option('set', '--set-mark', false, {kind: 'mark', mark: {value: num(st.value)!}}, `set ${rhs}`)]);
+		// `meta mark set … map @marks`: the mark comes from a map.
+		if (st.ops.length === 0 && (st.value.v === 'setRef' || st.value.v === 'anonymous')) return t(name, [option('set', '--set-mark', false, generic(st.value), st.text, st.value.text)]);
 		if (st.ops.length === 1 && op && rhs === key && num(op.value) !== undefined) {
 			const flag = {'|': '--or-mark', or: '--or-mark', '^': '--xor-mark', xor: '--xor-mark', '&': '--and-mark', and: '--and-mark'}[op.op];
 			if (flag) return t(name, [option('set', flag, false, {kind: 'mark', mark: {value: num(op.value)!}}, `set ${rhs} ${op.op} ${op.value.text}`)]);
@@ -292,7 +304,9 @@ function setAction(st: Extract<NftStatement, {s: 'set'}>, t: (name: string, opts
 	}
 	if (key === 'ct helper') return t('CT', [option('set', '--helper', false, {kind: 'word', word: rhs.replace(/^"|"$/g, '')}, `set ${rhs}`)]);
 	if (key === 'ct zone' && num(st.value) !== undefined && st.ops.length === 0) return t('CT', [option('set', '--zone', false, {kind: 'number', number: num(st.value)!}, `set ${rhs}`)]);
-	return {...t(st.text), unknown: true};
+	// Any other field set (`ip dscp set cs1`, `ct expectation set "e"`, `meta priority set 1:2`): nft's mangle statement.
+	const value: OptionValue = st.ops.length === 0 ? generic(st.value) : {kind: 'word', word: [rhs, ...st.ops.map(o => `${o.op} ${o.value.text}`)].join(' ')};
+	return {...targetOf('MANGLE', false, words(st.text)), kind: 'extension', walk: 'continues', terminates: false, inert: false, nft: st.text, options: [option(key || st.expr.map(e => e.text).join(' . '), 'set', false, value, st.text, st.text.replace(/^.*?\bset\s+/, ''))]};
 }
 
 /** The structured rule of an nft rule's statements; its counters, when it has a `counter` with values. */
@@ -334,6 +348,11 @@ export function assembleNftRule(statements: readonly NftStatement[]): {rule: Par
 			case 'comment':
 				addOption('comment', option('comment', '--comment', false, {kind: 'text', text: st.comment}, st.text, st.text.slice(7).trim()), 'comment', 'explicit');
 				break;
+			case 'objref': {
+				const value: OptionValue = st.map ? generic(st.map) : {kind: 'word', word: st.name ?? ''};
+				addOption('nft', option(`${st.object} name`, `${st.object} name`, false, value, st.text), st.object);
+				break;
+			}
 			case 'limit': {
 				const per = st.per === 'week' ? undefined : st.per;
 				const value: OptionValue = per ? {kind: 'rate', count: st.count, per: per as 'second' | 'minute' | 'hour' | 'day'} : {kind: 'unknown', values: [`${st.count}/${st.per}`]};

@@ -40,6 +40,8 @@ export function parseNftRuleset(text: string, path: string): Ruleset {
 	let chain: Chain | undefined;
 	let set: NftSet | undefined;
 	let object = 0;
+	const pendingBindings: Array<{outer: Chain; name: string; line: number}> = [];
+	const inBinding: Chain[] = [];
 
 	for (let i = 0; i < lines.length; i++) {
 		const lineNo = i + 1;
@@ -71,6 +73,14 @@ export function parseNftRuleset(text: string, path: string): Ruleset {
 			else if (v.kind === 'elements') set.elements = v.elements.map(e => ({text: e.text, ...(e.verdict?.chain ? {chain: e.verdict.chain} : {})}));
 			else if (v.kind === 'other' && v.text.startsWith('comment ')) set.comment = unquote(v.text.slice(8).trim());
 			continue;
+		}
+		// A chain binding: `jump {` opens an anonymous chain whose rules follow, up to its `}`. It
+		// reads as a jump to a chain of its own, named after the line (`c.binding@12`).
+		const binding = chain && table && /\b(?:jump|goto)\s+\{\s*$/.test(raw.replace(/#\s*handle\s+\d+\s*$/, ''));
+		if (binding) {
+			const name = `${chain!.name}.binding@${lineNo}`;
+			raw = raw.replace(/\{\s*$/, name);
+			pendingBindings.push({outer: chain!, name, line: lineNo});
 		}
 		const m = nftRulesetGrammar.match(raw, 'nftLine');
 		if (m.failed()) {
@@ -117,6 +127,11 @@ export function parseNftRuleset(text: string, path: string): Ruleset {
 				object++;
 				break;
 			case 'close':
+				if (inBinding.length > 0) {
+					// The end of a chain binding (`} # handle 39`): back to the chain it is in.
+					chain = inBinding.pop();
+					break;
+				}
 				if (chain) chain = undefined;
 				else if (table) table = undefined;
 				else problems.push({line: lineNo, message: 'a "}" that closes nothing'});
@@ -163,6 +178,13 @@ export function parseNftRuleset(text: string, path: string): Ruleset {
 					syntax: 'nft',
 				};
 				chain.rules.push(r);
+				const bound = pendingBindings.find(x => x.line === lineNo);
+				if (bound) {
+					const inner: Chain = {table: table.name, name: bound.name, builtin: false, rules: [], declaredAt: lineNo};
+					table.chains.set(inner.name, inner);
+					inBinding.push(chain);
+					chain = inner;
+				}
 				break;
 			}
 		}

@@ -141,8 +141,9 @@ function matchOptionUnderstood(m: Match, o: RuleOption): boolean {
 	return o.value.kind !== 'unknown' && (m.module === 'nft' || matchHasOption(m.module, o.name));
 }
 
+/** An iptables target takes the options its extension has; an nft statement's options are its own, understood when their value was read. */
 function targetOptionUnderstood(t: Target, o: RuleOption): boolean {
-	return o.value.kind !== 'unknown' && (targetInfo(t.name)?.options.includes(o.name) ?? false);
+	return o.value.kind !== 'unknown' && (t.nft !== undefined || (targetInfo(t.name)?.options.includes(o.name) ?? false));
 }
 
 function targetData(t: Target): TargetData {

@@ -5,13 +5,14 @@
  * Output: {tables: {nat: {chains: {PREROUTING: {policy:'ACCEPT', rules:[{pos:1, target:'DNAT',
  *           parsed:{matches:[{module:'basic', options:[-d 198.19.96.1/32]}], target:{name:'DNAT', options:[--to-destination …]}}, …}]}}}}, problems: []}
  *
- * An `nft list ruleset` listing goes to parseNftRuleset (src/parser/nft-ruleset.ts) and comes
- * back in the same model. Every line is matched by the Ruleset grammar on its own, so one bad line (a stderr message
+ * An `nft list ruleset` listing goes to parseNftRuleset (src/parser/nft-ruleset.ts), `nft -j
+ * list ruleset` to parseNftJson (src/parser/nft-json.ts); both come back in the same model. Every line is matched by the Ruleset grammar on its own, so one bad line (a stderr message
  * pasted into the dump, a line cut by a copy) is reported with its line and column and the rest
  * of the dump still loads. Each rule is read into its structure (src/parser/rule.ts) once, here;
  * its words (`args`, `matches`, `targetArgs`) stay for the few who need the rule as written.
  */
 import {rulesetGrammar} from './grammar.js';
+import {looksLikeNftJson, parseNftJson} from './nft-json.js';
 import {looksLikeNft, parseNftRuleset} from './nft-ruleset.js';
 import type {ParsedRule, RuleItem} from './rule.js';
 import {rulesetSemantics} from './semantics/ruleset.js';
@@ -208,6 +209,7 @@ function guessTable(policyChains: Set<string>, targets: Set<string>, path: strin
 /** Parses one dump. Never throws on content: what cannot be read is in `problems`. */
 export function parseRuleset(text: string, path: string): Ruleset {
 	if (looksLikeNft(text)) return parseNftRuleset(text, path);
+	if (looksLikeNftJson(text)) return parseNftJson(text, path);
 	const lines = text.split('\n');
 	if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
 	const problems: RulesetProblem[] = [];

@@ -161,6 +161,25 @@ describe('firewalld and Docker styles, iptables-nft tables', () => {
 	});
 });
 
+describe('nft -j list ruleset reads into the same model', () => {
+	it.each([...CAPTURES, 'kube-proxy-broken'])('%s: the same tables, chains, base chain declarations, sets and rules (text and structure) as nft -a list ruleset', n => {
+		const json = load(`testdata/nft-rulesets/${n}/ruleset.json`);
+		const text = load(`testdata/nft-rulesets/${n}/ruleset-a.nft`);
+		expect(json.problems).toEqual([]);
+		expect(json.format).toBe('nft-json');
+		expect([...json.tables.keys()]).toEqual([...text.tables.keys()]);
+		const chains = (rs: Ruleset) => [...rs.tables.values()].flatMap(t => [...t.chains.values()].map(c => [c.name, c.handle, c.policy, c.nft?.hook, c.nft?.priority, c.nft?.type]));
+		expect(chains(json).sort()).toEqual(chains(text).sort());
+		const rules = (rs: Ruleset) =>
+			allRules(rs)
+				.map(r => [r.chain, r.pos, r.handle, r.text.replace(/packets \d+ bytes \d+/, ''), JSON.stringify(r.parsed, (k, v) => (typeof v === 'bigint' ? String(v) : k === 'words' || k === 'values' ? undefined : v))].join(' '))
+				.sort();
+		expect(rules(json)).toEqual(rules(text));
+		const sets = (rs: Ruleset) => [...rs.tables.values()].flatMap(t => [...(t.sets?.values() ?? [])].map(s => [s.name, s.map, s.type, s.elements.map(e => e.chain ?? '').sort().join(',')]));
+		expect(sets(json).sort()).toEqual(sets(text).sort());
+	});
+});
+
 describe('what does not read is kept, never an error', () => {
 	it('a statement tracewatch does not read stays as text, and the line still loads', () => {
 		const edited = read('testdata/nft-rulesets/firewalld/ruleset.nft').replace('tcp dport 9090 accept', 'tcp dport 9090 tproxy to :8080 accept');

@@ -61,7 +61,11 @@ export type NftStatement =
 	| {readonly s: 'comment'; readonly text: string; readonly comment: string}
 	| {readonly s: 'log'; readonly text: string; readonly prefix?: string; readonly level?: string; readonly group?: number}
 	| {readonly s: 'reject'; readonly text: string; readonly with?: string}
-	| {readonly s: 'nat'; readonly text: string; readonly nat: 'dnat' | 'snat' | 'masquerade' | 'redirect'; readonly to?: NatRange; readonly toText?: string; readonly flags: readonly string[]}
+	| {readonly s: 'nat'; readonly text: string; readonly nat: 'dnat' | 'snat' | 'masquerade' | 'redirect'; readonly to?: NatRange; readonly toText?: string; readonly flags: readonly string[]; readonly map?: NftValue}
+	/** `add @meter { ip saddr timeout 30s }`, `update @set { … }`, `delete @set { … }`. */
+	| {readonly s: 'dynset'; readonly text: string; readonly op: 'add' | 'update' | 'delete'; readonly set: string}
+	/** `counter name "c1"`, `quota name ip saddr map { … }`: a named stateful object, or one a map picks. */
+	| {readonly s: 'objref'; readonly text: string; readonly object: string; readonly name?: string; readonly map?: NftValue}
 	| {readonly s: 'xt'; readonly text: string; readonly xt: 'match' | 'target'; readonly name: string}
 	| {readonly s: 'limit'; readonly text: string; readonly over: boolean; readonly count: number; readonly per: string; readonly burst?: number}
 	| {readonly s: 'notrack'; readonly text: string}
@@ -233,6 +237,9 @@ export function addToNftLine(semantics: NftRulesetSemantics): void {
 	});
 
 	semantics.addOperation<NftVerdict>('verdict', {
+		nftVerdict_binding(kw, _g, _open, _sp, _end) {
+			return {verdict: kw.sourceString as NftVerdictWord, chain: '{'};
+		},
 		nftVerdict_chain(kw, _g, name) {
 			return {verdict: kw.sourceString as NftVerdictWord, chain: unquote(name.sourceString)};
 		},
@@ -244,6 +251,9 @@ export function addToNftLine(semantics: NftRulesetSemantics): void {
 	semantics.addOperation<NftAtom[]>('atoms', {
 		nftConcat(first, _sp, _dots, _sp2, rest) {
 			return listOf(first, rest).map(a => a['atom']() as NftAtom);
+		},
+		nftElementKey(first, _sp, _bars, _sp2, rest) {
+			return listOf(first, rest).flatMap(a => a['atoms']() as NftAtom[]);
 		},
 	});
 
@@ -326,11 +336,17 @@ export function addToNftLine(semantics: NftRulesetSemantics): void {
 		nftSelector_hash(kw, _a, _b, _c, _d, _e, _f, _g, _h, _i, _j, _k, _l, _m, _n) {
 			return selector(this, kw.sourceString, this.sourceString.slice(kw.sourceString.length).trim());
 		},
+		nftSelector_osf(_kw, _g, _ttl, _g2, _mode, _g3, key, _end) {
+			return selector(this, 'osf', key.sourceString);
+		},
 		nftSelector_socket(_kw, _g, key) {
 			return selector(this, 'socket', key.sourceString);
 		},
-		nftSelector_rt(_kw, _g, key, _g2, key2) {
-			return selector(this, 'rt', `${key.sourceString}${present(key2) ? ` ${key2.children[0]!.sourceString}` : ''}`);
+		nftSelector_rt(_kw, _g, _fam, _end, _g2, key, _end2) {
+			return selector(this, 'rt', key.sourceString);
+		},
+		nftSelector_ipsec(_kw, _g, dir, _g2, _spnum, _g3, _n, _g4, key, _g5, key2) {
+			return selector(this, 'ipsec', `${dir.sourceString} ${key.sourceString}${present(key2) ? ` ${key2.children[0]!.sourceString}` : ''}`);
 		},
 		nftSelector_raw(_at, base, _c, offset, _c2, len) {
 			return selector(this, 'raw', `${base.sourceString},${offset.sourceString},${len.sourceString}`);
@@ -364,9 +380,18 @@ export function addToNftLine(semantics: NftRulesetSemantics): void {
 			const h = how.children[0];
 			return {s: 'reject', text: this.sourceString, ...(h ? {with: h['rejectWith']() as string} : {})};
 		},
-		nftStatement_nat(kind, _g, _fam, _end, _g2, _to, _g3, to, _g4, flags) {
-			const range = to.child(0).ctorName === 'nftNatTo_range' ? (to.child(0).child(0)['nat']() as NatRange | undefined) : undefined;
-			return {s: 'nat', text: this.sourceString, nat: kind.sourceString as 'dnat' | 'snat', ...(range ? {to: range} : {}), toText: to.sourceString, flags: flags.children.flatMap(f => f.sourceString.split(','))};
+		nftStatement_nat(kind, _g, _fam, _end, _g2, _prefix, _g3, _to, _g4, to, _g5, flags) {
+			const how = to.child(0);
+			const range = how.ctorName === 'nftNatTo_range' ? (how.child(0)['nat']() as NatRange | undefined) : undefined;
+			const map = how.ctorName === 'nftNatTo_map' ? (how.child(4)['mapRef']() as NftValue) : undefined;
+			return {s: 'nat', text: this.sourceString, nat: kind.sourceString as 'dnat' | 'snat', ...(range ? {to: range} : {}), ...(map ? {map} : {}), toText: to.sourceString, flags: flags.children.flatMap(f => f.sourceString.split(','))};
+		},
+		nftStatement_objref(kind, _g, _name, _g2, ref) {
+			const r = ref.child(0);
+			return {s: 'objref', text: this.sourceString, object: kind.sourceString, ...(r.ctorName === 'nftObjectRef_map' ? {map: r.child(4)['mapRef']() as NftValue} : {name: unquote(r.sourceString)})};
+		},
+		nftStatement_dynset(op, _g, _at, name, _g2, _body) {
+			return {s: 'dynset', text: this.sourceString, op: op.sourceString as 'add' | 'update' | 'delete', set: unquote(name.sourceString)};
 		},
 		nftStatement_masquerade(_kw, _g, _to, _g2, _colon, ports, _g3, flags, _end) {
 			const p = ports.children[0];
@@ -379,9 +404,8 @@ export function addToNftLine(semantics: NftRulesetSemantics): void {
 		nftStatement_xt(_kw, _g, which, _g2, name) {
 			return {s: 'xt', text: this.sourceString, xt: which.sourceString as 'match' | 'target', name: unquote(name.sourceString)};
 		},
-		nftStatement_limit(_kw, _g, _rate, _g2, over, _g3, count, _sp, _slash, _sp2, unit, _g4, _burst, _g5, burst, _g6, _bunit) {
-			const b = burst.children[0];
-			return {s: 'limit', text: this.sourceString, over: present(over), count: Number(count.sourceString), per: unit.sourceString, ...(b ? {burst: Number(b.sourceString)} : {})};
+		nftStatement_limit(limit) {
+			return limit['limit']() as NftStatement;
 		},
 		nftStatement_notrack(_kw, _end) {
 			return {s: 'notrack', text: this.sourceString};
@@ -415,6 +439,22 @@ export function addToNftLine(semantics: NftRulesetSemantics): void {
 		},
 	});
 
+	semantics.addOperation<NftStatement>('limit', {
+		nftLimit(_kw, _g, _rate, _g2, over, _g3, count, _sp, _slash, _sp2, unit, _g4, _burst, _g5, burst, _g6, _bunit) {
+			const b = burst.children[0];
+			return {s: 'limit', text: this.sourceString, over: present(over), count: Number(count.sourceString), per: unit.sourceString, ...(b ? {burst: Number(b.sourceString)} : {})};
+		},
+	});
+
+	semantics.addOperation<NftValue>('mapRef', {
+		nftMapRef_named(_at, name) {
+			return {v: 'setRef', text: this.sourceString, set: unquote(name.sourceString)};
+		},
+		nftMapRef_anonymous(elements) {
+			return {v: 'anonymous', text: this.sourceString, elements: elements['elements']() as NftElement[]};
+		},
+	});
+
 	semantics.addOperation<Array<{op: string; value: NftValue}>>('setValue', {
 		nftSetValue(first, _g, ops, _g2, values) {
 			return [{op: '', value: first['operand']() as NftValue}, ...ops.children.map((o, i) => ({op: o.sourceString, value: values.children[i]!['operand']() as NftValue}))];
@@ -423,6 +463,10 @@ export function addToNftLine(semantics: NftRulesetSemantics): void {
 
 	// A selector as an operand is kept as its text (`meta mark`), a value as read.
 	semantics.addOperation<NftValue>('operand', {
+		// `ct mark set osf name map @m1`: the map is what decides the value.
+		nftSetOperand_map(_e, _g, _kw, _g2, map) {
+			return map['mapRef']() as NftValue;
+		},
 		nftSetOperand_expression(e) {
 			return {v: 'concat', text: e.sourceString, atoms: [{a: 'name', text: e.sourceString}]};
 		},
@@ -444,7 +488,7 @@ export function addToNftLine(semantics: NftRulesetSemantics): void {
 		nftLogOption_number(_kw, _g, _n) {
 			return {};
 		},
-		nftLogOption_flags(_kw, _g, _first, _commas, _rest) {
+		nftLogOption_flags(_kw, _g, _which) {
 			return {};
 		},
 	});
