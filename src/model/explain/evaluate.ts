@@ -41,6 +41,17 @@ export interface EvalContext {
 
 const known = (value: boolean): Decision => ({known: true, value});
 
+/** Parsed addresses: a walk looks at the same few addresses for every rule. Bounded. */
+const parsed = new Map<string, ReturnType<typeof parseAddr>>();
+
+function addrOf(text: string): ReturnType<typeof parseAddr> {
+	if (parsed.has(text)) return parsed.get(text);
+	const a = parseAddr(text);
+	if (parsed.size >= 4096) parsed.clear();
+	parsed.set(text, a);
+	return a;
+}
+
 /** `ALL` and `NONE` in --tcp-flags, as iptables spells them. */
 function expandFlags(flags: readonly string[]): string[] {
 	const out: string[] = [];
@@ -83,11 +94,11 @@ function decide(c: Condition, ctx: EvalContext): Decision {
 	const {probe, pkt} = ctx;
 	switch (c.kind) {
 		case 'addr': {
-			const a = parseAddr(c.dir === 'src' ? pkt.src : pkt.dst);
+			const a = addrOf(c.dir === 'src' ? pkt.src : pkt.dst);
 			return known(a !== undefined && c.cidrs.some(x => inCidr(a, x)));
 		}
 		case 'addrRange': {
-			const a = parseAddr(c.dir === 'src' ? pkt.src : pkt.dst);
+			const a = addrOf(c.dir === 'src' ? pkt.src : pkt.dst);
 			return known(a !== undefined && a.v6 === c.v6 && a.value >= c.from && a.value <= c.to);
 		}
 		case 'iface': {

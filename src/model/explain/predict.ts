@@ -104,7 +104,7 @@ function hopKey(h: Pick<Hop, 'table' | 'chain' | 'kind' | 'num'>): string {
  * found in the dump agrees on the chain and kind, unless the trace printed the rule in
  * iptables-save syntax (xtables-monitor) and it is not the predicted rule: a rule the dump does not have.
  */
-export function sameHop(p: Hop, t: Hop): boolean {
+export function sameHop(p: Pick<Hop, 'table' | 'chain' | 'kind' | 'num' | 'rule'>, t: Hop): boolean {
 	if (p.table !== t.table || p.chain !== t.chain || p.kind !== t.kind) return false;
 	if (t.num !== null) return p.num === t.num;
 	return !(t.ruleFrom === 'trace' && t.rule && /^-A /.test(t.rule) && p.rule && ruleWords(t.rule) !== ruleWords(p.rule));
@@ -141,10 +141,18 @@ function visibleSteps(steps: readonly Step[], style: TraceStyle | 'all', traced?
 	return style === 'nft' ? out.filter(s => s.kind === 'rule' || s.base) : out;
 }
 
-function agreement(hops: readonly Hop[], traced: readonly Hop[]): number {
+/** How far a predicted path agrees with the traced one: hops in common from the start, FULL_AGREEMENT and more when it is the whole path. */
+const FULL_AGREEMENT = 1_000_000;
+
+/** The step as sameHop sees a hop: where it is and, for a rule, its text. */
+function stepAsHop(s: Step, style: TraceStyle | 'all'): Pick<Hop, 'table' | 'chain' | 'kind' | 'num' | 'rule'> {
+	return {table: s.table, chain: s.chain, kind: kindOf(s, style), num: s.pos, rule: s.rule ? s.rule.text : tailRule(s)};
+}
+
+function stepAgreement(steps: readonly Step[], style: TraceStyle | 'all', traced: readonly Hop[]): number {
 	let i = 0;
-	while (i < hops.length && i < traced.length && sameHop(hops[i]!, traced[i]!)) i++;
-	return i === hops.length && i === traced.length ? i + 1_000_000 : i;
+	while (i < steps.length && i < traced.length && sameHop(stepAsHop(steps[i]!, style), traced[i]!)) i++;
+	return i === steps.length && i === traced.length ? i + FULL_AGREEMENT : i;
 }
 
 function dedupe(list: readonly Uncertain[]): Uncertain[] {
@@ -408,11 +416,10 @@ export function styleOf(packet: Packet): TraceStyle {
  * addresses from the whole trace as far as `knowledge` has seen it. Without `knowledge`, from
  * this packet alone (a first packet; routing from its own hops).
  */
-export function predictForPacket(packet: Packet, index: RuleIndex, knowledge?: TraceKnowledge): Prediction {
+export function predictForPacket(packet: Packet, index: RuleIndex, knowledge?: TraceKnowledge, source?: RuleSource): Prediction {
 	const k = knowledge ?? new TraceKnowledge();
 	k.learn(packet);
-	const source = iptablesSource(index, packet.family === 'ipv6' ? 'ipv6' : 'ipv4');
-	return predictWith(source, packet, k);
+	return predictWith(source ?? iptablesSource(index, packet.family === 'ipv6' ? 'ipv6' : 'ipv4'), packet, k);
 }
 
 function predictWith(source: RuleSource, packet: Packet, k: TraceKnowledge): Prediction {
@@ -425,19 +432,21 @@ function predictWith(source: RuleSource, packet: Packet, k: TraceKnowledge): Pre
 	const firstHook = packet.hops[0]?.hook ?? packet.hops[0]?.chain;
 	const start = from === 'host' && firstHook === 'POSTROUTING' ? ('POSTROUTING' as const) : undefined;
 	const run = (script: readonly boolean[]) => walk({source, probe, from, ct, routing: k, follow: FOLLOW, ...(start ? {start} : {}), choose: (_p, i) => script[i]});
-	const visible = (r: WalkResult) => withoutAbsentChains(visibleSteps(r.steps, style, traced), style, traced).map(s => hopOf(s, style));
+	// Compared step by step (a hop object is made only for the prediction kept).
+	const score = (r: WalkResult) => stepAgreement(withoutAbsentChains(visibleSteps(r.steps, style, traced), style, traced), style, traced);
 	const script: boolean[] = [];
+	// Every branch point its preferred way: when that agrees with the trace, no other way can do better.
 	let r = run(script);
-	// Each branch point in turn: the way whose hops agree longer with the trace (on a tie, the preferred way).
-	while (r.points.length > script.length && script.length < 64) {
-		const i = script.length;
-		const yes = run([...script, true]);
-		const no = run([...script, false]);
-		const a = agreement(visible(yes), traced);
-		const b = agreement(visible(no), traced);
-		const pick = a === b ? r.points[i]!.point.preferred : a > b;
-		script.push(pick);
-		r = pick ? yes : no;
+	let best = score(r);
+	// Else each branch point in turn: the other way when its hops agree longer with the trace (r
+	// already is the preferred way at the next point, so one more walk per point).
+	while (best < FULL_AGREEMENT && r.points.length > script.length && script.length < 64) {
+		const taken = r.points[script.length]!.taken;
+		const alt = run([...script, !taken]);
+		const altScore = score(alt);
+		const other = altScore > best;
+		script.push(other ? !taken : taken);
+		if (other) [r, best] = [alt, altScore];
 	}
 	return toPrediction(r, ct, style, traced);
 }

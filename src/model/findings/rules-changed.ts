@@ -112,11 +112,11 @@ export class RulesChangedFindings {
 	}
 
 	private compare(p: Packet, record: boolean): Comparison {
-		const prediction = predictForPacket(p, this.index, this.knowledge);
-		if (record) this.knowledge.recordCtmark(p.id, prediction.ctmarkAfter);
 		const family = p.family === 'ipv6' ? 'ipv6' : 'ipv4';
 		let source = this.sources.get(family);
 		if (!source) this.sources.set(family, (source = iptablesSource(this.index, family)));
+		const prediction = predictForPacket(p, this.index, this.knowledge, source);
+		if (record) this.knowledge.recordCtmark(p.id, prediction.ctmarkAfter);
 		return {
 			packetId: p.id,
 			hops: prediction.hops,
