@@ -24,7 +24,7 @@ function changed(findings: readonly Finding[]): Finding[] {
 
 describe('rules-changed: not on a trace replayed with the dump saved with it', () => {
 	const cases: Array<[string, string[]]> = [];
-	for (const top of ['testdata/dmesg', 'testdata/nft']) {
+	for (const top of ['testdata/dmesg', 'testdata/nft', 'testdata/ipv6-captures/dmesg', 'testdata/ipv6-captures/nft'].filter(d => exists(d))) {
 		for (const name of readdirSync(new URL(top, `file://${ROOT}`)).sort()) {
 			const dir = `${top}/${name}`;
 			if (!exists(`${dir}/README.md`)) continue;

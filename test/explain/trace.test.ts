@@ -15,6 +15,9 @@ import {parseRuleset} from '../../src/parser/ruleset.js';
 import {explainDocument, renderAgreement, renderExplained, type ExplainedPacket} from '../../src/ui/explain.js';
 import {exists, read, ROOT, rules} from '../support/replay.js';
 
+/** The folders of captures with the dumps saved with them (the IPv6 captures are kept apart). */
+const TOPS = ['testdata/dmesg', 'testdata/nft', 'testdata/ipv6-captures/dmesg', 'testdata/ipv6-captures/nft'].filter(d => exists(`${d}`));
+
 const FORMS = ['dmesg.log', 'dmesg-T.log', 'dmesg-r.log', 'dmesg-x.log', 'dmesg-iso.log', 'kmsg.log', 'xtables-monitor.log', 'nft-monitor.log'];
 
 function scenarios(dir: string): string[] {
@@ -40,7 +43,7 @@ const EXPECTED: Readonly<Record<string, ReadonlyArray<[number, string]>>> = {
 	// value", xtables-monitor.stderr): the trace stops in nat:TW-SERVICES, the packet went on.
 	'testdata/nft/ipv6/xtables-monitor.log': [[3, 'trace-ended']],
 	// The same on the IPv6 port-forward's SYN (README there: "unsupported layer 4 protocol value").
-	'testdata/nft/nat-replies6/xtables-monitor.log': [[25, 'trace-ended']],
+	'testdata/ipv6-captures/nft/nat-replies6/xtables-monitor.log': [[25, 'trace-ended']],
 };
 
 interface Row {
@@ -54,7 +57,7 @@ interface Row {
 describe('explain --trace reproduces every bundled real trace', () => {
 	const rows = new Map<string, Row>();
 	const cases: Array<[string, string, string[]]> = [];
-	for (const top of ['testdata/dmesg', 'testdata/nft']) {
+	for (const top of TOPS) {
 		for (const name of scenarios(top)) {
 			const dir = `${top}/${name}`;
 			for (const form of FORMS) if (exists(`${dir}/${form}`)) cases.push([top, `${dir}/${form}`, dumpsOf(dir)]);
@@ -98,7 +101,7 @@ describe('explain --trace reproduces every bundled real trace', () => {
 		const table = [...rows.values()];
 		const total = table.filter(r => r.folder !== 'corpus').reduce((a, r) => ({packets: a.packets + r.packets, agree: a.agree + r.agree}), {packets: 0, agree: 0});
 		const lines = ['explain --trace agreement (folder, format: files, packets, agreeing)'];
-		for (const r of table) lines.push(`  ${r.folder.padEnd(6)} ${r.form.padEnd(34)} ${String(r.files).padStart(3)} file(s) ${String(r.packets).padStart(4)} packet(s) ${r.folder === 'corpus' ? '' : `${String(r.agree).padStart(4)} agree (${((r.agree / r.packets) * 100).toFixed(1)} %)`}`);
+		for (const r of table) lines.push(`  ${r.folder.padEnd(19)} ${r.form.padEnd(34)} ${String(r.files).padStart(3)} file(s) ${String(r.packets).padStart(4)} packet(s) ${r.folder === 'corpus' ? '' : `${String(r.agree).padStart(4)} agree (${((r.agree / r.packets) * 100).toFixed(1)} %)`}`);
 		lines.push(`  total: ${total.agree} of ${total.packets} packet(s) agree (${((total.agree / total.packets) * 100).toFixed(2)} %)`);
 		console.log(lines.join('\n'));
 		expect(total.packets - total.agree).toBe(cases.reduce((n, [, trace]) => n + (EXPECTED[trace]?.length ?? 0), 0));
