@@ -304,6 +304,19 @@ function joinByText(hop: Hop, chain: Chain | undefined, format: Packet['format']
 		}
 		return;
 	}
+	// xtables-monitor names a rule by its handle: an nft listing with handles (nft -a) of the
+	// iptables-nft tables holds the same rule under that handle, in nft's words.
+	if (chain && format === 'xtables-monitor' && hop.handle !== undefined && chain.rules.some(r => r.syntax === 'nft')) {
+		const rule = chain.rules.find(r => r.handle === hop.handle);
+		if (rule) {
+			hop.num = rule.pos;
+			hop.ruleLine = rule.line;
+			joined.set(hop, rule);
+			const hidden = [...rule.parsed.matches.filter(m => m.hidden).map(m => `xt match ${m.module}`), ...(rule.parsed.actions ?? []).filter(a => a.hidden).map(a => `xt target ${a.name}`)];
+			if (hidden.length > 0) hop.note = `the nft listing shows ${hidden.join(', ')} without options (iptables-nft-save shows them): ${rule.text}`;
+		}
+		return;
+	}
 	if (!chain || !hop.rule) return;
 	if (format === 'nft-monitor') {
 		const native = chain.rules.some(r => r.syntax === 'nft');

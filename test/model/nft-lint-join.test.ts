@@ -89,4 +89,13 @@ describe('replay --rules with an nft listing', () => {
 		expect(packets.map(p => `${p.dpt ?? p.proto} ${p.verdict} ${p.hops.at(-1)!.chain}:${p.hops.at(-1)!.num}`)).toEqual(['22 ACCEPT filter_IN_public_allow:1', '631 REJECT filter_INPUT:6', 'ICMP ACCEPT filter_IN_public:6']);
 		expect(packets.every(p => p.hops.filter(h => h.table === 'firewalld').every(h => h.hook === 'PREROUTING' || h.hook === 'INPUT'))).toBe(true);
 	});
+
+	it("xtables-monitor hops of an iptables-nft node join nft -a's listing of its tables by handle; an xt match is said to hide its options", () => {
+		const {packets} = replayFiles(['testdata/formats/xtables-monitor-1.8.9-trace-4.log'], ['testdata/formats/rules/xtmon-nft-list-ruleset-a.nft']);
+		const ping = packets[0]!;
+		expect(ping.hops.filter(h => h.kind === 'rule').map(h => `${h.table}:${h.chain}:${h.num} line ${h.ruleLine}`)).toEqual(['raw:PREROUTING:1 line 4', 'mangle:PREROUTING:1 line 18', 'mangle:PREROUTING:2 line 19', 'filter:INPUT:2 line 36']);
+		expect(ping.hops.find(h => h.chain === 'INPUT')!.note).toBe(
+			"the nft listing shows xt match recent without options (iptables-nft-save shows them): meta l4proto icmp xt match recent counter packets 0 bytes 0 accept",
+		);
+	});
 });
