@@ -43,7 +43,8 @@ set -Eeuo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 ALL_SCENARIOS=(fwd-dnat-masq drop-user-chain local-output ipv6 wifi-no-reply
-  wifi-masquerade asymmetric-route frag-needed cilium-leftovers node-pair)
+  wifi-masquerade asymmetric-route frag-needed cilium-leftovers node-pair
+  nat-replies nat-replies6 ipv6-nd bridge-ebtables)
 
 usage() {
   cat <<EOF
@@ -756,6 +757,263 @@ scn_frag() {
     "$TW_TMP/about" client router server
 }
 
+# -------------------------------------------------- 11/12 nat-replies(6)
+about_nat_replies() { # 4|6
+  local v=IPv4 a=198.18.60.2 w=198.18.61.2 g=198.18.61.1 l=198.18.60.1 vip=198.18.62.10
+  if [ "$1" = 6 ]; then v=IPv6; a=2001:db8:60::2 w=2001:db8:61::2 g=2001:db8:61::1 l=2001:db8:60::1 vip=2001:db8:62::10; fi
+  cat <<EOF
+## What happens
+
+A home router (\`tw-gw\`, the traced node, $v) between a LAN (\`tw-lan\`, $a, on \`eth0\`) and
+a WAN (\`tw-wan\`, $w, on \`eth1\`; the WAN host has **no route** to the LAN). The router
+MASQUERADEs everything leaving \`eth1\`, forwards WAN port 2222 to the LAN host's port 8022
+(\`nat:TW-PORTFWD\`, DNAT), DNATs a VIP $vip:80 of its own traffic to the WAN host's port 8080
+(\`nat:OUTPUT\`), marks what comes in from the LAN with 0x10 (\`mangle:PREROUTING\`), and LOGs
+every forwarded packet (\`mangle:FORWARD\`, prefix \`tw-log-fwd: \`) and every packet delivered
+to itself (\`mangle:INPUT\`, prefix \`tw-log-in: \`) in the middle of the traced path.
+
+Traffic, in this order:
+1. the LAN host pings the WAN host (masqueraded; the echo reply is un-masqueraded by conntrack);
+2. the LAN host opens a TCP connection to the WAN host's port 8080 (\`hello\` / \`world\`);
+3. the WAN host connects to the router's port 2222 ($g), forwarded to the LAN host's 8022;
+4. the router pings the WAN host **from its LAN address** $l (\`ping -I\`): MASQUERADE rewrites
+   the source to $g, and the echo reply, addressed to $g, is delivered to the router itself
+   after conntrack restored its destination to $l;
+5. the router connects to the VIP $vip:80 (DNAT in nat OUTPUT to the WAN host's 8080).
+
+Between 3 and 4 the LAN host also sends one UDP datagram to the WAN host's port 9 and opens a
+TCP connection to its port 9, where nothing listens: the WAN host answers with an ICMP port
+unreachable and a TCP RST, both addressed to the router's masquerade address.
+
+## What the trace shows / what to conclude
+
+- Replies to masqueraded packets (1, 2, 4) arrive for the router's WAN address $g and are
+  traced in \`raw\`/\`mangle:PREROUTING\` with that destination. No nat line follows (nat chains
+  see only the first packet of a connection); from the next traced line on (\`mangle:FORWARD\`,
+  or \`mangle:INPUT\` for 4) the destination is the original sender again: conntrack restored it
+  between \`mangle:PREROUTING\` and routing. Each reply is one packet.
+- Replies of the DNATed connections (3, 5) keep the real server as their source on every traced
+  line: conntrack puts the public address back in nat POSTROUTING (3) or nat INPUT (5), after the
+  last trace point.
+- A \`tw-log-fwd: \` line follows each forwarded packet's \`mangle:FORWARD:rule:N\` line and a
+  \`tw-log-in: \` line each \`mangle:INPUT:rule:1\` line, between the TRACE lines of the same packet.
+  LOG prints no TCP sequence numbers and no TCP options by default (TRACE does).
+- Packets from the LAN carry \`MARK=0x10\` from the line after \`mangle:PREROUTING:rule:1\` on.
+- The ICMP port unreachable for the UDP datagram is un-masqueraded like any reply: its
+  destination and the source of the packet it quotes (\`[SRC=… ]\`) both change from the router's
+  address to the LAN host's between \`mangle:PREROUTING\` and \`mangle:FORWARD\`. The RST answers
+  the SYN.
+EOF
+  if [ "$1" = 6 ]; then
+    cat <<'EOF'
+- Neighbour discovery is not static here: every ICMPv6 packet is traced. The router's first
+  packet to each neighbour is preceded by a neighbour solicitation to the solicited-node
+  multicast address (`ff02::1:ff00:2`), answered by a unicast neighbour advertisement; the
+  hosts solicit the router the same way.
+EOF
+  fi
+}
+# scn_nat_replies BACKEND DIR FAMILY
+scn_nat_replies() {
+  local be=$1 dir=$2 fam=$3 name=nat-replies
+  ns lan; ns gw; ns wan
+  veth lan eth0 gw eth0
+  veth gw eth1 wan eth0
+  fwd_on gw
+  local a w g l vip p="" tcp=TCP re
+  if [ "$fam" = 4 ]; then
+    addr lan eth0 198.18.60.2/24; route lan default via 198.18.60.1
+    addr gw eth0 198.18.60.1/24; addr gw eth1 198.18.61.1/24
+    addr wan eth0 198.18.61.2/24; route gw default via 198.18.61.2
+    a=198.18.60.2 w=198.18.61.2 g=198.18.61.1 l=198.18.60.1 vip=198.18.62.10
+    re='(SRC|DST)=198\.18\.6[012]\.'
+  else
+    name=nat-replies6 p=-6 tcp=TCP6
+    addr lan eth0 2001:db8:60::2/64; route6 lan default via 2001:db8:60::1
+    addr gw eth0 2001:db8:60::1/64; addr gw eth1 2001:db8:61::1/64
+    addr wan eth0 2001:db8:61::2/64; route6 gw default via 2001:db8:61::2
+    a=2001:db8:60::2 w=2001:db8:61::2 g=2001:db8:61::1 l=2001:db8:60::1 vip=2001:db8:62::10
+    re='(SRC|DST)=(2001:0db8:006[012]:|fe80:|ff02:)'
+  fi
+  rules_nat_replies "$fam" trace >"$TW_TMP/gw.rules"
+  local six=""; [ "$fam" = 6 ] && six=6
+  README_RULES=("tw-gw (traced), \`ip${six}tables-$be-restore\`:|$TW_TMP/gw.rules")
+  load_rules gw "$be" "$fam" "$TW_TMP/gw.rules"
+  local hw=$w hl=$a
+  [ "$fam" = 6 ] && hw="[$w]" hl="[$a]"
+  bgrun wan timeout 30 socat -T3 "$tcp-LISTEN:8080,reuseaddr,fork" SYSTEM:'echo world'
+  bgrun lan timeout 30 socat -T3 "$tcp-LISTEN:8022,reuseaddr" SYSTEM:'echo SSH-2.0-tw'
+  wait_listen wan 8080; wait_listen lan 8022
+  traffic_note "wan: timeout 30 socat -T3 $tcp-LISTEN:8080,reuseaddr,fork SYSTEM:'echo world'"
+  traffic_note "lan: timeout 30 socat -T3 $tcp-LISTEN:8022,reuseaddr SYSTEM:'echo SSH-2.0-tw'"
+  cap_begin "$be" "$name" gw "$dir"
+  traffic lan ping $p -c 1 -W 1 "$w"
+  traffic_in lan $'hello\n' timeout 5 socat -T2 - "$tcp:$hw:8080"
+  local hg=$g; [ "$fam" = 6 ] && hg="[$g]"
+  traffic_in wan $'hello\n' timeout 5 socat -T2 - "$tcp:$hg:2222"
+  traffic lan sh -c "printf x | timeout 2 socat -T1 - UDP$six:$hw:9"
+  traffic lan timeout 2 socat - "$tcp:$hw:9"
+  traffic gw ping $p -c 1 -W 1 -I "$l" "$w"
+  local hv=$vip; [ "$fam" = 6 ] && hv="[$vip]"
+  traffic_in gw $'hello\n' timeout 5 socat -T2 - "$tcp:$hv:80"
+  sleep 0.5
+  cap_end "$be" "$dir" "$re"
+  save_rules gw "$be" 4 "$dir/iptables.save"
+  if [ "$fam" = 6 ]; then save_rules gw "$be" 6 "$dir/ip6tables.save"; fi
+  about_nat_replies "$fam" >"$TW_TMP/about"
+  write_readme "$dir" "$be" "$name" "replies of masqueraded and DNATed connections, with LOG lines inside the trace" \
+    "$TW_TMP/about" lan gw wan
+}
+scn_nat_replies4() { scn_nat_replies "$1" "$2" 4; }
+scn_nat_replies6() { TW_MON_MERGED=1 scn_nat_replies "$1" "$2" 6; }
+
+# ------------------------------------------------------------ 13 ipv6-nd
+about_ipv6_nd() {
+  cat <<'EOF'
+## What happens
+
+IPv6 neighbour discovery and multicast listener discovery on one link, traced on a host. The
+host (`tw-host`, traced) and a router (`tw-rtr`, 2001:db8:70::1/64) are ports of a switch
+(`tw-sw`, a Linux bridge with multicast snooping and its own MLD querier). Neighbour entries are
+not static and duplicate address detection is on for the host's `eth0`.
+
+In the capture window:
+1. the host's `eth0` is taken down and up again: the host checks its link-local address (DAD:
+   a neighbour solicitation from `::` to the address's solicited-node group, never answered when
+   the address is free), joins groups (MLDv2 reports to `ff02::16`) and sends a router
+   solicitation to `ff02::2`;
+2. the router answers the solicitation with a router advertisement to `ff02::1` (sent by
+   `scripts/lib/send-ra.py`: radvd is not installed) offering 2001:db8:70::/64; the host
+   configures an address from it (DAD again, MLD again);
+3. the switch's querier asks for listeners (an MLD general query to `ff02::1`) and the host
+   reports its groups;
+4. the host pings the router's global address: a neighbour solicitation to the router's
+   solicited-node group `ff02::1:ff00:1`, answered by a unicast neighbour advertisement, then the
+   echo request and reply.
+
+Every ICMPv6 packet the host sends or receives is traced (`-p ipv6-icmp -j TRACE` in raw
+PREROUTING and OUTPUT).
+
+## What the trace shows / what to conclude
+
+- `TYPE=135` (neighbour solicitation) from the host to `ff02::1:ff00:1` and `TYPE=136`
+  (advertisement) from 2001:db8:70::1 back to the host: the advertisement answers the
+  solicitation although the two are not the reverse of each other (the solicitation is
+  multicast).
+- `TYPE=133` (router solicitation) to `ff02::2`, answered by `TYPE=134` to `ff02::1` from the
+  router's link-local address.
+- `TYPE=130` (listener query) from the switch to `ff02::1`, answered by the host's `TYPE=143`
+  reports to `ff02::16`; reports sent on their own (when joining a group) answer nothing.
+- The DAD solicitations (`SRC=::`) get no answer, as they should.
+EOF
+}
+scn_ipv6_nd() {
+  local be=$1 dir=$2
+  ns host; ns sw; ns rtr
+  bridge sw br0
+  ip -n tw-sw link set br0 type bridge mcast_snooping 1 mcast_querier 1 \
+    mcast_startup_query_count 1 mcast_query_interval 300 mcast_query_response_interval 100
+  veth host eth0 sw p-host; brport sw br0 p-host
+  veth rtr eth0 sw p-rtr; brport sw br0 p-rtr
+  # Both ports are permanent multicast router ports: the switch floods them every multicast
+  # (solicitations to ff02::2 and to solicited-node groups) while its snooping and querier run.
+  ip -n tw-sw link set p-host type bridge_slave mcast_router 2
+  ip -n tw-sw link set p-rtr type bridge_slave mcast_router 2
+  addr rtr eth0 2001:db8:70::1/64
+  nsx rtr sysctl -qw net.ipv6.conf.all.forwarding=1 >/dev/null
+  nsx host sysctl -qw net.ipv6.conf.eth0.accept_dad=1 net.ipv6.conf.eth0.router_solicitations=1 \
+    net.ipv6.conf.eth0.router_solicitation_delay=0 net.ipv6.conf.eth0.accept_ra=2 >/dev/null
+  local six=6
+  rules_ipv6_nd trace >"$TW_TMP/host6.rules"
+  README_RULES=("tw-host (traced), \`ip${six}tables-$be-restore\`:|$TW_TMP/host6.rules")
+  load_rules host "$be" 6 "$TW_TMP/host6.rules"
+  sleep 2
+  cap_begin "$be" ipv6-nd host "$dir"
+  bgrun rtr timeout 8 python3 "$HERE/lib/send-ra.py" eth0 2001:db8:70:: 6
+  traffic_note "rtr: timeout 8 python3 scripts/lib/send-ra.py eth0 2001:db8:70:: 6 (answers one router solicitation)"
+  sleep 0.3
+  traffic host ip link set eth0 down
+  traffic host ip link set eth0 up
+  sleep 3
+  traffic host ping -6 -c 1 -W 1 2001:db8:70::1
+  sleep 1.5
+  cap_end "$be" "$dir" '(SRC|DST)=(fe80:|ff02:|2001:0db8:0070:|0000:0000:0000:0000:0000:0000:0000:0000)'
+  save_rules host "$be" 4 "$dir/iptables.save"
+  save_rules host "$be" 6 "$dir/ip6tables.save"
+  about_ipv6_nd >"$TW_TMP/about"
+  write_readme "$dir" "$be" ipv6-nd "IPv6 neighbour discovery, router discovery and MLD" \
+    "$TW_TMP/about" host sw rtr
+}
+
+# ----------------------------------------------------- 14 bridge-ebtables
+about_bridge_ebtables() {
+  cat <<'EOF'
+## What happens
+
+A bridge host (`tw-brh`, traced) bridges two hosts, `tw-a` (198.18.80.1) and `tw-b`
+(198.18.80.2), through `br0` (ports `p-a`, `p-b`); `br0` itself has 198.18.80.254. ebtables has
+no TRACE target, so — as published tutorials do — every ebtables chain gets a logging rule whose
+prefix names it: `ebtables -t nat -A PREROUTING -p ipv4 --log-ip --log-prefix
+"TRACE: eb:nat:PREROUTING" -j CONTINUE`, and so on for filter INPUT/FORWARD/OUTPUT and nat
+OUTPUT/POSTROUTING. br_netfilter is on in the namespace (`bridge-nf-call-iptables=1`), so
+bridged IPv4 also passes the iptables chains, traced with `-j TRACE` (legacy, in the kernel log).
+ebtables is `ebtables-nft` here (the only one installed); its `--log` writes the classic ebt_log
+line (`MAC source = … proto = 0x0800 IP SRC=…, IP tos=0x00, IP proto=1`).
+
+Traffic: `tw-a` pings `tw-b` (bridged), pings `br0`'s address (delivered to the bridge host), and
+opens a TCP connection to `tw-b`'s port 8080 (bridged, with ports in the ebtables lines).
+
+## What the trace shows / what to conclude
+
+- A bridged frame: `eb:nat:PREROUTING` (IN=p-a), then the iptables PREROUTING lines (`IN=br0
+  PHYSIN=p-a`), `eb:filter:FORWARD` (IN=p-a OUT=p-b), iptables FORWARD (`PHYSOUT=p-b`),
+  `eb:nat:POSTROUTING`, iptables POSTROUTING: one packet, in that order.
+- A frame for the bridge host itself: `eb:nat:PREROUTING`, iptables PREROUTING, `eb:filter:INPUT`,
+  iptables INPUT. Its reply, generated by the host: iptables OUTPUT/POSTROUTING (`OUT=br0`), then
+  `eb:nat:OUTPUT`, `eb:filter:OUTPUT`, `eb:nat:POSTROUTING` with `OUT=p-a`.
+- The ebtables lines carry no IP length, id or TTL: they join their frame's packet by addresses,
+  protocol, ports, TOS and bridge port.
+EOF
+}
+scn_bridge_ebtables() {
+  local be=$1 dir=$2
+  ns brh; ns a; ns b
+  bridge brh br0
+  veth a eth0 brh p-a; brport brh br0 p-a
+  veth b eth0 brh p-b; brport brh br0 p-b
+  addr a eth0 198.18.80.1/24; addr b eth0 198.18.80.2/24; addr brh br0 198.18.80.254/24
+  nsx brh sysctl -qw net.bridge.bridge-nf-call-iptables=1 >/dev/null
+  rules_bridge_ip trace >"$TW_TMP/brh.rules"
+  rules_bridge_eb >"$TW_TMP/brh.eb"
+  README_RULES=("tw-brh (traced), \`iptables-$be-restore\`:|$TW_TMP/brh.rules"
+    "tw-brh, ebtables commands:|$TW_TMP/brh.eb")
+  load_rules brh "$be" 4 "$TW_TMP/brh.rules"
+  local cmd
+  while read -r cmd; do
+    [ -n "$cmd" ] || continue
+    # shellcheck disable=SC2086
+    eval "nsx brh $cmd"
+  done <"$TW_TMP/brh.eb"
+  bgrun b timeout 20 socat -T3 TCP-LISTEN:8080,reuseaddr SYSTEM:'echo world'
+  wait_listen b 8080
+  traffic_note "b: timeout 20 socat -T3 TCP-LISTEN:8080,reuseaddr SYSTEM:'echo world'"
+  # ARP first, outside the window
+  nsx a ping -c 1 -W 1 198.18.80.2 >/dev/null 2>&1 || true
+  nsx a ping -c 1 -W 1 198.18.80.254 >/dev/null 2>&1 || true
+  sleep 0.5
+  cap_begin "$be" bridge-ebtables brh "$dir"
+  traffic a ping -c 1 -W 1 198.18.80.2
+  traffic a ping -c 1 -W 1 198.18.80.254
+  traffic_in a $'hello\n' timeout 5 socat -T2 - TCP:198.18.80.2:8080
+  sleep 0.5
+  cap_end "$be" "$dir" '(SRC|DST)=198\.18\.80\.'
+  save_rules brh "$be" 4 "$dir/iptables.save"
+  nsx brh ebtables-save >"$dir/ebtables.save" 2>/dev/null || true
+  about_bridge_ebtables >"$TW_TMP/about"
+  write_readme "$dir" "$be" bridge-ebtables "ebtables' own TRACE lines (the --log watcher) around a bridged frame" \
+    "$TW_TMP/about" brh a b
+}
+
 # ------------------------------------------------------- 9 cilium-leftovers
 scn_cilium_leftovers() {
   local dir=$OUT/rules
@@ -996,6 +1254,10 @@ for s in "${SCENARIOS[@]}"; do
     wifi-no-reply) run_pair "$s" scn_wifi_no_reply ;;
     wifi-masquerade) run_pair "$s" scn_wifi_masquerade ;;
     asymmetric-route) run_pair "$s" scn_asymmetric_route ;;
+    nat-replies) run_pair "$s" scn_nat_replies4 ;;
+    nat-replies6) run_pair "$s" scn_nat_replies6 ;;
+    ipv6-nd) run_pair "$s" scn_ipv6_nd ;;
+    bridge-ebtables) run_one "$s" legacy "$OUT/dmesg/$s" scn_bridge_ebtables ;;
     frag-needed)
       run_one frag-needed legacy "$OUT/dmesg/frag-needed" scn_frag client
       run_one frag-needed-router legacy "$OUT/dmesg/frag-needed-router" scn_frag router

@@ -8,7 +8,7 @@
 import {spawnSync} from 'node:child_process';
 import {existsSync, readdirSync, readFileSync, writeFileSync} from 'node:fs';
 
-for (const dir of ['testdata/dmesg', 'testdata/nft']) {
+for (const dir of ['testdata/dmesg', 'testdata/nft', 'testdata/ipv6-captures/dmesg', 'testdata/ipv6-captures/nft']) {
 	for (const name of readdirSync(dir)) {
 		const base = `${dir}/${name}`;
 		const rules = ['iptables.save', 'ip6tables.save'].map(f => `${base}/${f}`).filter(f => existsSync(f) && readFileSync(f, 'utf8').trim() !== '');

@@ -210,9 +210,9 @@ read_kmsg() {
   dd if=/dev/kmsg iflag=nonblock bs=65536 status=none 2>/dev/null || true
 }
 
-# cut_window FILE REGEX [kmsg] : print TRACE lines between the begin and end
-# marker of the current window that match REGEX (byte-exact; marker lines and
-# unrelated lines dropped).  With "kmsg", continuation lines of a kept record
+# cut_window FILE REGEX [kmsg] : print TRACE lines (and -j LOG lines whose
+# prefix is tw-log-NAME:) between the begin and end marker of the current
+# window that match REGEX (byte-exact; marker lines and unrelated lines dropped).  With "kmsg", continuation lines of a kept record
 # are kept as well.
 cut_window() {
   local f=$1 re=$2 mode=${3:-}
@@ -224,7 +224,7 @@ cut_window() {
     { keep = 0 }
     index($0, e) { exit }
     index($0, b) { inwin = 1; next }
-    inwin && index($0, "TRACE: ") && $0 ~ re { keep = 1; print }
+    inwin && (index($0, "TRACE: ") || $0 ~ /tw-log-[a-z]+: IN=/) && $0 ~ re { keep = 1; print }
   ' "$f"
 }
 
@@ -261,7 +261,7 @@ kextract() {
       plain) out=dmesg.log ;; T) out=dmesg-T.log ;; r) out=dmesg-r.log ;;
       x) out=dmesg-x.log ;; iso) out=dmesg-iso.log ;; kmsg) out=kmsg.log ;;
     esac
-    cur=$({ grep -v '^ ' "$dir/$out" || true; } | sed 's/^[^;]*;TRACE: /TRACE: /; s/^.*\] TRACE: /TRACE: /; s/^[0-9T:,.+-]* TRACE: /TRACE: /' | md5sum)
+    cur=$({ grep -v '^ ' "$dir/$out" || true; } | sed -E 's/^[^;]*;(TRACE: |tw-log-)/\1/; s/^.*\] (TRACE: |tw-log-)/\1/; s/^[0-9T:,.+-]* (TRACE: |tw-log-)/\1/' | md5sum)
     if [ -z "$ref" ]; then ref=$cur
     elif [ "$cur" != "$ref" ]; then die "kernel log forms disagree in $dir ($out)"; fi
   done
@@ -285,6 +285,14 @@ mon_start() { # mon_start NS DIR
   ip netns exec "tw-$n" nice -n -10 timeout 120 stdbuf -oL xtables-monitor --trace \
     >"$dir/xtables-monitor.log" 2>"$TW_TMP/xm-$n.err" </dev/null &
   TW_PIDS+=("$!"); TW_MON_PIDS+=("$!"); TW_MON_ERRS+=("$TW_TMP/xm-$n.err|$dir|xtables-monitor")
+  if [ "${TW_MON_MERGED:-0}" = 1 ]; then
+    # A second xtables-monitor with stderr on stdout, as a user who runs
+    # `xtables-monitor --trace 2>&1 | tee trace.log` keeps it: its own error
+    # lines end up inside the trace.
+    ip netns exec "tw-$n" nice -n -10 timeout 120 stdbuf -oL -eL xtables-monitor --trace \
+      >"$dir/xtables-monitor-2to1.log" 2>&1 </dev/null &
+    TW_PIDS+=("$!"); TW_MON_PIDS+=("$!")
+  fi
   ip netns exec "tw-$n" nice -n -10 timeout 120 stdbuf -oL nft monitor trace \
     >"$dir/nft-monitor.log" 2>"$TW_TMP/nm-$n.err" </dev/null &
   TW_PIDS+=("$!"); TW_MON_PIDS+=("$!"); TW_MON_ERRS+=("$TW_TMP/nm-$n.err|$dir|nft-monitor")

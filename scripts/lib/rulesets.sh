@@ -663,3 +663,125 @@ COMMIT
 COMMIT
 EOF
 }
+
+# ------------------------------------------------------------- nat-replies --
+# Scenarios nat-replies (4) and nat-replies6 (6): a home router (tw-gw) that
+# MASQUERADEs the LAN out of eth1, forwards WAN port 2222 to a LAN host (DNAT),
+# DNATs a VIP for its own traffic (nat OUTPUT), marks what comes in from the
+# LAN, and LOGs in the middle of the traced path (mangle FORWARD and INPUT).
+# The IPv6 variant also traces every ICMPv6 packet (neighbour discovery, MLD).
+rules_nat_replies() { # FAMILY(4|6) [trace]
+  local fam=$1 tr=${2:-}
+  local lan wan vip lannet dnat_host dnat_vip icmp
+  if [ "$fam" = 4 ]; then
+    lan=198.18.60.2/32 wan=198.18.61.2/32 vip=198.18.62.10/32 lannet=198.18.60.0/24
+    dnat_host=198.18.60.2:8022 dnat_vip=198.18.61.2:8080
+    icmp=icmp
+  else
+    lan=2001:db8:60::2/128 wan=2001:db8:61::2/128 vip=2001:db8:62::10/128 lannet=2001:db8:60::/64
+    dnat_host='[2001:db8:60::2]:8022' dnat_vip='[2001:db8:61::2]:8080'
+    icmp=ipv6-icmp
+  fi
+  echo '*raw'
+  echo ':PREROUTING ACCEPT [0:0]'
+  echo ':OUTPUT ACCEPT [0:0]'
+  if [ "$tr" = trace ]; then
+    echo "-A PREROUTING -s $lan -j TRACE"
+    echo "-A PREROUTING -s $wan -j TRACE"
+    echo "-A OUTPUT -d $wan -j TRACE"
+    echo "-A OUTPUT -d $vip -j TRACE"
+    if [ "$fam" = 6 ]; then
+      echo "-A PREROUTING -p $icmp -j TRACE"
+      echo "-A OUTPUT -p $icmp -j TRACE"
+    fi
+  fi
+  cat <<EOF
+COMMIT
+*mangle
+:PREROUTING ACCEPT [0:0]
+:INPUT ACCEPT [0:0]
+:FORWARD ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+:POSTROUTING ACCEPT [0:0]
+-A PREROUTING -i eth0 -s $lannet -j MARK --set-xmark 0x10/0xffffffff
+-A INPUT -j LOG --log-prefix "tw-log-in: "
+-A FORWARD -j LOG --log-prefix "tw-log-fwd: "
+COMMIT
+*nat
+:PREROUTING ACCEPT [0:0]
+:INPUT ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+:POSTROUTING ACCEPT [0:0]
+:TW-PORTFWD - [0:0]
+-A PREROUTING -i eth1 -j TW-PORTFWD
+-A OUTPUT -d $vip -p tcp -m tcp --dport 80 -j DNAT --to-destination $dnat_vip
+-A POSTROUTING -o eth1 -j MASQUERADE
+-A TW-PORTFWD -p tcp -m tcp --dport 2222 -m comment --comment "ssh to the NAS" -j DNAT --to-destination $dnat_host
+COMMIT
+*filter
+:INPUT ACCEPT [0:0]
+:FORWARD DROP [0:0]
+:OUTPUT ACCEPT [0:0]
+-A FORWARD -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+-A FORWARD -i eth0 -o eth1 -j ACCEPT
+-A FORWARD -i eth1 -o eth0 -m conntrack --ctstate DNAT -j ACCEPT
+COMMIT
+EOF
+}
+
+# ------------------------------------------------------------------ ipv6-nd --
+# Scenario ipv6-nd: a host that traces every ICMPv6 packet it sends and receives.
+rules_ipv6_nd() { # [trace]
+  echo '*raw'
+  echo ':PREROUTING ACCEPT [0:0]'
+  echo ':OUTPUT ACCEPT [0:0]'
+  if [ "${1:-}" = trace ]; then
+    echo '-A PREROUTING -p ipv6-icmp -j TRACE'
+    echo '-A OUTPUT -p ipv6-icmp -j TRACE'
+  fi
+  cat <<'EOF'
+COMMIT
+*filter
+:INPUT ACCEPT [0:0]
+:FORWARD DROP [0:0]
+:OUTPUT ACCEPT [0:0]
+-A INPUT -p ipv6-icmp -j ACCEPT
+COMMIT
+EOF
+}
+
+# ---------------------------------------------------------- bridge-ebtables --
+# Scenario bridge-ebtables: iptables TRACE on a bridge host (br_netfilter) ...
+rules_bridge_ip() { # [trace]
+  echo '*raw'
+  echo ':PREROUTING ACCEPT [0:0]'
+  echo ':OUTPUT ACCEPT [0:0]'
+  if [ "${1:-}" = trace ]; then
+    echo '-A PREROUTING -s 198.18.80.0/24 -j TRACE'
+    echo '-A OUTPUT -d 198.18.80.0/24 -j TRACE'
+  fi
+  cat <<'EOF'
+COMMIT
+*mangle
+:PREROUTING ACCEPT [0:0]
+:INPUT ACCEPT [0:0]
+:FORWARD ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+:POSTROUTING ACCEPT [0:0]
+COMMIT
+*filter
+:INPUT ACCEPT [0:0]
+:FORWARD ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+-A FORWARD -m physdev --physdev-in p-a --physdev-out p-b -j ACCEPT
+COMMIT
+EOF
+}
+# ... and the ebtables commands that log each bridge chain with a "TRACE: eb:TABLE:CHAIN" prefix.
+rules_bridge_eb() {
+  local t c
+  for t in nat:PREROUTING filter:INPUT filter:FORWARD filter:OUTPUT nat:OUTPUT nat:POSTROUTING; do
+    c=${t#*:}
+    printf 'ebtables -t %s -A %s -p IPv4 --log-level 4 --log-ip --log-prefix "TRACE: eb:%s" -j CONTINUE\n' "${t%%:*}" "$c" "$t"
+  done
+}

@@ -212,6 +212,8 @@ export function expectsReply(p: Pick<Packet, 'proto' | 'icmp' | 'replyTo'> & Par
 		return isQuery(p) || isNdRequest(p);
 	}
 	if (p.proto === 'UDP') return p.replyTo === null;
+	// Protocol not printed (xtables-monitor's ICMP): an answer expects nothing back.
+	if (p.proto === 'unknown' && p.replyTo !== null && p.replyTo !== undefined) return false;
 	if (p.proto === 'TCP') {
 		if (p.tcpFlags?.includes('RST')) return false;
 		const tcp = p.first ? tcpInfo({proto: p.proto, first: p.first, ...(p.tcpFlags ? {tcpFlags: p.tcpFlags} : {}), ...(p.hops ? {hops: p.hops} : {})}) : undefined;
@@ -273,6 +275,14 @@ export class ReplyMatcher {
 		if (isIcmp && p.icmp && isIcmpError(p.proto, p.icmp.type)) {
 			const k = p.quoted ? quotedKey(p.quoted) : undefined;
 			quoted = k ? this.latest(k, p.id, p.quoted) : this.quotedById(p);
+			if (!quoted && p.quoted) {
+				// An error about a masqueraded packet quotes it as it left (the masquerade address as
+				// its source); conntrack puts back the error's destination and the quoted source
+				// together: the packet it quotes was traced with the source put back.
+				const back = restoredQuote(p);
+				const kb = back ? quotedKey(back) : undefined;
+				if (kb) quoted = this.latest(kb, p.id, back);
+			}
 			p.quotes = quoted ? quoted.id : null;
 			if (quoted && p.quoted && p.quoted.src === undefined) {
 				// nft shows only the first 12 bytes of the quoted header: the rest is the packet it quotes, as it left.
@@ -282,12 +292,12 @@ export class ReplyMatcher {
 		}
 
 		const mine = tuples(p);
-		const direction = this.relate(p, mine, quoted);
 		if (isNdRequest(p) || (p.proto === 'ICMPv6' && p.icmp && ndRequestType(p.icmp.type) !== undefined)) {
 			this.neighbour(p, facts);
 		} else {
 			this.answer(p, mine, facts);
 		}
+		const direction = this.relate(p, mine, quoted);
 		const entry = entryOf(p, direction);
 		for (const t of mine) this.remember(t, entry);
 		if (isNdRequest(p)) {
@@ -389,6 +399,15 @@ export class ReplyMatcher {
 		if (quoted) {
 			first = quoted;
 			direction = 'reply';
+		} else if (p.icmp && isIcmpError(p.proto, p.icmp.type)) {
+			// An error belongs to the connection of the packet it quotes, and to none when that is unknown.
+			return undefined;
+		} else if (mine.length > 0 && mine.every(t => t.startsWith('portless|'))) {
+			// Addresses only (xtables-monitor prints no ICMP header): all traffic between two hosts
+			// shares them; the connection is known only through the packet it answers.
+			if (p.replyTo === null || p.replyTo === undefined) return undefined;
+			for (const t of mine) for (const q of this.byTuple.get(reverse(t)) ?? []) if (q.id === p.replyTo) first = q;
+			direction = 'reply';
 		} else {
 			for (const t of specific(mine)) {
 				const same = this.firstOf.get(t);
@@ -448,7 +467,9 @@ export class ReplyMatcher {
 		let best: Entry | undefined;
 		for (const list of this.byTuple.values()) {
 			for (const c of list) {
-				if (c.id >= p.id || c.src !== p.dst || (best && best.id >= c.id)) continue;
+				// The error goes to the quoted packet's sender: its destination as first seen, or as
+				// conntrack put it back (the error for a masqueraded packet).
+				if (c.id >= p.id || (c.src !== p.dst && c.src !== p.hops.at(-1)?.dst) || (best && best.id >= c.id)) continue;
 				if (q?.ipId !== undefined ? c.ipId === q.ipId && c.len === q.len : !q && c.proto !== p.proto) best = c;
 			}
 		}
@@ -524,4 +545,26 @@ function specific(mine: readonly string[]): readonly string[] {
 /** The link a packet was seen on, as Entry.link says it. */
 function entryLink(p: Packet): string {
 	return p.hops.find(h => !h.bridge && h.in)?.in || p.hops.find(h => !h.bridge && h.out)?.out || '';
+}
+
+/**
+ * The packet an ICMP error quotes with its source put back the way conntrack puts back the
+ * error's destination (from the masquerade address to the original sender), or undefined when
+ * conntrack restored no destination of that address.
+ */
+function restoredQuote(p: Packet): PacketFields | undefined {
+	const q = p.quoted;
+	if (!q?.src) return undefined;
+	for (const c of p.changes ?? []) {
+		if (c.field !== 'dst' || c.by !== 'conntrack') continue;
+		if (bareAddr(c.from) === q.src) return {...q, src: bareAddr(c.to)};
+	}
+	return undefined;
+}
+
+/** The address of an endpoint as Packet.changes writes it (`addr`, `addr:port`, `[v6]:port`). */
+function bareAddr(e: string): string {
+	if (e.startsWith('[')) return e.slice(1, e.indexOf(']'));
+	const colon = e.lastIndexOf(':');
+	return colon !== -1 && e.indexOf(':') === colon ? e.slice(0, colon) : e;
 }
