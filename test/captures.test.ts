@@ -40,8 +40,8 @@ async function replayText(trace: string, rulePaths: string[]): Promise<string> {
 }
 
 describe('legacy captures: every kernel log form rebuilds the same packets', () => {
-	it.each(scenarios('testdata/dmesg').filter(n => exists(`testdata/dmesg/${n}/dmesg.log`)))('%s', name => {
-		const dir = `testdata/dmesg/${name}`;
+	const legacy = ['testdata/dmesg', 'testdata/ipv6-captures/dmesg'].flatMap(top => scenarios(top).map(n => `${top}/${n}`));
+	it.each(legacy.filter(dir => exists(`${dir}/dmesg.log`)))('%s', dir => {
 		const forms = LEGACY_FORMS.filter(f => exists(`${dir}/${f}`));
 		expect(forms).toEqual(LEGACY_FORMS);
 		const reference = comparable(`${dir}/dmesg.log`, rulesOf(dir));
@@ -52,7 +52,7 @@ describe('legacy captures: every kernel log form rebuilds the same packets', () 
 
 describe('golden files of the rebuilt packets', () => {
 	const cases: Array<[string, string]> = [];
-	for (const top of ['testdata/dmesg', 'testdata/nft']) {
+	for (const top of ['testdata/dmesg', 'testdata/nft', 'testdata/ipv6-captures/dmesg', 'testdata/ipv6-captures/nft']) {
 		for (const name of scenarios(top)) {
 			for (const form of ['dmesg.log', 'dmesg-T.log', 'xtables-monitor.log', 'nft-monitor.log']) {
 				if (exists(`${top}/${name}/${form}.golden.txt`)) cases.push([`${top}/${name}`, form]);
@@ -64,5 +64,86 @@ describe('golden files of the rebuilt packets', () => {
 	});
 	it.each(cases)('%s/%s', async (dir, form) => {
 		expect(await replayText(`${dir}/${form}`, rulesOf(dir))).toBe(read(`${dir}/${form}.golden.txt`));
+	});
+});
+
+describe('real captures of the classes that used to come out wrong', () => {
+	it('replies of masqueraded and DNATed connections are one packet each, restored by conntrack (nat-replies, every format)', () => {
+		for (const [trace, rulePaths] of [
+			['testdata/dmesg/nat-replies/dmesg.log', ['testdata/dmesg/nat-replies/iptables.save']],
+			['testdata/nft/nat-replies/nft-monitor.log', ['testdata/nft/nat-replies/iptables.save']],
+			['testdata/nft/nat-replies/xtables-monitor.log', ['testdata/nft/nat-replies/iptables.save']],
+		] as const) {
+			const {packets} = replayFiles([trace], [...rulePaths]);
+			// Every reply to the LAN host came in for the router's WAN address and left for the LAN host, as one packet.
+			// (The port forward's packets to 198.18.61.1:2222 are DNATed the other way: not replies.)
+			const back = packets.filter(p => p.hops[0]?.dst === '198.18.61.1' && p.hops.at(-1)?.dst === '198.18.60.2' && p.hops[0]?.dpt !== 2222);
+			expect(back.length, trace).toBeGreaterThanOrEqual(6);
+			for (const p of back) {
+				expect(p.connection, `${trace} #${p.id}`).toMatchObject({direction: 'reply', conntrack: [{field: 'dst', did: 'restored', seen: 'trace', to: expect.stringMatching(/^198\.18\.60\.2\b/)}]});
+				expect(p.changes!.find(c => c.field === 'dst')).toMatchObject({by: 'conntrack'});
+			}
+			// No packet starts at a line that only shows the restored destination.
+			expect(packets.filter(p => p.hops[0]?.src === '198.18.61.2' && p.hops[0]?.dst === '198.18.60.2' && p.hops[0]?.hook === 'FORWARD'), trace).toEqual([]);
+			// The SYN-ACK of the port forward leaves with the LAN host's address; conntrack puts back the router's after the last trace point.
+			const synAck = packets.find(p => p.src === '198.18.60.2' && p.spt === 8022 && p.tcpFlags?.includes('SYN'))!;
+			expect(synAck.connection?.conntrack, trace).toEqual([expect.objectContaining({field: 'src', did: 'restored', seen: 'inferred', from: '198.18.60.2:8022', to: '198.18.61.1:2222'})]);
+		}
+	});
+
+	it('an ICMP error about a masqueraded datagram quotes it, and belongs to its connection (nat-replies)', () => {
+		for (const trace of ['testdata/dmesg/nat-replies/dmesg.log', 'testdata/nft/nat-replies/nft-monitor.log']) {
+			const {packets} = replayFiles([trace], ['testdata/dmesg/nat-replies/iptables.save']);
+			const udp = packets.find(p => p.proto === 'UDP' && p.dpt === 9)!;
+			const err = packets.find(p => p.icmp?.type === 3 && p.icmp.code === 3)!;
+			expect(err.quotes, trace).toBe(udp.id);
+			expect(err.connection, trace).toMatchObject({direction: 'reply', first: udp.id});
+		}
+	});
+
+	it('-j LOG lines between the TRACE lines of a packet are noted on the hop of the LOG rule (nat-replies, IPv4 and IPv6)', () => {
+		for (const [dir, save] of [
+			['testdata/dmesg/nat-replies', 'iptables.save'],
+			['testdata/ipv6-captures/dmesg/nat-replies6', 'ip6tables.save'],
+		] as const) {
+			const logLines = read(`${dir}/dmesg.log`).split('\n').filter(l => / tw-log-(fwd|in): IN=/.test(l)).length;
+			const {packets} = replayFiles([`${dir}/dmesg.log`], [`${dir}/${save}`]);
+			const logged = packets.flatMap(p => p.hops.filter(h => h.logPrefix !== undefined));
+			expect(logged.length, dir).toBe(logLines);
+			expect(logged.every(h => h.kind === 'rule' && h.table === 'mangle' && (h.chain === 'FORWARD' || h.chain === 'INPUT')), dir).toBe(true);
+			expect(packets.filter(p => p.hops[0]?.kind === 'log'), dir).toEqual([]);
+		}
+	});
+
+	it('IPv6 neighbour and router solicitations are answered by their advertisements (nat-replies6, ipv6-nd)', () => {
+		const {packets} = replayFiles(['testdata/ipv6-captures/dmesg/nat-replies6/dmesg.log'], ['testdata/ipv6-captures/dmesg/nat-replies6/ip6tables.save']);
+		const solicitations = packets.filter(p => p.icmp?.type === 135 && p.src !== '::');
+		expect(solicitations.length).toBeGreaterThanOrEqual(2);
+		for (const ns of solicitations) {
+			expect(ns.replySeen, `#${ns.id}`).toBe(true);
+			const na = packets.find(p => p.replyTo === ns.id)!;
+			expect(na.icmp?.type).toBe(136);
+		}
+		const nd = replayFiles(['testdata/ipv6-captures/dmesg/ipv6-nd/dmesg.log'], ['testdata/ipv6-captures/dmesg/ipv6-nd/ip6tables.save']).packets;
+		const rs = nd.find(p => p.icmp?.type === 133 && p.replySeen)!;
+		expect(nd.find(p => p.replyTo === rs.id)?.icmp?.type).toBe(134);
+		// Duplicate address detection (from ::) expects no answer and gets none.
+		for (const dad of nd.filter(p => p.icmp?.type === 135 && p.src === '::')) expect(dad.replySeen).toBe(false);
+	});
+
+	it('a monitor log that ends in its own error: packets before it have reply state unknown, and the error is reported', () => {
+		const dir = 'testdata/ipv6-captures/nft/nat-replies6';
+		const cut = replayFiles([`${dir}/xtables-monitor-2to1.log`], [`${dir}/ip6tables.save`]);
+		const whole = replayFiles([`${dir}/xtables-monitor.log`], [`${dir}/ip6tables.save`]);
+		expect(cut.summary.noticeCount).toBe(1);
+		expect(cut.summary.notices).toEqual([expect.objectContaining({what: 'tool-error', line: 273, lines: 3, text: 'Error: unsupported layer 4 protocol value'})]);
+		const unknown = cut.packets.filter(p => p.replyUnknown);
+		expect(unknown.length).toBeGreaterThan(0);
+		for (const p of unknown) {
+			expect(p.replySeen).toBe(false);
+			// The same packets, read from the file without the error line, say "none seen".
+			expect(whole.packets.find(q => q.id === p.id)).toMatchObject({replySeen: false});
+			expect(whole.packets.find(q => q.id === p.id)!.replyUnknown).toBeUndefined();
+		}
 	});
 });

@@ -247,6 +247,11 @@ export class PacketAssembler {
 	}
 
 	/** Id of the oldest packet still open, or undefined when none is. */
+	/** The id the next packet will get: every packet started so far has a lower one. */
+	get nextPacketId(): number {
+		return this.nextId;
+	}
+
 	get oldestOpenId(): number | undefined {
 		return this.open.keys().next().value;
 	}

@@ -28,7 +28,7 @@
  * or for their settle window, recent tuples for pairing (src/model/pairing.ts), and the findings'
  * and graph's counts (src/model/findings/trace.ts, src/model/graph.ts).
  */
-import type {ParsedLine, TraceEvent} from '../parser/types.js';
+import type {LogNotice, ParsedLine, TraceEvent} from '../parser/types.js';
 import type {Ruleset} from '../parser/ruleset.js';
 import {PacketAssembler} from './assemble.js';
 import {applyFactToDraft, changes, type Fact} from './facts.js';
@@ -40,7 +40,7 @@ import type {Finding} from './findings/types.js';
 import {GraphBuilder, type Graph} from './graph.js';
 import type {InputInfo, UnparsedLine} from './inputs.js';
 import {finishPacket, RuleIndex} from './join.js';
-import {ReplyMatcher} from './pairing.js';
+import {expectsReply, ReplyMatcher} from './pairing.js';
 import type {Packet} from './types.js';
 
 export type {InputInfo, UnparsedLine} from './inputs.js';
@@ -67,6 +67,17 @@ export interface Summary {
 	readonly findings: readonly Finding[];
 	/** Rulesets given that hold rules. */
 	readonly rulesLoaded: number;
+	/** Lines saying the log lost lines or its program failed (the first 100; consecutive lines of one message as one), and how many there were. */
+	readonly notices?: readonly NoticeInfo[];
+	readonly noticeCount?: number;
+}
+
+/** A line saying the log around it may be incomplete (parser/types.ts LogNotice), where it was. */
+export interface NoticeInfo extends LogNotice {
+	readonly path: string;
+	readonly line: number;
+	/** Lines of one message (xtables-monitor prints its error on three). */
+	readonly lines: number;
 }
 
 export type PipelineEvent =
@@ -151,6 +162,10 @@ export class Pipeline {
 	private readonly keepUnparsed: number;
 	private readonly now: () => number;
 	private readonly rulesLoaded: number;
+	private readonly notices: NoticeInfo[] = [];
+	private noticeCount = 0;
+	/** The latest line saying the log lost lines: packets with an id below `below` were started before it. */
+	private cut: {below: number; why: string} | undefined;
 	private readonly node: string | undefined;
 
 	constructor(options: PipelineOptions = {}) {
@@ -191,6 +206,11 @@ export class Pipeline {
 		switch (line.kind) {
 			case 'skipped': {
 				if (input) input.skipped++;
+				break;
+			}
+			case 'notice': {
+				if (input) input.skipped++;
+				this.notice(line.notice, input?.path ?? '-', line.ref);
 				break;
 			}
 			case 'unparsed': {
@@ -283,10 +303,27 @@ export class Pipeline {
 			graph: this.graph(),
 			findings: this.findings(),
 			rulesLoaded: this.rulesLoaded,
+			...(this.noticeCount > 0 ? {notices: [...this.notices], noticeCount: this.noticeCount} : {}),
 		};
 	}
 
 	// ---- inside ------------------------------------------------------------------------------------
+
+	/**
+	 * A line saying the log lost lines: counted, kept (the first 100), and every packet started
+	 * before it and not yet settled may have lost its reply there (Packet.replyUnknown).
+	 */
+	private notice(n: LogNotice, path: string, ref: {input: number; line: number}): void {
+		const last = this.notices.at(-1);
+		if (last && last.path === path && last.what === n.what && last.line + last.lines === ref.line) {
+			this.notices[this.notices.length - 1] = {...last, lines: last.lines + 1};
+		} else {
+			this.noticeCount++;
+			if (this.notices.length < 100) this.notices.push({...n, path, line: ref.line, lines: 1});
+		}
+		const what = n.what === 'tool-error' ? 'the tracing program failed' : 'the log left lines out';
+		this.cut = {below: this.assembler.nextPacketId, why: `${what} at ${path}:${ref.line} (${n.text})`};
+	}
 
 	private emit(event: PipelineEvent): void {
 		for (const l of this.listeners) l(event);
@@ -400,7 +437,9 @@ export class Pipeline {
 				(q.untilTime !== undefined && this.logTime !== undefined && this.logTime >= q.untilTime) ||
 				(clock !== undefined && clock >= q.untilClock);
 			if (!due) break;
-			const final = q.view ? deepFreeze(q.view) : q.packet;
+			let final = q.view ? deepFreeze(q.view) : q.packet;
+			// Started before a line said the log lost lines: its reply may be among them.
+			if (this.cut && final.id < this.cut.below && !final.replySeen && expectsReply(final)) final = deepFreeze({...final, replyUnknown: this.cut.why});
 			this.pending.delete(final.id);
 			this.traceFindings.add(final);
 			this.predictions?.add(final);

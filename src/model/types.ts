@@ -169,6 +169,12 @@ export interface Packet {
 	quoted?: PacketFields;
 	/** The id of the ICMP error this host sent instead of forwarding the packet (routing refused it). */
 	refusedBy?: number;
+	/**
+	 * No reply was seen, but the log may have lost it: a line saying lines were left out (a rate
+	 * limit, the kernel's log buffer) or that the tracing program failed came while this packet
+	 * was recent. Says which line. Its reply state is then "unknown", and no finding blames the rules.
+	 */
+	replyUnknown?: string;
 	/** Header fields the hops show changed, each with what changed it (rule, routing, conntrack), in path order. Set by the assembler (empty when nothing changed). */
 	changes?: FieldChange[];
 	/** Its relation to the connection whose earlier packets were traced: which way it goes, and what conntrack restored or applied. Set by pairing; absent for a connection's first packet and for packets of connections not seen before. */

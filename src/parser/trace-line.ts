@@ -7,7 +7,8 @@
  *
  * Lines that cannot be trace output (no `TRACE:`, `IN=`, `PACKET:`, `EVENT:` or `trace id`) are
  * `skipped` without running the grammar: unrelated kernel and syslog lines are the common case
- * in a saved kern.log. Lines that look like trace output but do not match are `unparsed`, with
+ * in a saved kern.log. Among them, a line that says the log lost lines (`callbacks suppressed`,
+ * journald's `Suppressed N messages`, xtables-monitor's `Error:`) is a `notice`. Lines that look like trace output but do not match are `unparsed`, with
  * the column and what the grammar expected there. Lines longer than MAX_LINE are `unparsed`
  * without being read.
  *
@@ -48,6 +49,18 @@ export function looksLikeTrace(text: string): boolean {
 	return text.includes('TRACE:') || text.includes('IN=') || text.includes('trace id ') || text.includes('PACKET:') || text.includes('EVENT:');
 }
 
+/** True when a line may say that the log lost lines (noticeLine); checked only on lines that are not trace output. */
+export function looksLikeNotice(text: string): boolean {
+	return text.includes('suppressed') || text.includes('Suppressed') || text.includes('messages dropped') || text.includes('Error:') || text.includes('xtables-monitor');
+}
+
+/** A line that is not trace output: a notice that the log lost lines, or skipped. */
+function notTrace(text: string, ref: LineRef): ParsedLine {
+	if (!looksLikeNotice(text)) return {kind: 'skipped', ref};
+	const m = traceGrammar.match(text, 'noticeLine');
+	return m.succeeded() ? {kind: 'notice', ref, notice: opOf(traceSemantics, m, 'notice')} : {kind: 'skipped', ref};
+}
+
 /** Characters of the line quoted in error messages. */
 const EXCERPT = 60;
 
@@ -83,7 +96,7 @@ const FORMATS: ReadonlyArray<readonly [string, string, LineFormat, (m: ohm.Match
 
 export function matchTraceLine(text: string, ref: LineRef): ParsedLine {
 	if (text.length > MAX_LINE) return tooLongLine(text, text.length, ref);
-	if (!looksLikeTrace(text)) return {kind: 'skipped', ref};
+	if (!looksLikeTrace(text)) return notTrace(text, ref);
 	return matchBySegments(text, ref) ?? matchWhole(text, ref);
 }
 
@@ -105,7 +118,7 @@ function matchWhole(text: string, ref: LineRef): ParsedLine {
 /** The reference: the whole line matched with `traceLine`, no cache. matchTraceLine gives the same result. */
 export function matchWholeLine(text: string, ref: LineRef): ParsedLine {
 	if (text.length > MAX_LINE) return tooLongLine(text, text.length, ref);
-	if (!looksLikeTrace(text)) return {kind: 'skipped', ref};
+	if (!looksLikeTrace(text)) return notTrace(text, ref);
 	const m = traceGrammar.match(text, 'traceLine');
 	if (m.failed()) return unparsed(text, ref, FORMATS.map(([rule, what]) => [traceGrammar.match(text, rule), what] as const));
 	const {format, events} = opOf(traceSemantics, m, 'events');

@@ -205,6 +205,21 @@ export type TraceEvent =
 	| NftConntrackEvent
 	| IgnoredEvent;
 
+/**
+ * A line that says the log around it may be incomplete: the kernel or journald dropped lines
+ * (rate limits, the printk ring buffer), or the program that wrote the trace reported an error
+ * (xtables-monitor stops at one). Not trace output; counted and reported on their own.
+ */
+export interface LogNotice {
+	/** `suppressed`: lines left out by a rate limit; `dropped`: lost by the kernel's log buffer; `tool-error`: the tracing program failed (and may have stopped). */
+	readonly what: 'suppressed' | 'dropped' | 'tool-error';
+	/** How many lines were left out, when the line says. */
+	readonly count?: number;
+	/** The message, as written (without the log's timestamp). */
+	readonly text: string;
+	readonly time?: Stamp;
+}
+
 /** The trace format a line was read as. */
 export type LineFormat = 'kernel' | 'xtables-monitor' | 'nft-monitor';
 
@@ -224,4 +239,5 @@ export type ParsedLine =
 			readonly ref: LineRef;
 	  }
 	| {readonly kind: 'skipped'; readonly ref: LineRef}
+	| {readonly kind: 'notice'; readonly ref: LineRef; readonly notice: LogNotice}
 	| {readonly kind: 'unparsed'; readonly ref: LineRef; readonly column: number; readonly reason: string; readonly excerpt: string};

@@ -21,6 +21,7 @@ import {endpoint as hostPort} from '../netfilter/addr.js';
 import {icmpName as icmpShortName} from '../netfilter/icmp.js';
 import type {Hop, Packet} from '../model/types.js';
 import type {InputInfo, InputNames, UnparsedLine} from '../model/inputs.js';
+import type {NoticeInfo} from '../model/pipeline.js';
 
 export interface Style {
 	bold(s: string): string;
@@ -225,6 +226,7 @@ export function replyText(p: Packet, s: Style): string {
 	const parts: string[] = [];
 	if (p.replyTo !== null) parts.push(`answers #${p.replyTo}`);
 	if (p.replySeen) parts.push(s.green('reply ✓ seen'));
+	else if (p.replyUnknown) parts.push(s.yellow('reply ? unknown (the log may have lost it)'));
 	else if (expectsReply(p)) parts.push(s.yellow('reply ✗ none seen'));
 	else if (p.replyTo === null) parts.push(s.dim('no reply expected'));
 	return parts.join(', ');
@@ -314,7 +316,7 @@ function columnsText(line: string): string {
 }
 
 export function renderSummary(
-	info: {inputs: readonly InputInfo[]; completed: number; unparsed: readonly UnparsedLine[]; unparsedCount: number; rulesLoaded: number},
+	info: {inputs: readonly InputInfo[]; completed: number; unparsed: readonly UnparsedLine[]; unparsedCount: number; rulesLoaded: number; notices?: readonly NoticeInfo[]; noticeCount?: number},
 	s: Style = plain,
 ): string {
 	const lines: string[] = [];
@@ -326,6 +328,10 @@ export function renderSummary(
 	);
 	for (const u of info.unparsed.slice(0, 20)) lines.push(s.yellow(`  ${u.path}:${u.line}:${u.column}: ${u.reason}`) + s.dim(`\n      ${u.excerpt}`));
 	if (info.unparsedCount > 20) lines.push(s.dim(`  … ${info.unparsedCount - 20} more unparsed line(s) (--format json lists them)`));
+	if (info.noticeCount) {
+		lines.push(s.yellow(`${info.noticeCount} line(s) say the log may be incomplete; packets before them with no reply seen have reply state "unknown":`));
+		for (const n of (info.notices ?? []).slice(0, 20)) lines.push(s.yellow(`  ${n.path}:${n.line}: ${n.text}${n.lines > 1 ? ` (+${n.lines - 1} line(s))` : ''}`));
+	}
 	return lines.join('\n');
 }
 

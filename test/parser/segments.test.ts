@@ -56,7 +56,8 @@ describe('cached pieces and whole-line matches agree', () => {
 		expect(stats['nftItemTexts']!.hits).toBeGreaterThan(1000);
 		expect(stats['nftWordValue']!.hits).toBeGreaterThan(10);
 		expect(stats['nftItems']!.hits).toBeGreaterThan(100);
-	});
+		// About 30,000 lines, each matched three times: half a minute alone, more beside other test files.
+	}, 180_000);
 
 	it.each(FORMS)('on the benchmark corpus, %s form', form => {
 		const lines = corpusLines(new URL('.', ROOT).pathname, form, 7);

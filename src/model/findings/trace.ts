@@ -312,7 +312,8 @@ export class TraceFindings {
 		}
 		for (const h of p.hops) if (h.table === 'nat' && (h.chain === 'POSTROUTING' || h.hook === 'POSTROUTING')) flow.natEnd = h;
 		const out = leftBy(p);
-		if (request && out && !p.replySeen) {
+		// A packet whose reply the log may have lost (Packet.replyUnknown) blames nothing.
+		if (request && out && !p.replySeen && !p.replyUnknown) {
 			pushId(flow.requestIds, p.id);
 			if (flow.requests.length < MAX_REQUESTS) flow.requests.push({...b, path, leftBy: out, surelyLeft: surelyLeft(p), lastHop: p.hops.at(-1)!, lastHook: lastHook(p), time: timeOf(p), forwarded: forwardedThrough(p)});
 		}

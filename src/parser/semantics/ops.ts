@@ -15,7 +15,7 @@
 import type * as ohm from 'ohm-js';
 import type {RawField} from '../fields.js';
 import type {TraceActionDict, TraceSemantics} from '../grammar.js';
-import type {Family, LineFormat, TraceEvent} from '../types.js';
+import type {Family, LineFormat, LogNotice, TraceEvent} from '../types.js';
 import type {FieldShape, HopValue, LeadPart, NftEventValue, NftItem, NftVerdictValue, XtHopValue, XtVerdictValue} from './to-trace-event.js';
 
 /** Every operation of the Trace semantics and its result. */
@@ -57,6 +57,8 @@ export interface TraceOps {
 	nftItems: NftItem[];
 	nftItem: NftItem;
 	nftVerdict: NftVerdictValue;
+	/** noticeLine: what it says about the log. */
+	notice: LogNotice;
 }
 
 /** Calls operation `name` on a node. */

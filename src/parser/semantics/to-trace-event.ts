@@ -10,7 +10,7 @@
 import type * as ohm from 'ohm-js';
 import {interpretFields, interpretNftItems, type RawField} from '../fields.js';
 import type {TraceSemantics} from '../grammar.js';
-import type {Family, HopType, PacketFields, Stamp, TraceEvent} from '../types.js';
+import type {Family, HopType, LogNotice, PacketFields, Stamp, TraceEvent} from '../types.js';
 import {addOperation, op} from './ops.js';
 
 type Node = ohm.Node;
@@ -186,6 +186,26 @@ export function addToTraceEvent(semantics: TraceSemantics): void {
 		},
 		logMessage(prefix, _ahead, packet) {
 			return {type: 'kernel-log', prefix: stripColour(prefix.sourceString).trim(), pkt: interpretFields(op(packet, 'rawFields'))};
+		},
+	});
+
+	// ---- lines that say the log lost lines -------------------------------------------------
+	const notice = (what: LogNotice['what'], node: Node, count: Node | undefined, leads?: Node): LogNotice => {
+		const time = leads ? leadValueOf(op(leads, 'leadParts'), leads.source.sourceString).time : undefined;
+		return {what, ...(count ? {count: Number(count.sourceString)} : {}), text: stripColour(node.sourceString).trim(), ...(time ? {time} : {})};
+	};
+	addOperation(semantics, 'notice', {
+		noticeLine_kernel(leads, message, _eol) {
+			const m = message.child(0);
+			const what = m.ctorName === 'kernelNotice_dropped' ? 'dropped' : 'suppressed';
+			const count = m.children.find(c => c.ctorName === 'dec');
+			return notice(what, message, count, leads);
+		},
+		noticeLine_journal(leads, _tag, message) {
+			return notice('suppressed', message, message.children.find(c => c.ctorName === 'dec'), leads);
+		},
+		noticeLine_tool(message) {
+			return notice('tool-error', message, undefined);
 		},
 	});
 
