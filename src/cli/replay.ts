@@ -5,6 +5,7 @@
  * shows them: the TUI on a terminal, text blocks or ndjson as packets complete, or one JSON
  * document at the end.
  */
+import {closeSync, openSync, readFileSync, readSync, statSync} from 'node:fs';
 import {parseArgs} from 'node:util';
 import {PassThrough, type Readable} from 'node:stream';
 import {once} from 'node:events';
@@ -16,6 +17,7 @@ import {outputView, type OutputFormat} from '../ui/output.js';
 import {colors, plain, type HopDetail, type Style} from '../ui/text.js';
 import {followFile} from './follow.js';
 import {Fleet, type NodeSpec} from '../model/fleet.js';
+import {Names} from '../model/names.js';
 import {loadGraphviz} from './graphviz.js';
 import {describeUnparsed, loadRules, looksLikeRuleset, openInput, reportRulesetProblems} from './io.js';
 import {argumentError, EXIT, signalExit, stdout as standardOut, UsageError, warn as standardWarn, type Output} from './terminal.js';
@@ -45,6 +47,10 @@ Options:
                       the outer packet that carried it; findings say at which node it stopped
                       (docs/nodes.md). A central log (syslog, journal) is split by the host its
                       lines name without --node; --node NAME=RULES gives that host its ruleset.
+  --names FILE        what the trace's addresses and interfaces are, from saved state
+                      (repeatable): kubectl get pods,services,endpointslices,nodes -A -o json,
+                      ip -j addr / ip -j link (a node's own go in its --node). Each packet then
+                      names the pods, services, nodes and devices it touches (text, JSON, HTML)
   --format FORMAT     tui (default on a terminal), text (default otherwise), json (one document
                       at the end), ndjson (one packet per line as packets complete), graph (the
                       chain-traversal graph as text), dot (the same for Graphviz), html (a report
@@ -72,6 +78,8 @@ Examples:
   tracewatch replay trace.log --rules node.save --format html > report.html
   tracewatch replay --node a=a/kern.log,a/iptables.save --node b=b/kern.log,b/iptables.save
   tracewatch replay /var/log/central/kern.log --node node-a=a.save --node node-b=b.save
+  kubectl get pods,services,endpointslices,nodes -A -o json > cluster.json
+  tracewatch replay trace.log --rules node.save --names cluster.json
 
 Lines that are not trace output are skipped and counted; trace lines that cannot be read are
 reported on stderr as file:line:column with what was expected, skipped, and counted.
@@ -115,6 +123,8 @@ export interface PipelineOptions {
 	readonly hops?: HopDetail;
 	/** Several nodes (--node): one pipeline each, packets followed across them (src/model/fleet.ts). */
 	readonly nodes?: readonly NodeSpec[];
+	/** What addresses and interfaces are (--names), for every node without names of its own. */
+	readonly names?: Names;
 }
 
 export interface PipelineResult {
@@ -139,8 +149,9 @@ export async function runPipeline(inputs: readonly PipelineInput[], options: Pip
 	const settings = {windowSeconds: options.windowSeconds ?? 1, idleMs: format === 'tui' ? 250 : 40};
 	// Printed formats read through a fleet: one pipeline per node, named by --node or by the host
 	// a central log's lines name; a trace of one host is one pipeline, as it always was.
-	const fleet = format === 'tui' ? undefined : new Fleet({...settings, rules: options.rules, ...(options.nodes ? {nodes: options.nodes} : {})});
-	const pipeline = new Pipeline({rules: options.rules, ...settings});
+	const names = options.names ? {names: options.names} : {};
+	const fleet = format === 'tui' ? undefined : new Fleet({...settings, ...names, rules: options.rules, ...(options.nodes ? {nodes: options.nodes} : {})});
+	const pipeline = new Pipeline({rules: options.rules, ...settings, ...names});
 	const model: Pick<Pipeline, 'on' | 'push' | 'tick' | 'end' | 'inputNames'> & {summary(): Summary} = fleet ?? pipeline;
 	let summary: Summary | undefined;
 	model.on(e => {
@@ -304,6 +315,7 @@ export async function replay(argv: string[]): Promise<number> {
 				keep: {type: 'string'},
 				'exit-at-end': {type: 'boolean'},
 				node: {type: 'string', multiple: true},
+				names: {type: 'string', multiple: true},
 				hops: {type: 'string'},
 				verbose: {type: 'boolean', short: 'v'},
 				follow: {type: 'boolean', short: 'f'},
@@ -350,11 +362,28 @@ export async function replay(argv: string[]): Promise<number> {
 			seen.add(n.name);
 		}
 	}
+	// --names: what addresses and interfaces are (kubectl JSON, ip -j); a node's own ip -j files go in its --node.
+	const namesFiles = (values.names ?? []).map(f => ({path: f, text: readNamesFile(f)}));
+	const namesOf = (own: ReadonlyArray<{path: string; text: string}>, node?: string): Names | undefined => {
+		if (namesFiles.length === 0 && own.length === 0) return undefined;
+		const names = new Names();
+		try {
+			for (const f of namesFiles) names.read(f.text, f.path);
+			for (const f of own) names.read(f.text, f.path, node);
+		} catch (error) {
+			throw new UsageError((error as Error).message);
+		}
+		for (const file of names.files) for (const problem of file.problems) standardWarn(problem);
+		return names;
+	};
 	const nodeOf = new Map<string, string>();
 	const nodeSpecs = nodes.map(n => {
 		const rules: Ruleset[] = [];
+		const own: Array<{path: string; text: string}> = [];
 		for (const f of n.files) {
-			if (looksLikeRuleset(f)) {
+			const json = jsonNames(f);
+			if (json !== undefined) own.push({path: f, text: json});
+			else if (looksLikeRuleset(f)) {
 				const rs = loadRules(f);
 				ruleProblems += reportRulesetProblems(rs);
 				rules.push(rs);
@@ -362,8 +391,10 @@ export async function replay(argv: string[]): Promise<number> {
 		}
 		// A node given only its rulesets reads its lines from a central log (FILE), by host name.
 		if (![...nodeOf.values()].includes(n.name) && positionals.length === 0) throw new UsageError(`--node ${n.name}: no trace among ${n.files.join(', ')} (the files there are rulesets); give its trace in the --node, or a central log as FILE whose lines name ${n.name} as their host`);
-		return {name: n.name, rules};
+		const names = namesOf(own, n.name);
+		return {name: n.name, rules, ...(names ? {names} : {})};
 	});
+	const globalNames = namesOf([]);
 
 	const files = [...nodeOf.keys(), ...positionals];
 	if (files.length === 0) files.push('-');
@@ -409,6 +440,7 @@ export async function replay(argv: string[]): Promise<number> {
 		style: color ? colors : plain,
 		hops,
 		...(nodeSpecs.length > 0 ? {nodes: nodeSpecs} : {}),
+		...(globalNames ? {names: globalNames} : {}),
 	});
 
 	if (signalled) return signalExit(signalled);
@@ -425,4 +457,36 @@ function parseNode(spec: string): {name: string; files: string[]} {
 	const files = eq === -1 ? [] : spec.slice(eq + 1).split(',').filter(f => f !== '');
 	if (!name || files.length === 0) throw new UsageError(`--node takes NAME=TRACE[,RULES…], e.g. --node node-a=a/dmesg.log,a/iptables.save; not "${spec}"`);
 	return {name, files};
+}
+
+/** The text of a --names file, or a usage error that says why it cannot be read. */
+function readNamesFile(path: string): string {
+	try {
+		return readFileSync(path, 'utf8');
+	} catch (error) {
+		throw new UsageError(`--names ${path}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
+	}
+}
+
+/** A --node file that is saved state (kubectl JSON, ip -j): its text; undefined for a trace or a dump. */
+function jsonNames(path: string): string | undefined {
+	let text: string;
+	try {
+		if (statSync(path).size > 64_000_000) return undefined;
+		// A trace or a dump shows itself in its first bytes; only JSON is read whole.
+		const head = Buffer.alloc(256);
+		const fd = openSync(path, 'r');
+		const n = readSync(fd, head, 0, head.length, 0);
+		closeSync(fd);
+		if (!/^\s*[[{]/.test(head.subarray(0, n).toString('utf8'))) return undefined;
+		text = readFileSync(path, 'utf8');
+	} catch {
+		return undefined;
+	}
+	try {
+		new Names().read(text, path);
+		return text;
+	} catch {
+		return undefined;
+	}
 }

@@ -26,6 +26,7 @@ import type {Ruleset} from '../parser/ruleset.js';
 import {icmpName} from '../netfilter/icmp.js';
 import {isOverlayDevice, overlayOf, type Overlay} from '../netfilter/overlay.js';
 import type {Finding} from './findings/types.js';
+import type {Names} from './names.js';
 import type {Graph} from './graph.js';
 import type {InputInfo} from './inputs.js';
 import {Pipeline, type PipelineEvent, type PipelineOptions, type Progress, type Summary} from './pipeline.js';
@@ -70,6 +71,8 @@ export interface FleetSummary extends Summary {
 export interface NodeSpec {
 	readonly name: string;
 	readonly rules: readonly Ruleset[];
+	/** The names this node's packets are given (the cluster's and this node's own interfaces). */
+	readonly names?: Names;
 }
 
 export interface FleetOptions extends Omit<PipelineOptions, 'node'> {
@@ -210,7 +213,7 @@ export class Fleet {
 		this.maxJourneys = options.maxJourneys ?? 10_000;
 		for (const spec of options.nodes ?? []) {
 			this.named.add(spec.name);
-			this.pipeline(spec.name, spec.rules);
+			this.pipeline(spec.name, spec.rules, spec.names);
 		}
 	}
 
@@ -278,11 +281,11 @@ export class Fleet {
 
 	// ---- inside ------------------------------------------------------------------------------------
 
-	private pipeline(node: string, rules: readonly Ruleset[] = this.options.rules ?? []): Pipeline {
+	private pipeline(node: string, rules: readonly Ruleset[] = this.options.rules ?? [], names: Names | undefined = this.options.names): Pipeline {
 		let p = this.pipelines.get(node);
 		if (p) return p;
-		const {nodes: _nodes, maxJourneys: _max, rules: _rules, ...rest} = this.options;
-		p = new Pipeline({...rest, rules, ...(node ? {node} : {})});
+		const {nodes: _nodes, maxJourneys: _max, rules: _rules, names: _names, ...rest} = this.options;
+		p = new Pipeline({...rest, rules, ...(node ? {node} : {}), ...(names ? {names} : {})});
 		for (const input of this.inputNames) p.addInput(input.path);
 		this.pipelines.set(node, p);
 		this.order.push(node);

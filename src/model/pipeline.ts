@@ -41,6 +41,7 @@ import {GraphBuilder, type Graph} from './graph.js';
 import type {InputInfo, UnparsedLine} from './inputs.js';
 import {finishPacket, RuleIndex} from './join.js';
 import {expectsReply, ReplyMatcher} from './pairing.js';
+import type {Names} from './names.js';
 import type {Packet} from './types.js';
 
 export type {InputInfo, UnparsedLine} from './inputs.js';
@@ -93,6 +94,8 @@ export interface PipelineOptions {
 	readonly rules?: readonly Ruleset[];
 	/** The node this pipeline reads the trace of (src/model/fleet.ts): set on every packet. */
 	readonly node?: string;
+	/** Saved cluster and host state (--names): each packet carries the names of what it touches. */
+	readonly names?: Names;
 	/** Seconds between two lines of one packet, at most (log time). Default 1. */
 	readonly windowSeconds?: number;
 	/**
@@ -167,6 +170,7 @@ export class Pipeline {
 	/** The latest line saying the log lost lines: packets with an id below `below` were started before it. */
 	private cut: {below: number; why: string} | undefined;
 	private readonly node: string | undefined;
+	private readonly names: Names | undefined;
 
 	constructor(options: PipelineOptions = {}) {
 		const rules = options.rules ?? [];
@@ -181,6 +185,7 @@ export class Pipeline {
 		this.keepUnparsed = options.keepUnparsed ?? 1000;
 		this.now = options.now ?? Date.now;
 		this.node = options.node;
+		this.names = options.names?.empty ? undefined : options.names;
 	}
 
 	/** Calls `listener` with every event from now on; returns the function that stops it. */
@@ -346,6 +351,8 @@ export class Pipeline {
 		for (const p of drafts) {
 			if (this.node !== undefined) p.node = this.node;
 			finishPacket(p, this.index);
+			const names = this.names?.forPacket(p);
+			if (names) p.names = names;
 			this.pending.set(p.id, {packet: p, emitted: false, untilLine: 0, untilTime: undefined, untilClock: 0});
 			for (const fact of this.replies.add(p)) this.learn(fact, p.id);
 			this.refusal(p);

@@ -133,6 +133,8 @@ export interface Packet {
 	id: number;
 	/** The node whose trace it comes from, when several nodes are replayed together (--node, or a central log's host names). */
 	node?: string;
+	/** What its addresses, service ports and interfaces are (--names: pods, services, nodes, devices): `{"198.19.1.2": "pod default/web-0 (node-a)"}`. */
+	names?: Record<string, string>;
 	family: Family;
 	proto: string;
 	/** The packet as first seen (before any DNAT). */

@@ -86,6 +86,7 @@ function packetHtml(p: Packet, inputs: InputNames): string {
 		`<details class="packet" id="${anchor(p.id, p.node)}"><summary>${p.node === undefined ? '' : `${esc(p.node)} `}<b>#${p.id}</b> <span class="mono">${esc(describeTuple(p))}</span> · ${esc(p.in || '-')} → ${esc(p.out || '-')} · ${verdict(p)}${reply ? ` · ${reply}` : ''}</summary>`,
 	);
 	out.push(`<p class="mono">${esc(lineRange(p, inputs))}${p.hops[0]?.time ? ` · ${esc(p.hops[0].time.text)}` : ''}</p>`);
+	if (p.names) out.push(`<p>${Object.entries(p.names).map(([what, name]) => `<code>${esc(what)}</code> ${esc(name)}`).join(' · ')}</p>`);
 	for (const n of p.nat) out.push(`<p>NAT ${esc(n.type)} <code>${esc(n.from)}</code> → <code>${esc(n.to)}</code> at <code>${esc(n.at)}</code></p>`);
 	const steps = foldedPath(p);
 	if (steps.length > 0) out.push(`<p class="path">${steps.map(s => `<b>${esc(s.hook)}</b> ${esc(s.text)}`).join('<br>')}</p>`);

@@ -66,6 +66,7 @@ export function packetJson(p: Packet, inputs: InputNames): Record<string, unknow
 		...(p.traceId ? {traceId: p.traceId} : {}),
 		...(p.traceIds ? {traceIds: p.traceIds} : {}),
 		...(p.len !== undefined ? {len: p.len} : {}),
+		...(p.names ? {names: p.names} : {}),
 		...(p.uid !== undefined ? {uid: p.uid} : {}),
 		...(p.gid !== undefined ? {gid: p.gid} : {}),
 		...(p.refusedBy !== undefined ? {refusedBy: p.refusedBy} : {}),

@@ -58,7 +58,8 @@ export function outputView(options: OutputOptions): (event: PipelineEvent) => vo
 		if (format === 'text') {
 			const text = renderPacket(visibleDeep(p), visibleDeep(inputs), style, {hops: options.hops ?? 'all', ...(options.textWidth ? {width: options.textWidth} : {})});
 			// Several nodes: each packet is named by its node and its id (`node-a #3`).
-			write(`${p.node === undefined ? text : `${style.bold(visible(p.node))} ${text}`}\n\n`);
+			const named = p.node === undefined ? text : `${style.bold(visible(p.node))} ${text}`;
+			write(`${named}${p.names ? `\n${namesLine(p.names, style, options.textWidth)}` : ''}\n\n`);
 		}
 		else if (format === 'ndjson') write(`${jsonText(packetJson(p, inputs))}\n`);
 		else if (format === 'json') write(`${packets === 0 ? '' : ',\n'}${indent(jsonText(packetJson(p, inputs), 2), '    ')}`);
@@ -136,6 +137,14 @@ export function outputView(options: OutputOptions): (event: PipelineEvent) => vo
 			}
 		}
 	}
+}
+
+/** What a packet's addresses and interfaces are (--names), on one line under it (folded to the terminal). */
+function namesLine(names: Readonly<Record<string, string>>, style: Style, width: number | undefined): string {
+	const line = `    ${style.dim('names')}  ${Object.entries(names)
+		.map(([what, name]) => `${visible(what)} ${style.cyan(visible(name))}`)
+		.join(' · ')}`;
+	return wrapText(line, width ?? 0, () => 11);
 }
 
 function indent(text: string, pad: string): string {
