@@ -47,6 +47,8 @@ Options:
                       the outer packet that carried it; findings say at which node it stopped
                       (docs/nodes.md). A central log (syslog, journal) is split by the host its
                       lines name without --node; --node NAME=RULES gives that host its ruleset.
+  --offset NODE=S     seconds to add to NODE's stamps to put them on the first node's clock,
+                      when neither wall time nor a packet that crossed aligns them
   --names FILE        what the trace's addresses and interfaces are, from saved state
                       (repeatable): kubectl get pods,services,endpointslices,nodes -A -o json,
                       ip -j addr / ip -j link (a node's own go in its --node). Each packet then
@@ -125,6 +127,8 @@ export interface PipelineOptions {
 	readonly nodes?: readonly NodeSpec[];
 	/** What addresses and interfaces are (--names), for every node without names of its own. */
 	readonly names?: Names;
+	/** Seconds to add to a node's stamps (--offset). */
+	readonly offsets?: Readonly<Record<string, number>>;
 }
 
 export interface PipelineResult {
@@ -150,7 +154,7 @@ export async function runPipeline(inputs: readonly PipelineInput[], options: Pip
 	// Printed formats read through a fleet: one pipeline per node, named by --node or by the host
 	// a central log's lines name; a trace of one host is one pipeline, as it always was.
 	const names = options.names ? {names: options.names} : {};
-	const fleet = format === 'tui' ? undefined : new Fleet({...settings, ...names, rules: options.rules, ...(options.nodes ? {nodes: options.nodes} : {})});
+	const fleet = format === 'tui' ? undefined : new Fleet({...settings, ...names, rules: options.rules, ...(options.nodes ? {nodes: options.nodes} : {}), ...(options.offsets ? {offsets: options.offsets} : {})});
 	const pipeline = new Pipeline({rules: options.rules, ...settings, ...names});
 	const model: Pick<Pipeline, 'on' | 'push' | 'tick' | 'end' | 'inputNames'> & {summary(): Summary} = fleet ?? pipeline;
 	let summary: Summary | undefined;
@@ -316,6 +320,7 @@ export async function replay(argv: string[]): Promise<number> {
 				'exit-at-end': {type: 'boolean'},
 				node: {type: 'string', multiple: true},
 				names: {type: 'string', multiple: true},
+				offset: {type: 'string', multiple: true},
 				hops: {type: 'string'},
 				verbose: {type: 'boolean', short: 'v'},
 				follow: {type: 'boolean', short: 'f'},
@@ -395,6 +400,12 @@ export async function replay(argv: string[]): Promise<number> {
 		return {name: n.name, rules, ...(names ? {names} : {})};
 	});
 	const globalNames = namesOf([]);
+	const offsets: Record<string, number> = {};
+	for (const spec of values.offset ?? []) {
+		const m = /^([^=]+)=([+-]?\d+(?:\.\d+)?)$/.exec(spec);
+		if (!m) throw new UsageError(`--offset takes NODE=SECONDS (what to add to the node's stamps to put them on the first node's clock), e.g. --offset node-b=-3.25; not "${spec}"`);
+		offsets[m[1]!] = Number(m[2]);
+	}
 
 	const files = [...nodeOf.keys(), ...positionals];
 	if (files.length === 0) files.push('-');
@@ -441,6 +452,7 @@ export async function replay(argv: string[]): Promise<number> {
 		hops,
 		...(nodeSpecs.length > 0 ? {nodes: nodeSpecs} : {}),
 		...(globalNames ? {names: globalNames} : {}),
+		...(Object.keys(offsets).length > 0 ? {offsets} : {}),
 	});
 
 	if (signalled) return signalExit(signalled);

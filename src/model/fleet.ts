@@ -60,7 +60,7 @@ export interface NodeInfo {
 	/** Seconds to add to this node's stamps to put them on the first node's clock. */
 	readonly offset?: number;
 	/** How the clocks were put side by side: shared wall time, or a linked packet. */
-	readonly clock: 'wall' | 'linked' | 'unknown' | 'reference';
+	readonly clock: 'wall' | 'linked' | 'given' | 'unknown' | 'reference';
 }
 
 export interface FleetSummary extends Summary {
@@ -80,6 +80,8 @@ export interface FleetOptions extends Omit<PipelineOptions, 'node'> {
 	readonly nodes?: readonly NodeSpec[];
 	/** The rules of every node that has none of its own (--rules beside a central log). */
 	readonly rules?: readonly Ruleset[];
+	/** Seconds to add to a node's stamps to put them on the first node's clock (--offset), instead of aligning them. */
+	readonly offsets?: Readonly<Record<string, number>>;
 	/** Journeys kept for the summary, at most (the findings count them all). @default 10000 */
 	readonly maxJourneys?: number;
 }
@@ -211,6 +213,7 @@ export class Fleet {
 
 	constructor(private readonly options: FleetOptions) {
 		this.maxJourneys = options.maxJourneys ?? 10_000;
+		for (const [node, offset] of Object.entries(options.offsets ?? {})) this.offsets.set(node, {offset, clock: 'given'});
 		for (const spec of options.nodes ?? []) {
 			this.named.add(spec.name);
 			this.pipeline(spec.name, spec.rules, spec.names);
@@ -284,7 +287,7 @@ export class Fleet {
 	private pipeline(node: string, rules: readonly Ruleset[] = this.options.rules ?? [], names: Names | undefined = this.options.names): Pipeline {
 		let p = this.pipelines.get(node);
 		if (p) return p;
-		const {nodes: _nodes, maxJourneys: _max, rules: _rules, names: _names, ...rest} = this.options;
+		const {nodes: _nodes, maxJourneys: _max, rules: _rules, names: _names, offsets: _offsets, ...rest} = this.options;
 		p = new Pipeline({...rest, rules, ...(node ? {node} : {}), ...(names ? {names} : {})});
 		for (const input of this.inputNames) p.addInput(input.path);
 		this.pipelines.set(node, p);
@@ -428,6 +431,8 @@ export class Fleet {
 		if (t === undefined) return undefined;
 		const reference = this.order.find(n => this.named.has(n) || (this.packets.get(n) ?? 0) > 0);
 		if (node === reference) return t;
+		const given = this.offsets.get(node);
+		if (given?.clock === 'given') return t + given.offset;
 		if (reference !== undefined && this.walls.has(node) && this.walls.has(reference)) return t;
 		const o = this.offsets.get(node);
 		return o ? t + o.offset : undefined;
@@ -567,6 +572,7 @@ export class Fleet {
 		const nodes: NodeInfo[] = shown.map((name, i) => {
 			if (i === 0) return {name, packets: this.packets.get(name) ?? 0, clock: 'reference'};
 			const o = this.offsets.get(name);
+			if (o?.clock === 'given') return {name, packets: this.packets.get(name) ?? 0, clock: 'given', offset: o.offset};
 			if (this.walls.has(name) && this.walls.has(shown[0]!)) return {name, packets: this.packets.get(name) ?? 0, clock: 'wall', offset: 0};
 			return o ? {name, packets: this.packets.get(name) ?? 0, clock: o.clock, offset: Math.round(o.offset * 1e6) / 1e6} : {name, packets: this.packets.get(name) ?? 0, clock: 'unknown'};
 		});

@@ -26,6 +26,8 @@ function clock(n: NodeInfo, reference: string): string {
 			return `${n.name}: wall time, as ${reference}`;
 		case 'linked':
 			return `${n.name}: aligned on the first packet that crossed (${n.offset! >= 0 ? '+' : ''}${n.offset} s)`;
+		case 'given':
+			return `${n.name}: ${n.offset! >= 0 ? '+' : ''}${n.offset} s, as given (--offset)`;
 		case 'unknown':
 			return `${n.name}: no stamps to align (monitor output has none)`;
 	}

@@ -89,6 +89,16 @@ describe('a working pair of nodes', () => {
 		// Both "nodes" ran on one kernel: the offset is the time the packet took to cross, under a millisecond.
 		expect(Math.abs(kmsg.offset!)).toBeLessThan(0.001);
 	});
+
+	it('--offset: a clock given is used and reported instead of aligning; linking does not depend on clocks', async () => {
+		const base = NODES.map(n => ['--node', `${n}=testdata/nodes/working/${n}/kmsg.log,testdata/nodes/working/${n}/iptables.save`]).flat();
+		const run = async (...extra: string[]) => JSON.parse((await exec(process.execPath, [join(ROOT, 'bin/tracewatch.js'), 'replay', ...base, ...extra, '--format', 'json'], {cwd: ROOT})).stdout) as FleetSummary & {findings: Array<{kind: string}>};
+		const given = await run('--offset', 'node-b=-3600');
+		expect(given.nodes[1]).toEqual({name: 'node-b', packets: 20, clock: 'given', offset: -3600});
+		// node-b's clock an hour behind: its whole trace ended before node-a sent anything, yet packets are linked (by content, not time).
+		expect(given.journeys.filter(j => j.to)).toHaveLength(10);
+		expect(given.findings).toEqual([]);
+	});
 });
 
 describe('node B without its FORWARD accept', () => {
