@@ -226,3 +226,27 @@ describe('the reply of a connection described on the command line (--reply)', ()
 		expect(reply.uncertain[0]).toMatchObject({kind: 'packet', match: "the reply's destination (address of eth1)"});
 	});
 });
+
+describe('a native nftables listing (nft list ruleset)', () => {
+	// testdata/formats: an inet table made with nft -f, traced by nft monitor and xtables-monitor at
+	// once; nft-inet-list-ruleset-a.nft is `nft -a list ruleset` taken with it (SOURCES.md).
+	const DUMP = 'testdata/formats/rules/nft-inet-list-ruleset-a.nft';
+
+	it.each(['testdata/formats/nft-monitor-trace-1.0.6-inet.log', 'testdata/formats/xtables-monitor-1.8.9-trace-nft-inet.log'])('%s: base chains at their own hooks and priorities, every packet agrees', trace => {
+		const {results} = explainFile(trace, [DUMP]);
+		expect(results).toHaveLength(4);
+		expect(results.filter(r => r.divergence).map(r => r.divergence!.message)).toEqual([]);
+		// The TCP SYN: `tcp dport 8080 jump web` in input (priority filter), `meta mark set 0x10` there,
+		// then the second input base chain, in2 (priority 10), accepts it.
+		const syn = results.find(r => r.packet.proto === 'TCP')!;
+		expect(syn.prediction.hops.map(h => `${h.table}:${h.chain}:${h.kind}:${h.num} ${h.target} ${h.hook} ${h.mark ?? '0'}`)).toEqual([
+			'twfmt:pre:rule:3 TRACE PREROUTING 0',
+			'twfmt:pre:policy:5 ACCEPT PREROUTING 0',
+			'twfmt:input:rule:2 web INPUT 0',
+			'twfmt:web:rule:1 LOG INPUT 0',
+			'twfmt:web:rule:2 MARK INPUT 0',
+			'twfmt:input:policy:5 ACCEPT INPUT 0x10',
+			'twfmt:in2:rule:2 ACCEPT INPUT 0x10',
+		]);
+	});
+});

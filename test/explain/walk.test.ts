@@ -368,3 +368,30 @@ describe('what conntrack and routing do to IPv6 neighbour discovery and multicas
 		expect(k.route('2001:db8::9', probe)).toMatchObject({kind: 'forward'});
 	});
 });
+
+describe('a native nftables listing', () => {
+	const NFT = index(`table ip edge {
+		chain pre {
+			type nat hook prerouting priority dstnat; policy accept;
+			tcp dport 80 dnat to 10.0.0.2:8080
+		}
+		chain fwd {
+			type filter hook forward priority filter; policy drop;
+			ct state established,related accept
+			udp dport 53 accept
+			ip daddr 10.0.0.2 tcp dport 8080 accept
+		}
+	}
+	`, 'edge.nft');
+	const IN: Partial<ExplainInput> = {src: '198.18.10.2', dst: '198.18.30.10', in: 'eth0', out: 'eth1'};
+
+	it('nat chains DNAT the first packet; a selector implies its protocol (`udp dport 53` is no TCP rule)', () => {
+		const web = explain(NFT, {...IN, dpt: 80});
+		expect(path(web)).toEqual(['edge:pre:rule:1 DNAT', 'edge:fwd:rule:3 ACCEPT']);
+		expect(web.nat.map(n => `${n.type} ${n.from} → ${n.to}`)).toEqual(['DNAT 198.18.30.10:80 → 10.0.0.2:8080']);
+		const later = explain(NFT, {...IN, dpt: 80, state: 'established', tcpFlags: ['ACK']});
+		expect(path(later)).toEqual(['edge:fwd:rule:1 ACCEPT']);
+		expect(explain(NFT, {...IN, dpt: 53}).verdict).toBe('DROP');
+		expect(explain(NFT, {...IN, proto: 'UDP', tcpFlags: undefined, dpt: 53}).verdict).toBe('ACCEPT');
+	});
+});

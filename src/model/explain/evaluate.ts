@@ -113,6 +113,11 @@ function decide(c: Condition, ctx: EvalContext): Decision {
 			if (probe.portless && hasPorts(c.proto)) return known(false);
 			return unknown('packet', 'the trace does not show the protocol');
 		}
+		case 'protoIn': {
+			if (probe.proto !== undefined) return known(c.protos.includes(probe.proto));
+			if (probe.portless && c.protos.every(hasPorts)) return known(false);
+			return unknown('packet', 'the trace does not show the protocol');
+		}
 		case 'ports': {
 			if (probe.portless) return known(false);
 			const ports = c.which === 'sport' ? [pkt.spt] : c.which === 'dport' ? [pkt.dpt] : [pkt.spt, pkt.dpt];

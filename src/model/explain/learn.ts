@@ -54,10 +54,11 @@ type Membership =
 	/** An ICMP error about nothing the trace saw. */
 	| {readonly kind: 'stray-error'};
 
-/** The hook a hop ran in: the assembler's, else the chain's name when it is a hook. */
+/** The hook a hop ran in: the assembler's, else the chain's name when it is a hook (nft base chains are often named after theirs: `input`). */
 function hookOf(h: Hop): Hook | undefined {
 	if (h.hook) return h.hook;
-	return ['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING'].includes(h.chain) ? (h.chain as Hook) : undefined;
+	const name = h.chain.toUpperCase();
+	return ['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING'].includes(name) ? (name as Hook) : undefined;
 }
 
 /** Was the packet sent by this host (its first hop in OUTPUT)? */

@@ -29,6 +29,9 @@ const IPV6_EXTENSION: ReadonlySet<string> = new Set(['0', '43', '44', '60']);
 
 /** With a trace: the kinds of unknown the trace decides. */
 const FOLLOW: ReadonlySet<UnknownKind> = new Set(['statistic', 'packet', 'owner', 'routing']);
+/** Following a trace: candidates kept at each branch point, and walks at most. */
+const BEAM = 4;
+const MAX_WALKS = 64;
 /** Branches enumerated for random picks without a trace. */
 const MAX_BRANCHES = 64;
 
@@ -434,20 +437,33 @@ function predictWith(source: RuleSource, packet: Packet, k: TraceKnowledge): Pre
 	const run = (script: readonly boolean[]) => walk({source, probe, from, ct, routing: k, follow: FOLLOW, ...(start ? {start} : {}), choose: (_p, i) => script[i]});
 	// Compared step by step (a hop object is made only for the prediction kept).
 	const score = (r: WalkResult) => stepAgreement(withoutAbsentChains(visibleSteps(r.steps, style, traced), style, traced), style, traced);
-	const script: boolean[] = [];
 	// Every branch point its preferred way: when that agrees with the trace, no other way can do better.
-	let r = run(script);
-	let best = score(r);
-	// Else each branch point in turn: the other way when its hops agree longer with the trace (r
-	// already is the preferred way at the next point, so one more walk per point).
-	while (best < FULL_AGREEMENT && r.points.length > script.length && script.length < 64) {
-		const taken = r.points[script.length]!.taken;
-		const alt = run([...script, !taken]);
-		const altScore = score(alt);
-		const other = altScore > best;
-		script.push(other ? !taken : taken);
-		if (other) [r, best] = [alt, altScore];
+	const first = run([]);
+	let best = {script: [] as boolean[], r: first, score: score(first)};
+	// Else a narrow search over the branch points in order: each candidate's next point both ways,
+	// the BEAM that agree longest with the trace kept (on a tie, the preferred ways first). Two
+	// points may have to change together (a state not known, then a protocol not known).
+	let beam = [best];
+	let walks = 1;
+	while (best.score < FULL_AGREEMENT && walks < MAX_WALKS) {
+		const next: typeof beam = [];
+		for (const c of beam) {
+			const point = c.r.points[c.script.length];
+			if (!point || c.script.length >= 64) {
+				next.push(c);
+				continue;
+			}
+			next.push({script: [...c.script, point.taken], r: c.r, score: c.score});
+			const alt = run([...c.script, !point.taken]);
+			walks++;
+			next.push({script: [...c.script, !point.taken], r: alt, score: score(alt)});
+		}
+		next.sort((a, b) => b.score - a.score);
+		beam = next.slice(0, BEAM);
+		if (beam[0]!.score > best.score) best = beam[0]!;
+		if (beam.every(c => !c.r.points[c.script.length] || c.script.length >= 64)) break;
 	}
+	const r = best.r;
 	return toPrediction(r, ct, style, traced);
 }
 
@@ -517,7 +533,7 @@ const REASON_OF_KIND: Readonly<Record<UnknownKind, DivergenceReason>> = {
 };
 
 /** Conditions on the packet's own fields, which a trace line shows: the ones that tell a stale dump. */
-const STATIC = new Set<Condition['kind']>(['addr', 'addrRange', 'iface', 'proto', 'ports', 'tcpFlags', 'icmpType']);
+const STATIC = new Set<Condition['kind']>(['addr', 'addrRange', 'iface', 'proto', 'protoIn', 'ports', 'tcpFlags', 'icmpType']);
 /** Conditions on state the walk keeps (conntrack, marks). */
 const STATEFUL = new Set<Condition['kind']>(['ctstate', 'ctstatus', 'ctdir', 'ctaddr', 'mark', 'connmark']);
 

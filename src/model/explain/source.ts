@@ -12,6 +12,8 @@
  */
 import {parseAddr, type Cidr} from '../../netfilter/addr.js';
 import {tablePriority, tablesAt, type Hook} from '../../netfilter/hooks.js';
+import {nftFamilyCovers} from '../../netfilter/nft.js';
+import {icmpTypeNumber} from '../../netfilter/icmp.js';
 import {kernelProtoName} from '../../netfilter/protocols.js';
 import type {Chain, Match, NatRange, Rule, RuleOption} from '../../parser/ruleset.js';
 import {isUnconditional} from '../rule-query.js';
@@ -76,6 +78,8 @@ export type Condition = {readonly text: string; readonly negated: boolean} & (
 	| {readonly kind: 'iface'; readonly dir: 'in' | 'out'; readonly pattern: string}
 	/** `proto` in the kernel log's spelling; undefined for `-p all`. */
 	| {readonly kind: 'proto'; readonly proto: string | undefined}
+	/** One of these protocols (an nft set of them). */
+	| {readonly kind: 'protoIn'; readonly protos: readonly string[]}
 	| {readonly kind: 'ports'; readonly which: 'sport' | 'dport' | 'any'; readonly ranges: readonly PortSpan[]}
 	| {readonly kind: 'tcpFlags'; readonly mask: readonly string[]; readonly comp: readonly string[]}
 	/** type undefined: `any`. */
@@ -220,6 +224,13 @@ function compileOption(m: Match, o: RuleOption, out: Condition[], unknowable: (o
 			return;
 		}
 		case '-p': {
+			// nft: `meta l4proto { icmp, ipv6-icmp }`.
+			if (v.kind === 'list') {
+				const protos = v.items.map(protoName);
+				if (protos.some(x => x === undefined)) break;
+				out.push({...base, kind: 'protoIn', protos: protos as string[]});
+				return;
+			}
 			if (v.kind !== 'proto') break;
 			const proto = protoName(v.proto);
 			const all = v.proto.toLowerCase() === 'all' || proto === '0';
@@ -253,8 +264,10 @@ function compileOption(m: Match, o: RuleOption, out: Condition[], unknowable: (o
 		case '--icmp-type':
 		case '--icmpv6-type': {
 			if (v.kind !== 'icmpType') break;
-			if (v.type === undefined && v.name !== 'any') break;
-			out.push({...base, kind: 'icmpType', proto: v.proto, ...(v.type === undefined ? {} : {type: v.type}), ...(v.code === undefined ? {} : {code: v.code})});
+			// nft listings give the type by name only (`icmp type echo-request`).
+			const type = v.type ?? (v.name && v.name !== 'any' ? icmpTypeNumber(v.proto, v.name) : undefined);
+			if (type === undefined && v.name !== 'any') break;
+			out.push({...base, kind: 'icmpType', proto: v.proto, ...(type === undefined ? {} : {type}), ...(v.code === undefined ? {} : {code: v.code})});
 			return;
 		}
 		case '--ctstate':
@@ -420,12 +433,20 @@ export function actionOf(rule: Rule): Action {
 	return {kind: 'continue', name: t.name, modelled: false};
 }
 
+/** The protocol an nft selector implies (`tcp dport`, `icmp type`), in the kernel log's spelling. */
+const IMPLIED_PROTO: Readonly<Record<string, string>> = {tcp: 'TCP', udp: 'UDP', udplite: 'UDPLITE', sctp: 'SCTP', dccp: 'DCCP', icmp: 'ICMP', icmp6: 'ICMPv6'};
+
 /** A dump rule as the walk reads it. */
 export function compileRule(rule: Rule): WalkRule {
 	const conditions: Condition[] = [];
 	for (const m of rule.parsed.matches) compileMatch(m, conditions);
 	for (const p of rule.parsed.pieces) {
 		if (p.piece === 'stray') conditions.push({kind: 'unknowable', why: 'not-modelled', module: '', reason: `the word ${p.words[0]} is no option iptables would take`, assume: true, negated: false, text: p.words[0]});
+	}
+	// nft's `tcp dport 80` names the protocol it reads (iptables needs `-p tcp` for `-m tcp`).
+	if (rule.syntax === 'nft' && !conditions.some(c => c.kind === 'proto' || c.kind === 'protoIn')) {
+		const implied = rule.parsed.matches.map(m => IMPLIED_PROTO[m.module]).find(Boolean);
+		if (implied) conditions.unshift({kind: 'proto', proto: implied, negated: false, text: `(${implied} implied)`});
 	}
 	const action = actionOf(rule);
 	const standard = action.kind === 'verdict' ? action.verdict !== 'REJECT' && action.verdict !== 'QUEUE' : action.kind === 'return';
@@ -457,10 +478,19 @@ function chainType(table: string, hook: Hook): ChainType {
 	return table === 'mangle' && hook === 'OUTPUT' ? 'route' : 'filter';
 }
 
+/** An nft base chain's type as the walk treats it. */
+function nftChainType(type: string): ChainType {
+	return type === 'nat' ? 'nat' : type === 'route' ? 'route' : 'filter';
+}
+
 /**
  * The dumps given with --rules (their RuleIndex), one family, as the walk reads them. A table's
  * built-in chain runs at its hook only when the dump has it: legacy tables exist once loaded,
  * iptables-nft creates the base chains it needs (and iptables-nft-save lists only those).
+ * A native nftables listing (`nft list ruleset`, read into the same rules) brings base chains of
+ * any name at any priority: each runs at the hook and priority it declares, its type (nat,
+ * route, filter) as the kernel treats it, its rules read as iptables rules are. Chains of one
+ * priority run in the order the listings give them.
  */
 export function iptablesSource(index: RuleIndex, family: 'ipv4' | 'ipv6'): RuleSource {
 	const hooks = new Map<Hook, HookChain[]>();
@@ -470,10 +500,26 @@ export function iptablesSource(index: RuleIndex, family: 'ipv4' | 'ipv6'): RuleS
 			let list = hooks.get(hook);
 			if (!list) {
 				list = [];
+				const seen = new Set<Chain>();
 				for (const table of tablesAt(hook)) {
 					const c = index.chain(family, table, hook);
-					if (c) list.push({table, chain: walkChainOf(c), priority: tablePriority(hook, table), type: chainType(table, hook)});
+					if (!c) continue;
+					seen.add(c);
+					list.push({table, chain: walkChainOf(c), priority: tablePriority(hook, table), type: c.nft ? nftChainType(c.nft.type) : chainType(table, hook)});
 				}
+				const name = hook.toLowerCase();
+				for (const rs of index.rulesets) {
+					for (const t of rs.tables.values()) {
+						if (!t.family || !nftFamilyCovers(t.family, family)) continue;
+						for (const c of t.chains.values()) {
+							if (!c.nft || c.nft.hook !== name || seen.has(c) || index.chain(family, t.name, c.name) !== c) continue;
+							seen.add(c);
+							list.push({table: t.name, chain: walkChainOf(c), priority: c.nft.priority ?? 0, type: nftChainType(c.nft.type)});
+						}
+					}
+				}
+				// Stable: chains of one priority keep the order above.
+				list.sort((a, b) => a.priority - b.priority);
 				hooks.set(hook, list);
 			}
 			return list;
