@@ -394,4 +394,30 @@ describe('a native nftables listing', () => {
 		expect(explain(NFT, {...IN, dpt: 53}).verdict).toBe('DROP');
 		expect(explain(NFT, {...IN, proto: 'UDP', tcpFlags: undefined, dpt: 53}).verdict).toBe('ACCEPT');
 	});
+
+	it("lookups in the listing's named sets are decided from their elements", () => {
+		const sets = index(`table ip t {
+			set blocked {
+				type ipv4_addr
+				flags interval
+				elements = { 10.0.0.9, 198.18.10.0/24 }
+			}
+			set ports {
+				type inet_service
+				elements = { 22, 8000-8080 }
+			}
+			chain fwd {
+				type filter hook forward priority filter; policy drop;
+				ip saddr @blocked drop
+				ip daddr != @blocked tcp dport @ports accept
+			}
+		}
+		`, 't.nft');
+		const blocked = explain(sets, {...IN, dpt: 8080});
+		expect(path(blocked)).toEqual(['t:fwd:rule:1 DROP']);
+		expect(blocked.uncertain).toEqual([]);
+		expect(path(explain(sets, {...IN, src: '198.18.11.2', dpt: 8080}))).toEqual(['t:fwd:rule:2 ACCEPT']);
+		expect(path(explain(sets, {...IN, src: '198.18.11.2', dpt: 8081}))).toEqual(['t:fwd:policy:3 DROP']);
+		expect(path(explain(sets, {...IN, src: '198.18.11.2', proto: 'UDP', tcpFlags: undefined, dpt: 22}))).toEqual(['t:fwd:policy:3 DROP']);
+	});
 });

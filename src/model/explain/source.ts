@@ -10,12 +10,12 @@
  * Output: {pos: 2, conditions: [{kind:'addr', dir:'dst', …}, {kind:'proto', proto:'TCP'}, {kind:'ctstate', states:['new']},
  *          {kind:'ports', which:'dport', ranges:[{from:8080, to:8080}]}], action: {kind:'verdict', verdict:'ACCEPT'}, standardTail: false}
  */
-import {parseAddr, type Cidr} from '../../netfilter/addr.js';
+import {parseAddr, parseCidr, type Cidr} from '../../netfilter/addr.js';
 import {tablePriority, tablesAt, type Hook} from '../../netfilter/hooks.js';
 import {nftFamilyCovers} from '../../netfilter/nft.js';
 import {icmpTypeNumber} from '../../netfilter/icmp.js';
 import {kernelProtoName} from '../../netfilter/protocols.js';
-import type {Chain, Match, NatRange, Rule, RuleOption} from '../../parser/ruleset.js';
+import type {Chain, Match, NatRange, NftSet, Rule, RuleOption} from '../../parser/ruleset.js';
 import {isUnconditional} from '../rule-query.js';
 import type {RuleIndex} from '../join.js';
 import type {UnknownKind} from './types.js';
@@ -151,7 +151,65 @@ function u32(n: number): number {
 }
 
 /** Every modelled match option as conditions; what is not modelled as `unknowable`. */
-function compileMatch(m: Match, out: Condition[]): void {
+/** A named nft set's elements as addresses (CIDRs) or as ports; undefined when any element is something else. */
+function setElements(set: NftSet | undefined): {cidrs: Cidr[]} | {ports: PortSpan[]} | undefined {
+	if (!set || set.map || set.elements.length === 0) return undefined;
+	const texts = set.elements.map(e => e.text.trim());
+	const cidrs = texts.map(parseCidr);
+	if (cidrs.every(c => c !== undefined)) return {cidrs: cidrs as Cidr[]};
+	const ports: PortSpan[] = [];
+	for (const t of texts) {
+		const m = /^(\d{1,5})(?:-(\d{1,5}))?$/.exec(t);
+		if (!m) return undefined;
+		const from = Number(m[1]);
+		const to = m[2] === undefined ? from : Number(m[2]);
+		if (to > 65535 || from > to) return undefined;
+		ports.push({from, to});
+	}
+	return {ports};
+}
+
+/** nft selectors a named set of addresses or ports is looked up with. */
+const SET_ADDR: Readonly<Record<string, 'src' | 'dst'>> = {'ip saddr': 'src', 'ip daddr': 'dst', 'ip6 saddr': 'src', 'ip6 daddr': 'dst'};
+const SET_PORT: Readonly<Record<string, {which: 'sport' | 'dport'; proto?: string}>> = {
+	'tcp dport': {which: 'dport', proto: 'TCP'},
+	'tcp sport': {which: 'sport', proto: 'TCP'},
+	'udp dport': {which: 'dport', proto: 'UDP'},
+	'udp sport': {which: 'sport', proto: 'UDP'},
+	'sctp dport': {which: 'dport', proto: 'SCTP'},
+	'sctp sport': {which: 'sport', proto: 'SCTP'},
+	'th dport': {which: 'dport'},
+	'th sport': {which: 'sport'},
+};
+
+/**
+ * A lookup in a named nft set whose elements the listing gives (`ip saddr @blocked`,
+ * `tcp dport @ports`): decided like an address or port match. ipset sets (`-m set`) and sets of
+ * other keys stay unknowable.
+ */
+function compileSetLookup(m: Match, sets: ReadonlyMap<string, NftSet> | undefined, out: Condition[]): boolean {
+	if (!sets || m.options.length !== 1) return false;
+	const o = m.options[0]!;
+	if (o.value.kind !== 'set' || !o.flag) return false;
+	const elements = setElements(sets.get(o.value.set));
+	if (!elements) return false;
+	const text = o.words.join(' ');
+	const dir = SET_ADDR[o.flag];
+	if (dir && 'cidrs' in elements) {
+		out.push({kind: 'addr', dir, cidrs: elements.cidrs, negated: o.negated, text});
+		return true;
+	}
+	const port = SET_PORT[o.flag];
+	if (port && 'ports' in elements) {
+		if (port.proto) out.push({kind: 'proto', proto: port.proto, negated: false, text: `(${port.proto} implied)`});
+		out.push({kind: 'ports', which: port.which, ranges: elements.ports, negated: o.negated, text});
+		return true;
+	}
+	return false;
+}
+
+function compileMatch(m: Match, out: Condition[], sets?: ReadonlyMap<string, NftSet>): void {
+	if ((m.module === 'set' || m.module === 'nft') && compileSetLookup(m, sets, out)) return;
 	const unknowable = (o: RuleOption | undefined, why: UnknownKind, reason: string, assume = true) =>
 		out.push({kind: 'unknowable', why, module: m.module, reason, assume, negated: false, text: (o ? [...m.words, ...o.words] : [...m.words, ...m.options.flatMap(x => x.words)]).join(' ')});
 
@@ -437,9 +495,9 @@ export function actionOf(rule: Rule): Action {
 const IMPLIED_PROTO: Readonly<Record<string, string>> = {tcp: 'TCP', udp: 'UDP', udplite: 'UDPLITE', sctp: 'SCTP', dccp: 'DCCP', icmp: 'ICMP', icmp6: 'ICMPv6'};
 
 /** A dump rule as the walk reads it. */
-export function compileRule(rule: Rule): WalkRule {
+export function compileRule(rule: Rule, sets?: ReadonlyMap<string, NftSet>): WalkRule {
 	const conditions: Condition[] = [];
-	for (const m of rule.parsed.matches) compileMatch(m, conditions);
+	for (const m of rule.parsed.matches) compileMatch(m, conditions, sets);
 	for (const p of rule.parsed.pieces) {
 		if (p.piece === 'stray') conditions.push({kind: 'unknowable', why: 'not-modelled', module: '', reason: `the word ${p.words[0]} is no option iptables would take`, assume: true, negated: false, text: p.words[0]});
 	}
@@ -463,10 +521,10 @@ export function compileRule(rule: Rule): WalkRule {
 
 const compiled = new WeakMap<Chain, WalkChain>();
 
-function walkChainOf(c: Chain): WalkChain {
+function walkChainOf(c: Chain, sets?: ReadonlyMap<string, NftSet>): WalkChain {
 	let w = compiled.get(c);
 	if (!w) {
-		w = {table: c.table, name: c.name, base: c.builtin, ...(c.policy ? {policy: c.policy} : {}), ...(c.declaredAt ? {line: c.declaredAt} : {}), rules: c.rules.map(compileRule)};
+		w = {table: c.table, name: c.name, base: c.builtin, ...(c.policy ? {policy: c.policy} : {}), ...(c.declaredAt ? {line: c.declaredAt} : {}), rules: c.rules.map(r => compileRule(r, sets))};
 		compiled.set(c, w);
 	}
 	return w;
@@ -494,6 +552,10 @@ function nftChainType(type: string): ChainType {
  */
 export function iptablesSource(index: RuleIndex, family: 'ipv4' | 'ipv6'): RuleSource {
 	const hooks = new Map<Hook, HookChain[]>();
+	// nft listings: each chain's table's named sets, for lookups the walk can decide.
+	const setsOf = new Map<Chain, ReadonlyMap<string, NftSet>>();
+	for (const rs of index.rulesets) for (const t of rs.tables.values()) if (t.sets && t.sets.size > 0) for (const c of t.chains.values()) setsOf.set(c, t.sets);
+	const walkChain = (c: Chain) => walkChainOf(c, setsOf.get(c));
 	return {
 		family,
 		hookChains(hook) {
@@ -505,7 +567,7 @@ export function iptablesSource(index: RuleIndex, family: 'ipv4' | 'ipv6'): RuleS
 					const c = index.chain(family, table, hook);
 					if (!c) continue;
 					seen.add(c);
-					list.push({table, chain: walkChainOf(c), priority: tablePriority(hook, table), type: c.nft ? nftChainType(c.nft.type) : chainType(table, hook)});
+					list.push({table, chain: walkChain(c), priority: tablePriority(hook, table), type: c.nft ? nftChainType(c.nft.type) : chainType(table, hook)});
 				}
 				const name = hook.toLowerCase();
 				for (const rs of index.rulesets) {
@@ -514,7 +576,7 @@ export function iptablesSource(index: RuleIndex, family: 'ipv4' | 'ipv6'): RuleS
 						for (const c of t.chains.values()) {
 							if (!c.nft || c.nft.hook !== name || seen.has(c) || index.chain(family, t.name, c.name) !== c) continue;
 							seen.add(c);
-							list.push({table: t.name, chain: walkChainOf(c), priority: c.nft.priority ?? 0, type: nftChainType(c.nft.type)});
+							list.push({table: t.name, chain: walkChain(c), priority: c.nft.priority ?? 0, type: nftChainType(c.nft.type)});
 						}
 					}
 				}
@@ -526,7 +588,7 @@ export function iptablesSource(index: RuleIndex, family: 'ipv4' | 'ipv6'): RuleS
 		},
 		chain(table, name) {
 			const c = index.chain(family, table, name);
-			return c ? walkChainOf(c) : undefined;
+			return c ? walkChain(c) : undefined;
 		},
 	};
 }
