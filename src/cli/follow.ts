@@ -9,6 +9,8 @@ export interface FollowOptions {
 	/** How often to look for new data, ms. Default 200. */
 	readonly intervalMs?: number;
 	readonly signal?: AbortSignal;
+	/** Told when the file was replaced (rotated) or truncated, and reading starts over. */
+	readonly onRestart?: (what: 'rotated' | 'truncated') => void;
 }
 
 export function followFile(path: string, options: FollowOptions = {}): Readable {
@@ -42,8 +44,10 @@ export function followFile(path: string, options: FollowOptions = {}): Readable 
 				fd = openSync(path, 'r');
 				ino = st.ino;
 				offset = 0;
+				options.onRestart?.('rotated');
 			} else if (st.size < offset) {
 				offset = 0; // truncated in place
+				options.onRestart?.('truncated');
 			}
 		} catch {
 			// The file is gone for a moment during rotation: keep the old descriptor and try again.

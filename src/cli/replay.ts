@@ -39,6 +39,9 @@ Trace text it reads, in any mix, line by line:
 Options:
   --rules FILE        an iptables-save / ip6tables-save / iptables -S dump taken when the trace
                       was (repeatable: one per family or table). Joins rule:N to the rule text.
+  --node NAME         the node the FILEs or stdin come from: every packet and record carries it
+                      (an agent on each node: ids are unique per node, so node and id together
+                      name a packet across a fleet; docs/shipping.md)
   --node NAME=TRACE[,FILE…]
                       several nodes' traces together (repeatable, one per node): each node's
                       trace(s) and ruleset(s), told apart by their content. Packets are named by
@@ -356,10 +359,14 @@ export async function replay(argv: string[]): Promise<number> {
 		if (rs.format === 'empty' && rs.problems.length === 0) standardWarn(`${rs.path}: no tables, chains or rules found: is it an iptables-save or iptables -S dump?`);
 	}
 
-	const nodes = (values.node ?? []).map(parseNode);
+	// `--node NAME` alone names the node the FILEs (or stdin) come from: an agent on one node labels its records.
+	const self = (values.node ?? []).filter(n => !n.includes('='));
+	if (self.length > 1) throw new UsageError(`one --node NAME names this node; give other nodes as --node NAME=TRACE (got ${self.join(', ')})`);
+	const selfNode = self[0];
+	const nodes = (values.node ?? []).filter(n => n.includes('=')).map(parseNode);
 	if (nodes.length > 0) {
 		if (rulesets.length > 0) throw new UsageError('with --node, give each node\'s ruleset in its --node: --node a=a.log,a.save');
-		if (values.follow) throw new UsageError('--follow reads one file; --node reads saved traces');
+		if (values.follow) throw new UsageError('--follow reads one file; --node NAME=… reads saved traces');
 		if (format === 'tui') throw new UsageError('the interactive view shows one node; with --node choose --format text, json, ndjson or html');
 		const seen = new Set<string>();
 		for (const n of nodes) {
@@ -420,9 +427,11 @@ export async function replay(argv: string[]): Promise<number> {
 		}
 		if (values.follow) {
 			o.stream.destroy();
-			return {path: f, stream: followFile(f, {signal: stop.signal}), live: true};
+			const onRestart = (what: 'rotated' | 'truncated') => standardWarn(`tracewatch: ${f} was ${what === 'rotated' ? 'rotated (a new file took its name)' : 'truncated'}: reading it from its start`);
+			return {path: f, stream: followFile(f, {signal: stop.signal, onRestart}), live: true, ...(selfNode ? {node: selfNode} : {})};
 		}
-		return {path: f === '-' ? '(stdin)' : f, stream: o.stream, live: f === '-', ...(o.size !== undefined ? {size: o.size} : {}), ...(nodeOf.has(f) ? {node: nodeOf.get(f)!} : {})};
+		const node = nodeOf.get(f) ?? selfNode;
+		return {path: f === '-' ? '(stdin)' : f, stream: o.stream, live: f === '-', ...(o.size !== undefined ? {size: o.size} : {}), ...(node ? {node} : {})};
 	});
 	if (files.includes('-') && process.stdin.isTTY) {
 		throw new UsageError('no trace to read: pipe trace lines in (dmesg -W | grep --line-buffered TRACE: | tracewatch), give a FILE (tracewatch replay trace.log --rules node.save), or let tracewatch capture them (sudo tracewatch live --src ADDRESS)');

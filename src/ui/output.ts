@@ -61,7 +61,8 @@ export function outputView(options: OutputOptions): (event: PipelineEvent) => vo
 			const named = p.node === undefined ? text : `${style.bold(visible(p.node))} ${text}`;
 			write(`${named}${p.names ? `\n${namesLine(p.names, style, options.textWidth)}` : ''}\n\n`);
 		}
-		else if (format === 'ndjson') write(`${jsonText(packetJson(p, inputs))}\n`);
+		// Each NDJSON record says its schema's version, so a log pipeline can route on it.
+		else if (format === 'ndjson') write(`${jsonText({tracewatch: JSON_VERSION, ...packetJson(p, inputs)})}\n`);
 		else if (format === 'json') write(`${packets === 0 ? '' : ',\n'}${indent(jsonText(packetJson(p, inputs), 2), '    ')}`);
 		packets++;
 	};
@@ -77,7 +78,7 @@ export function outputView(options: OutputOptions): (event: PipelineEvent) => vo
 				break;
 			}
 			case 'revised': {
-				if (live && format === 'ndjson') write(`${jsonText(revisionJson(event.fact))}\n`);
+				if (live && format === 'ndjson') write(`${jsonText({tracewatch: JSON_VERSION, ...revisionJson(event.fact)})}\n`);
 				break;
 			}
 			case 'end': {
@@ -124,7 +125,7 @@ export function outputView(options: OutputOptions): (event: PipelineEvent) => vo
 			}
 			case 'ndjson': {
 				// Several nodes: what crossed between them, one record each, after the packets.
-				if (isFleet(done)) for (const journey of done.journeys) write(`${jsonText({journey})}\n`);
+				if (isFleet(done)) for (const journey of done.journeys) write(`${jsonText({tracewatch: JSON_VERSION, journey})}\n`);
 				break;
 			}
 			case 'svg': {

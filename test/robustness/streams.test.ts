@@ -72,7 +72,7 @@ describe.concurrent('--follow', () => {
 	it('reads what is appended, and starts over when the file is rotated', async ({expect}) => {
 		const f = join(dir, 'grow.log');
 		writeFileSync(f, `${LINES.slice(0, 18).join('\n')}\n`);
-		const follow = start(['--follow', f, '--format', 'ndjson']);
+		const follow = start(['--follow', f, '--format', 'ndjson', '--node', 'node-a']);
 		const count = (n: number, what: string) => follow.waitFor(out => packets(out).length >= n, {what: `${n} packets ${what}`});
 		try {
 			await count(2, 'from the first 18 lines');
@@ -87,6 +87,10 @@ describe.concurrent('--follow', () => {
 		}
 		const records = ndjson(follow.stdout());
 		expect(packets(follow.stdout()).map(p => p['id'])).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+		// An agent's operator learns of the rotation.
+		expect(follow.stderr()).toContain(`tracewatch: ${f} was rotated (a new file took its name): reading it from its start`);
+		// Every record says its schema and its node.
+		for (const r of records) expect(r).toMatchObject({tracewatch: 1, node: 'node-a'});
 		// What was learnt later comes as revisions of packets already written, never before them.
 		for (const [i, r] of records.entries()) {
 			if (!('revised' in r)) continue;
