@@ -91,6 +91,18 @@ describe('real captures of the classes that used to come out wrong', () => {
 		}
 	});
 
+	it('JSON says what conntrack did and which rule changed what (nat-replies)', () => {
+		const {packets, inputs} = replayFiles(['testdata/dmesg/nat-replies/dmesg.log'], ['testdata/dmesg/nat-replies/iptables.save']);
+		const reply = packetJson(packets.find(p => p.proto === 'ICMP' && p.icmp?.type === 0 && p.replyTo === 1)!, inputs);
+		expect(reply['connection']).toEqual({direction: 'reply', first: 1, conntrack: [{field: 'dst', from: '198.18.61.1', to: '198.18.60.2', did: 'restored', seen: 'trace', at: 1}]});
+		expect(reply['changes']).toContainEqual({field: 'dst', from: '198.18.61.1', to: '198.18.60.2', by: 'conntrack', at: 1, seen: 2});
+		// The MARK rule of mangle PREROUTING set the mark: the line after it shows it.
+		const request = packetJson(packets[0]!, inputs) as {changes: Array<Record<string, unknown>>; hops: Array<Record<string, unknown>>};
+		const mark = request.changes.find(c => c['field'] === 'mark')!;
+		expect(mark).toMatchObject({from: '', to: '0x10', by: 'rule'});
+		expect(request.hops[mark['at'] as number]).toMatchObject({table: 'mangle', chain: 'PREROUTING', target: 'MARK'});
+	});
+
 	it('an ICMP error about a masqueraded datagram quotes it, and belongs to its connection (nat-replies)', () => {
 		for (const trace of ['testdata/dmesg/nat-replies/dmesg.log', 'testdata/nft/nat-replies/nft-monitor.log']) {
 			const {packets} = replayFiles([trace], ['testdata/dmesg/nat-replies/iptables.save']);

@@ -70,6 +70,10 @@ export function packetJson(p: Packet, inputs: InputNames): Record<string, unknow
 		...(p.uid !== undefined ? {uid: p.uid} : {}),
 		...(p.gid !== undefined ? {gid: p.gid} : {}),
 		...(p.refusedBy !== undefined ? {refusedBy: p.refusedBy} : {}),
+		...(p.replyUnknown !== undefined ? {replyUnknown: p.replyUnknown} : {}),
+		...(p.changes && p.changes.length > 0 ? {changes: p.changes.map(c => ({field: c.field, from: c.from, to: c.to, by: c.by, at: c.at, seen: c.seen}))} : {}),
+		...(p.connection ? {connection: {direction: p.connection.direction, first: p.connection.first, conntrack: p.connection.conntrack.map(r => ({...r}))}} : {}),
+		...(p.protoFrom ? {protoFrom: p.protoFrom} : {}),
 		...(p.quoted
 			? {quoted: {proto: p.quoted.proto ?? null, src: p.quoted.src ?? null, dst: p.quoted.dst ?? null, spt: p.quoted.spt ?? null, dpt: p.quoted.dpt ?? null}, quotes: p.quotes ?? null}
 			: {}),

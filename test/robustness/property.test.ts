@@ -86,7 +86,7 @@ function apply(line: string, m: Mutation): string {
 const damagedLine = fc.tuple(fc.constantFrom(...lines), fc.array(mutation, {minLength: 1, maxLength: 3})).map(([l, ms]) => ms.reduce(apply, l));
 
 describe('damaged trace lines', () => {
-	it(`never throw, and each is an event, skipped, or unparsed with a reason and column (${RUNS} cases)`, () => {
+	it(`never throw, and each is an event, skipped, a notice, or unparsed with a reason and column (${RUNS} cases)`, () => {
 		fc.assert(
 			fc.property(damagedLine, fc.integer({min: 1, max: 1_000_000}), (line, n) => {
 				const r = matchTraceLine(line, {input: 0, line: n});
@@ -94,7 +94,7 @@ describe('damaged trace lines', () => {
 				if (r.kind === 'unparsed') {
 					expect(r.reason.length).toBeGreaterThan(0);
 					expect(r.column).toBeGreaterThanOrEqual(1);
-				} else expect(['event', 'skipped']).toContain(r.kind);
+				} else expect(['event', 'skipped', 'notice']).toContain(r.kind);
 			}),
 			{numRuns: RUNS},
 		);

@@ -84,6 +84,9 @@ describe('hops by hook', () => {
 		expect(hops).toMatch(/\n {2}nat:TW-SERVICES +rule:1 +DNAT +-A TW-SERVICES -d 198\.18\.30\.10\/32 .*-j DNAT --to-destination 198\.18\.20\.2:8080\n +↳ DST 198\.18\.30\.10:80 → 198\.18\.20\.2:8080\n/);
 		expect(hops).toMatch(/\nFORWARD\n {2}mangle:FORWARD +policy:1 +ACCEPT +-P FORWARD ACCEPT\n +↳ OUT=eth1\n/);
 		expect(text(lines.header)).toMatch(/\nNAT DNAT 198\.18\.30\.10:80 → 198\.18\.20\.2:8080 at nat:TW-SERVICES:rule:1\n/);
+		// The reply: conntrack undid the masquerade (its destination) and will undo the DNAT (its source).
+		const reply = fwd.packets.find(p => p.replyTo === syn.id)!;
+		expect(text(detailLines(reply, fwd.inputs).header)).toMatch(/\nconntrack reply of #1, destination restored by conntrack 198\.18\.20\.1:\d+ → 198\.18\.10\.2:\d+, source restored by conntrack 198\.18\.20\.2:8080 → 198\.18\.30\.10:80 \(after the last trace point, from #1's NAT\)\n/);
 		// The changed fields are in the highlight tone.
 		const changed = lines.hops.find(l => l.some(s => s.text.includes('↳')))!;
 		expect(changed.every(s => s.tone === 'changed')).toBe(true);

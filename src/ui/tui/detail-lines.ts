@@ -19,7 +19,7 @@
 import {expectsReply} from '../../model/pairing.js';
 import type {InputInfo} from '../../model/inputs.js';
 import type {Packet} from '../../model/types.js';
-import {describeTuple, endpoint, hopName, lineRange} from '../text.js';
+import {connectionText, describeTuple, endpoint, hopName, lineRange} from '../text.js';
 import {cell, truncateMiddle, width} from './format.js';
 import {groupHops, kindNum} from './hop-groups.js';
 import {seg, type Seg, type StyledLine, type Tone} from './styled.js';
@@ -39,11 +39,22 @@ export function detailLines(p: Packet, inputs: readonly InputInfo[]): DetailLine
 	header.push([seg(`#${p.id}  `, 'bold'), seg(describeTuple(p), 'bold'), seg(`   ${lineRange(p, inputs)}${time ? `  ${time}` : ''}`, 'dim')]);
 	const reply: Seg[] = [];
 	if (p.replyTo !== null) reply.push(seg(`answers #${p.replyTo}`));
-	const status = p.replySeen ? seg('reply ✓ seen', 'ok') : expectsReply(p) ? seg('reply ✗ none seen', 'warn') : p.replyTo === null ? seg('no reply expected', 'dim') : undefined;
+	const status = p.replySeen
+		? seg('reply ✓ seen', 'ok')
+		: p.replyUnknown
+			? seg('reply ? unknown (the log may have lost it)', 'warn')
+			: expectsReply(p)
+				? seg('reply ✗ none seen', 'warn')
+				: p.replyTo === null
+					? seg('no reply expected', 'dim')
+					: undefined;
 	if (status) reply.push(...(reply.length > 0 ? [seg(', ')] : []), status);
 	const uid = p.uid !== undefined ? `   uid ${p.uid}${p.gid !== undefined ? ` gid ${p.gid}` : ''}` : '';
 	header.push([seg(`in ${p.in || '-'} → out ${p.out || '-'}   verdict `), seg(p.verdict, verdictTone(p.verdict)), seg('   '), ...reply, seg(uid)]);
+	const conn = connectionText(p);
+	if (conn) header.push([seg('conntrack ', 'bold'), seg(conn, 'changed')]);
 	for (const n of p.nat) {
+		if (conn && n.seen === 'connection') continue;
 		header.push([seg('NAT ', 'bold'), seg(`${n.type} ${n.from} → ${n.to}`, 'changed'), seg(` at ${n.at}${n.seen === 'rule' ? ' (from the rule: SNAT happens after the last trace point)' : ''}`, 'dim')]);
 	}
 	if (p.quoted) {
