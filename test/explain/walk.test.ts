@@ -420,4 +420,37 @@ describe('a native nftables listing', () => {
 		expect(path(explain(sets, {...IN, src: '198.18.11.2', dpt: 8081}))).toEqual(['t:fwd:policy:3 DROP']);
 		expect(path(explain(sets, {...IN, src: '198.18.11.2', proto: 'UDP', tcpFlags: undefined, dpt: 22}))).toEqual(['t:fwd:policy:3 DROP']);
 	});
+
+	it("verdict maps: the entry the packet's key selects; numgen picks an entry at random, each with its share", () => {
+		const vmaps = index(`table ip kube {
+			map svc {
+				type ipv4_addr : verdict
+				elements = { 198.18.30.10 : jump svc-web }
+			}
+			chain pre {
+				type nat hook prerouting priority dstnat; policy accept;
+				ip daddr vmap @svc
+				tcp dport vmap { 22 : accept, 23 : drop }
+			}
+			chain svc-web {
+				numgen random mod 3 vmap { 0 : goto ep-1, 1-2 : goto ep-2 }
+			}
+			chain ep-1 {
+				tcp dport 80 dnat to 10.0.0.1:8080
+			}
+			chain ep-2 {
+				tcp dport 80 dnat to 10.0.0.2:8080
+			}
+		}
+		`, 'kube.nft');
+		const web = explain(vmaps, {...IN, dpt: 80});
+		expect(web.branches?.map(b => [b.nat[0]?.to, Math.round(b.probability * 1000) / 1000])).toEqual([
+			['10.0.0.2:8080', 0.667],
+			['10.0.0.1:8080', 0.333],
+		]);
+		expect(path(web)).toEqual(['kube:pre:rule:1 vmap', 'kube:svc-web:rule:1 vmap', 'kube:ep-2:rule:1 DNAT']);
+		expect(path(explain(vmaps, {...IN, dst: '198.18.30.11', dpt: 23}))).toEqual(['kube:pre:rule:2 vmap']);
+		expect(explain(vmaps, {...IN, dst: '198.18.30.11', dpt: 23}).verdict).toBe('DROP');
+		expect(path(explain(vmaps, {...IN, dst: '198.18.30.11', dpt: 24}))).toEqual(['kube:pre:policy:3 ACCEPT']);
+	});
 });

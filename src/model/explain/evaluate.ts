@@ -216,6 +216,9 @@ function decide(c: Condition, ctx: EvalContext): Decision {
 		case 'fragment':
 			return known(Boolean(probe.fragment));
 		case 'statistic': {
+			// A certain pick is no pick (the last entry of a numgen map, --probability 1).
+			if (c.probability >= 1) return known(true);
+			if (c.probability <= 0) return known(false);
 			const p = c.negated ? 1 - c.probability : c.probability;
 			// The negation is part of the pick: what is returned is already the condition as written.
 			return unknown('statistic', c.mode === 'nth' ? `every-nth pick (1 in ${Math.round(1 / c.probability)}): the counter is not in the dump` : `random pick with probability ${round(c.probability)}`, p >= 0.5, p);

@@ -121,7 +121,17 @@ export type Action =
 	/** TPROXY: hands the packet to a local socket (accepts it, marks it). */
 	| {readonly kind: 'tproxy'; readonly value: number; readonly mask: number}
 	/** A target that ends the walk and is not modelled (SYNPROXY, an unknown one): taken as accepting. */
-	| {readonly kind: 'other'; readonly name: string};
+	| {readonly kind: 'other'; readonly name: string}
+	/** An nft verdict map: the first entry whose key the packet has gives the verdict; none, the next rule. */
+	| {readonly kind: 'vmap'; readonly entries: readonly VmapEntry[]};
+
+/** One entry of a verdict map: its key as a condition (`tcp dport 80`, a numgen pick), and its verdict. */
+export interface VmapEntry {
+	readonly condition: Condition;
+	/** The protocol the key's selector implies (`tcp dport`). */
+	readonly proto?: string;
+	readonly action: Extract<Action, {kind: 'verdict' | 'return' | 'jump' | 'continue'}>;
+}
 
 const FULL = 0xffffffff;
 
@@ -402,9 +412,75 @@ function markOf(o: RuleOption | undefined): {value: number; mask: number} | unde
 }
 
 /** The action of a rule's target (iptables-extensions(8)). */
-export function actionOf(rule: Rule): Action {
+/** An nft verdict as the walk follows it: `accept`, `drop`, `return`, `continue`, `jump X`, `goto X`. */
+function nftVerdict(text: string): VmapEntry['action'] | undefined {
+	const [v, chain] = text.trim().split(/\s+/);
+	if (v === 'accept' || v === 'drop' || v === 'queue') return {kind: 'verdict', verdict: v === 'accept' ? 'ACCEPT' : v === 'drop' ? 'DROP' : 'QUEUE'};
+	if (v === 'return') return {kind: 'return'};
+	if (v === 'continue') return {kind: 'continue', name: '', modelled: true};
+	if ((v === 'jump' || v === 'goto') && chain) return {kind: 'jump', chain, goto: v === 'goto'};
+	return undefined;
+}
+
+/**
+ * `KEY vmap { k : verdict, … }` or `KEY vmap @map`, for keys the walk can decide: an address or
+ * port selector (`ip daddr`, `tcp dport`), or `numgen random mod N` (a random pick: each entry's
+ * share of N, as statistic conditions). Undefined for any other key or element.
+ */
+function vmapOf(t: NonNullable<Rule['parsed']['target']>, sets: ReadonlyMap<string, NftSet> | undefined): Action | undefined {
+	const at = t.words.indexOf('vmap');
+	if (at < 1) return undefined;
+	const key = t.words.slice(0, at).join(' ');
+	const rest = t.words.slice(at + 1).join(' ').trim();
+	const named = /^@(\S+)$/.exec(rest);
+	const elements = named ? sets?.get(named[1]!)?.elements.map(e => e.text) : /^\{(.*)\}$/.exec(rest)?.[1]?.split(',');
+	if (!elements || elements.length === 0) return undefined;
+	const random = /^numgen random mod (\d+)(?: offset (\d+))?$/.exec(key);
+	const modulus = random ? Number(random[1]) : 0;
+	const offset = random?.[2] ? Number(random[2]) : 0;
+	let left = modulus;
+	const entries: VmapEntry[] = [];
+	for (const e of elements) {
+		const colon = e.lastIndexOf(':');
+		if (colon === -1) return undefined;
+		const k = e.slice(0, colon).trim();
+		const action = nftVerdict(e.slice(colon + 1));
+		if (!action || k.includes(' . ')) return undefined;
+		const text = `${key} ${k}`;
+		if (random) {
+			const m = /^(\d+)(?:-(\d+))?$/.exec(k);
+			if (!m || left <= 0) return undefined;
+			const width = (m[2] === undefined ? 0 : Number(m[2]) - Number(m[1])) + 1;
+			if (Number(m[1]) < offset) return undefined;
+			entries.push({condition: {kind: 'statistic', probability: Math.min(1, width / left), mode: 'numgen', negated: false, text}, action});
+			left -= width;
+			continue;
+		}
+		const dir = SET_ADDR[key];
+		const cidr = dir ? parseCidr(k) : undefined;
+		if (dir && cidr) {
+			entries.push({condition: {kind: 'addr', dir, cidrs: [cidr], negated: false, text}, action});
+			continue;
+		}
+		const port = SET_PORT[key];
+		const p = port ? /^(\d{1,5})(?:-(\d{1,5}))?$/.exec(k) : undefined;
+		if (port && p) {
+			const from = Number(p[1]);
+			entries.push({condition: {kind: 'ports', which: port.which, ranges: [{from, to: p[2] === undefined ? from : Number(p[2])}], negated: false, text}, ...(port.proto ? {proto: port.proto} : {}), action});
+			continue;
+		}
+		return undefined;
+	}
+	return {kind: 'vmap', entries};
+}
+
+export function actionOf(rule: Rule, sets?: ReadonlyMap<string, NftSet>): Action {
 	const t = rule.parsed.target;
 	if (!t) return {kind: 'continue', name: '', modelled: true};
+	if (t.kind === 'map' && t.name === 'vmap') {
+		const v = vmapOf(t, sets);
+		if (v) return v;
+	}
 	const opt = (name: string) => t.options.find(o => o.name === name);
 	switch (t.kind) {
 		case 'verdict':
@@ -506,7 +582,7 @@ export function compileRule(rule: Rule, sets?: ReadonlyMap<string, NftSet>): Wal
 		const implied = rule.parsed.matches.map(m => IMPLIED_PROTO[m.module]).find(Boolean);
 		if (implied) conditions.unshift({kind: 'proto', proto: implied, negated: false, text: `(${implied} implied)`});
 	}
-	const action = actionOf(rule);
+	const action = actionOf(rule, sets);
 	const standard = action.kind === 'verdict' ? action.verdict !== 'REJECT' && action.verdict !== 'QUEUE' : action.kind === 'return';
 	return {
 		pos: rule.pos,

@@ -374,8 +374,17 @@ class Walker {
 				i++;
 				continue;
 			}
-			const a = rule.action;
-			this.step(hook, chain, 'rule', rule.pos, rule.target || (a.kind === 'continue' ? '' : a.kind), rule);
+			let a = rule.action;
+			if (a.kind === 'vmap') {
+				// The first entry whose key the packet has gives the verdict; none, the next rule (and no trace line).
+				const entry = a.entries.find(e => this.matches({...rule, conditions: e.proto ? [{kind: 'proto', proto: e.proto, negated: false, text: `(${e.proto} implied)`}, e.condition] : [e.condition]}, chain, hook));
+				if (!entry) {
+					i++;
+					continue;
+				}
+				this.step(hook, chain, 'rule', rule.pos, rule.target, rule);
+				a = entry.action;
+			} else this.step(hook, chain, 'rule', rule.pos, rule.target || (a.kind === 'continue' ? '' : a.kind), rule);
 			const at = where(chain.table, chain.name, 'rule', rule.pos);
 			switch (a.kind) {
 				case 'continue': {
