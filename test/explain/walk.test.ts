@@ -453,4 +453,37 @@ describe('a native nftables listing', () => {
 		expect(explain(vmaps, {...IN, dst: '198.18.30.11', dpt: 23}).verdict).toBe('DROP');
 		expect(path(explain(vmaps, {...IN, dst: '198.18.30.11', dpt: 24}))).toEqual(['kube:pre:policy:3 ACCEPT']);
 	});
+
+	it('a concatenated key, as kube-proxy nftables dispatches services: every field of the element must match', () => {
+		const kube = index(`table ip kube-proxy {
+			map service-ips {
+				type ipv4_addr . inet_proto . inet_service : verdict
+				elements = { 172.30.0.41 . tcp . 80 : goto service-ns1/svc1/tcp/p80 }
+			}
+			chain nat-prerouting {
+				type nat hook prerouting priority dstnat; policy accept;
+				jump services
+			}
+			chain services {
+				ip daddr . meta l4proto . th dport vmap @service-ips
+			}
+			chain service-ns1/svc1/tcp/p80 {
+				numgen random mod 2 vmap { 0 : goto endpoint-a, 1 : goto endpoint-b }
+			}
+			chain endpoint-a {
+				meta l4proto tcp dnat to 10.180.0.1:80
+			}
+			chain endpoint-b {
+				meta l4proto tcp dnat to 10.180.0.2:80
+			}
+		}
+		`, 'kube-proxy.nft');
+		const svc = explain(kube, {...IN, src: '10.0.0.2', dst: '172.30.0.41', dpt: 80});
+		expect(svc.branches?.map(b => b.nat[0]?.to).sort()).toEqual(['10.180.0.1:80', '10.180.0.2:80']);
+		expect(svc.uncertain.filter(u => u.kind !== 'statistic')).toEqual([]);
+		// UDP to the same address and port is another element's key: none here.
+		const udp = explain(kube, {...IN, src: '10.0.0.2', dst: '172.30.0.41', dpt: 80, proto: 'UDP', tcpFlags: undefined});
+		expect(udp.nat).toEqual([]);
+		expect(path(udp)).toEqual(['kube-proxy:nat-prerouting:rule:1 services', 'kube-proxy:services:return:2 RETURN', 'kube-proxy:nat-prerouting:policy:2 ACCEPT']);
+	});
 });

@@ -127,10 +127,31 @@ export type Action =
 
 /** One entry of a verdict map: its key as a condition (`tcp dport 80`, a numgen pick), and its verdict. */
 export interface VmapEntry {
-	readonly condition: Condition;
-	/** The protocol the key's selector implies (`tcp dport`). */
-	readonly proto?: string;
+	/** All hold for the entry to be the packet's (one per field of a concatenated key, and the protocol a selector implies). */
+	readonly conditions: readonly Condition[];
 	readonly action: Extract<Action, {kind: 'verdict' | 'return' | 'jump' | 'continue'}>;
+}
+
+/** One field of a map key (`ip daddr`, `meta l4proto`, `th dport`) and one element's value for it, as conditions; undefined when not decidable. */
+function keyConditions(selector: string, value: string, text: string): Condition[] | undefined {
+	const dir = SET_ADDR[selector];
+	if (dir) {
+		const cidr = parseCidr(value);
+		return cidr ? [{kind: 'addr', dir, cidrs: [cidr], negated: false, text}] : undefined;
+	}
+	const port = SET_PORT[selector];
+	if (port) {
+		const p = /^(\d{1,5})(?:-(\d{1,5}))?$/.exec(value);
+		if (!p) return undefined;
+		const from = Number(p[1]);
+		const ports: Condition = {kind: 'ports', which: port.which, ranges: [{from, to: p[2] === undefined ? from : Number(p[2])}], negated: false, text};
+		return port.proto ? [{kind: 'proto', proto: port.proto, negated: false, text: `(${port.proto} implied)`}, ports] : [ports];
+	}
+	if (selector === 'meta l4proto' || selector === 'ip protocol' || selector === 'ip6 nexthdr') {
+		const proto = protoName(value);
+		return proto ? [{kind: 'proto', proto, negated: false, text}] : undefined;
+	}
+	return undefined;
 }
 
 const FULL = 0xffffffff;
@@ -440,36 +461,33 @@ function vmapOf(t: NonNullable<Rule['parsed']['target']>, sets: ReadonlyMap<stri
 	const offset = random?.[2] ? Number(random[2]) : 0;
 	let left = modulus;
 	const entries: VmapEntry[] = [];
+	const fields = key.split(' . ');
 	for (const e of elements) {
 		const colon = e.lastIndexOf(':');
 		if (colon === -1) return undefined;
 		const k = e.slice(0, colon).trim();
 		const action = nftVerdict(e.slice(colon + 1));
-		if (!action || k.includes(' . ')) return undefined;
+		if (!action) return undefined;
 		const text = `${key} ${k}`;
 		if (random) {
 			const m = /^(\d+)(?:-(\d+))?$/.exec(k);
 			if (!m || left <= 0) return undefined;
 			const width = (m[2] === undefined ? 0 : Number(m[2]) - Number(m[1])) + 1;
 			if (Number(m[1]) < offset) return undefined;
-			entries.push({condition: {kind: 'statistic', probability: Math.min(1, width / left), mode: 'numgen', negated: false, text}, action});
+			entries.push({conditions: [{kind: 'statistic', probability: Math.min(1, width / left), mode: 'numgen', negated: false, text}], action});
 			left -= width;
 			continue;
 		}
-		const dir = SET_ADDR[key];
-		const cidr = dir ? parseCidr(k) : undefined;
-		if (dir && cidr) {
-			entries.push({condition: {kind: 'addr', dir, cidrs: [cidr], negated: false, text}, action});
-			continue;
+		// A concatenated key (`ip daddr . meta l4proto . th dport`): every field must match.
+		const values = k.split(' . ');
+		if (values.length !== fields.length) return undefined;
+		const conditions: Condition[] = [];
+		for (let f = 0; f < fields.length; f++) {
+			const c = keyConditions(fields[f]!.trim(), values[f]!.trim(), text);
+			if (!c) return undefined;
+			conditions.push(...c);
 		}
-		const port = SET_PORT[key];
-		const p = port ? /^(\d{1,5})(?:-(\d{1,5}))?$/.exec(k) : undefined;
-		if (port && p) {
-			const from = Number(p[1]);
-			entries.push({condition: {kind: 'ports', which: port.which, ranges: [{from, to: p[2] === undefined ? from : Number(p[2])}], negated: false, text}, ...(port.proto ? {proto: port.proto} : {}), action});
-			continue;
-		}
-		return undefined;
+		entries.push({conditions, action});
 	}
 	return {kind: 'vmap', entries};
 }

@@ -377,7 +377,7 @@ class Walker {
 			let a = rule.action;
 			if (a.kind === 'vmap') {
 				// The first entry whose key the packet has gives the verdict; none, the next rule (and no trace line).
-				const entry = a.entries.find(e => this.matches({...rule, conditions: e.proto ? [{kind: 'proto', proto: e.proto, negated: false, text: `(${e.proto} implied)`}, e.condition] : [e.condition]}, chain, hook));
+				const entry = a.entries.find(e => this.matches({...rule, conditions: e.conditions}, chain, hook));
 				if (!entry) {
 					i++;
 					continue;
