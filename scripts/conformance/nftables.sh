@@ -9,10 +9,13 @@
 #   list-ruleset-a.nft   the same with `nft -a`
 #   list-ruleset.ndjson  `nft -j list ruleset`, one JSON document per line, in the same order
 #   refused.tsv          each dump nft or the kernel refused: the dump, nft's first line of error
+#   py-list-ruleset.nft, py-list-ruleset-a.nft, py-list-ruleset.ndjson, py-refused.tsv
+#                        the same for the Python tests (tests/py/**/*.t): every rule expected ok
+#                        added to its file's tables and chains, each file's ruleset listed
 #   README.md            upstream commit, licence note, tool and kernel versions, counts
 #
 # Usage: sudo scripts/conformance/nftables.sh NFTABLES_SRC [UPSTREAM_COMMIT]
-#   NFTABLES_SRC: an nftables source tree (tests/shell/testcases), e.g.
+#   NFTABLES_SRC: an nftables source tree (tests/shell/testcases, tests/py), e.g.
 #     git clone git://git.netfilter.org/nftables
 #   UPSTREAM_COMMIT: the commit the tree is from (`git rev-parse` when NFTABLES_SRC is a work tree).
 #
@@ -67,6 +70,40 @@ for f in tests/shell/testcases/*/dumps/*.nft; do
 done
 ip netns exec "$ns" nft flush ruleset
 
+# The Python tests (tests/py/**/*.t): each file's tables, chains and sets, then every rule whose
+# expected result is ok, added one by one as nft-test.py adds them; the ruleset listed after each file.
+py_tried=0; py_loaded=0
+if ls "$src"/tests/py/*/*.t >/dev/null 2>&1; then
+	node "$here/nftables-py.mjs" "$src" > "$out/.py-commands"
+	: > "$out/py-list-ruleset.nft"; : > "$out/py-list-ruleset-a.nft"; : > "$out/py-list-ruleset.ndjson"; : > "$out/py-refused.tsv"
+	ip netns exec "$ns" env OUT="$out" bash -c '
+		set -u
+		tried=0; loaded=0; file=""
+		flush_file() {
+			[ -n "$file" ] || return 0
+			if [ -n "$(nft list ruleset)" ]; then
+				{ echo "# $file"; nft list ruleset; } >> "$OUT/py-list-ruleset.nft"
+				{ echo "# $file"; nft -a list ruleset; } >> "$OUT/py-list-ruleset-a.nft"
+				nft -j list ruleset >> "$OUT/py-list-ruleset.ndjson" 2>/dev/null
+			fi
+			nft flush ruleset
+		}
+		while IFS=$'"'"'	'"'"' read -r kind at cmd; do
+			case $kind in
+			"# "*) flush_file; file=${kind#\# } ;;
+			setup) nft -f - <<< "$cmd" 2>/dev/null || true ;;
+			rule)
+				tried=$((tried + 1))
+				if err=$(nft -f - <<< "$cmd" 2>&1); then loaded=$((loaded + 1)); else printf "%s\t%s\t%s\n" "$at" "$cmd" "$(printf "%s" "$err" | grep -m1 Error | tr "\t" " ")" >> "$OUT/py-refused.tsv"; fi ;;
+			esac
+		done < "$OUT/.py-commands"
+		flush_file
+		echo "$tried $loaded" > "$OUT/.py-counts"
+	'
+	read -r py_tried py_loaded < "$out/.py-counts"
+	rm -f "$out/.py-commands" "$out/.py-counts"
+fi
+
 cat > "$out/README.md" <<MD
 # nftables conformance corpus
 
@@ -97,5 +134,17 @@ They are kept here, with this note, as test data; no copy of the upstream tree i
 | dumps tried | loaded and listed | refused |
 |---:|---:|---:|
 | $tried | $loaded | $((tried - loaded)) |
+
+## The Python tests (tests/py)
+
+Every rule of \`tests/py/**/*.t\` whose expected result is \`ok\`, added with \`nft add rule\` to each
+table and chain its file declares (as nft-test.py does, sets and elements first), then each file's
+ruleset listed: \`py-list-ruleset.nft\`, \`py-list-ruleset-a.nft\` (each after \`# tests/py/…\`) and
+\`py-list-ruleset.ndjson\`. Rules this kernel or nft refused are in \`py-refused.tsv\` (the .t line,
+the command, nft's error).
+
+| rules tried | added |
+|---:|---:|
+| $py_tried | $py_loaded |
 MD
-echo "nftables conformance: $loaded of $tried dumps loaded and listed ($out)"
+echo "nftables conformance: $loaded of $tried dumps loaded and listed; $py_loaded of $py_tried Python-test rules added ($out)"

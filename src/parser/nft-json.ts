@@ -45,7 +45,7 @@ const hex8 = (n: number) => `0x${n.toString(16).padStart(8, '0')}`;
 function expr(e: Json | undefined, hint = ''): string {
 	if (e === null || e === undefined) return '';
 	if (typeof e === 'number') return HEX.has(hint) ? hex8(e) : String(e);
-	if (typeof e === 'string') return e.startsWith('@') || !QUOTED.has(hint.replace(/^meta /, '')) ? e : `"${e}"`;
+	if (typeof e === 'string') return e.startsWith('@') || (!QUOTED.has(hint.replace(/^meta /, '')) && !hint.startsWith('osf') && !/\s/.test(e)) ? e : `"${e}"`;
 	if (typeof e === 'boolean') return String(e);
 	if (Array.isArray(e)) return e.map(x => expr(x, hint)).join(',');
 	const [key] = Object.keys(e);
@@ -74,7 +74,30 @@ function expr(e: Json | undefined, hint = ''): string {
 		}
 		case 'prefix': {
 			const p = v as Obj;
-			return `${String(p['addr'])}/${String(p['len'])}`;
+			return `${expr(p['addr'], hint)}/${String(p['len'])}`;
+		}
+		case 'exthdr': {
+			const x = v as Obj;
+			const name = String(x['name']);
+			return x['field'] === undefined ? `exthdr ${name}` : `${name} ${String(x['field'])}`;
+		}
+		case 'sctp chunk':
+		case 'tcp option': {
+			const x = v as Obj;
+			return `${key} ${String(x['name'])}${x['field'] === undefined ? '' : ` ${String(x['field'])}`}`;
+		}
+		case 'rt': {
+			const x = v as Obj;
+			return `rt${x['family'] ? ` ${String(x['family'])}` : ''} ${String(x['key'])}`;
+		}
+		case 'socket':
+			return `socket ${String((v as Obj)['key'])}`;
+		case 'jhash':
+		case 'symhash': {
+			const x = v as Obj;
+			const seed = x['seed'] === undefined ? '' : ` seed 0x${Number(x['seed']).toString(16)}`;
+			const offset = x['offset'] === undefined ? '' : ` offset ${String(x['offset'])}`;
+			return `${key}${x['expr'] === undefined ? '' : ` ${expr(x['expr'])}`} mod ${String(x['mod'])}${seed}${offset}`;
 		}
 		case 'range':
 			return (v as Json[]).map(x => expr(x, hint)).join('-');
@@ -143,6 +166,8 @@ function statement(e: Json): string {
 			const selector = binop ? expr(((o['left'] as Obj)[Object.keys(o['left'] as Obj)[0]!] as Json[])[0]) : left;
 			const right = expr(o['right'], selector);
 			const op = String(o['op']);
+			// `exthdr hbh exists`, `sctp chunk asconf missing`: a header's presence is a boolean.
+			if (typeof o['right'] === 'boolean') return `${left} ${o['right'] ? 'exists' : 'missing'}`;
 			return op === '==' && !binop ? `${left} ${right}` : op === 'in' ? `${left} ${right}` : `${left} ${op} ${right}`;
 		}
 		case 'accept':
@@ -215,6 +240,24 @@ function statement(e: Json): string {
 			return `xt ${String(o['type'])} ${String(o['name'])}`;
 		case 'notrack':
 			return 'notrack';
+		case 'tproxy': {
+			const addr = o['addr'] === undefined ? '' : expr(o['addr']);
+			const port = o['port'] === undefined ? '' : `:${expr(o['port'])}`;
+			return `tproxy${o['family'] ? ` ${String(o['family'])}` : ''} to ${addr.includes(':') && addr ? `[${addr}]` : addr}${port}`;
+		}
+		case 'synproxy': {
+			const flags = o['flags'] === undefined ? [] : (Array.isArray(o['flags']) ? o['flags'] : [o['flags']]).map(String);
+			return ['synproxy', ...(o['mss'] === undefined ? [] : [`mss ${String(o['mss'])}`]), ...(o['wscale'] === undefined ? [] : [`wscale ${String(o['wscale'])}`]), ...flags].join(' ');
+		}
+		case 'dup':
+		case 'fwd': {
+			const addr = o['addr'] === undefined ? '' : expr(o['addr']);
+			const dev = o['dev'] === undefined ? '' : expr(o['dev'], 'oifname');
+			if (!addr) return `${key} to ${dev}`;
+			return `${key}${o['family'] ? ` ${String(o['family'])}` : ''} to ${addr}${dev ? ` device ${dev}` : ''}`;
+		}
+		case 'ct count':
+			return `ct count ${o['inv'] ? 'over ' : ''}${String(o['val'])}`;
 		case 'ct helper':
 			return `ct helper set "${String(v)}"`;
 		default:

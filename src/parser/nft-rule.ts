@@ -136,12 +136,20 @@ function tcpFlags(st: Extract<NftStatement, {s: 'match'}>): OptionValue | undefi
 	const up = (xs: readonly string[]) => xs.map(x => x.trim().toUpperCase()).filter(Boolean);
 	const v = st.value;
 	if (v.v === 'flagMask') return {kind: 'tcpFlags', mask: up(v.mask), comp: up(v.flags)};
-	const flags = names(v);
+	// `tcp flags == 0xff`: the flags as a number, bit by bit (FIN is bit 0 … CWR bit 7).
+	const atoms = atomsOf(v);
+	const numeric = atoms?.length === 1 && atoms[0]!.a === 'number' ? TCP_FLAGS.filter((_f, i) => ((atoms[0] as {number: number}).number >> i) & 1) : undefined;
+	const flags = numeric ? ({kind: 'list', items: numeric} as const) : names(v);
 	if (!flags || flags.kind !== 'list') return undefined;
 	if (st.bitOp?.op === '&' && st.bitOp.value.v === 'paren') return {kind: 'tcpFlags', mask: up(st.bitOp.value.text.slice(1, -1).split('|')), comp: up(flags.items)};
+	// `tcp flags & syn != syn`, `tcp flags & fin,syn == fin`: the mask written as a list.
+	const mask = st.bitOp?.op === '&' ? names(st.bitOp.value) : undefined;
+	if (mask?.kind === 'list') return {kind: 'tcpFlags', mask: up(mask.items), comp: up(flags.items)};
 	if (st.bitOp) return undefined;
-	if (st.op === '==') return {kind: 'tcpFlags', mask: TCP_FLAGS, comp: up(flags.items)};
-	if (st.op === undefined && flags.items.length === 1) return {kind: 'tcpFlags', mask: up(flags.items), comp: up(flags.items)};
+	if (st.op === '==' || (numeric && st.op === undefined)) return {kind: 'tcpFlags', mask: TCP_FLAGS, comp: up(flags.items)};
+	if ((st.op === undefined || st.op === '!') && flags.items.length === 1) return {kind: 'tcpFlags', mask: up(flags.items), comp: up(flags.items)};
+	// `tcp flags ! syn,ack`: none of them set.
+	if (st.op === '!') return {kind: 'tcpFlags', mask: up(flags.items), comp: []};
 	return undefined;
 }
 
@@ -187,7 +195,7 @@ function readMatch(st: Extract<NftStatement, {s: 'match'}>): Reading {
 		if (p === 'ct' && f === 'status') return {module: 'conntrack', name: '--ctstatus', value: or(names(v, true))};
 		if (p === 'ct' && f === 'direction') {
 			const n = names(v, true);
-			return {module: 'conntrack', name: '--ctdir', value: n?.kind === 'list' && n.items.length === 1 ? {kind: 'word', word: n.items[0]!} : unknown(v)};
+			return {module: 'conntrack', name: '--ctdir', value: n?.kind === 'list' && n.items.length === 1 ? {kind: 'word', word: n.items[0]!} : or(undefined)};
 		}
 		if (p === 'ct' && f === 'mark') return {module: 'connmark', name: '--mark', value: or(markValue(v))};
 		if (p === 'meta' && f === 'mark') return {module: 'mark', name: '--mark', value: or(markValue(v))};
@@ -195,12 +203,12 @@ function readMatch(st: Extract<NftStatement, {s: 'match'}>): Reading {
 		if (p === 'fib' && /^(saddr|daddr) type$/.test(f)) return {module: 'addrtype', name: f.startsWith('saddr') ? '--src-type' : '--dst-type', value: or(names(v, true))};
 		if (p === 'meta' && f === 'pkttype') {
 			const n = names(v);
-			return {module: 'pkttype', name: '--pkt-type', value: n?.kind === 'list' && n.items.length === 1 ? {kind: 'word', word: n.items[0]!} : unknown(v)};
+			return {module: 'pkttype', name: '--pkt-type', value: n?.kind === 'list' && n.items.length === 1 ? {kind: 'word', word: n.items[0]!} : or(undefined)};
 		}
 		if (p === 'meta' && f === 'skuid') {
 			const atoms = atomsOf(v);
 			const a = atoms?.length === 1 ? atoms[0]! : undefined;
-			return {module: 'owner', name: '--uid-owner', value: a?.a === 'number' ? {kind: 'owner', from: a.number, to: a.number} : a ? {kind: 'owner', name: atomText(a)} : unknown(v)};
+			return {module: 'owner', name: '--uid-owner', value: a?.a === 'number' ? {kind: 'owner', from: a.number, to: a.number} : a?.a === 'range' ? {kind: 'owner', from: a.from, to: a.to} : a ? {kind: 'owner', name: atomText(a)} : or(undefined)};
 		}
 	}
 	if (one?.base === 'tcp' && one.field === 'flags') return {module: 'tcp', name: '--tcp-flags', value: or(tcpFlags(st))};
@@ -247,7 +255,8 @@ function actionOf(st: NftStatement): Target | undefined {
 			if (st.nat === 'dnat' || st.nat === 'snat') {
 				// `dnat to ip saddr map @ipportmap`: the address comes from a map (named: a set reference; anonymous: its elements).
 				const mapped: OptionValue | undefined = st.map ? (st.map.v === 'setRef' ? {kind: 'set', set: st.map.set, dirs: []} : generic(st.map)) : undefined;
-				const to = option('to', st.nat === 'dnat' ? '--to-destination' : '--to-source', false, st.to ? {kind: 'nat', nat: st.to} : (mapped ?? {kind: 'unknown', values: [st.toText ?? '']}), `to ${st.toText ?? ''}`);
+				const value: OptionValue = st.to ? {kind: 'nat', nat: st.to} : st.prefix ? {kind: 'addrs', addrs: [st.prefix]} : (mapped ?? {kind: 'unknown', values: [st.toText ?? '']});
+				const to = option('to', st.nat === 'dnat' ? '--to-destination' : '--to-source', false, value, `to ${st.toText ?? ''}`);
 				return t(st.nat === 'dnat' ? 'DNAT' : 'SNAT', [to, ...flags]);
 			}
 			const ports = st.toText ? [option('to', '--to-ports', false, portsValue(st.toText.slice(1)), `to ${st.toText}`)] : [];
@@ -259,6 +268,25 @@ function actionOf(st: NftStatement): Target | undefined {
 			return t('SET', [option(st.op, st.op === 'delete' ? '--del-set' : '--add-set', false, {kind: 'set', set: st.set, dirs: []}, st.text, `@${st.set}`)]);
 		case 'notrack':
 			return t('NOTRACK');
+		case 'synproxy':
+			return t('SYNPROXY', [
+				...(st.mss === undefined ? [] : [option('mss', '--mss', false, {kind: 'number', number: st.mss}, `mss ${st.mss}`)]),
+				...(st.wscale === undefined ? [] : [option('wscale', '--wscale', false, {kind: 'number', number: st.wscale}, `wscale ${st.wscale}`)]),
+				...st.flags.map(f => option(f, `--${f}`, false, {kind: 'flag'}, f)),
+			]);
+		case 'tproxy': {
+			// nft's tproxy assigns the socket and goes on (net/netfilter/nft_tproxy.c: NFT_BREAK only when no socket is found); iptables' TPROXY accepts.
+			const opts = [
+				...(st.to?.minAddr === undefined ? [] : [option('to', '--on-ip', false, {kind: 'word', word: st.to.minAddr}, st.text)]),
+				...(st.to?.minPort === undefined ? [] : [option('to', '--on-port', false, {kind: 'number', number: st.to.minPort}, st.text)]),
+			];
+			return {...t('TPROXY', opts), walk: 'continues', terminates: false};
+		}
+		case 'forward': {
+			// dup sends a copy and goes on (nft_dup_*); fwd sends the packet out of another device: NF_STOLEN (nft_fwd_netdev.c).
+			const to = option('to', 'to', false, generic(st.to), st.text, st.to.text);
+			return {...targetOf(st.how === 'dup' ? 'DUP' : 'FWD', false, words(st.text)), kind: 'extension', walk: st.how === 'dup' ? 'continues' : 'ends', terminates: st.how === 'fwd', inert: st.how === 'dup', nft: st.text, options: [to]};
+		}
 		case 'set':
 			return setAction(st, t);
 		case 'vmap': {
@@ -300,7 +328,8 @@ function setAction(st: Extract<NftStatement, {s: 'set'}>, t: (name: string, opts
 		}
 		if (key === 'ct mark' && rhs === 'meta mark' && st.ops.length === 0) return t('CONNMARK', [option('set', '--save-mark', false, {kind: 'flag'}, 'set meta mark')]);
 		if (key === 'meta mark' && rhs === 'ct mark' && st.ops.length === 0) return t('CONNMARK', [option('set', '--restore-mark', false, {kind: 'flag'}, 'set ct mark')]);
-		return t(name, [option('set', '--set-xmark', false, {kind: 'unknown', values: [st.text]}, st.text)]);
+		// `ct mark set numgen inc mod 2 offset 100`, `meta mark set ct mark >> 8`: a value computed from the packet, kept as written.
+		return t(name, [option('set', '--set-mark', false, {kind: 'word', word: [rhs, ...st.ops.map(o => `${o.op} ${o.value.text}`)].join(' ')}, st.text, st.text.replace(/^.*?\bset\s+/, ''))]);
 	}
 	if (key === 'ct helper') return t('CT', [option('set', '--helper', false, {kind: 'word', word: rhs.replace(/^"|"$/g, '')}, `set ${rhs}`)]);
 	if (key === 'ct zone' && num(st.value) !== undefined && st.ops.length === 0) return t('CT', [option('set', '--zone', false, {kind: 'number', number: num(st.value)!}, `set ${rhs}`)]);
@@ -336,7 +365,7 @@ export function assembleNftRule(statements: readonly NftStatement[]): {rule: Par
 		switch (st.s) {
 			case 'match': {
 				const r = readMatch(st);
-				const negated = st.op === '!=' || st.op === 'ne';
+				const negated = st.op === '!=' || st.op === 'ne' || st.op === '!';
 				const sel = st.expr.map(s => s.text).join(' . ');
 				if (r.value.kind === 'set') sets.add(r.value.set);
 				addOption(r.module, option(sel, r.name, negated, r.value, st.text, st.value.text), sel);
@@ -353,9 +382,17 @@ export function assembleNftRule(statements: readonly NftStatement[]): {rule: Par
 				addOption('nft', option(`${st.object} name`, `${st.object} name`, false, value, st.text), st.object);
 				break;
 			}
+			case 'quota':
+				addOption('quota', option('quota', '--quota', false, {kind: 'word', word: st.text.replace(/^quota\s+/, '')}, st.text), 'quota', 'explicit');
+				break;
 			case 'limit': {
 				const per = st.per === 'week' ? undefined : st.per;
-				const value: OptionValue = per ? {kind: 'rate', count: st.count, per: per as 'second' | 'minute' | 'hour' | 'day'} : {kind: 'unknown', values: [`${st.count}/${st.per}`]};
+				const scale = st.unit === undefined ? undefined : {bytes: 1, kbytes: 1024, mbytes: 1024 * 1024}[st.unit];
+				const value: OptionValue = !per
+					? {kind: 'word', word: `${st.count}${st.unit ? ` ${st.unit}` : ''}/${st.per}`}
+					: scale !== undefined
+						? {kind: 'rate', count: st.count * scale, per: per as 'second' | 'minute' | 'hour' | 'day', unit: 'bytes'}
+						: {kind: 'rate', count: st.count, per: per as 'second' | 'minute' | 'hour' | 'day'};
 				addOption('limit', option('limit rate', '--limit', st.over, value, st.text), 'limit', 'explicit');
 				break;
 			}

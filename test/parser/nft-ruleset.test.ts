@@ -182,12 +182,13 @@ describe('nft -j list ruleset reads into the same model', () => {
 
 describe('what does not read is kept, never an error', () => {
 	it('a statement tracewatch does not read stays as text, and the line still loads', () => {
-		const edited = read('testdata/nft-rulesets/firewalld/ruleset.nft').replace('tcp dport 9090 accept', 'tcp dport 9090 tproxy to :8080 accept');
+		// `flow add @ft`: offload to a flowtable.
+		const edited = read('testdata/nft-rulesets/firewalld/ruleset.nft').replace('tcp dport 9090 accept', 'tcp dport 9090 flow add @ft accept');
 		const rs = parseRuleset(edited, 'edited.nft');
 		expect(rs.problems).toEqual([]);
 		const rule = chain(rs, 'inet firewalld', 'filter_IN_public_allow').rules[2]!;
-		expect(rule.parsed.unread).toEqual(['tproxy to :8080']);
-		expect(notUnderstood(rule.parsed)).toEqual(['statement tproxy to :8080']);
+		expect(rule.parsed.unread).toEqual(['flow add @ft']);
+		expect(notUnderstood(rule.parsed)).toEqual(['statement flow add @ft']);
 		expect(rule.parsed.target?.name).toBe('ACCEPT');
 	});
 

@@ -61,13 +61,19 @@ export type NftStatement =
 	| {readonly s: 'comment'; readonly text: string; readonly comment: string}
 	| {readonly s: 'log'; readonly text: string; readonly prefix?: string; readonly level?: string; readonly group?: number}
 	| {readonly s: 'reject'; readonly text: string; readonly with?: string}
-	| {readonly s: 'nat'; readonly text: string; readonly nat: 'dnat' | 'snat' | 'masquerade' | 'redirect'; readonly to?: NatRange; readonly toText?: string; readonly flags: readonly string[]; readonly map?: NftValue}
+	| {readonly s: 'nat'; readonly text: string; readonly nat: 'dnat' | 'snat' | 'masquerade' | 'redirect'; readonly to?: NatRange; readonly toText?: string; readonly flags: readonly string[]; readonly map?: NftValue; readonly prefix?: AddrPrefix}
 	/** `add @meter { ip saddr timeout 30s }`, `update @set { … }`, `delete @set { … }`. */
 	| {readonly s: 'dynset'; readonly text: string; readonly op: 'add' | 'update' | 'delete'; readonly set: string}
 	/** `counter name "c1"`, `quota name ip saddr map { … }`: a named stateful object, or one a map picks. */
 	| {readonly s: 'objref'; readonly text: string; readonly object: string; readonly name?: string; readonly map?: NftValue}
 	| {readonly s: 'xt'; readonly text: string; readonly xt: 'match' | 'target'; readonly name: string}
-	| {readonly s: 'limit'; readonly text: string; readonly over: boolean; readonly count: number; readonly per: string; readonly burst?: number}
+	/** `limit rate over 10 mbytes/second`: `unit` for a byte rate. */
+	| {readonly s: 'limit'; readonly text: string; readonly over: boolean; readonly count: number; readonly unit?: string; readonly per: string; readonly burst?: number}
+	| {readonly s: 'quota'; readonly text: string}
+	| {readonly s: 'synproxy'; readonly text: string; readonly mss?: number; readonly wscale?: number; readonly flags: readonly string[]}
+	| {readonly s: 'tproxy'; readonly text: string; readonly to?: NatRange}
+	/** `fwd to "eth0"`, `dup to 10.0.0.1 device "eth0"`. */
+	| {readonly s: 'forward'; readonly text: string; readonly how: 'fwd' | 'dup'; readonly to: NftValue}
 	| {readonly s: 'notrack'; readonly text: string}
 	| {readonly s: 'vmap'; readonly text: string; readonly expr: readonly NftSelector[]; readonly map: NftValue}
 	| {readonly s: 'set'; readonly text: string; readonly expr: readonly NftSelector[]; readonly value: NftValue; readonly ops: ReadonlyArray<{readonly op: string; readonly value: NftValue}>}
@@ -313,6 +319,15 @@ export function addToNftLine(semantics: NftRulesetSemantics): void {
 		nftSelector_tcpOption(_tcp, _g, _opt, _g2, name, _g3, field) {
 			return selector(this, 'tcp option', `${name.sourceString}${present(field) ? ` ${field.children[0]!.sourceString}` : ''}`);
 		},
+		nftSelector_sctpChunk(_sctp, _g, _chunk, _g2, chunk, _g3, field) {
+			return selector(this, 'sctp chunk', `${chunk.sourceString}${present(field) ? ` ${field.children[0]!.sourceString}` : ''}`);
+		},
+		nftSelector_exthdr(_kw, _g, header, _g2, field) {
+			return selector(this, 'exthdr', `${header.sourceString}${present(field) ? ` ${field.children[0]!.sourceString}` : ''}`);
+		},
+		nftSelector_arpAddr(_arp, _g, dir, _g2, kind, _end) {
+			return selector(this, 'arp', `${dir.sourceString} ${kind.sourceString}`);
+		},
 		nftSelector_payload(proto, _g, field) {
 			return selector(this, proto.sourceString, field.sourceString);
 		},
@@ -345,8 +360,8 @@ export function addToNftLine(semantics: NftRulesetSemantics): void {
 		nftSelector_rt(_kw, _g, _fam, _end, _g2, key, _end2) {
 			return selector(this, 'rt', key.sourceString);
 		},
-		nftSelector_ipsec(_kw, _g, dir, _g2, _spnum, _g3, _n, _g4, key, _g5, key2) {
-			return selector(this, 'ipsec', `${dir.sourceString} ${key.sourceString}${present(key2) ? ` ${key2.children[0]!.sourceString}` : ''}`);
+		nftSelector_ipsec(_kw, _g, dir, _g2, _spnum, _g3, _n, _g4, fam, _end, _g5, key) {
+			return selector(this, 'ipsec', `${dir.sourceString} ${present(fam) ? `${fam.children[0]!.sourceString} ` : ''}${key.sourceString}`);
 		},
 		nftSelector_raw(_at, base, _c, offset, _c2, len) {
 			return selector(this, 'raw', `${base.sourceString},${offset.sourceString},${len.sourceString}`);
@@ -384,7 +399,27 @@ export function addToNftLine(semantics: NftRulesetSemantics): void {
 			const how = to.child(0);
 			const range = how.ctorName === 'nftNatTo_range' ? (how.child(0)['nat']() as NatRange | undefined) : undefined;
 			const map = how.ctorName === 'nftNatTo_map' ? (how.child(4)['mapRef']() as NftValue) : undefined;
-			return {s: 'nat', text: this.sourceString, nat: kind.sourceString as 'dnat' | 'snat', ...(range ? {to: range} : {}), ...(map ? {map} : {}), toText: to.sourceString, flags: flags.children.flatMap(f => f.sourceString.split(','))};
+			const prefix = how.ctorName === 'nftNatTo_prefix' ? (how.child(0)['prefix']() as AddrPrefix | undefined) : undefined;
+			return {s: 'nat', text: this.sourceString, nat: kind.sourceString as 'dnat' | 'snat', ...(range ? {to: range} : {}), ...(map ? {map} : {}), ...(prefix ? {prefix} : {}), toText: to.sourceString, flags: flags.children.flatMap(f => f.sourceString.split(','))};
+		},
+		nftStatement_quota(_q) {
+			return {s: 'quota', text: this.sourceString};
+		},
+		nftStatement_synproxy(_kw, _g, options, _end) {
+			let out: {mss?: number; wscale?: number; flags: string[]} = {flags: []};
+			for (const o of options.children) {
+				const [name, value] = o.sourceString.split(/\s+/);
+				if (name === 'mss' || name === 'wscale') out = {...out, [name]: Number(value)};
+				else out.flags.push(name!);
+			}
+			return {s: 'synproxy', text: this.sourceString, ...out};
+		},
+		nftStatement_tproxy(_kw, _g, _fam, _end, _g2, _to, _g3, range, _end2) {
+			const to = range['nat']() as NatRange | undefined;
+			return {s: 'tproxy', text: this.sourceString, ...(to ? {to} : {})};
+		},
+		nftStatement_forward(how, _g, _fam, _end, _g2, _to, _g3, to, _g4, _dev, _g5, _device) {
+			return {s: 'forward', text: this.sourceString, how: how.sourceString as 'fwd' | 'dup', to: to['operand']() as NftValue};
 		},
 		nftStatement_objref(kind, _g, _name, _g2, ref) {
 			const r = ref.child(0);
@@ -440,9 +475,10 @@ export function addToNftLine(semantics: NftRulesetSemantics): void {
 	});
 
 	semantics.addOperation<NftStatement>('limit', {
-		nftLimit(_kw, _g, _rate, _g2, over, _g3, count, _sp, _slash, _sp2, unit, _g4, _burst, _g5, burst, _g6, _bunit) {
+		nftLimit(_kw, _g, _rate, _g2, over, _g3, count, _g4, unit, _sp, _slash, _sp2, per, _g5, _burst, _g6, burst, _g7, _bunit) {
 			const b = burst.children[0];
-			return {s: 'limit', text: this.sourceString, over: present(over), count: Number(count.sourceString), per: unit.sourceString, ...(b ? {burst: Number(b.sourceString)} : {})};
+			const u = unit.children[0]?.sourceString;
+			return {s: 'limit', text: this.sourceString, over: present(over), count: Number(count.sourceString), ...(u ? {unit: u} : {}), per: per.sourceString, ...(b ? {burst: Number(b.sourceString)} : {})};
 		},
 	});
 
