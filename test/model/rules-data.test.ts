@@ -145,3 +145,33 @@ describe('lint: jump loops', () => {
 		expect(loop?.message).toMatch(/^nat:KUBE-MARK-MASQ → KUBE-MARK-MASQ: the chain jumps to itself/);
 	});
 });
+
+describe('rules --format json and -v for an nft listing', () => {
+	const path = 'testdata/nft-rulesets/kube-proxy/ruleset-a.nft';
+	const rs = parseRuleset(readFileSync(`${ROOT}/${path}`, 'utf8'), path);
+
+	it('tables with family and handle; base chains with type, nft hook, priority as number and as written; sets with elements; rules with handles and nft expressions', () => {
+		const [kp] = rulesetTables(rs);
+		expect(kp).toMatchObject({name: 'kube-proxy', family: 'ip', handle: expect.any(Number), iptablesNft: false});
+		expect(kp!.chains.find(c => c.name === 'filter-prerouting')).toMatchObject({builtin: true, policy: 'ACCEPT', type: 'filter', hook: 'prerouting', priority: -110, priorityText: 'dstnat - 10', handle: expect.any(Number)});
+		expect(kp!.sets!.find(s => s.name === 'service-ips')).toMatchObject({map: true, type: 'ipv4_addr . inet_proto . inet_service : verdict', elements: expect.arrayContaining([{text: '198.19.96.1 . tcp . 443 : goto service-2QRHZV4L-default/kubernetes/tcp/https', chain: 'service-2QRHZV4L-default/kubernetes/tcp/https'}])});
+		const rule = kp!.chains.find(c => c.name === 'service-2QRHZV4L-default/kubernetes/tcp/https')!.rules[0]!;
+		expect(rule).toMatchObject({pos: 1, handle: expect.any(Number), understood: true, text: 'ip daddr 198.19.96.1 tcp dport 443 ip saddr != 198.19.64.0/19 jump mark-for-masquerade'});
+		expect(rule.matches[0]!.options.map(o => [o.expr, o.name, o.negated, o.text])).toEqual([
+			['ip daddr', '-d', false, 'ip daddr 198.19.96.1'],
+			['ip saddr', '-s', true, 'ip saddr != 198.19.64.0/19'],
+		]);
+		expect(rule.target).toMatchObject({name: 'mark-for-masquerade', kind: 'chain', walk: 'jump', nft: 'jump mark-for-masquerade'});
+		const masq = kp!.chains.find(c => c.name === 'masquerading')!.rules[1]!;
+		expect(masq.target).toMatchObject({name: 'MARK', nft: 'meta mark set meta mark ^ 0x00004000', options: [{name: '--xor-mark', value: {kind: 'mark', mark: {value: 0x4000}}}]});
+		expect(JSON.parse(JSON.stringify(rulesetTables(rs)))).toEqual(rulesetTables(rs));
+	});
+
+	it('-v: table, sets, base chain declaration, rules with handles and what each statement reads as', () => {
+		const text = renderRuleset(rs);
+		expect(text).toContain('table ip kube-proxy\n  set cluster-ips: ipv4_addr  line 3, 3 element(s)\n');
+		expect(text).toMatch(/ {2}chain nat-postrouting: type nat hook postrouting priority srcnat \(100\); policy accept {2}line \d+ {2}handle \d+\n {6}1 {2}line \d+ {2}handle \d+ {2}jump masquerading\n {9}jump masquerading user chain: jumps, and comes back unless the chain ends the walk\n/);
+		expect(text).toMatch(/handle \d+ {2}numgen random mod 1 vmap \{ 0 : goto endpoint-GTK6MW7G-default\/kubernetes\/tcp\/https__198\.18\.1\.50\/6443 \}\n {9}vmap {11}verdict map \(1 chain\(s\)\): the walk may end here or go on\n/);
+		expect(text).toContain('         vmap           verdict map @service-ips: the walk may end here or go on\n');
+	});
+});
