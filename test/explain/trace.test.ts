@@ -250,3 +250,18 @@ describe('a native nftables listing (nft list ruleset)', () => {
 		]);
 	});
 });
+
+describe.skipIf(!exists('testdata/nft-rulesets/kube-proxy/nft-monitor.log'))('native nftables rulesets traced with nft monitor (kube-proxy nftables mode, firewalld, docker)', () => {
+	it.each([
+		['kube-proxy', []],
+		['firewalld', []],
+		// Docker's second packet: the trace stops after FORWARD's vmap lookups, before its policy.
+		['docker', [[2, 'trace-ended']]],
+	] as const)('%s: nft list ruleset and nft -j list ruleset predict the same', (name, expected) => {
+		for (const dump of ['ruleset.nft', 'ruleset.json']) {
+			const {results} = explainFile(`testdata/nft-rulesets/${name}/nft-monitor.log`, [`testdata/nft-rulesets/${name}/${dump}`]);
+			expect(results.length).toBeGreaterThan(1);
+			expect(results.filter(r => r.divergence).map(r => [r.packet.id, r.divergence!.reason])).toEqual(expected);
+		}
+	});
+});

@@ -486,4 +486,39 @@ describe('a native nftables listing', () => {
 		expect(udp.nat).toEqual([]);
 		expect(path(udp)).toEqual(['kube-proxy:nat-prerouting:rule:1 services', 'kube-proxy:services:return:2 RETURN', 'kube-proxy:nat-prerouting:policy:2 ACCEPT']);
 	});
+
+	it('a named map the listing shows empty holds no key; element comments and interface keys are read', () => {
+		const maps = index(`table ip t {
+			map firewall-ips {
+				type ipv4_addr . inet_proto . inet_service : verdict
+			}
+			map no-endpoints {
+				type ipv4_addr . inet_proto . inet_service : verdict
+				elements = { 198.18.30.10 . tcp . 80 comment "default/web:http" : goto reject-chain }
+			}
+			map out-jumps {
+				type ifname : verdict
+				elements = { "eth1" : jump to-eth1 }
+			}
+			chain fwd {
+				type filter hook forward priority filter; policy accept;
+				ip daddr . meta l4proto . th dport vmap @firewall-ips
+				ip daddr . meta l4proto . th dport vmap @no-endpoints
+				oifname vmap @out-jumps
+			}
+			chain reject-chain {
+				reject
+			}
+			chain to-eth1 {
+				drop
+			}
+		}
+		`, 't.nft');
+		const noEndpoints = explain(maps, {...IN, dpt: 80});
+		expect(path(noEndpoints)).toEqual(['t:fwd:rule:2 vmap', 't:reject-chain:rule:1 REJECT']);
+		expect(noEndpoints.uncertain).toEqual([]);
+		// An unconditional drop in a user chain is named as the kernel's TRACE names it (return:1).
+		expect(path(explain(maps, {...IN, dpt: 81}))).toEqual(['t:fwd:rule:3 vmap', 't:to-eth1:return:1 DROP']);
+		expect(path(explain(maps, {...IN, dpt: 81, out: 'eth2'}))).toEqual(['t:fwd:policy:4 ACCEPT']);
+	});
 });

@@ -147,6 +147,10 @@ function keyConditions(selector: string, value: string, text: string): Condition
 		const ports: Condition = {kind: 'ports', which: port.which, ranges: [{from, to: p[2] === undefined ? from : Number(p[2])}], negated: false, text};
 		return port.proto ? [{kind: 'proto', proto: port.proto, negated: false, text: `(${port.proto} implied)`}, ports] : [ports];
 	}
+	if (selector === 'iifname' || selector === 'oifname' || selector === 'meta iifname' || selector === 'meta oifname') {
+		const name = value.replace(/^"(.*)"$/, '$1');
+		return [{kind: 'iface', dir: selector.includes('iif') ? 'in' : 'out', pattern: name.endsWith('*') ? `${name.slice(0, -1)}+` : name, negated: false, text}];
+	}
 	if (selector === 'meta l4proto' || selector === 'ip protocol' || selector === 'ip6 nexthdr') {
 		const proto = protoName(value);
 		return proto ? [{kind: 'proto', proto, negated: false, text}] : undefined;
@@ -455,7 +459,9 @@ function vmapOf(t: NonNullable<Rule['parsed']['target']>, sets: ReadonlyMap<stri
 	const rest = t.words.slice(at + 1).join(' ').trim();
 	const named = /^@(\S+)$/.exec(rest);
 	const elements = named ? sets?.get(named[1]!)?.elements.map(e => e.text) : /^\{(.*)\}$/.exec(rest)?.[1]?.split(',');
-	if (!elements || elements.length === 0) return undefined;
+	if (!elements) return undefined;
+	// A named map the listing shows empty: no key is in it (kube-proxy's firewall-ips without LoadBalancerSourceRanges).
+	if (elements.length === 0) return named ? {kind: 'vmap', entries: []} : undefined;
 	const random = /^numgen random mod (\d+)(?: offset (\d+))?$/.exec(key);
 	const modulus = random ? Number(random[1]) : 0;
 	const offset = random?.[2] ? Number(random[2]) : 0;
@@ -465,7 +471,8 @@ function vmapOf(t: NonNullable<Rule['parsed']['target']>, sets: ReadonlyMap<stri
 	for (const e of elements) {
 		const colon = e.lastIndexOf(':');
 		if (colon === -1) return undefined;
-		const k = e.slice(0, colon).trim();
+		// An element may carry a comment before its verdict: `… . 80 comment "default/web:http" : goto x`.
+		const k = e.slice(0, colon).replace(/\s+comment\s+"[^"]*"\s*$/, '').trim();
 		const action = nftVerdict(e.slice(colon + 1));
 		if (!action) return undefined;
 		const text = `${key} ${k}`;
