@@ -42,7 +42,8 @@ compared with the hops it took: "agrees", or the first hop where they part and t
 (a stale dump, a match not modelled, a set's contents unknown, …).
 
 Options:
-  --rules FILE          iptables-save / ip6tables-save / iptables -S dump (repeatable: one per family)
+  --rules FILE          iptables-save / ip6tables-save / iptables -S dump, or nft list ruleset /
+                        nft -j list ruleset (repeatable: one per family)
   --proto P             tcp, udp, icmp, icmpv6, sctp, … or a protocol number
   --src ADDR[:PORT]     source address and port ([2001:db8::1]:80 for IPv6 with a port)
   --dst ADDR[:PORT]     destination address and port
