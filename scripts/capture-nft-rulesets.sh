@@ -4,12 +4,12 @@
 # tw-nftr-NAMEc on a veth), a client's packets are traced with `nft monitor trace`, and the
 # ruleset is listed the three ways nft lists it: `nft list ruleset`, `nft -a list ruleset`,
 # `nft -j list ruleset`. Root only; only addresses of 198.18.0.0/15; the namespaces are removed
-# on exit. Usage: scripts/capture-nft-rulesets.sh [NAME…]   (default: firewalld kube-proxy kube-proxy-broken docker)
+# on exit. Usage: scripts/capture-nft-rulesets.sh [NAME…]   (default: firewalld kube-proxy kube-proxy-broken docker firewalld-docker)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 out="$here/../testdata/nft-rulesets"
 names=("$@")
-[ ${#names[@]} -gt 0 ] || names=(firewalld kube-proxy kube-proxy-broken docker)
+[ ${#names[@]} -gt 0 ] || names=(firewalld kube-proxy kube-proxy-broken docker firewalld-docker)
 
 cleanup() {
 	for n in "${names[@]}"; do
@@ -51,11 +51,15 @@ for n in "${names[@]}"; do
 	kube-proxy | kube-proxy-broken)
 		ip -n "$h" link add tw-upl0 type veth peer name tw-upl1; ip -n "$h" link set tw-upl1 up; ip -n "$h" addr add 198.18.1.1/24 dev tw-upl0; ip -n "$h" link set tw-upl0 up; ip -n "$h" route add default dev tw-upl0
 		targets=(198.19.96.1:443 198.19.101.20:80) ;;
-	docker)
+	docker | firewalld-docker)
 		ip -n "$h" link add docker0 type bridge; ip -n "$h" addr add 198.19.0.1/16 dev docker0; ip -n "$h" link set docker0 up
 		targets=(198.18.100.1:8080) ;;
 	esac
-	ip netns exec "$h" nft -f "$here/nft-captures/$n.nft"
+	# firewalld-docker: firewalld's native table, and Docker's rules through iptables-nft beside it.
+	ip netns exec "$h" nft -f "$here/nft-captures/${n%-docker}.nft"
+	if [ -f "$here/nft-captures/$n.iptables" ]; then
+		ip netns exec "$h" iptables-nft-restore --noflush < "$here/nft-captures/$n.iptables"
+	fi
 	# The trace rule: in a table of its own, before every other prerouting chain.
 	ip netns exec "$h" nft -f - <<'NFT'
 table ip tw-trace {
@@ -76,5 +80,6 @@ NFT
 	ip netns exec "$h" nft list ruleset > "$out/$n/ruleset.nft"
 	ip netns exec "$h" nft -a list ruleset > "$out/$n/ruleset-a.nft"
 	ip netns exec "$h" nft -j list ruleset > "$out/$n/ruleset.json"
+	if [ -f "$here/nft-captures/$n.iptables" ]; then ip netns exec "$h" iptables-nft-save > "$out/$n/iptables-nft.save"; fi
 	echo "$n: $(wc -l < "$out/$n/nft-monitor.log") trace line(s), $(wc -l < "$out/$n/ruleset.nft") ruleset line(s)"
 done

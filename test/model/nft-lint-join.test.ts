@@ -59,6 +59,17 @@ describe('lint of native rulesets', () => {
 		);
 	});
 
+	it("firewalld's native table beside Docker's iptables-nft tables: which filter chain runs first at each hook, by priority", () => {
+		const findings = lintRulesets([listing('firewalld-docker')]).filter(f => f.kind === 'hook-order');
+		expect(findings.map(f => f.message)).toEqual(
+			['input', 'forward', 'output'].map(
+				(hook, i) =>
+					`native nftables and iptables-nft rules at hook ${hook}: ip filter ${['INPUT', 'FORWARD', 'OUTPUT'][i]} (priority 0) runs before inet firewalld filter_${['INPUT', 'FORWARD', 'OUTPUT'][i]} (priority 10); a packet one of them accepts still goes through the other, a drop in either is final`,
+			),
+		);
+		expect(findings.every(f => f.severity === 'info')).toBe(true);
+	});
+
 	it('a loop through a verdict map is a jump loop', () => {
 		const text = read(`${dir('kube-proxy')}/ruleset-a.nft`).replace(/(\t\tmeta l4proto tcp dnat to 198\.18\.1\.50:6443)/, '\t\tjump services\n$1');
 		const [loop] = lintRulesets([listing('kube-proxy', text)]).filter(f => f.kind === 'jump-loop');
@@ -82,6 +93,26 @@ describe('replay --rules with an nft listing', () => {
 		expect(noEndpoints!.verdictBasis).toMatch(/nft prints verdict drop for reject/);
 		expect(findings.filter(f => f.kind === 'rules-changed')).toEqual([]);
 		expect(findings.find(f => f.kind === 'dropped')?.message).toMatch(/rejected at kube-proxy:reject-chain:rule:1/);
+	});
+
+	it("firewalld and Docker's iptables-nft tables in one listing: the published port's SYN is joined hop by hop in both, DNAT found, both FORWARD chains accept", () => {
+		const {packets} = replayFiles([`${dir('firewalld-docker')}/nft-monitor.log`], [`${dir('firewalld-docker')}/ruleset-a.nft`]);
+		const syn = packets[0]!;
+		expect(syn.hops.filter(h => h.kind === 'rule').map(h => `${h.table}:${h.chain}:${h.num}`)).toEqual([
+			'tw-trace:pre:1',
+			'nat:PREROUTING:1',
+			'nat:DOCKER:2',
+			'filter:FORWARD:1',
+			'filter:DOCKER-USER:1',
+			'filter:FORWARD:2',
+			'filter:DOCKER-ISOLATION-STAGE-1:2',
+			'filter:FORWARD:4',
+			'filter:DOCKER:1',
+			'firewalld:filter_FORWARD:2',
+		]);
+		expect(syn.nat.map(n => `${n.type} ${n.at}`)).toEqual(['DNAT nat:DOCKER:rule:2']);
+		expect(syn.hops.filter(h => h.chain === 'FORWARD' || h.chain === 'filter_FORWARD').every(h => h.hook === 'FORWARD')).toBe(true);
+		expect(syn.verdict).toBe('ACCEPT');
 	});
 
 	it('firewalld: an inet table joins IPv4 packets; the reject with icmpx is REJECT; the accept of the allow chain is found by position', () => {

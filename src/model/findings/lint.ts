@@ -367,7 +367,8 @@ function hookOrder(rs: Ruleset): Finding[] {
 				continue;
 			}
 			const key = [a.table, b.table].map(t => nftTable(t)).sort().join('\u0000') + a.chain.nft!.hook;
-			if (a.table.iptablesNft !== b.table.iptablesNft && pa !== pb && !seen.has(key)) {
+			// Chains of the same type (filter beside filter, nat beside nat): where a verdict of one does not settle the other.
+			if (a.table.iptablesNft !== b.table.iptablesNft && pa !== pb && a.chain.nft!.type === b.chain.nft!.type && !seen.has(key)) {
 				seen.add(key);
 				const [first, second] = pa < pb ? [a, b] : [b, a];
 				findings.push({
