@@ -13,7 +13,8 @@
  * 3. The live path (scripts/bench/live.ts): latency of single packets through a pipe into
  *    `node bin/tracewatch.js --format ndjson`, then millions of lines streamed through it with
  *    its RSS sampled.
- * 4. The targets, met or not, as ratios to the tokenizer measured in the same run.
+ * 4. The targets, met or not, as ratios to the tokenizer measured in the same run, and a central
+ *    log of 50 hosts (the `central` corpus form) against one host's (`kernlog`) of the same size.
  *
  * BENCH_NODE_ARGS (e.g. "--max-old-space-size=128") adds Node options to the live tracewatch process.
  */
@@ -199,6 +200,14 @@ log('Targets (this machine, this run):');
 if (dmesg) {
 	log(`  ${verdict(dmesg.ratio >= TARGET_RATIO)} full replay ≥ ${TARGET_RATIO}× the regex tokenizer on raw dmesg: ${dmesg.ratio.toFixed(3)}× (${fmt(dmesg.replay)} vs ${fmt(dmesg.regex)} lines/s; best of: ${rows.filter(r => r.form.startsWith('dmesg') && !r.form.startsWith('dmesg-T')).map(r => `${r.form} ${r.ratio.toFixed(3)}×`).join(', ')})`);
 	log(`  ${verdict(dmesg.ratio >= STRETCH_RATIO)} stretch: ≥ ${STRETCH_RATIO}×`);
+}
+// A central log of 50 hosts (each host its own pipeline) against one host's log of the same size.
+const central = rows.find(r => r.form === 'central');
+const single = rows.find(r => r.form === 'kernlog');
+if (central && single) {
+	const ratio = central.replay / single.replay;
+	log(`  ${verdict(ratio >= 0.8)} a central log of 50 hosts within 20 % of one host's log: ${ratio.toFixed(3)}× (${fmt(central.replay)} vs ${fmt(single.replay)} lines/s)`);
+	log(`  ${verdict(central.rss <= TARGET_RSS_MB)} the central log within ${TARGET_RSS_MB} MB: peak RSS ${fmt(central.rss)} MB (one host: ${fmt(single.rss)} MB)`);
 }
 const flat = !stream.stopped && stream.peakMB <= TARGET_RSS_MB && stream.slopeMBPerMillion < 2;
 log(`  ${verdict(flat)} RSS flat over ${fmt(STREAM)} live lines: ${stream.stopped ? `stopped at ${fmt(stream.lines)} lines, ` : ''}peak ${fmt(stream.peakMB)} MB (≤ ${TARGET_RSS_MB}), growth ${stream.slopeMBPerMillion.toFixed(1)} MB per million lines (< 2)`);

@@ -9,6 +9,10 @@
  *   dmesg-T  [Sun Nov 22 05:35:21 2026] TRACE: …
  *   journal  Nov 22 05:35:21.290254 node-1 kernel: TRACE: …            (journalctl -k -o short-precise)
  *   kernlog  Nov 22 05:35:21 node-1 kernel: [ 3341.290254] TRACE: …    (RFC 3164 with the kernel's stamp)
+ *   central  kernlog lines of 50 hosts (node-01 … node-50) merged by wall time, as a central
+ *            rsyslog writes them: each host its own conversations and its own boot time (its
+ *            kernel stamps differ from the others' by whole minutes); hosts' conversations
+ *            repeat the same addresses and IP IDs, which must never make one packet
  *   xtables-monitor, nft-monitor  as the tools print them
  *
  * Each copy of a capture is another conversation: IP IDs, ephemeral ports, TCP SEQ/ACK, ICMP
@@ -21,7 +25,7 @@
 import {readdirSync, readFileSync, existsSync} from 'node:fs';
 import {join} from 'node:path';
 
-export const FORMS = ['dmesg', 'dmesg-T', 'journal', 'kernlog', 'xtables-monitor', 'nft-monitor'] as const;
+export const FORMS = ['dmesg', 'dmesg-T', 'journal', 'kernlog', 'central', 'xtables-monitor', 'nft-monitor'] as const;
 export type Form = (typeof FORMS)[number];
 
 /** Scenarios with Calico + kube-proxy rulesets (about 210 rules): most of the corpus. */
@@ -234,7 +238,7 @@ function clock(d: Date): string {
 const HOST = 'node-1';
 
 /** One kernel record in the given log form. */
-export function kernelLineIn(form: Exclude<Form, 'xtables-monitor' | 'nft-monitor'>, mono: number, msg: string): string {
+export function kernelLineIn(form: Exclude<Form, 'xtables-monitor' | 'nft-monitor' | 'central'>, mono: number, msg: string): string {
 	switch (form) {
 		case 'dmesg':
 			return `${monoStamp(mono)} ${msg}`;
@@ -309,10 +313,34 @@ function* monitorStream(root: string, kind: 'xtables-monitor' | 'nft-monitor', s
 	}
 }
 
+/** Hosts in the central form. */
+export const CENTRAL_HOSTS = 50;
+
+/** 50 hosts' kernel logs merged by wall time (the central form). */
+function* centralStream(root: string, seed: number): Generator<string> {
+	const hosts = Array.from({length: CENTRAL_HOSTS}, (_, i) => {
+		const gen = kernelStream(root, seed * 1000 + i);
+		// Host i booted 97.5·i seconds before host 0: the same wall time, another kernel stamp.
+		return {host: `node-${String(i + 1).padStart(2, '0')}`, boot: i * 97.5, gen, next: gen.next().value!};
+	});
+	for (;;) {
+		let best = hosts[0]!;
+		for (const h of hosts) if (h.next.mono < best.next.mono) best = h;
+		const {mono, msg} = best.next;
+		const {d} = wallParts(mono);
+		yield `${MONTHS[d.getUTCMonth()]} ${String(d.getUTCDate()).padStart(2)} ${clock(d)} ${best.host} kernel: ${monoStamp(mono + best.boot)} ${msg}`;
+		best.next = best.gen.next().value!;
+	}
+}
+
 /** The corpus in one form, as an endless line stream. */
 export function* corpusLines(root: string, form: Form, seed = 1): Generator<string> {
 	if (form === 'xtables-monitor' || form === 'nft-monitor') {
 		yield* monitorStream(root, form, seed);
+		return;
+	}
+	if (form === 'central') {
+		yield* centralStream(root, seed);
 		return;
 	}
 	for (const rec of kernelStream(root, seed)) yield kernelLineIn(form, rec.mono, rec.msg);
