@@ -903,7 +903,9 @@ PREROUTING and OUTPUT).
 - `TYPE=133` (router solicitation) to `ff02::2`, answered by `TYPE=134` to `ff02::1` from the
   router's link-local address.
 - `TYPE=130` (listener query) from the switch to `ff02::1`, answered by the host's `TYPE=143`
-  reports to `ff02::16`; reports sent on their own (when joining a group) answer nothing.
+  reports to `ff02::16`: a report that follows a query on the link is taken as its answer (one
+  sent on its own when joining a group cannot be told apart in the trace); reports with no query
+  before them answer nothing.
 - The DAD solicitations (`SRC=::`) get no answer, as they should.
 EOF
 }
