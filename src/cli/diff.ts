@@ -21,7 +21,9 @@ Compares the saved rulesets of a node that works and one that does not (iptables
 iptables -S form, legacy or nft; or two native nftables listings, nft list ruleset with or
 without -a) and shows only what differs in meaning: per table and chain, rules only on one node,
 changed rules, policy changes, and order changes that matter; for nft listings also base chains
-whose type, hook or priority differ and sets or maps only one node has.
+whose type, hook or priority differ and sets or maps only one node has. An iptables dump against
+an nft listing (iptables-nft-save beside nft list ruleset) compares the listing's iptables-nft
+tables rule by rule by what the rules match and do, leaving native tables out.
 
 Node-specific noise is mapped away and listed once as "treated as the same": counters, header
 comments, interface names in the same role (wlp59s0 ↔ enp3s0, cali1a2b… ↔ cali7c9d…), chains

@@ -14,6 +14,7 @@
  */
 import type {Chain, Rule, RuleOption, Ruleset, Table} from '../parser/ruleset.js';
 import {ruleCommand, ruleSpec} from './command.js';
+import {valueText} from '../parser/rule-data.js';
 import {formatNatRange, matchOptions, basicOption} from './rule-query.js';
 
 export type DiffKind = 'only-in-working' | 'only-in-broken' | 'changed' | 'policy' | 'order';
@@ -378,7 +379,51 @@ function isNftListing(rs: Ruleset): boolean {
 	return rs.format === 'nft' || rs.format === 'nft-json';
 }
 
+/**
+ * An iptables dump against an nft listing of the same node (iptables-nft-save beside nft list
+ * ruleset): the listing's iptables-nft tables of the dump's family, compared rule by rule by
+ * meaning; native tables, which an iptables dump cannot hold, are listed as left out.
+ */
+function diffAcrossSyntaxes(working: Ruleset, broken: Ruleset): RuleDiff {
+	const nftSide = isNftListing(working) ? working : broken;
+	const dump = nftSide === working ? broken : working;
+	const family = dump.family === 'ipv6' ? 'ip6' : 'ip';
+	const view = new Map<string, Table>();
+	const left: string[] = [];
+	for (const t of nftSide.tables.values()) {
+		if (t.family === family && dump.tables.has(t.name)) view.set(t.name, t);
+		else left.push(`${t.family ?? ''} ${t.name}`.trim());
+	}
+	const differences: Difference[] & {ignoredOrder?: number; hiddenCompared?: number} = [];
+	const sides = nftSide === working ? {w: view, b: dump.tables} : {w: dump.tables, b: view};
+	for (const name of new Set([...sides.w.keys(), ...sides.b.keys()])) {
+		const wt = sides.w.get(name);
+		const bt = sides.b.get(name);
+		for (const wc of wt?.chains.values() ?? []) {
+			const bc = bt?.chains.get(wc.name);
+			if (!bc) {
+				differences.push({table: name, chain: wc.name, kind: 'only-in-working', working: declaration(working, wc), broken: null, rules: wc.rules.length, ...(wc.declaredAt ? {workingLine: wc.declaredAt} : {})});
+				continue;
+			}
+			if (wc.builtin && bc.builtin && (wc.policy ?? 'ACCEPT') !== (bc.policy ?? 'ACCEPT')) differences.push({table: name, chain: wc.name, kind: 'policy', working: `policy ${wc.policy ?? '-'}`, broken: `policy ${bc.policy ?? '-'}`});
+			diffChain('', name, {...wc, builtin: false}, {...bc, builtin: false}, new Map(), differences, true);
+		}
+		for (const bc of bt?.chains.values() ?? []) {
+			if (!wt?.chains.has(bc.name)) differences.push({table: name, chain: bc.name, kind: 'only-in-broken', working: null, broken: declaration(broken, bc), rules: bc.rules.length, ...(bc.declaredAt ? {brokenLine: bc.declaredAt} : {})});
+		}
+	}
+	const ignored = [
+		'packet and byte counters',
+		'how each tool writes a rule (iptables options against nft statements, compared by what they match and do)',
+		...(left.length > 0 ? [`tables of the nft listing an iptables dump cannot hold: ${left.join(', ')}`] : []),
+	];
+	if (differences.hiddenCompared) ignored.push(`the options of iptables-nft's xt matches and targets, which nft's listing does not show (${differences.hiddenCompared} rule(s) paired without them)`);
+	if (differences.ignoredOrder) ignored.push(`the order of ${differences.ignoredOrder} rule(s) that cannot match the same packets as the rules they moved past`);
+	return {differences, mappings: [], ignored};
+}
+
 export function diffRulesets(working: Ruleset, broken: Ruleset, options: DiffOptions = {}): RuleDiff {
+	if (isNftListing(working) !== isNftListing(broken)) return diffAcrossSyntaxes(working, broken);
 	const w = buildSide(working);
 	const b = buildSide(broken);
 	const {map, mappings} = pairTokens(w, b, options);
@@ -493,7 +538,7 @@ export function disjoint(a: Rule, b: Rule): boolean {
  * compared as for iptables, with nft's commands as fixes (`nft insert rule … position HANDLE`,
  * `nft delete rule … handle N`).
  */
-function diffNftChain(table: string, wc: Chain, bc: Chain, bt: Table, map: ReadonlyMap<string, string>, out: Difference[] & {ignoredOrder?: number}): void {
+function diffNftChain(table: string, wc: Chain, bc: Chain, bt: Table, map: ReadonlyMap<string, string>, out: Difference[] & {ignoredOrder?: number; hiddenCompared?: number}): void {
 	const where = `${bt.family ?? 'ip'} ${bt.name} ${bc.name}`;
 	const wn = wc.nft;
 	const bn = bc.nft;
@@ -534,10 +579,104 @@ function nextInBroken(wc: Chain, bc: Chain, pos: number, map: ReadonlyMap<string
 	return undefined;
 }
 
-function diffChain(family: string, table: string, wc: Chain, bc: Chain, map: ReadonlyMap<string, string>, out: Difference[] & {ignoredOrder?: number}): void {
+/** A value as both syntaxes mean it: addresses always with their prefix length, lists in one order and case. */
+function meaningOf(v: RuleOption['value']): string {
+	if (v.kind === 'addrs') return v.addrs.map(a => `${a.addr}/${a.bits}`).sort().join(',');
+	if (v.kind === 'list') return [...v.items].map(x => x.toUpperCase()).sort().join(',');
+	return valueText(v);
+}
+
+/**
+ * A rule by its meaning, whatever syntax wrote it: its conditions (sorted, each an option's
+ * iptables name and value as read) and what it does. `-A X -s 10.0.0.0/8 ! -o eth0 -j MASQUERADE`
+ * and nft's `oifname != "eth0" ip saddr 10.0.0.0/8 masquerade` read the same. A protocol that a
+ * port match implies (`-p tcp` before `--dport`, which nft leaves out) is left out.
+ */
+export function meaningKey(rule: Rule, hidden: ReadonlySet<string> = new Set()): string {
+	// Extensions whose options one side does not show (iptables-nft's xt expressions in nft's listing) compare without them.
+	const options = rule.parsed.matches.filter(m => !hidden.has(m.module)).flatMap(m => m.options.map(o => ({m: m.module, o})));
+	// `-p tcp` is implied by any option of the tcp match (`--dport`, `--tcp-flags`), which nft writes without it.
+	const implied = new Set(rule.parsed.matches.filter(m => m.module !== 'basic' && m.options.length > 0 && !hidden.has(m.module)).map(m => (m.module === 'multiport' ? '' : m.module)));
+	const ported = options.some(({o}) => o.name === '--dport' || o.name === '--sport' || o.name === '--dports' || o.name === '--sports');
+	const conditions = options
+		.filter(({o}) => !(o.name === '-p' && (ported || (o.value.kind === 'proto' && implied.has(o.value.proto.toLowerCase())))))
+		.map(({o}) => `${o.negated ? '!' : ''}${o.name.replace(/^--(d|s)ports$/, '--$1port')}=${meaningOf(o.value)}`)
+		.sort();
+	for (const m of rule.parsed.matches) if (hidden.has(m.module) || (m.options.length === 0 && m.load === 'explicit' && !['tcp', 'udp', 'icmp', 'icmp6', 'sctp', 'udplite', 'dccp'].includes(m.module))) conditions.push(`-m ${m.module}`);
+	conditions.sort();
+	const t = rule.parsed.target;
+	const action = t ? `${t.goto ? '-g' : '-j'} ${t.name}${hidden.has(t.name) ? '' : t.options.map(o => ` ${o.name}=${meaningOf(o.value)}`).join('')}` : '';
+	return `${conditions.join(' ')} ${action}`.trim();
+}
+
+/** The extensions of a rule whose options nft's listing does not show (`xt match recent`, `xt target TCPMSS`). */
+function hiddenOf(rule: Rule): Set<string> {
+	return new Set([...rule.parsed.matches.filter(m => m.hidden).map(m => m.module), ...(rule.parsed.actions ?? []).filter(a => a.hidden).map(a => a.name)]);
+}
+
+/**
+ * One chain of an iptables dump against the same chain in an nft listing: rules paired in order
+ * (longest common subsequence) when they mean the same; a rule with xt expressions equals a rule
+ * that means the same once the options nft does not show are left out on both.
+ */
+function diffByMeaning(table: string, wc: Chain, bc: Chain, out: Difference[] & {hiddenCompared?: number}): void {
+	const w = wc.rules.map(r => ({r, key: meaningKey(r), hidden: hiddenOf(r)}));
+	const b = bc.rules.map(r => ({r, key: meaningKey(r), hidden: hiddenOf(r)}));
+	const loose = new Map<Rule, Map<string, string>>();
+	const looseKey = (r: Rule, h: ReadonlySet<string>): string => {
+		const id = [...h].join(',');
+		let byHidden = loose.get(r);
+		if (!byHidden) loose.set(r, (byHidden = new Map()));
+		let k = byHidden.get(id);
+		if (k === undefined) byHidden.set(id, (k = meaningKey(r, h)));
+		return k;
+	};
+	const same = (x: (typeof w)[number], y: (typeof b)[number]): boolean => {
+		if (x.key === y.key) return true;
+		const h = x.hidden.size > 0 ? x.hidden : y.hidden;
+		return h.size > 0 && looseKey(x.r, h) === looseKey(y.r, h);
+	};
+	const n = w.length;
+	const m = b.length;
+	const dp: number[][] = Array.from({length: n + 1}, () => new Array<number>(m + 1).fill(0));
+	for (let i = n - 1; i >= 0; i--) for (let j = m - 1; j >= 0; j--) dp[i]![j] = same(w[i]!, b[j]!) ? dp[i + 1]![j + 1]! + 1 : Math.max(dp[i + 1]![j]!, dp[i]![j + 1]!);
+	const restW: typeof w = [];
+	const restB: typeof b = [];
+	let i = 0;
+	let j = 0;
+	while (i < n && j < m) {
+		if (same(w[i]!, b[j]!)) {
+			if (w[i]!.hidden.size > 0 || b[j]!.hidden.size > 0) out.hiddenCompared = (out.hiddenCompared ?? 0) + 1;
+			i++;
+			j++;
+		} else if (dp[i + 1]![j]! >= dp[i]![j + 1]!) restW.push(w[i++]!);
+		else restB.push(b[j++]!);
+	}
+	restW.push(...w.slice(i));
+	restB.push(...b.slice(j));
+	// Left over at the same place on both sides, with the same target: changed.
+	const pairs = Math.min(restW.length, restB.length);
+	for (let k = 0; k < pairs; k++) {
+		const x = restW[k]!;
+		const y = restB[k]!;
+		if (x.r.parsed.target?.name === y.r.parsed.target?.name) out.push({table, chain: bc.name, kind: 'changed', working: x.r.text, broken: y.r.text, workingPos: x.r.pos, brokenPos: y.r.pos, workingLine: x.r.line, brokenLine: y.r.line});
+		else {
+			out.push({table, chain: bc.name, kind: 'only-in-working', working: x.r.text, broken: null, workingPos: x.r.pos, workingLine: x.r.line});
+			out.push({table, chain: bc.name, kind: 'only-in-broken', working: null, broken: y.r.text, brokenPos: y.r.pos, brokenLine: y.r.line});
+		}
+	}
+	for (const x of restW.slice(pairs)) out.push({table, chain: bc.name, kind: 'only-in-working', working: x.r.text, broken: null, workingPos: x.r.pos, workingLine: x.r.line});
+	for (const y of restB.slice(pairs)) out.push({table, chain: bc.name, kind: 'only-in-broken', working: null, broken: y.r.text, brokenPos: y.r.pos, brokenLine: y.r.line});
+}
+
+function diffChain(family: string, table: string, wc: Chain, bc: Chain, map: ReadonlyMap<string, string>, out: Difference[] & {ignoredOrder?: number; hiddenCompared?: number}, byMeaning = false): void {
 	const chain = bc.name;
 	if (wc.builtin && (wc.policy ?? '') !== (bc.policy ?? '')) {
 		out.push({table, chain, kind: 'policy', working: `-P ${wc.name} ${wc.policy ?? '-'}`, broken: `-P ${bc.name} ${bc.policy ?? '-'}`});
+	}
+	if (byMeaning) {
+		diffByMeaning(table, wc, bc, out);
+		return;
 	}
 	const wk = wc.rules.map(r => keyOf(tokensOf(r), map));
 	const bk = bc.rules.map(r => keyOf(tokensOf(r)));
