@@ -64,7 +64,8 @@ function markText(mark: number): string | undefined {
 }
 
 function tailRule(s: Step): string {
-	return s.base ? `-P ${s.chain} ${s.target}` : `(end of ${s.chain}: return to the calling chain)`;
+	if (s.base) return s.nft ? `policy ${s.target.toLowerCase()}` : `-P ${s.chain} ${s.target}`;
+	return `(end of ${s.chain}: return to the calling chain)`;
 }
 
 function kindOf(s: Step, style: TraceStyle | 'all'): HopKind {

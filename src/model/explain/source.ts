@@ -37,6 +37,8 @@ export interface WalkChain {
 	readonly name: string;
 	/** A base (built-in) chain: its end is its policy; a user chain's end returns to the caller. */
 	readonly base: boolean;
+	/** From a native nft listing: its policy is written nft's way (`policy drop`). */
+	readonly nft?: true;
 	readonly policy?: string;
 	/** Line of the chain's declaration in the dump. */
 	readonly line?: number;
@@ -625,7 +627,7 @@ const compiled = new WeakMap<Chain, WalkChain>();
 function walkChainOf(c: Chain, sets?: ReadonlyMap<string, NftSet>): WalkChain {
 	let w = compiled.get(c);
 	if (!w) {
-		w = {table: c.table, name: c.name, base: c.builtin, ...(c.policy ? {policy: c.policy} : {}), ...(c.declaredAt ? {line: c.declaredAt} : {}), rules: c.rules.map(r => compileRule(r, sets))};
+		w = {table: c.table, name: c.name, base: c.builtin, ...(c.nft || c.rules.some(r => r.syntax === 'nft') ? {nft: true as const} : {}), ...(c.policy ? {policy: c.policy} : {}), ...(c.declaredAt ? {line: c.declaredAt} : {}), rules: c.rules.map(r => compileRule(r, sets))};
 		compiled.set(c, w);
 	}
 	return w;

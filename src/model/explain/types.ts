@@ -140,6 +140,8 @@ export interface Step {
 	readonly table: string;
 	readonly chain: string;
 	readonly base: boolean;
+	/** The chain is from a native nft listing. */
+	readonly nft?: boolean;
 	readonly kind: 'rule' | 'tail';
 	/** The rule's position; a tail's is the number of rules + 1, as the kernel counts it. */
 	readonly pos: number;

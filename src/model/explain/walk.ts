@@ -329,6 +329,7 @@ class Walker {
 			table: chain.table,
 			chain: chain.name,
 			base: chain.base,
+			...(chain.nft ? {nft: true} : {}),
 			kind,
 			pos,
 			...(rule ? {rule} : {}),
