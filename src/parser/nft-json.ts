@@ -291,7 +291,14 @@ export function parseNftJson(text: string, path: string): Ruleset {
 		return t;
 	};
 	items.forEach((item, i) => {
-		const line = i + 1;
+		try {
+			readItem(item, i + 1);
+		} catch (error) {
+			// An object not of the shape nft -j writes (a hand-edited or cut file): a problem, and the rest loads.
+			problems.push({line: i + 1, message: `object ${i + 1} of "nftables" is not what nft -j writes: ${(error as Error).message}`});
+		}
+	});
+	function readItem(item: Json, line: number): void {
 		if (!isObj(item)) return;
 		const [kind] = Object.keys(item);
 		const o = item[kind!];
@@ -375,7 +382,7 @@ export function parseNftJson(text: string, path: string): Ruleset {
 				break;
 			}
 		}
-	});
+	}
 	const families = new Set([...tables.values()].map(t => t.family));
 	const family = families.size === 1 && families.has('ip') ? 'ipv4' : families.size === 1 && families.has('ip6') ? 'ipv6' : 'unknown';
 	return {path, family, backend: 'nft', format: 'nft-json', tables, legacyTablesPresent: false, problems, lines: text.split('\n').length};

@@ -180,6 +180,46 @@ describe('nft -j list ruleset reads into the same model', () => {
 	});
 });
 
+describe('damaged listings never throw', () => {
+	/** A fixed sequence of pseudo-random numbers: the same mutations on every run. */
+	function random(seed: number): () => number {
+		let x = seed;
+		return () => (x = (x * 1103515245 + 12345) % 2147483648) / 2147483648;
+	}
+
+	it('lines of the conformance listings cut, with characters that mean something to nft put in: problems, not exceptions', () => {
+		const rnd = random(7);
+		const lines = read('testdata/conformance/nftables/py-list-ruleset-a.nft').split('\n');
+		let problems = 0;
+		for (let n = 0; n < 400; n++) {
+			const start = Math.floor(rnd() * (lines.length - 30));
+			const damaged = lines.slice(start, start + 30).map(l => {
+				if (rnd() > 0.3 || l.length < 3) return l;
+				const i = Math.floor(rnd() * l.length);
+				return rnd() < 0.5 ? l.slice(0, i) + l.slice(i + 1 + Math.floor(rnd() * 8)) : l.slice(0, i) + ['{', '}', '"', ':', ' . ', '@', '!=', ',', '#'][Math.floor(rnd() * 9)] + l.slice(i);
+			});
+			const rs = parseRuleset(['table ip t {', '\tchain c {', ...damaged].join('\n'), 'damaged.nft');
+			problems += rs.problems.length;
+		}
+		expect(problems).toBeGreaterThan(0);
+	});
+
+	it('nft -j documents with values replaced by null or text: problems, not exceptions', () => {
+		const rnd = random(11);
+		const docs = read('testdata/conformance/nftables/list-ruleset.ndjson').split('\n').filter(Boolean);
+		let problems = 0;
+		for (let n = 0; n < 150; n++) {
+			const damage = (o: unknown): unknown => {
+				if (Array.isArray(o)) return o.map(damage);
+				if (o && typeof o === 'object') return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, rnd() < 0.05 ? (rnd() < 0.5 ? null : 'x y') : damage(v)]));
+				return o;
+			};
+			problems += parseRuleset(JSON.stringify(damage(JSON.parse(docs[Math.floor(rnd() * docs.length)]!))), 'damaged.json').problems.length;
+		}
+		expect(problems).toBeGreaterThan(0);
+	});
+});
+
 describe('what does not read is kept, never an error', () => {
 	it('a statement tracewatch does not read stays as text, and the line still loads', () => {
 		// `flow add @ft`: offload to a flowtable.
