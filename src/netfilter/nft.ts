@@ -35,3 +35,31 @@ export function nftFamilyCovers(nftFamily: string, family: 'ipv4' | 'ipv6'): boo
 	if (nftFamily === 'ip6') return family === 'ipv6';
 	return nftFamily === 'inet' || nftFamily === 'bridge' || nftFamily === 'netdev';
 }
+
+/**
+ * What nft's statements that have no iptables target of the same behaviour do to the walk, with
+ * the kernel source that shows it (net/netfilter/nft_*.c, Linux 6.x). The other statements read
+ * as the iptables target that does the same (src/netfilter/targets.ts): accept, drop, reject,
+ * dnat, snat, masquerade, redirect, log, meta mark set, ct mark set, notrack, synproxy.
+ */
+export interface NftActionInfo {
+	readonly name: string;
+	readonly walk: 'ends' | 'continues';
+	/** It changes what a later rule can match on (the packet, its mark, its conntrack entry). */
+	readonly changes: boolean;
+	readonly cite: string;
+}
+
+const NFT_ACTIONS: readonly NftActionInfo[] = [
+	{name: 'MANGLE', walk: 'continues', changes: true, cite: 'net/netfilter/nft_payload.c, nft_meta.c, nft_ct.c: the set statements write the field and leave the verdict NFT_CONTINUE'},
+	{name: 'DUP', walk: 'continues', changes: false, cite: 'net/ipv4/netfilter/nft_dup_ipv4.c, net/ipv6/netfilter/nft_dup_ipv6.c: a copy is sent, the verdict stays NFT_CONTINUE'},
+	{name: 'FWD', walk: 'ends', changes: false, cite: 'net/netfilter/nft_fwd_netdev.c: nft_fwd_netdev_eval sends the packet out of the device and sets NF_STOLEN'},
+	{name: 'TPROXY', walk: 'continues', changes: true, cite: 'net/netfilter/nft_tproxy.c: assigns the socket and marks the packet, NFT_BREAK only when no socket is found (iptables TPROXY accepts)'},
+];
+
+const ACTIONS_BY_NAME: ReadonlyMap<string, NftActionInfo> = new Map(NFT_ACTIONS.map(a => [a.name, a]));
+
+/** What an nft statement named this way does to the walk; undefined for one that reads as an iptables target. */
+export function nftActionInfo(name: string): NftActionInfo | undefined {
+	return ACTIONS_BY_NAME.get(name);
+}

@@ -15,6 +15,7 @@
  * tracewatch does not read (`tproxy to :8080`) is kept in `unread`, as written, and the rule is
  * then not understood; nothing is dropped.
  */
+import {nftActionInfo} from '../netfilter/nft.js';
 import {protoNumber} from '../netfilter/protocols.js';
 import {newMatch, targetOf, type AddrPrefix, type Counters, type Match, type OptionValue, type ParsedRule, type RuleOption, type RulePiece, type Target} from './rule.js';
 import type {NftAtom, NftSelector, NftStatement, NftValue} from './semantics/to-nft-line.js';
@@ -275,18 +276,14 @@ function actionOf(st: NftStatement): Target | undefined {
 				...st.flags.map(f => option(f, `--${f}`, false, {kind: 'flag'}, f)),
 			]);
 		case 'tproxy': {
-			// nft's tproxy assigns the socket and goes on (net/netfilter/nft_tproxy.c: NFT_BREAK only when no socket is found); iptables' TPROXY accepts.
 			const opts = [
 				...(st.to?.minAddr === undefined ? [] : [option('to', '--on-ip', false, {kind: 'word', word: st.to.minAddr}, st.text)]),
 				...(st.to?.minPort === undefined ? [] : [option('to', '--on-port', false, {kind: 'number', number: st.to.minPort}, st.text)]),
 			];
-			return {...t('TPROXY', opts), walk: 'continues', terminates: false};
+			return nftAction('TPROXY', st.text, opts);
 		}
-		case 'forward': {
-			// dup sends a copy and goes on (nft_dup_*); fwd sends the packet out of another device: NF_STOLEN (nft_fwd_netdev.c).
-			const to = option('to', 'to', false, generic(st.to), st.text, st.to.text);
-			return {...targetOf(st.how === 'dup' ? 'DUP' : 'FWD', false, words(st.text)), kind: 'extension', walk: st.how === 'dup' ? 'continues' : 'ends', terminates: st.how === 'fwd', inert: st.how === 'dup', nft: st.text, options: [to]};
-		}
+		case 'forward':
+			return nftAction(st.how === 'dup' ? 'DUP' : 'FWD', st.text, [option('to', 'to', false, generic(st.to), st.text, st.to.text)]);
 		case 'set':
 			return setAction(st, t);
 		case 'vmap': {
@@ -296,6 +293,12 @@ function actionOf(st: NftStatement): Target | undefined {
 		default:
 			return undefined;
 	}
+}
+
+/** A statement nft has and iptables does not do the same way: what it does to the walk from src/netfilter/nft.ts. */
+function nftAction(name: 'MANGLE' | 'DUP' | 'FWD' | 'TPROXY', text: string, options: RuleOption[]): Target {
+	const info = nftActionInfo(name)!;
+	return {...targetOf(name, false, words(text)), kind: 'extension', walk: info.walk, terminates: info.walk === 'ends', inert: !info.changes, nft: text, options};
 }
 
 function portsValue(text: string): OptionValue {
@@ -335,7 +338,7 @@ function setAction(st: Extract<NftStatement, {s: 'set'}>, t: (name: string, opts
 	if (key === 'ct zone' && num(st.value) !== undefined && st.ops.length === 0) return t('CT', [option('set', '--zone', false, {kind: 'number', number: num(st.value)!}, `set ${rhs}`)]);
 	// Any other field set (`ip dscp set cs1`, `ct expectation set "e"`, `meta priority set 1:2`): nft's mangle statement.
 	const value: OptionValue = st.ops.length === 0 ? generic(st.value) : {kind: 'word', word: [rhs, ...st.ops.map(o => `${o.op} ${o.value.text}`)].join(' ')};
-	return {...targetOf('MANGLE', false, words(st.text)), kind: 'extension', walk: 'continues', terminates: false, inert: false, nft: st.text, options: [option(key || st.expr.map(e => e.text).join(' . '), 'set', false, value, st.text, st.text.replace(/^.*?\bset\s+/, ''))]};
+	return nftAction('MANGLE', st.text, [option(key || st.expr.map(e => e.text).join(' . '), 'set', false, value, st.text, st.text.replace(/^.*?\bset\s+/, ''))]);
 }
 
 /** The structured rule of an nft rule's statements; its counters, when it has a `counter` with values. */

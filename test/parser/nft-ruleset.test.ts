@@ -180,6 +180,21 @@ describe('nft -j list ruleset reads into the same model', () => {
 	});
 });
 
+describe("what nft's own statements do to the walk (src/netfilter/nft.ts, with the kernel source)", () => {
+	const py = read('testdata/conformance/nftables/py-list-ruleset.nft')
+		.split(/^(?=# tests\/py\/)/m)
+		.flatMap(p => allRules(parseRuleset(p, 'py')));
+	const first = (re: RegExp) => py.find(r => re.test(r.text))!;
+
+	it('fwd ends the walk (NF_STOLEN); dup, tproxy and a field set go on; each is understood', () => {
+		expect(first(/^fwd to "lo"$/).parsed.target).toMatchObject({name: 'FWD', walk: 'ends', terminates: true});
+		expect(first(/^dup to 192\.168\.2\.1 device "lo"$/).parsed.target).toMatchObject({name: 'DUP', walk: 'continues', inert: true});
+		expect(first(/tproxy ip to 192\.0\.2\.1:50080$/).parsed.target).toMatchObject({name: 'TPROXY', walk: 'continues', options: [{name: '--on-ip'}, {name: '--on-port', value: {kind: 'number', number: 50080}}]});
+		expect(first(/^iif "lo" ip dscp set af23$/).parsed.target).toMatchObject({name: 'MANGLE', walk: 'continues', inert: false, options: [{name: 'set', value: {kind: 'word', word: 'af23'}}]});
+		for (const re of [/^fwd to "lo"$/, /^dup to 192\.168\.2\.1 device "lo"$/, /^iif "lo" ip dscp set af23$/]) expect(notUnderstood(first(re).parsed)).toEqual([]);
+	});
+});
+
 describe('damaged listings never throw', () => {
 	/** A fixed sequence of pseudo-random numbers: the same mutations on every run. */
 	function random(seed: number): () => number {
