@@ -2,7 +2,7 @@
 # Real native-nftables captures for testdata/nft-rulesets/: each ruleset of scripts/nft-captures/
 # is loaded into a fresh network namespace (tw-nftr-NAME, a host, with a client namespace
 # tw-nftr-NAMEc on a veth), a client's packets are traced with `nft monitor trace`, and the
-# ruleset is listed the three ways nft lists it: `nft list ruleset`, `nft -a list ruleset`,
+# ruleset is listed the ways nft lists it: `nft list ruleset`, `nft -a list ruleset`,
 # `nft -j list ruleset`. Root only; only addresses of 198.18.0.0/15; the namespaces are removed
 # on exit. Usage: scripts/capture-nft-rulesets.sh [NAME…]   (default: firewalld kube-proxy kube-proxy-broken docker firewalld-docker)
 set -euo pipefail
@@ -80,6 +80,8 @@ NFT
 	ip netns exec "$h" nft list ruleset > "$out/$n/ruleset.nft"
 	ip netns exec "$h" nft -a list ruleset > "$out/$n/ruleset-a.nft"
 	ip netns exec "$h" nft -j list ruleset > "$out/$n/ruleset.json"
+	# The other ways nft lists: stateless (-s), numeric (-n, -nn), numeric priorities (-y).
+	for opt in s n nn y; do ip netns exec "$h" nft -"$opt" list ruleset > "$out/$n/ruleset-$opt.nft"; done
 	if [ -f "$here/nft-captures/$n.iptables" ]; then ip netns exec "$h" iptables-nft-save > "$out/$n/iptables-nft.save"; fi
 	echo "$n: $(wc -l < "$out/$n/nft-monitor.log") trace line(s), $(wc -l < "$out/$n/ruleset.nft") ruleset line(s)"
 done

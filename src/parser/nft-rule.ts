@@ -53,6 +53,28 @@ function atomsOf(v: NftValue): NftAtom[] | undefined {
 	}
 }
 
+/** `nft -n` prints conntrack states and status as bit masks: include/uapi/linux/netfilter/nf_conntrack_common.h. */
+const CT_STATE_BITS: ReadonlyArray<[number, string]> = [[1, 'INVALID'], [2, 'ESTABLISHED'], [4, 'RELATED'], [8, 'NEW'], [64, 'UNTRACKED']];
+const CT_STATUS_BITS: ReadonlyArray<[number, string]> = [[1, 'EXPECTED'], [2, 'SEEN_REPLY'], [4, 'ASSURED'], [8, 'CONFIRMED'], [16, 'SNAT'], [32, 'DNAT'], [512, 'DYING']];
+
+/** A number (or numbers) standing for named bits, read back into their names; undefined when a bit has no name. */
+function bits(v: NftValue, names: ReadonlyArray<[number, string]>): OptionValue | undefined {
+	const atoms = atomsOf(v);
+	if (!atoms || atoms.some(a => a.a !== 'number')) return undefined;
+	const items: string[] = [];
+	for (const a of atoms) {
+		let n = (a as {number: number}).number;
+		for (const [bit, name] of names) {
+			if (n & bit) {
+				items.push(name);
+				n &= ~bit;
+			}
+		}
+		if (n !== 0) return undefined;
+	}
+	return {kind: 'list', items};
+}
+
 function unknown(v: NftValue): OptionValue {
 	return {kind: 'unknown', values: [v.text]};
 }
@@ -192,8 +214,8 @@ function readMatch(st: Extract<NftStatement, {s: 'match'}>): Reading {
 			}
 			return {module: 'nft', name: key, value: generic(v)};
 		}
-		if (p === 'ct' && f === 'state') return {module: 'conntrack', name: '--ctstate', value: or(names(v, true))};
-		if (p === 'ct' && f === 'status') return {module: 'conntrack', name: '--ctstatus', value: or(names(v, true))};
+		if (p === 'ct' && f === 'state') return {module: 'conntrack', name: '--ctstate', value: names(v, true) ?? bits(v, CT_STATE_BITS) ?? or(undefined)};
+		if (p === 'ct' && f === 'status') return {module: 'conntrack', name: '--ctstatus', value: names(v, true) ?? bits(v, CT_STATUS_BITS) ?? or(undefined)};
 		if (p === 'ct' && f === 'direction') {
 			const n = names(v, true);
 			return {module: 'conntrack', name: '--ctdir', value: n?.kind === 'list' && n.items.length === 1 ? {kind: 'word', word: n.items[0]!} : or(undefined)};

@@ -15,6 +15,7 @@ import {read} from '../support/replay.js';
 const CAPTURES = ['firewalld', 'kube-proxy', 'docker'];
 const LISTINGS = [
 	...CAPTURES.flatMap(n => [`testdata/nft-rulesets/${n}/ruleset.nft`, `testdata/nft-rulesets/${n}/ruleset-a.nft`]),
+	...['firewalld', 'kube-proxy'].flatMap(n => ['s', 'n', 'nn', 'y'].map(o => `testdata/nft-rulesets/${n}/ruleset-${o}.nft`)),
 	'testdata/formats/rules/nft-inet-list-ruleset-a.nft',
 	'testdata/formats/rules/nft-inet-input.nft',
 	'testdata/formats/rules/nft-bridge-list-ruleset-a.nft',
@@ -72,6 +73,19 @@ describe('nft list ruleset: every real listing reads without a problem', () => {
 			expect(plain.every(r => r.handle === undefined)).toBe(true);
 			expect(handles.every(r => typeof r.handle === 'number')).toBe(true);
 		}
+	});
+});
+
+describe('nft -s, -n, -nn and -y listings read into the same structure', () => {
+	it.each(['firewalld', 'kube-proxy'])('%s: numeric conntrack states and status, numeric priorities, no counters', n => {
+		const plain = load(`testdata/nft-rulesets/${n}/ruleset.nft`);
+		const shape = (rs: Ruleset) => allRules(rs).map(r => JSON.stringify(r.parsed.matches.filter(m => m.module === 'conntrack').map(m => m.options.map(o => o.value))));
+		for (const o of ['n', 'nn']) expect(shape(load(`testdata/nft-rulesets/${n}/ruleset-${o}.nft`)), o).toEqual(shape(plain));
+		const stateless = load(`testdata/nft-rulesets/${n}/ruleset-s.nft`);
+		expect(allRules(stateless).length).toBe(allRules(plain).length);
+		expect(allRules(stateless).every(r => r.counters === undefined)).toBe(true);
+		const prio = (rs: Ruleset) => [...rs.tables.values()].flatMap(t => [...t.chains.values()].flatMap(c => (c.nft ? [`${c.name} ${c.nft.priority}`] : [])));
+		expect(prio(load(`testdata/nft-rulesets/${n}/ruleset-y.nft`))).toEqual(prio(plain));
 	});
 });
 
