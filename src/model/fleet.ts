@@ -29,6 +29,7 @@ import type {Finding} from './findings/types.js';
 import type {Names} from './names.js';
 import type {Graph} from './graph.js';
 import type {InputInfo} from './inputs.js';
+import {RuleIndex} from './join.js';
 import {Pipeline, type PipelineEvent, type PipelineOptions, type Progress, type Summary} from './pipeline.js';
 import type {Hop, Packet} from './types.js';
 
@@ -181,6 +182,7 @@ export class Fleet {
 	/** The inputs' names, by index (LineRef.input), over all nodes. */
 	readonly inputNames: Array<{readonly path: string}> = [];
 	private readonly pipelines = new Map<string, Pipeline>();
+	private readonly indexes = new Map<readonly Ruleset[], RuleIndex>();
 	private readonly order: string[] = [];
 	/** Nodes named up front (--node). */
 	private readonly named = new Set<string>();
@@ -288,7 +290,12 @@ export class Fleet {
 		let p = this.pipelines.get(node);
 		if (p) return p;
 		const {nodes: _nodes, maxJourneys: _max, rules: _rules, names: _names, offsets: _offsets, ...rest} = this.options;
-		p = new Pipeline({...rest, rules, ...(node ? {node} : {}), ...(names ? {names} : {})});
+		// The nodes share the bounds: each remembers its part of what one pipeline would.
+		// No view shows a packet beside its prediction here: none is kept. Nodes reading the same
+		// dump share its index.
+		let index = this.indexes.get(rules);
+		if (!index) this.indexes.set(rules, (index = new RuleIndex(rules)));
+		p = new Pipeline({keepComparisons: 0, ...rest, rules, index, ...(node ? {node} : {}), ...(names ? {names} : {}), share: () => 1 / this.pipelines.size});
 		for (const input of this.inputNames) p.addInput(input.path);
 		this.pipelines.set(node, p);
 		this.order.push(node);

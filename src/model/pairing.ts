@@ -249,12 +249,21 @@ export class ReplyMatcher {
 	/** The first packet seen with each tuple (while the tuple is remembered): which way its connection was opened. */
 	private readonly firstOf = new Map<string, Entry>();
 	private readonly nd: Entry[] = [];
-	private readonly limit: number;
+	private readonly base: number;
 	/** Entries in all lists: bounded, so an endless stream keeps only recent packets reachable. */
 	private entries = 0;
 
-	constructor(limit = 10_000) {
-		this.limit = limit;
+	/** `share`: this matcher's part of the bound when several nodes' pipelines run in one process (src/model/fleet.ts). */
+	constructor(
+		limit = 10_000,
+		private readonly share: () => number = () => 1,
+	) {
+		this.base = limit;
+	}
+
+	private get limit(): number {
+		const share = this.share();
+		return share >= 1 ? this.base : Math.max(256, Math.floor(this.base * share));
 	}
 
 	/**

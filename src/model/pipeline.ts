@@ -96,6 +96,16 @@ export interface PipelineOptions {
 	readonly node?: string;
 	/** Saved cluster and host state (--names): each packet carries the names of what it touches. */
 	readonly names?: Names;
+	/**
+	 * This pipeline's part of the bounds on what is remembered (recent packets for pairing, flows
+	 * for findings), read as it runs: a fleet of N nodes gives each 1/N, so memory is bounded by
+	 * the window, not by the number of nodes. Default: all of it.
+	 */
+	readonly share?: () => number;
+	/** Settled packets whose prediction (--rules) is kept for a view to show beside them (the interactive view). Default 2000; printed formats need none. */
+	readonly keepComparisons?: number;
+	/** The rules, indexed, when several pipelines read the same dump (a fleet): built once. */
+	readonly index?: RuleIndex;
 	/** Seconds between two lines of one packet, at most (log time). Default 1. */
 	readonly windowSeconds?: number;
 	/**
@@ -143,7 +153,7 @@ export class Pipeline {
 	private unparsedCount = 0;
 	private readonly listeners = new Set<Listener>();
 	private readonly assembler: PacketAssembler;
-	private readonly replies = new ReplyMatcher();
+	private readonly replies: ReplyMatcher;
 	private readonly graphBuilder = new GraphBuilder();
 	private readonly traceFindings: TraceFindings;
 	/** With --rules: each settled packet beside the dump's prediction (the rules-changed finding). */
@@ -161,6 +171,7 @@ export class Pipeline {
 	private ended = false;
 	private readonly settleSeconds: number;
 	private readonly settleLines: number;
+	private readonly share: () => number;
 	private readonly idleMs: number;
 	private readonly keepUnparsed: number;
 	private readonly now: () => number;
@@ -174,13 +185,15 @@ export class Pipeline {
 
 	constructor(options: PipelineOptions = {}) {
 		const rules = options.rules ?? [];
-		this.index = new RuleIndex(rules);
+		this.index = options.index ?? new RuleIndex(rules);
 		this.rulesLoaded = rules.filter(rs => rs.format !== 'empty').length;
 		this.assembler = new PacketAssembler({windowSeconds: options.windowSeconds ?? 1});
-		this.traceFindings = new TraceFindings(this.index);
-		this.predictions = this.index.empty ? undefined : new RulesChangedFindings(this.index);
+		this.replies = new ReplyMatcher(undefined, options.share);
+		this.traceFindings = new TraceFindings(this.index, options.share ? {share: options.share} : {});
+		this.predictions = this.index.empty ? undefined : new RulesChangedFindings(this.index, {...(options.keepComparisons === undefined ? {} : {keep: options.keepComparisons}), ...(options.share ? {share: options.share} : {})});
 		this.settleSeconds = options.settleSeconds ?? 3;
 		this.settleLines = options.settleLines ?? 2000;
+		this.share = options.share ?? (() => 1);
 		this.idleMs = options.idleMs ?? 50;
 		this.keepUnparsed = options.keepUnparsed ?? 1000;
 		this.now = options.now ?? Date.now;
@@ -421,7 +434,9 @@ export class Pipeline {
 			const q = this.pending.get(draft.id)!;
 			q.packet = deepFreeze(draft);
 			q.emitted = true;
-			q.untilLine = this.lines + this.settleLines;
+			// Several nodes in one log: this node sees its share of the lines, and waits its share of them.
+			const share = this.share();
+			q.untilLine = this.lines + (share >= 1 ? this.settleLines : Math.max(64, Math.round(this.settleLines * share)));
 			q.untilTime = this.logTime === undefined ? undefined : this.logTime + this.settleSeconds;
 			q.untilClock = clock + this.settleSeconds * 1000;
 			this.unsettled.push(q);

@@ -188,9 +188,15 @@ describe('tracewatch replay --node', () => {
 
 	it('says what is wrong with a --node', async () => {
 		const fail = (extra: string[]) => exec(process.execPath, [BIN, 'replay', ...extra], {cwd: ROOT}).then(() => '', (e: {stderr: string; code: number}) => `${e.code} ${e.stderr}`);
-		expect(await fail(['--node', 'a'])).toMatch(/^2 .*--node takes NAME=TRACE\[,RULES…\]/);
-		expect(await fail(['--node', 'a=testdata/nodes/working/node-a/iptables.save'])).toMatch(/^2 .*--node a: no trace among/);
-		expect(await fail(['--node', 'a=testdata/nodes/working/node-a/iptables.save', '--node', 'b=testdata/nodes/working/node-b/iptables.save'])).toMatch(/^2 .*--node a: no trace among .* or a central log as FILE whose lines name a as their host/);
-		expect(await fail([...args('working'), '--format', 'tui'])).toMatch(/^2 .*the interactive view shows one node/);
+		const [empty, rulesOnly, noCentral, tui] = await Promise.all([
+			fail(['--node', 'a=', '--node', 'b=x']),
+			fail(['--node', 'a=testdata/nodes/working/node-a/iptables.save']),
+			fail(['--node', 'a=testdata/nodes/working/node-a/iptables.save', '--node', 'b=testdata/nodes/working/node-b/iptables.save']),
+			fail([...args('working'), '--format', 'tui']),
+		]);
+		expect(empty).toMatch(/^2 .*--node takes NAME=TRACE\[,RULES…\]/);
+		expect(rulesOnly).toMatch(/^2 .*--node a: no trace among/);
+		expect(noCentral).toMatch(/^2 .*--node a: no trace among .* or a central log as FILE whose lines name a as their host/);
+		expect(tui).toMatch(/^2 .*the interactive view shows one node/);
 	});
 });

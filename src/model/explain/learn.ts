@@ -134,11 +134,19 @@ export class TraceKnowledge implements Routing {
 	private readonly members = new Map<number, Membership>();
 	private readonly byKey = new Map<string, {conn: Conn; dir: 'original' | 'reply'}>();
 	/** Bounded: an endless stream keeps the most recent connections. */
-	private readonly limit: number;
+	private readonly base: number;
+	/** This node's part of the bound, when several nodes' pipelines run in one process (src/model/fleet.ts). */
+	private readonly share: () => number;
 
-	constructor(options: {limit?: number; locals?: Iterable<string>} = {}) {
-		this.limit = options.limit ?? 20_000;
+	constructor(options: {limit?: number; locals?: Iterable<string>; share?: () => number} = {}) {
+		this.base = options.limit ?? 20_000;
+		this.share = options.share ?? (() => 1);
 		for (const a of options.locals ?? []) this.locals.add(a);
+	}
+
+	private get limit(): number {
+		const share = this.share();
+		return share >= 1 ? this.base : Math.max(256, Math.floor(this.base * share));
 	}
 
 	get knowsLocals(): boolean {

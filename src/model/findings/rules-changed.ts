@@ -33,6 +33,9 @@ import type {Finding, RuleRef} from './types.js';
 /** Packets learned before a packet is predicted: an ICMP error about it comes a few packets later. */
 const LOOKAHEAD = 8;
 
+/** The walk's view of a dump, per family, built once per rule index. */
+const SOURCES = new WeakMap<RuleIndex, Map<string, RuleSource>>();
+
 /** Packets listed in the finding, at most (the message counts them all). */
 const MAX_IDS = 10_000;
 
@@ -67,6 +70,8 @@ function joinMismatch(p: Packet): boolean {
 export interface RulesChangedOptions {
 	/** Comparisons kept for the views (the most recent packets). Default 2000. */
 	readonly keep?: number;
+	/** This node's part of what is remembered of the trace (src/model/fleet.ts). */
+	readonly share?: () => number;
 }
 
 /**
@@ -75,9 +80,8 @@ export interface RulesChangedOptions {
  * the packets the finding names.
  */
 export class RulesChangedFindings {
-	private readonly knowledge = new TraceKnowledge();
+	private readonly knowledge: TraceKnowledge;
 	private readonly kept = new Map<number, Comparison>();
-	private readonly sources = new Map<string, RuleSource>();
 	/** Settled packets learned but not predicted yet (at most LOOKAHEAD). */
 	private readonly waiting: Packet[] = [];
 	private readonly keep: number;
@@ -90,6 +94,7 @@ export class RulesChangedFindings {
 		options: RulesChangedOptions = {},
 	) {
 		this.keep = options.keep ?? 2000;
+		this.knowledge = new TraceKnowledge(options.share ? {share: options.share} : {});
 	}
 
 	/**
@@ -113,8 +118,11 @@ export class RulesChangedFindings {
 
 	private compare(p: Packet, record: boolean): Comparison {
 		const family = p.family === 'ipv6' ? 'ipv6' : 'ipv4';
-		let source = this.sources.get(family);
-		if (!source) this.sources.set(family, (source = iptablesSource(this.index, family)));
+		// One compiled source per dump and family, shared by every node's pipeline that reads the same dump.
+		let sources = SOURCES.get(this.index);
+		if (!sources) SOURCES.set(this.index, (sources = new Map()));
+		let source = sources.get(family);
+		if (!source) sources.set(family, (source = iptablesSource(this.index, family)));
 		const prediction = predictForPacket(p, this.index, this.knowledge, source);
 		if (record) this.knowledge.recordCtmark(p.id, prediction.ctmarkAfter);
 		return {

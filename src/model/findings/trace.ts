@@ -191,10 +191,10 @@ interface Flow {
 /** A packet an ICMP error or a reply may name later: a bounded map of recent packets. */
 class Recent {
 	private readonly map = new Map<number, Brief>();
-	constructor(private readonly limit: number) {}
+	constructor(private readonly limit: () => number) {}
 	set(b: Brief): void {
 		this.map.set(b.id, b);
-		if (this.map.size > this.limit) this.map.delete(this.map.keys().next().value!);
+		while (this.map.size > this.limit()) this.map.delete(this.map.keys().next().value!);
 	}
 	get(id: number): Brief | undefined {
 		return this.map.get(id);
@@ -218,6 +218,8 @@ function pushId(ids: number[], id: number): void {
 export interface TraceFindingsOptions {
 	/** Flows followed at once; the least recently seen beyond this are concluded early. Default 10,000. */
 	readonly maxFlows?: number;
+	/** This node's part of every bound, when several nodes' pipelines run in one process (src/model/fleet.ts). Default: all of it. */
+	readonly share?: () => number;
 }
 
 /**
@@ -231,7 +233,7 @@ export class TraceFindings {
 	private readonly flows = new Map<string, Flow>();
 	/** No-reply findings of flows concluded early (more flows than maxFlows at once). */
 	private readonly concluded: Finding[] = [];
-	private readonly recent = new Recent(8192);
+	private readonly recent = new Recent(() => this.cap(8192));
 	private readonly quoted = new Set<number>();
 	private readonly flowOf = new Map<number, string>();
 	/** Requests that were answered, by their path: one per path, the first. */
@@ -243,13 +245,25 @@ export class TraceFindings {
 	private readonly drops = new Map<string, {first: Packet; ids: number[]; count: number; hop: Hop}>();
 	private mismatch: {hops: number; ids: number[]; packets: number; first: {p: Brief; hop: Hop}} | undefined;
 	private lastTime = Number.NEGATIVE_INFINITY;
-	private readonly maxFlows: number;
+	private readonly baseFlows: number;
+	private readonly share: () => number;
 
 	constructor(
 		private readonly index: RuleIndex,
 		options: TraceFindingsOptions = {},
 	) {
-		this.maxFlows = options.maxFlows ?? 10_000;
+		this.baseFlows = options.maxFlows ?? 10_000;
+		this.share = options.share ?? (() => 1);
+	}
+
+	/** A bound, this node's part of it (never below `min`). */
+	private cap(n: number, min = 256): number {
+		const share = this.share();
+		return share >= 1 ? n : Math.max(min, Math.floor(n * share));
+	}
+
+	private get maxFlows(): number {
+		return this.cap(this.baseFlows);
 	}
 
 	add(p: Packet): void {
@@ -290,18 +304,18 @@ export class TraceFindings {
 		} else {
 			flow = {packets: 0, answered: false, requestIds: [], requests: []};
 			this.flows.set(key, flow);
-			if (this.flows.size > this.maxFlows) this.conclude();
+			while (this.flows.size > this.maxFlows) this.conclude();
 		}
 		flow.packets++;
 		this.flowOf.set(p.id, key);
-		if (this.flowOf.size > 8192) this.flowOf.delete(this.flowOf.keys().next().value!);
+		while (this.flowOf.size > this.cap(8192)) this.flowOf.delete(this.flowOf.keys().next().value!);
 		const request = isRequest(p);
 		const path = request ? pathKey(p) : '';
 		if (request) {
 			if (p.replySeen) this.noteAnswered(path, b);
 			else {
 				this.pathOf.set(p.id, {path, brief: b});
-				if (this.pathOf.size > 8192) this.pathOf.delete(this.pathOf.keys().next().value!);
+				while (this.pathOf.size > this.cap(8192)) this.pathOf.delete(this.pathOf.keys().next().value!);
 			}
 		}
 		if (p.replySeen) answer(flow);
@@ -324,7 +338,7 @@ export class TraceFindings {
 		const key = this.flows.keys().next().value!;
 		const flow = this.flows.get(key)!;
 		this.flows.delete(key);
-		if (this.concluded.length < 1000) this.concluded.push(...this.noReply(flow));
+		if (this.concluded.length < this.cap(1000, 16)) this.concluded.push(...this.noReply(flow));
 	}
 
 	private addReply(r: Packet, rb: Brief): void {
@@ -339,7 +353,7 @@ export class TraceFindings {
 		if (entry) {
 			entry.count++;
 			pushId(entry.replies, rb.id);
-		} else if (this.asym.size < 10_000) this.asym.set(k, {req: q, replies: [rb.id], count: 1, detail});
+		} else if (this.asym.size < this.cap(10_000)) this.asym.set(k, {req: q, replies: [rb.id], count: 1, detail});
 	}
 
 	private addIcmp(p: Packet): void {
@@ -396,7 +410,7 @@ export class TraceFindings {
 		if (entry) {
 			entry.count++;
 			pushId(entry.ids, p.id);
-		} else if (this.drops.size < 10_000) this.drops.set(k, {first: p, ids: [p.id], count: 1, hop});
+		} else if (this.drops.size < this.cap(10_000)) this.drops.set(k, {first: p, ids: [p.id], count: 1, hop});
 	}
 
 	private addMismatch(p: Packet, b: Brief): void {
