@@ -309,32 +309,35 @@ function createProgress(warn: (text: string) => void): {update(path: string, rea
 	};
 }
 
+/** What `tracewatch replay` takes (also: the suggestions for a mistyped option). */
+const REPLAY_OPTIONS = {
+	rules: {type: 'string', multiple: true},
+	format: {type: 'string'},
+	window: {type: 'string'},
+	keep: {type: 'string'},
+	'exit-at-end': {type: 'boolean'},
+	node: {type: 'string', multiple: true},
+	names: {type: 'string', multiple: true},
+	offset: {type: 'string', multiple: true},
+	hops: {type: 'string'},
+	verbose: {type: 'boolean', short: 'v'},
+	follow: {type: 'boolean', short: 'f'},
+	strict: {type: 'boolean'},
+	color: {type: 'boolean'},
+	'no-color': {type: 'boolean'},
+	help: {type: 'boolean', short: 'h'},
+} as const;
+
 export async function replay(argv: string[]): Promise<number> {
 	let parsed;
 	try {
 		parsed = parseArgs({
 			args: argv,
 			allowPositionals: true,
-			options: {
-				rules: {type: 'string', multiple: true},
-				format: {type: 'string'},
-				window: {type: 'string'},
-				keep: {type: 'string'},
-				'exit-at-end': {type: 'boolean'},
-				node: {type: 'string', multiple: true},
-				names: {type: 'string', multiple: true},
-				offset: {type: 'string', multiple: true},
-				hops: {type: 'string'},
-				verbose: {type: 'boolean', short: 'v'},
-				follow: {type: 'boolean', short: 'f'},
-				strict: {type: 'boolean'},
-				color: {type: 'boolean'},
-				'no-color': {type: 'boolean'},
-				help: {type: 'boolean', short: 'h'},
-			},
+			options: REPLAY_OPTIONS,
 		});
 	} catch (error) {
-		throw argumentError(error);
+		throw argumentError(error, Object.keys(REPLAY_OPTIONS));
 	}
 	const {values, positionals} = parsed;
 	if (values.help) {

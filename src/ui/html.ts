@@ -16,11 +16,11 @@ import {createHash} from 'node:crypto';
 import type {Finding} from '../model/findings/types.js';
 import type {InputNames} from '../model/inputs.js';
 import type {PipelineEvent, Summary} from '../model/pipeline.js';
-import type {Hop, Packet} from '../model/types.js';
+import type {Packet} from '../model/types.js';
 import type {FleetSummary} from '../model/fleet.js';
 import {renderDot} from './graph.js';
 import {isFleet} from './journeys.js';
-import {changesAt, describeTuple, foldedPath, hopName, lineRange, renderSummary} from './text.js';
+import {describeTuple, foldedPath, hopChanges, hopName, lineRange, renderSummary} from './text.js';
 import {visible, visibleDeep} from './visible.js';
 
 /** Graphviz as a function of DOT text to SVG text (loaded by the CLI: @viz-js/viz). */
@@ -91,15 +91,15 @@ function packetHtml(p: Packet, inputs: InputNames): string {
 	const steps = foldedPath(p);
 	if (steps.length > 0) out.push(`<p class="path">${steps.map(s => `<b>${esc(s.hook)}</b> ${esc(s.text)}`).join('<br>')}</p>`);
 	out.push('<table>');
-	let prev: Hop | undefined;
-	for (const h of p.hops) {
+	// Each change under the rule (or routing, or conntrack) that made it, as the text view shows it.
+	const changes = hopChanges(p);
+	for (const [i, h] of p.hops.entries()) {
 		const extra = [
-			...changesAt(prev, h).map(c => `<div class="change">${esc(c)}</div>`),
+			...(changes[i] ?? []).map(c => `<div class="change">${esc(c)}</div>`),
 			...(h.logPrefix !== undefined && h.kind !== 'log' ? [`<div>logged "${esc(h.logPrefix)}"</div>`] : []),
 			...(h.note ? [`<div class="note">note: ${esc(h.note)}</div>`] : []),
 		].join('');
 		out.push(`<tr><td class="mono">${esc(hopName(h))}</td><td class="mono">${esc(h.target ?? h.traceVerdict ?? '')}</td><td class="rule">${esc(h.rule ?? '')}${extra}</td></tr>`);
-		prev = h;
 	}
 	out.push('</table>');
 	const last = p.hops.at(-1);

@@ -109,6 +109,8 @@ export function outputView(options: OutputOptions): (event: PipelineEvent) => vo
 					graph: graphJson(summary.graph),
 					findings: summary.findings,
 					unparsed: summary.unparsed.map(unparsedJson),
+					// Lines that said the log lost lines or its program failed (docs/json.md).
+					...(summary.noticeCount ? {notices: summary.notices, noticeCount: summary.noticeCount} : {}),
 				};
 				const body = jsonText(rest, 2).slice(1, -2);
 				write(`${packets === 0 ? '' : '\n'}  ],${body}\n}\n`);

@@ -17,7 +17,7 @@ import type {Finding, RuleRef} from './types.js';
 const UNREFERENCED_BY_DESIGN = /-CANARY$|^KUBE-IPTABLES-HINT$/;
 
 /** Every kind lintRulesets reports (docs/findings.md). */
-export const RULE_KINDS: readonly string[] = ['unreferenced-chain', 'empty-chain-jump', 'missing-chain', 'jump-loop', 'duplicate-rule', 'shadowed-rule', 'trace-rule-left', 'mixed-backends', 'zero-hit', 'unreferenced-set', 'hook-order'];
+export const RULE_KINDS: readonly string[] = ['unreferenced-chain', 'empty-chain-jump', 'missing-chain', 'jump-loop', 'jump-depth', 'duplicate-rule', 'shadowed-rule', 'trace-rule-left', 'mixed-backends', 'zero-hit', 'unreferenced-set', 'hook-order'];
 
 function ref(rs: Ruleset, rule: Rule): RuleRef {
 	return {file: rs.path, table: rule.table, chain: rule.chain, pos: rule.pos, text: rule.text, line: rule.line};
@@ -142,6 +142,22 @@ function lintOne(rs: Ruleset): Finding[] {
 					: `Check the rules named here against the node (${ruleCommand(rs.family, table.name, '-S', loop[0]!.chain, [])}); restoring this file fails: iptables-legacy-restore says "line N failed", iptables-nft-restore "RULE_APPEND failed (Too many links)".`,
 				packets: [],
 				rules: loop.map(r => ref(rs, r)),
+			});
+		}
+
+		// ---- jump-depth: nf_tables (iptables-nft, nft) refuses a path of NFT_JUMP_STACK_SIZE (16)
+		// jumps or gotos from a base chain (nft_chain_validate: EMLINK); iptables-legacy has no such limit.
+		const deep = jumpLoops(table.chains, table).length === 0 ? deepestJumps(table.chains, table) : [];
+		if (deep.length >= NFT_JUMP_STACK_SIZE && rs.backend !== 'legacy') {
+			const names = [deep[0]!.chain, ...deep.map(r => jumpsTo(r) ?? '?')];
+			const sure = rs.backend === 'nft' || isNft(rs);
+			findings.push({
+				kind: 'jump-depth',
+				severity: sure ? 'error' : 'warning',
+				message: `${table.name}:${names.join(' → ')}: ${deep.length} jumps deep from a base chain; nf_tables allows at most ${NFT_JUMP_STACK_SIZE - 1} (nft_chain_validate: EMLINK), so ${sure ? 'this dump cannot be what the kernel held' : 'this ruleset loads with iptables-legacy only'}`,
+				hint: `iptables-nft-restore refuses it ("RULE_APPEND failed (Too many links)" at the ${NFT_JUMP_STACK_SIZE}th jump, in ${deep[NFT_JUMP_STACK_SIZE - 1]!.chain}); flatten the chain of jumps (a goto does not return, but counts too), or stay on iptables-legacy.`,
+				packets: [],
+				rules: deep.slice(0, NFT_JUMP_STACK_SIZE).map(r => ref(rs, r)),
 			});
 		}
 
@@ -423,6 +439,36 @@ export function jumpLoops(chains: ReadonlyMap<string, Chain>, table?: Pick<Table
 	};
 	for (const name of chains.keys()) if (!state.has(name)) visit(name);
 	return loops;
+}
+
+/** nf_tables' jump stack: a path of this many jumps or gotos from a base chain does not load. */
+const NFT_JUMP_STACK_SIZE = 16;
+
+/** The longest path of jumps and gotos from a built-in chain (the table has no loop), as the rules that jump. */
+export function deepestJumps(chains: ReadonlyMap<string, Chain>, table?: Pick<Table, 'sets'>): Rule[] {
+	const memo = new Map<string, Rule[]>();
+	const longest = (name: string): Rule[] => {
+		const known = memo.get(name);
+		if (known) return known;
+		memo.set(name, []);
+		let best: Rule[] = [];
+		for (const rule of chains.get(name)?.rules ?? []) {
+			for (const to of chainsNamed(rule, table)) {
+				if (!chains.has(to)) continue;
+				const path = [rule, ...longest(to)];
+				if (path.length > best.length) best = path;
+			}
+		}
+		memo.set(name, best);
+		return best;
+	};
+	let deepest: Rule[] = [];
+	for (const chain of chains.values()) {
+		if (!chain.builtin) continue;
+		const path = longest(chain.name);
+		if (path.length > deepest.length) deepest = path;
+	}
+	return deepest;
 }
 
 /** Can a rule between `a` and `b` change what `b` matches on (a mark, conntrack state…)? */
