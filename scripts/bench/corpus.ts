@@ -70,8 +70,14 @@ function scenarios(root: string, sub: string): string[] {
 		.sort();
 }
 
+/** The templates of a checkout, read once (the central form starts 50 streams from them). */
+const kernelTemplates = new Map<string, Array<Template<KernelRecord>>>();
+
 function loadKernelTemplates(root: string): Array<Template<KernelRecord>> {
+	const known = kernelTemplates.get(root);
+	if (known) return known;
 	const out: Array<Template<KernelRecord>> = [];
+	kernelTemplates.set(root, out);
 	for (const name of scenarios(root, 'dmesg')) {
 		const dir = join(root, 'testdata', 'dmesg', name);
 		const raw = join(dir, 'dmesg.log');

@@ -32,7 +32,8 @@ async function replay(...args: string[]): Promise<Doc> {
 
 const hops = (p: Doc['packets'][number]) => `${p.src}>${p.dst} ${p.ipId} ${p.verdict}: ${p.hops.map(h => `${h.table}:${h.chain}:${h.kind}:${h.num}`).join(' ')}`;
 
-describe.each(['working', 'broken'])('a central rsyslog log of two nodes (%s)', variant => {
+// One capture (both directions cross; the broken pair's findings are checked on the nodes' own files in test/model/fleet.test.ts).
+describe.each(['working'])('a central rsyslog log of two nodes (%s)', variant => {
 	const dir = mkdtempSync(join(tmpdir(), 'tw-central-'));
 	const own = (node: string, file: string) => `testdata/nodes/${variant}/${node}/${file}`;
 	beforeAll(async () => {

@@ -3,32 +3,16 @@
  * gives exactly what one whole-line match with `traceLine` gives (matchWholeLine) — same
  * kinds, same events, same key order, same unparsed reasons — on all of testdata (real
  * captures and the public corpus), on the benchmark's generated corpus, on lines built to
- * tempt a wrong split, on every testdata trace line damaged the ways logs get damaged, and on
- * generated mutations. (Why it holds: src/parser/segments.ts; the facts it rests on are checked
+ * tempt a wrong split (damaged and generated lines: segments-damaged.test.ts). (Why it holds: src/parser/segments.ts; the facts it rests on are checked
  * on the grammar in piece-rules.test.ts.)
  */
-import {execFileSync} from 'node:child_process';
 import {readFileSync} from 'node:fs';
-import fc from 'fast-check';
 import {beforeAll, describe, expect, it} from 'vitest';
 import {corpusLines, FORMS} from '../../scripts/bench/corpus.js';
 import {clearSegmentCaches, segmentStats} from '../../src/parser/segments.js';
 import {matchTraceLine, matchWholeLine} from '../../src/parser/trace-line.js';
 import type {ParsedLine} from '../../src/parser/types.js';
-
-const ROOT = new URL('../../', import.meta.url);
-
-/** Both ways, compared as JSON (so key order counts too). */
-function agree(line: string, n = 1): void {
-	const ref = {input: 0, line: n};
-	const whole = JSON.stringify(matchWholeLine(line, ref));
-	const cached = JSON.stringify(matchTraceLine(line, ref));
-	if (cached !== whole) expect({line, cached: JSON.parse(cached) as ParsedLine}).toEqual({line, cached: JSON.parse(whole) as ParsedLine});
-}
-
-function testdataFiles(): string[] {
-	return execFileSync('find', ['testdata', '-type', 'f'], {cwd: ROOT, encoding: 'utf8'}).trim().split('\n').sort();
-}
+import {agree, ROOT, testdataFiles} from '../support/segments.js';
 
 describe('cached pieces and whole-line matches agree', () => {
 	beforeAll(() => clearSegmentCaches());
@@ -143,50 +127,6 @@ describe('cached pieces and whole-line matches agree', () => {
 		for (let pass = 0; pass < 2; pass++) items.forEach((line, i) => agree(head + line, i + 1));
 	});
 
-	it('on testdata trace lines damaged the ways logs get damaged', () => {
-		const lines = testdataFiles()
-			.flatMap(f => readFileSync(new URL(f, ROOT), 'utf8').split('\n'))
-			.filter(l => /TRACE:|IN=|trace id |PACKET:/.test(l));
-		const sample = lines.filter((_l, i) => i % 23 === 0);
-		expect(sample.length).toBeGreaterThan(300);
-		// A kernel line cut by the kernel's 1019-byte limit: pad a real one past it, then cut.
-		const cut1019 = (l: string): string => Buffer.from(`${l} ${'OPT (0101080A0BEC1D3A0BEC1D3A) '.repeat(40)}`).subarray(0, 1019).toString();
-		const mutations: Array<(l: string, next: string) => string> = [
-			l => `${l}\r`,
-			l => l.replaceAll(' ', '\t'),
-			l => l.replaceAll(' ', '  '),
-			l => l.trimEnd(),
-			cut1019,
-			l => l.slice(0, Math.floor(l.length / 2)),
-			l => l.slice(0, l.lastIndexOf(' ', l.length - 2) + 2),
-			(l, next) => `${l.trimEnd()} ${next}`,
-			(l, next) => `${l}${next}`,
-			l => l.replace(/\d/g, d => String((Number(d) + 7) % 10)),
-			l => l.replace(/\[\s*\d+\.\d+\]/, '[31925184.693562]'),
-		];
-		clearSegmentCaches();
-		let n = 0;
-		sample.forEach((line, i) => {
-			for (const mutate of mutations) agree(mutate(line, sample[(i + 1) % sample.length]!), ++n);
-		});
-	}, 180_000);
-
-	it('on generated lines and mutations of real ones (property)', () => {
-		const real = readFileSync(new URL('testdata/dmesg/wifi-masquerade/dmesg.log', ROOT), 'utf8').split('\n').slice(0, 40);
-		real.push(...readFileSync(new URL('testdata/nft/frag-needed/nft-monitor.log', ROOT), 'utf8').split('\n').slice(0, 30));
-		real.push(...readFileSync(new URL('testdata/nft/frag-needed/xtables-monitor.log', ROOT), 'utf8').split('\n').slice(0, 30));
-		const words = ['TRACE:', 'PACKET:', 'trace id', 'IN=', 'OPT (', ')', '[', ']', ' ', '  ', '\t', '\r', ':', '=', 'SRC=1.2.3.4', 'DF', 'kernel:', 'packet:', '"', 'ip saddr', '(verdict accept)', '\u001B[0m', 'é', '😀'];
-		const mutation = fc.tuple(fc.constantFrom(...real), fc.nat(), fc.nat(), fc.constantFrom('cut', 'insert', 'delete', 'swap'), fc.constantFrom(...words));
-		fc.assert(
-			fc.property(mutation, ([line, a, b, kind, word]) => {
-				const i = a % (line.length + 1);
-				const j = Math.min(line.length, i + (b % 12));
-				const mutated = kind === 'cut' ? line.slice(0, i) : kind === 'insert' ? line.slice(0, i) + word + line.slice(i) : kind === 'delete' ? line.slice(0, i) + line.slice(j) : line.slice(0, i) + word + line.slice(j);
-				agree(mutated);
-			}),
-			{numRuns: 3000, seed: 42},
-		);
-	});
 });
 
 describe('what the cache keeps', () => {
