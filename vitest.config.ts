@@ -11,5 +11,10 @@ export default defineConfig({
 		// CLI, the kernel, tmux). Two workers keep both cores busy (`npm test` took about half
 		// as long here as with one); more only made the processes they start compete for them.
 		maxWorkers: 2,
+		// Test files share each worker's modules instead of loading them again for every file:
+		// loading the grammar and the model took a minute of the suite's two (97 s instead of
+		// 131–152 s on a clean clone here). A test that needs cold caches clears them itself
+		// (clearSegmentCaches); none relies on module state another file left.
+		isolate: false,
 	},
 });
