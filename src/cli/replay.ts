@@ -9,7 +9,7 @@ import {closeSync, openSync, readFileSync, readSync, statSync} from 'node:fs';
 import {parseArgs} from 'node:util';
 import {PassThrough, type Readable} from 'node:stream';
 import {once} from 'node:events';
-import {PARALLEL_MIN_BYTES, readTraceLines} from '../parser/line-stream.js';
+import {readTraceLines} from '../parser/line-stream.js';
 import type {Ruleset} from '../parser/ruleset.js';
 import {Pipeline, type Summary} from '../model/pipeline.js';
 import {TraceStore} from '../model/store.js';
@@ -234,8 +234,10 @@ export async function runPipeline(inputs: readonly PipelineInput[], options: Pip
 			await readTraceLines(source.stream, index, line => {
 				if (!options.signal?.aborted) model.push(line);
 			}, undefined, {
-				// A large file is parsed on a parser thread beside the model.
-				parallel: !input.live && (input.size ?? 0) >= PARALLEL_MIN_BYTES,
+				// Parsed on the main thread: a parser thread beside the model (TRACEWATCH_PARSE_THREADS=1)
+				// made nft monitor replays a quarter faster but kernel logs no faster on two cores, for
+				// 30–35 MB more (README, Performance).
+				parallel: false,
 				// Stop reading while the reader of the output (a pipe into jq) is behind, instead of queueing output.
 				...(options.out === undefined ? {pace: () => (process.stdout.writableNeedDrain ? once(process.stdout, 'drain') : undefined)} : {}),
 			});
