@@ -24,7 +24,7 @@
  * when its PACKET line shows a different IP ID or length.
  */
 import type {LineRef, PacketFields, ParsedLine, TraceEvent} from '../parser/types.js';
-import {canFollow, isBuiltinChain, isHook, tablePriority} from '../netfilter/hooks.js';
+import {BUILTIN_CHAINS, canFollow, isBuiltinChain, isHook, tablePriority} from '../netfilter/hooks.js';
 import {printsIcmpSequence} from '../netfilter/icmp.js';
 import {bridgeHookOrder, crossesDestinationNat, guessHook, ruleEffects} from './hooks.js';
 import type {ChangedField, FieldChange, Hook, HopKind, Hop, Packet} from './types.js';
@@ -596,7 +596,10 @@ export class PacketAssembler {
 			if (num !== null) state.num = num;
 			if (kind === 'policy') state.closed = true;
 			o.builtin.set(key, state);
-		} else if (!o.hook && pkt) {
+		} else if (!o.hook && pkt && BUILTIN_CHAINS[table]) {
+			// A user chain of one of iptables' tables runs in a hook its table has: which one, IN
+			// and OUT tell. A native nft table's chains are at the hooks their base chains declare
+			// (the join reads them from the listing); a name or IN/OUT would only be a guess.
 			const guess = guessHook(table, pkt.in ?? '', pkt.out ?? '');
 			if (guess) o.hook = guess;
 		}
