@@ -48,7 +48,7 @@ export interface Journey {
 	/** The same packet at the other node, when it arrived there. */
 	readonly to?: PacketRef;
 	/** What became of it at the other node; `lost` when it never arrived, `trace-ended` when it left after the other node's trace ended. */
-	readonly verdict: Packet['verdict'] | 'lost' | 'trace-ended';
+	readonly verdict: Packet['verdict'] | 'lost' | 'trace-ended' | 'carried';
 	/** A short description: `ICMP 198.19.1.2 → 198.19.2.2 echo-request seq=1`. */
 	readonly what: string;
 	/** The node it went to (known from the outer packet or the destination), when known. */
@@ -209,6 +209,10 @@ export class Fleet {
 	/** The first linked pair's times, for the clocks. */
 	private readonly offsets = new Map<string, {offset: number; clock: NodeInfo['clock']}>();
 	private readonly walls = new Set<string>();
+	/** One node: the last outer packet received, for the inner packet that comes out of the overlay next. */
+	private readonly lastReceived = new Map<string, {ref: PacketRef; src: string; dst: string; kind: Overlay['kind']}>();
+	/** One node: inner packets that came in from the overlay, each with the outer packet that carried it. */
+	private readonly local: Journey[] = [];
 	/** Each node's last stamp (its own clock). */
 	private readonly lastTime = new Map<string, number>();
 	private readonly drops = new Map<string, {journey: Journey; flow: string; ids: number[]; from: number[]; where: string; rule: string | undefined; count: number}>();
@@ -272,19 +276,34 @@ export class Fleet {
 	/** The summary: one node's as it is; several nodes' merged, with the nodes and the journeys. */
 	summary(): Summary | FleetSummary {
 		const all = [...this.pipelines.entries()].map(([node, p]): [string, Summary] => [node, this.summaries.get(node) ?? p.summary()]);
-		if (all.length === 1) return all[0]![1];
+		if (all.length === 1) return this.withOverlay(all[0]![0], all[0]![1]);
 		// Nodes are those named (--node) or that rebuilt a packet; a pipeline that only saw lines
 		// without a host (a central log's own notes) is not a node of its own.
 		const shown = all.filter(([node]) => this.named.has(node) || (this.packets.get(node) ?? 0) > 0);
 		if (shown.length <= 1) {
-			const [, main] = shown[0] ?? all[0]!;
+			const [name, main] = shown[0] ?? all[0]!;
 			const merged = this.merge(all);
-			return {...main, inputs: merged.inputs, unparsedCount: merged.unparsedCount, unparsed: merged.unparsed};
+			return this.withOverlay(name, {...main, inputs: merged.inputs, unparsedCount: merged.unparsedCount, unparsed: merged.unparsed});
 		}
 		return this.merge(all);
 	}
 
 	// ---- inside ------------------------------------------------------------------------------------
+
+	/**
+	 * One node's summary, with its packets that went into or came out of an overlay linked to the
+	 * outer packets that carried them, when there are any (`verdict` `carried` for one that left).
+	 */
+	private withOverlay(node: string, summary: Summary): Summary | FleetSummary {
+		const out: Journey[] = [];
+		for (const l of this.open) {
+			if (!l.outer?.sent || out.length >= this.maxJourneys) continue;
+			out.push({from: l.ref, wire: {kind: overlayKind(l), device: l.device, outer: {src: l.outer.src, dst: l.outer.dst, sent: l.outer.sent}}, verdict: 'carried', what: l.what});
+		}
+		const journeys = [...out, ...this.local].sort((a, b) => a.from.id - b.from.id);
+		if (journeys.length === 0) return summary;
+		return {...summary, nodes: [{name: node, packets: this.packets.get(node) ?? 0, clock: 'reference'}], journeys};
+	}
 
 	private pipeline(node: string, rules: readonly Ruleset[] = this.options.rules ?? [], names: Names | undefined = this.options.names): Pipeline {
 		let p = this.pipelines.get(node);
@@ -360,6 +379,7 @@ export class Fleet {
 				}
 			} else if (hook === 'PREROUTING') {
 				this.owner.set(p.dst, node);
+				this.lastReceived.set(node, {ref: {node, id: p.id}, src: p.src, dst: p.dst, kind: overlay.kind});
 				const sent = this.outerSent.take(key);
 				if (sent?.outer) {
 					sent.outer.received = {node, id: p.id};
@@ -388,6 +408,13 @@ export class Fleet {
 		if (p.in && isOverlayDevice(p.in) && hook === 'PREROUTING') {
 			const last = p.hops.at(-1);
 			const arrival: Arrival = {ref: {node, id: p.id}, verdict: p.verdict, where: hopText(last), rule: last?.rule, time: time.wall ?? time.mono};
+			// On this node: the outer packet it came in (the last one received before it).
+			const carrier = this.lastReceived.get(node);
+			if (carrier) {
+				this.lastReceived.delete(node);
+				this.local.push({from: carrier.ref, wire: {kind: carrier.kind, device: p.in, outer: {src: carrier.src, dst: carrier.dst, received: carrier.ref}}, to: {node, id: p.id}, verdict: p.verdict, what: describe(p)});
+				if (this.local.length > this.maxJourneys) this.local.shift();
+			}
 			const key = innerKey(p, 'first');
 			const left = this.leaving.take(key, l => l.ref.node !== node);
 			if (left) this.arrive(left, arrival);

@@ -44,8 +44,22 @@ function journeyLine(j: Journey, s: Style): string {
 	return `  ${s.bold(ref(j.from))} ─${visible(j.wire.device)}─${outer} ─▶ ${to}  ${v(j.verdict)}  ${visible(j.what)}`;
 }
 
-/** The "Across nodes" section of the text view. */
+/** One node's packets into and out of an overlay, with the outer packets that carried them. */
+function renderOverlay(summary: FleetSummary, s: Style): string {
+	const ref = (r: {id: number}) => `#${r.id}`;
+	const out = [`${s.bold('Through the overlay')}: ${summary.journeys.length} packet(s), each with the outer packet that carried it`];
+	for (const j of summary.journeys.slice(0, SHOWN)) {
+		const o = j.wire.outer!;
+		const outer = `${j.wire.kind.toUpperCase()} ${visible(o.src)} → ${visible(o.dst)}`;
+		out.push(j.verdict === 'carried' ? `  ${s.bold(ref(j.from))} ─${visible(j.wire.device)}─▶ inside ${ref(o.sent!)} (${outer})  ${visible(j.what)}` : `  ${ref(o.received!)} (${outer}) ─${visible(j.wire.device)}─▶ ${s.bold(ref(j.to!))}  ${j.verdict === 'ACCEPT' ? s.green(j.verdict) : s.red(j.verdict)}  ${visible(j.what)}`);
+	}
+	if (summary.journeys.length > SHOWN) out.push(`  … and ${summary.journeys.length - SHOWN} more (--format json lists them)`);
+	return `${out.join('\n')}\n\n`;
+}
+
+/** The "Across nodes" section of the text view (one node: what went through its overlay). */
 export function renderJourneys(summary: FleetSummary, s: Style): string {
+	if (summary.nodes.length <= 1) return renderOverlay(summary, s);
 	const reference = summary.nodes[0]?.name ?? '';
 	const crossed = summary.journeys.filter(j => j.to).length;
 	const lost = summary.journeys.filter(j => j.verdict === 'lost').length;

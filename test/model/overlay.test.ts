@@ -5,7 +5,11 @@
  */
 import {describe, expect, it} from 'vitest';
 import {isOverlayDevice, overlayOf} from '../../src/netfilter/overlay.js';
-import {replayFiles} from '../support/replay.js';
+import {Fleet, type FleetSummary} from '../../src/model/fleet.js';
+import type {Summary} from '../../src/model/pipeline.js';
+import {parseTraceText} from '../../src/parser/line-stream.js';
+import {isFleet} from '../../src/ui/journeys.js';
+import {read, replayFiles, rules} from '../support/replay.js';
 
 /** Each node's trace in every form captured, with the ruleset saved with it. */
 function forms(variant: string, node: string): Array<[string, string, string]> {
@@ -51,6 +55,32 @@ describe('the outer packets of an overlay', () => {
 				expect(f.rules.map(r => `${r.table}:${r.chain} ${r.text}`)).toEqual(['filter:FORWARD -P FORWARD DROP']);
 				expect(f.rules[0]!.line).toBe(13);
 			}
+		}
+	});
+});
+
+describe('one node: each packet through the overlay with the outer packet that carried it', () => {
+	it.each(forms('working', 'a'))('%s', (_form, trace, dump) => {
+		// As the printed formats replay a file: through the fleet, one node.
+		const fleet = new Fleet({rules: rules(dump)});
+		let summary: Summary | undefined;
+		fleet.on(e => {
+			if (e.type === 'end') summary = e.summary;
+		});
+		const input = fleet.addInput(trace);
+		for (const line of parseTraceText(read(trace), input)) fleet.push(line);
+		fleet.end();
+		expect(isFleet(summary!)).toBe(true);
+		const journeys = (summary as FleetSummary).journeys;
+		// Pod A's 6 packets left inside an outer packet to node B, the 4 answers came in inside one from it.
+		const left = journeys.filter(j => j.verdict === 'carried');
+		const came = journeys.filter(j => j.verdict !== 'carried');
+		expect([left.length, came.length]).toEqual([6, 4]);
+		for (const j of left) expect(j.wire).toMatchObject({device: 'flannel.1', outer: {src: '198.18.100.1', dst: '198.18.100.2', sent: {id: j.from.id + 1}}});
+		for (const j of came) {
+			expect(j.wire).toMatchObject({device: 'flannel.1', outer: {src: '198.18.100.2', dst: '198.18.100.1', received: {id: j.from.id}}});
+			expect(j.to!.id).toBe(j.from.id + 1);
+			expect(j.verdict).toBe('ACCEPT');
 		}
 	});
 });

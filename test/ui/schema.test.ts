@@ -88,7 +88,8 @@ describe('the NDJSON records and their docs', () => {
 	it('every record says its schema version, and is a packet, a revision or a journey', () => {
 		expect(packets.length).toBeGreaterThan(500);
 		expect(revisions.length).toBeGreaterThan(5);
-		expect(journeys.length).toBe(10);
+		// The two-node run's 10 crossings, and each overlay capture's packets through its node's overlay.
+		expect(journeys.length).toBeGreaterThan(10);
 		for (const r of all) {
 			expect(r['tracewatch']).toBe(1);
 			expect(['id' in r, 'revised' in r, 'journey' in r].filter(Boolean)).toHaveLength(1);
