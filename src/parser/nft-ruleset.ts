@@ -42,6 +42,18 @@ export function parseNftRuleset(text: string, path: string): Ruleset {
 	let object = 0;
 	const pendingBindings: Array<{outer: Chain; name: string; line: number}> = [];
 	const inBinding: Chain[] = [];
+	/** `define NAME = VALUE` of a file given as written: `$NAME` in later lines reads as VALUE, as nft's scanner substitutes it. */
+	const defines = new Map<string, string>();
+	const expand = (line: string): string => {
+		if (defines.size === 0 || !line.includes('$')) return line;
+		let out = line.replace(/\$([A-Za-z_][\w-]*)/g, (whole, name: string) => defines.get(name) ?? whole);
+		// A set variable inside a set is merged into it, as nft does: `{ { 80, 443 }, 8443 }` is `{ 80, 443, 8443 }`.
+		for (let before = ''; before !== out; ) {
+			before = out;
+			out = out.replace(/\{([^{}]*)\{([^{}]*)\}([^{}]*)\}/, (_m, a: string, b: string, c: string) => `{${a}${b.trim()}${c}}`);
+		}
+		return out;
+	};
 
 	for (let i = 0; i < lines.length; i++) {
 		const lineNo = i + 1;
@@ -82,6 +94,9 @@ export function parseNftRuleset(text: string, path: string): Ruleset {
 			raw = raw.replace(/\{\s*$/, name);
 			pendingBindings.push({outer: chain!, name, line: lineNo});
 		}
+		// The line as nft reads it: variables replaced by their values (the rule's text keeps them).
+		const written = raw;
+		raw = expand(raw);
 		const m = nftRulesetGrammar.match(raw, 'nftLine');
 		if (m.failed()) {
 			problem(problems, raw, lineNo, m.getRightmostFailurePosition(), m.shortMessage);
@@ -89,9 +104,11 @@ export function parseNftRuleset(text: string, path: string): Ruleset {
 		}
 		const v = nftRulesetSemantics(m)['nftLine']() as NftLine;
 		switch (v.kind) {
+			case 'define':
+				defines.set(v.name, v.value);
+				break;
 			case 'blank':
 			case 'comment':
-			case 'define':
 			case 'include':
 				break;
 			case 'table': {
@@ -165,7 +182,7 @@ export function parseNftRuleset(text: string, path: string): Ruleset {
 					table: table.name,
 					chain: chain.name,
 					pos: chain.rules.length + 1,
-					text: v.text.trim(),
+					text: written === raw ? v.text.trim() : written.replace(/#\s*handle\s+\d+\s*$/, '').trim(),
 					parsed: rule,
 					args: [],
 					matches: [],

@@ -269,3 +269,37 @@ describe('what does not read is kept, never an error', () => {
 		expect(allRules(rs).length).toBe(allRules(load('testdata/nft-rulesets/docker/ruleset.nft')).length);
 	});
 });
+
+describe('a file as written: define variables are substituted as nft substitutes them', () => {
+	const text = [
+		'define trusted = { 198.18.5.0/24, 198.18.6.1 }',
+		'define web_ports = { 80, 443 }',
+		'define lan = "eth1"',
+		'define all_ports = { $web_ports, 8443 }',
+		'table inet filter {',
+		'\tchain input {',
+		'\t\ttype filter hook input priority filter; policy drop;',
+		'\t\tiifname $lan ip saddr $trusted tcp dport $web_ports accept',
+		'\t\tip saddr $trusted tcp dport $all_ports counter accept',
+		'\t}',
+		'}',
+		'',
+	].join('\n');
+
+	const json = (x: unknown) => JSON.stringify(x, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+
+	it('the rule is structured from the values; its text keeps the variables', () => {
+		const rs = parseRuleset(text, 'filter.nft');
+		expect(rs.problems).toEqual([]);
+		const [first, second] = rs.tables.get('inet filter')!.chains.get('input')!.rules;
+		expect(first!.text).toBe('iifname $lan ip saddr $trusted tcp dport $web_ports accept');
+		expect(notUnderstood(first!.parsed)).toEqual([]);
+		expect(json(first!.parsed)).toContain('198.18.6.1');
+		expect(json(first!.parsed)).toContain('eth1');
+		expect(json(first!.parsed)).toContain('443');
+		// A define that uses another one.
+		expect(json(second!.parsed)).toContain('8443');
+		expect(json(second!.parsed)).toContain('443');
+		expect(notUnderstood(second!.parsed)).toEqual([]);
+	});
+});
