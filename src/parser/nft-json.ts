@@ -15,8 +15,8 @@
  * its 1-based index in the `nftables` array.
  */
 import {nftRulesetGrammar} from './grammar.js';
-import {assembleNftRule} from './nft-rule.js';
-import type {Chain, NftSet, Rule, Ruleset, RulesetProblem, Table} from './ruleset.js';
+import {assembleNftRule, nftRule} from './nft-rule.js';
+import type {Chain, NftSet, Ruleset, RulesetProblem, Table} from './ruleset.js';
 import {nftRulesetSemantics} from './semantics/nft-ruleset.js';
 import type {NftStatement} from './semantics/to-nft-line.js';
 
@@ -362,22 +362,7 @@ export function parseNftJson(text: string, path: string): Ruleset {
 				}
 				const {rule, counters} = assembleNftRule(nftRulesetSemantics(m)['statements']() as NftStatement[]);
 				if (rule.matches.some(x => x.hidden) || rule.target?.hidden) t.iptablesNft = true;
-				const r: Rule = {
-					table: t.name,
-					chain: name,
-					pos: c.rules.length + 1,
-					text,
-					parsed: rule,
-					args: [],
-					matches: [],
-					...(rule.target ? {target: rule.target.name} : {}),
-					targetArgs: [],
-					goto: rule.target?.goto ?? false,
-					...(counters ? {counters} : {}),
-					line,
-					...(typeof o['handle'] === 'number' ? {handle: o['handle']} : {}),
-					syntax: 'nft',
-				};
+				const r = nftRule(t.name, {name, rules: c.rules}, text, rule, counters, line, typeof o['handle'] === 'number' ? o['handle'] : undefined);
 				c.rules.push(r);
 				break;
 			}

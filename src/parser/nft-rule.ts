@@ -18,6 +18,7 @@
 import {nftActionInfo} from '../netfilter/nft.js';
 import {protoNumber} from '../netfilter/protocols.js';
 import {newMatch, targetOf, type AddrPrefix, type Counters, type Match, type OptionValue, type ParsedRule, type RuleOption, type RulePiece, type Target} from './rule.js';
+import type {Chain, Rule} from './ruleset.js';
 import type {NftAtom, NftSelector, NftStatement, NftValue} from './semantics/to-nft-line.js';
 
 const VERDICTS: Readonly<Record<string, string>> = {accept: 'ACCEPT', drop: 'DROP', return: 'RETURN', queue: 'QUEUE'};
@@ -467,3 +468,23 @@ export function assembleNftRule(statements: readonly NftStatement[]): {rule: Par
 }
 
 export type {NftSelector};
+
+/** A rule of an nft listing (text or JSON) as the rule model holds it, appended at the end of `chain`. */
+export function nftRule(table: string, chain: Pick<Chain, 'name' | 'rules'>, text: string, rule: Rule['parsed'], counters: Rule['counters'] | undefined, line: number, handle: number | undefined): Rule {
+	return {
+		table,
+		chain: chain.name,
+		pos: chain.rules.length + 1,
+		text,
+		parsed: rule,
+		args: [],
+		matches: [],
+		...(rule.target ? {target: rule.target.name} : {}),
+		targetArgs: [],
+		goto: rule.target?.goto ?? false,
+		...(counters ? {counters} : {}),
+		line,
+		...(handle === undefined ? {} : {handle}),
+		syntax: 'nft',
+	};
+}

@@ -12,8 +12,8 @@
  */
 import {excerptAt} from './trace-line.js';
 import {nftRulesetGrammar} from './grammar.js';
-import {assembleNftRule} from './nft-rule.js';
-import type {Chain, NftSet, Rule, Ruleset, RulesetProblem, Table} from './ruleset.js';
+import {assembleNftRule, nftRule} from './nft-rule.js';
+import type {Chain, NftSet, Ruleset, RulesetProblem, Table} from './ruleset.js';
 import {nftRulesetSemantics} from './semantics/nft-ruleset.js';
 import type {NftLine, NftSetLine} from './semantics/to-nft-line.js';
 import {nftPriority} from '../netfilter/nft.js';
@@ -178,22 +178,8 @@ export function parseNftRuleset(text: string, path: string): Ruleset {
 				if (v.statements.length === 1 && v.statements[0]!.s === 'comment' && chain.rules.length === 0) break;
 				const {rule, counters} = assembleNftRule(v.statements);
 				if (rule.matches.some(x => x.hidden) || rule.target?.hidden) table.iptablesNft = true;
-				const r: Rule = {
-					table: table.name,
-					chain: chain.name,
-					pos: chain.rules.length + 1,
-					text: written === raw ? v.text.trim() : written.replace(/#\s*handle\s+\d+\s*$/, '').trim(),
-					parsed: rule,
-					args: [],
-					matches: [],
-					...(rule.target ? {target: rule.target.name} : {}),
-					targetArgs: [],
-					goto: rule.target?.goto ?? false,
-					...(counters ? {counters} : {}),
-					line: lineNo,
-					...(v.handle === undefined ? {} : {handle: v.handle}),
-					syntax: 'nft',
-				};
+				const text = written === raw ? v.text.trim() : written.replace(/#\s*handle\s+\d+\s*$/, '').trim();
+				const r = nftRule(table.name, chain, text, rule, counters, lineNo, v.handle);
 				chain.rules.push(r);
 				const bound = pendingBindings.find(x => x.line === lineNo);
 				if (bound) {
