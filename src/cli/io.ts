@@ -2,6 +2,7 @@
  * The CLI's contact with input files: opening traces (gzip or not, stdin), loading --rules.
  * Only src/cli touches process, fs and the terminal.
  */
+import {isRecordLine} from '../model/records.js';
 import {closeSync, createReadStream, openSync, readFileSync, readSync, statSync} from 'node:fs';
 import {PassThrough, type Readable} from 'node:stream';
 import {createGunzip, gunzipSync} from 'node:zlib';
@@ -23,6 +24,17 @@ function readHead(path: string, n: number): Buffer {
 		return head.subarray(0, readSync(fd, head, 0, n, 0));
 	} finally {
 		closeSync(fd);
+	}
+}
+
+/** Is the file tracewatch's own NDJSON (an agent's records), to be read back rather than parsed as a trace? */
+export function looksLikeRecords(path: string): boolean {
+	if (path === '-') return false;
+	try {
+		const first = readHead(path, 4096).toString('utf8').split('\n').find(l => l.trim() !== '');
+		return first !== undefined && isRecordLine(first);
+	} catch {
+		return false;
 	}
 }
 

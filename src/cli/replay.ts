@@ -19,7 +19,9 @@ import {followFile} from './follow.js';
 import {Fleet, type NodeSpec} from '../model/fleet.js';
 import {Names} from '../model/names.js';
 import {loadGraphviz} from './graphviz.js';
-import {describeUnparsed, loadRules, looksLikeRuleset, openInput, reportRulesetProblems} from './io.js';
+import {describeUnparsed, loadRules, looksLikeRecords, looksLikeRuleset, openInput, reportRulesetProblems} from './io.js';
+import {RecordReader} from '../model/records.js';
+import split2 from 'split2';
 import {argumentError, EXIT, signalExit, stdout as standardOut, UsageError, warn as standardWarn, type Output} from './terminal.js';
 
 export const REPLAY_HELP = `Usage: tracewatch [replay] [FILE...] [options]
@@ -107,6 +109,8 @@ export interface PipelineInput {
 	readonly live: boolean;
 	/** The node whose trace it is (--node). */
 	readonly node?: string;
+	/** tracewatch's own NDJSON records to read back, not trace lines (src/model/records.ts). */
+	readonly records?: boolean;
 }
 
 export interface PipelineOptions {
@@ -224,6 +228,18 @@ export async function runPipeline(inputs: readonly PipelineInput[], options: Pip
 	const readErrors: string[] = [];
 
 	for (const input of inputs) {
+		if (input.records && fleet) {
+			// An agent's records: packets again, without their raw lines; each hop's file is an input.
+			const inputs = new Map<string, number>();
+			const reader = new RecordReader(
+				p => fleet.pushRebuilt(p, input.node),
+				file => inputs.get(file) ?? (inputs.set(file, fleet.addInput(file, input.node)), inputs.get(file)!),
+			);
+			for await (const line of input.stream.pipe(split2())) if (!options.signal?.aborted) reader.push(String(line));
+			reader.end();
+			if (reader.skipped > 0) warn(`${input.path}: ${reader.skipped} line(s) that are not tracewatch records skipped`);
+			continue;
+		}
 		const index = fleet ? fleet.addInput(input.path, input.node) : pipeline.addInput(input.path);
 		// Live input: the pipeline completes a packet once its lines stop coming; it reads the clock here.
 		const clock = input.live ? setInterval(() => model.tick(), 10) : undefined;
@@ -436,7 +452,12 @@ export async function replay(argv: string[]): Promise<number> {
 			return {path: f, stream: followFile(f, {signal: stop.signal, onRestart}), live: true, ...(selfNode ? {node: selfNode} : {})};
 		}
 		const node = nodeOf.get(f) ?? selfNode;
-		return {path: f === '-' ? '(stdin)' : f, stream: o.stream, live: f === '-', ...(o.size !== undefined ? {size: o.size} : {}), ...(node ? {node} : {})};
+		const records = looksLikeRecords(f);
+		if (records && format === 'tui') {
+			o.stream.destroy();
+			throw new UsageError(`${f} holds tracewatch's own records (NDJSON); the interactive view reads traces: choose --format text, json, ndjson or html to read them back`);
+		}
+		return {path: f === '-' ? '(stdin)' : f, stream: o.stream, live: f === '-', ...(o.size !== undefined ? {size: o.size} : {}), ...(node ? {node} : {}), ...(records ? {records} : {})};
 	});
 	if (files.includes('-') && process.stdin.isTTY) {
 		throw new UsageError('no trace to read: pipe trace lines in (dmesg -W | grep --line-buffered TRACE: | tracewatch), give a FILE (tracewatch replay trace.log --rules node.save), or let tracewatch capture them (sudo tracewatch live --src ADDRESS)');

@@ -250,6 +250,11 @@ export class Fleet {
 		this.pipeline(node).push(line);
 	}
 
+	/** A packet read back from an agent's NDJSON record, to its node's pipeline (its `node`, else `node`). */
+	pushRebuilt(packet: Packet, node = ''): void {
+		this.pipeline(packet.node ?? node).pushRebuilt(packet);
+	}
+
 	tick(now?: number): void {
 		for (const p of this.pipelines.values()) p.tick(now);
 	}

@@ -272,6 +272,33 @@ export class Pipeline {
 		this.emitProgress();
 	}
 
+	/**
+	 * A packet rebuilt before, read back from tracewatch's own NDJSON (an agent's records): handed
+	 * on and settled as it is — its hops, verdict, NAT and reply state as recorded — and counted in
+	 * the graph and the findings like a packet rebuilt here.
+	 */
+	pushRebuilt(packet: Packet): void {
+		if (this.ended) throw new Error('Pipeline: push after end');
+		const p = deepFreeze(this.node !== undefined && packet.node === undefined ? {...packet, node: this.node} : packet);
+		// Its hops are the trace lines it was rebuilt from: counted for the inputs they name.
+		for (const h of p.hops) {
+			const input = this.inputs[h.ref.input];
+			if (!input) continue;
+			input.lines++;
+			input.traceLines++;
+			const f = this.formats[h.ref.input]!;
+			if (!f.has(p.format)) {
+				f.add(p.format);
+				input.format = f.size > 1 ? 'mixed' : p.format;
+			}
+		}
+		this.graphBuilder.add(p);
+		this.completed++;
+		this.emit({type: 'packet', packet: p});
+		this.traceFindings.add(p);
+		this.emit({type: 'settled', packet: p});
+	}
+
 	/** Input ended: every packet is completed, handed on and settled; then the summary. */
 	end(): void {
 		if (this.ended) return;
