@@ -131,7 +131,12 @@ function innerKey(p: Packet, at: 'first' | 'last'): string {
 
 function describe(p: Packet, withSeq = true): string {
 	const f = fields(p, 'first');
-	const ep = (a: string, port?: number) => (port === undefined ? a : a.includes(':') ? `[${a}]:${port}` : `${a}:${port}`);
+	// With --names: what each end is (`198.19.1.2 (pod default/pod-a (node-a))`).
+	const named = (a: string, port?: number) => {
+		const name = (port === undefined ? undefined : p.names?.[`${a}:${port}`]) ?? p.names?.[a];
+		return name ? ` (${name})` : '';
+	};
+	const ep = (a: string, port?: number) => `${port === undefined ? a : a.includes(':') ? `[${a}]:${port}` : `${a}:${port}`}${named(a, port)}`;
 	const icmp = p.icmp ? ` ${icmpName(p.proto, p.icmp.type, p.icmp.code) ?? `type ${p.icmp.type}`}${p.icmp.seq === undefined || !withSeq ? '' : ` seq=${p.icmp.seq}`}` : '';
 	const flags = p.tcpFlags && p.tcpFlags.length > 0 ? ` [${p.tcpFlags.join(' ')}]` : '';
 	return `${p.proto} ${ep(f.src, f.spt)} → ${ep(f.dst, f.dpt)}${icmp}${flags}`;

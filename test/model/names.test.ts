@@ -86,6 +86,9 @@ describe('tracewatch replay --names', () => {
 		const args = ['replay', '--names', 'testdata/nodes/cluster.json', ...['node-a', 'node-b'].flatMap(n => ['--node', `${n}=${dir}/${n}/dmesg-T.log,${dir}/${n}/iptables.save,${dir}/${n}/ip-addr.json,${dir}/${n}/ip-link.json`])];
 		const text = (await exec(process.execPath, [BIN, ...args, '--hops', 'summary'], {cwd: ROOT})).stdout;
 		expect(text).toContain('    names  198.19.1.2 pod default/pod-a (node-a) · 198.19.2.2 pod default/pod-b (node-b) · vethpa1 node-a\'s interface · flannel.1 node-a\'s vxlan device');
+		// What crossed, and the finding at node B, say which pods.
+		expect(text).toContain('─▶ node-b #2  DROP  ICMP 198.19.1.2 (pod default/pod-a (node-a)) → 198.19.2.2 (pod default/pod-b (node-b)) echo-request seq=1');
+		expect(text).toMatch(/dropped-at-peer: 2 packets TCP 198\.19\.1\.2:\d+ \(pod default\/pod-a \(node-a\)\) → 198\.19\.2\.2:8080 \(pod default\/pod-b \(node-b\)\) \[SYN\] sent from node-a/);
 		const doc = JSON.parse((await exec(process.execPath, [BIN, ...args, '--format', 'json'], {cwd: ROOT})).stdout) as {packets: Array<{node: string; names?: Record<string, string>}>};
 		const outerB = doc.packets.find(p => p.node === 'node-b' && p.names?.['198.18.100.1'])!;
 		// node-b's packets name node-b's devices, not node-a's.

@@ -7,12 +7,10 @@ import {execFile} from 'node:child_process';
 import {mkdtempSync, rmSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
-import {promisify} from 'node:util';
 import {describe, expect, it} from 'vitest';
 import {isRecordLine, RecordReader} from '../../src/model/records.js';
 import {read, ROOT} from '../support/replay.js';
 
-const exec = promisify(execFile);
 const BIN = join(ROOT, 'bin/tracewatch.js');
 const DIR = 'testdata/nodes/broken';
 
