@@ -164,12 +164,12 @@ describe('doctor, arm, disarm and live on the real kernel', skipWhen(unavailable
 				const {client, server, clientAddr, serverAddr} = lab.pair(backend === 'legacy' ? 'll' : 'ln', backend === 'legacy' ? 10 : 20, backend === 'legacy' ? 11 : 21);
 				const live = lab.start(server, ['live', '--backend', backend, '--src', clientAddr, '-p', 'icmp', '--format', 'ndjson']);
 				try {
-					await live.waitFor(/tracing ICMP from/, {where: 'stderr', timeoutMs: 30_000});
+					await live.waitFor(/tracing ICMP from/, {where: 'stderr'});
 					// Pings go on until live has shown two of them: however long arming and reading take.
 					const ping = lab.spawn(client, 'ping', ['-i', '0.2', '-s', '321', serverAddr]);
 					const mine = () => packets(live.stdout()).filter(p => p.src === clientAddr && p.dst === serverAddr);
 					try {
-						await live.waitFor(() => mine().length >= 2, {what: `two ICMP packets ${clientAddr} → ${serverAddr} in the ndjson`, timeoutMs: 40_000});
+						await live.waitFor(() => mine().length >= 2, {what: `two ICMP packets ${clientAddr} → ${serverAddr} in the ndjson`});
 					} finally {
 						ping.child.kill('SIGINT');
 					}
@@ -193,7 +193,7 @@ describe('doctor, arm, disarm and live on the real kernel', skipWhen(unavailable
 				const ns = lab.ns(backend === 'legacy' ? 'kl' : 'kn');
 				const a = lab.start(ns, ['arm', '--backend', backend, '--dst', `${lab.net}.30`, '-p', 'udp', '--dport', '53', '--both']);
 				try {
-					await a.waitFor(/The rules are removed/, {where: 'stdout', timeoutMs: 30_000});
+					await a.waitFor(/The rules are removed/, {where: 'stdout'});
 				} finally {
 					a.child.kill('SIGKILL');
 				}
@@ -228,7 +228,7 @@ describe('doctor, arm, disarm and live on the real kernel', skipWhen(unavailable
 			expect(await lab.tagged(ns)).toEqual([]);
 
 			const term = lab.start(ns, ['arm', '--backend', 'nft', '-p', 'tcp', '--dport', '8080']);
-			await term.waitFor(/The rules are removed/, {where: 'stdout', timeoutMs: 30_000});
+			await term.waitFor(/The rules are removed/, {where: 'stdout'});
 			expect(await lab.tagged(ns)).toHaveLength(2);
 			term.child.kill('SIGTERM');
 			expect(await term.exited).toEqual({code: 143, signal: null});
