@@ -23,6 +23,7 @@
  */
 import type {ParsedLine, TraceEvent} from '../parser/types.js';
 import type {Ruleset} from '../parser/ruleset.js';
+import {endpoint} from '../netfilter/addr.js';
 import {icmpName} from '../netfilter/icmp.js';
 import {isOverlayDevice, overlayOf, type Overlay} from '../netfilter/overlay.js';
 import type {Finding} from './findings/types.js';
@@ -136,7 +137,7 @@ function describe(p: Packet, withSeq = true): string {
 		const name = (port === undefined ? undefined : p.names?.[`${a}:${port}`]) ?? p.names?.[a];
 		return name ? ` (${name})` : '';
 	};
-	const ep = (a: string, port?: number) => `${port === undefined ? a : a.includes(':') ? `[${a}]:${port}` : `${a}:${port}`}${named(a, port)}`;
+	const ep = (a: string, port?: number) => `${endpoint(a, port)}${named(a, port)}`;
 	const icmp = p.icmp ? ` ${icmpName(p.proto, p.icmp.type, p.icmp.code) ?? `type ${p.icmp.type}`}${p.icmp.seq === undefined || !withSeq ? '' : ` seq=${p.icmp.seq}`}` : '';
 	const flags = p.tcpFlags && p.tcpFlags.length > 0 ? ` [${p.tcpFlags.join(' ')}]` : '';
 	return `${p.proto} ${ep(f.src, f.spt)} → ${ep(f.dst, f.dpt)}${icmp}${flags}`;

@@ -3,6 +3,7 @@
  * return:N (the chain's tail, or an explicit unconditional rule), a dump that does not match
  * the trace; then the NAT and protocol read from the joined rules.
  */
+import {packetLiteral} from '../support/packet.js';
 import {describe, expect, it} from 'vitest';
 import {finishPacket, RuleIndex} from '../../src/model/join.js';
 import type {Hop, Packet} from '../../src/model/types.js';
@@ -34,24 +35,8 @@ const index = new RuleIndex([parseRuleset(DUMP, 'node.save')]);
 type HopIn = Pick<Hop, 'table' | 'chain' | 'kind' | 'num'> & Partial<Hop>;
 
 function packet(hops: HopIn[], extra: Partial<Packet> = {}): Packet {
-	return {
-		id: 1,
-		family: 'ipv4',
-		proto: 'TCP',
-		src: '198.18.12.2',
-		dst: '198.18.13.2',
-		hops: hops.map((h, i) => ({ref: {input: 0, line: i + 1}, in: 'eth0', out: '', src: '198.18.12.2', dst: '198.18.13.2', ...h})),
-		verdict: 'unknown',
-		verdictBasis: '',
-		in: '',
-		out: '',
-		nat: [],
-		replyTo: null,
-		replySeen: false,
-		format: 'kernel',
-		first: {family: 'ipv4'},
-		...extra,
-	};
+	const hopsIn = hops.map((h, i) => ({ref: {input: 0, line: i + 1}, in: 'eth0', out: '', src: '198.18.12.2', dst: '198.18.13.2', ...h}));
+	return packetLiteral({id: 1, src: '198.18.12.2', dst: '198.18.13.2', hops: hopsIn, ...extra});
 }
 
 function joined(hops: HopIn[], extra: Partial<Packet> = {}): Packet {

@@ -5,30 +5,14 @@
 import {describe, expect, it} from 'vitest';
 import {expectsReply, opens, ReplyMatcher} from '../../src/model/pairing.js';
 import type {Hop, Packet} from '../../src/model/types.js';
+import {packetLiteral} from '../support/packet.js';
 
 let nextId = 1;
 
 /** A packet with one hop per address pair it was seen with (before and after NAT). */
 function packet(o: Partial<Packet> & {seen?: Array<Partial<Hop>>}): Packet {
 	const {seen, ...rest} = o;
-	const p: Packet = {
-		id: nextId++,
-		family: 'ipv4',
-		proto: 'TCP',
-		src: '198.18.0.1',
-		dst: '198.18.9.9',
-		hops: [],
-		verdict: 'ACCEPT',
-		verdictBasis: '',
-		in: '',
-		out: '',
-		nat: [],
-		replyTo: null,
-		replySeen: false,
-		format: 'kernel',
-		first: {family: 'ipv4'},
-		...rest,
-	};
+	const p = packetLiteral({id: nextId++, src: '198.18.0.1', dst: '198.18.9.9', verdict: 'ACCEPT', ...rest});
 	p.hops = (seen ?? [{}]).map(h => ({table: 'filter', chain: 'INPUT', kind: 'policy', num: 1, ref: {input: 0, line: 1}, in: '', out: '', src: p.src, dst: p.dst, spt: p.spt, dpt: p.dpt, ...h}) as Hop);
 	return p;
 }
