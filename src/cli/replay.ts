@@ -22,6 +22,7 @@ import {loadGraphviz} from './graphviz.js';
 import {describeUnparsed, loadRules, looksLikeRecords, looksLikeRuleset, openInput, reportRulesetProblems} from './io.js';
 import {RecordReader} from '../model/records.js';
 import split2 from 'split2';
+import {progressLine, type ProgressLine} from './progress.js';
 import {argumentError, EXIT, signalExit, stdout as standardOut, UsageError, warn as standardWarn, type Output} from './terminal.js';
 
 export const REPLAY_HELP = `Usage: tracewatch [replay] [FILE...] [options]
@@ -204,7 +205,9 @@ export async function runPipeline(inputs: readonly PipelineInput[], options: Pip
 
 	const stdout = options.out ?? standardOut;
 	const warn = options.warn ?? standardWarn;
-	const progress = createProgress(warn);
+	// Progress on a terminal, never when standard error is a pipe, nor for JSON written to a file.
+	const showProgress = Boolean(process.stderr.isTTY) && warn === standardWarn && !((format === 'json' || format === 'ndjson') && !process.stdout.isTTY);
+	let progress: ProgressLine | undefined;
 	// Text folds its lines to the terminal's width; in a file or a pipe, lines stay whole.
 	const textWidth = options.out === undefined && process.stdout.isTTY ? process.stdout.columns : undefined;
 	const dotToSvg = format === 'html' || format === 'svg' ? await loadGraphviz() : undefined;
@@ -223,7 +226,10 @@ export async function runPipeline(inputs: readonly PipelineInput[], options: Pip
 		}),
 	);
 	model.on(e => {
-		if (e.type === 'unparsed' && format !== 'json' && e.count <= SHOWN_UNPARSED) progress.above(describeUnparsed(e.line));
+		if (e.type === 'unparsed' && format !== 'json' && e.count <= SHOWN_UNPARSED) {
+			if (progress) progress.above(describeUnparsed(e.line));
+			else warn(describeUnparsed(e.line));
+		}
 	});
 	const readErrors: string[] = [];
 
@@ -244,10 +250,13 @@ export async function runPipeline(inputs: readonly PipelineInput[], options: Pip
 		// Live input: the pipeline completes a packet once its lines stop coming; it reads the clock here.
 		const clock = input.live ? setInterval(() => model.tick(), 10) : undefined;
 		let read = 0;
-		if (input.size !== undefined && input.size > 0) input.stream.on('data', (chunk: Buffer | string) => progress.update(input.path, (read += chunk.length), input.size!));
+		let lines = 0;
+		progress = input.size !== undefined && input.size > 0 ? progressLine(input.path, input.size, {unit: 'bytes', show: showProgress, warn}) : undefined;
+		if (progress) input.stream.on('data', (chunk: Buffer | string) => progress?.update((read += chunk.length), lines));
 		try {
 			const source = guarded(input.stream, options.signal);
 			await readTraceLines(source.stream, index, line => {
+				lines++;
 				if (!options.signal?.aborted) model.push(line);
 			}, undefined, {
 				// Parsed on the main thread: a parser thread beside the model (TRACEWATCH_PARSE_THREADS=1)
@@ -263,7 +272,8 @@ export async function runPipeline(inputs: readonly PipelineInput[], options: Pip
 			readErrors.push(`${input.path}: ${(error as Error).message}`);
 		} finally {
 			if (clock) clearInterval(clock);
-			progress.done();
+			progress?.done();
+			progress = undefined;
 		}
 	}
 	model.end();
@@ -298,33 +308,6 @@ function guarded(source: Readable, signal: AbortSignal | undefined): {stream: Re
 /** Columns for --format graph: the terminal's, else $COLUMNS, else wide enough for two or three hooks side by side. */
 function graphWidth(): number {
 	return process.stdout.columns || Number(process.env['COLUMNS']) || 160;
-}
-
-/** A one-line progress display on stderr for long file replays, only when stderr is a terminal. */
-function createProgress(warn: (text: string) => void): {update(path: string, read: number, total: number): void; above(text: string): void; done(): void} {
-	const tty = Boolean(process.stderr.isTTY) && warn === standardWarn;
-	let last = 0;
-	let shown = false;
-	const started = Date.now();
-	const clear = () => {
-		if (shown) process.stderr.write('\r\u001B[K');
-		shown = false;
-	};
-	return {
-		update(path, read, total) {
-			const now = Date.now();
-			if (!tty || now - last < 200 || now - started < 500) return;
-			last = now;
-			const pct = Math.min(100, Math.floor((read / total) * 100));
-			process.stderr.write(`\r\u001B[Kreading ${path}: ${pct}% (${(read / 1e6).toFixed(1)} of ${(total / 1e6).toFixed(1)} MB)`);
-			shown = true;
-		},
-		above(text) {
-			clear();
-			warn(text);
-		},
-		done: clear,
-	};
 }
 
 /** What `tracewatch replay` takes (also: the suggestions for a mistyped option). */
