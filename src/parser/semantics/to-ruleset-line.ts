@@ -34,7 +34,7 @@ export type RulesetLine =
 	| {readonly kind: 'newChain'; readonly chain: string}
 	| {readonly kind: 'blank'};
 
-function counters(node: NonterminalNode): Counters {
+export function counters(node: NonterminalNode): Counters {
 	// counters = "[" dec ":" dec "]"
 	return {packets: Number(node.child(1).sourceString), bytes: Number(node.child(3).sourceString)};
 }
@@ -52,7 +52,7 @@ export function addToRulesetLine(semantics: RulesetSemantics): void {
 		},
 		rulesetContent_chain(_colon, name, _g, policy, _g2, count) {
 			const c = count.children[0];
-			return {kind: 'chain', name: name.sourceString, policy: policy.sourceString, ...(c ? {counters: counters(c as NonterminalNode)} : {})};
+			return chainLine(name.sourceString, policy.sourceString, c ? counters(c as NonterminalNode) : undefined);
 		},
 		rulesetContent_commit(_c) {
 			return {kind: 'commit'};
@@ -62,14 +62,10 @@ export function addToRulesetLine(semantics: RulesetSemantics): void {
 		},
 		rulesetContent_command(count, _g, command) {
 			const c = count.children[0];
-			const line = command['line']() as RulesetLine;
-			// `-c p b` in the rule, when a line has both, is what iptables would load.
-			return c && line.kind === 'append' && !line.counters ? {...line, counters: counters(c as NonterminalNode)} : line;
+			return withLineCounters(command['line']() as RulesetLine, c ? counters(c as NonterminalNode) : undefined);
 		},
 		ruleCommand_append(verb, _g, chain, spec) {
-			const read = spec['spec']() as RuleSpecRead;
-			const head = `${verb.sourceString}${_g.sourceString}${chain.sourceString}`;
-			return {kind: 'append', chain: chain.sourceString, insert: false, ...read, text: `${head}${read.text}`, ...countersOf(read)};
+			return appendLine(verb.sourceString, _g.sourceString, chain.sourceString, spec['spec']() as RuleSpecRead);
 		},
 		ruleCommand_insert(_verb, _g, chain, _g2, num, spec) {
 			const read = spec['spec']() as RuleSpecRead;
@@ -93,23 +89,54 @@ export function addToRulesetLine(semantics: RulesetSemantics): void {
 		},
 	});
 
+	// The counters piece alone (src/parser/rule-segments.ts).
+	semantics.addOperation<Counters>('countersValue', {
+		counters(_open, _p, _colon, _b, _close) {
+			return counters(this as unknown as NonterminalNode);
+		},
+	});
+
 	semantics.addOperation<RuleSpecRead>('spec', {
 		ruleSpec(gaps, itemNodes) {
 			const items = itemNodes.children.map(n => n['item']() as RuleItem);
-			// The text without `-c p b`: the spec's source with each counters item and the gap before it cut out.
-			const source = this.sourceString;
 			const base = this.source.startIdx;
-			let text = '';
-			let from = 0;
-			items.forEach((item, i) => {
-				if (item.item !== 'counters') return;
-				text += source.slice(from, gaps.child(i).source.startIdx - base);
-				from = itemNodes.child(i).source.endIdx - base;
-			});
-			text += source.slice(from);
-			return {items, rule: assembleRule(items), text};
+			const spans = items.map((_, i) => [gaps.child(i).source.startIdx - base, itemNodes.child(i).source.endIdx - base] as const);
+			return specRead(items, this.sourceString, spans);
 		},
 	});
+}
+
+/**
+ * What a rule's arguments hold, from its items and its text (`source`, from the space before the
+ * first item); `spans[i]` is where item i's gap starts and where the item ends in `source`. The
+ * text leaves out `-c p b`: each counters item and the gap before it are cut out. The one
+ * definition for the whole-line semantics and the piece parser (src/parser/rule-segments.ts).
+ */
+export function specRead(items: readonly RuleItem[], source: string, spans: ReadonlyArray<readonly [number, number]>): RuleSpecRead {
+	let text = '';
+	let from = 0;
+	items.forEach((item, i) => {
+		if (item.item !== 'counters') return;
+		text += source.slice(from, spans[i]![0]);
+		from = spans[i]![1];
+	});
+	text += source.slice(from);
+	return {items, rule: assembleRule(items), text};
+}
+
+/** The append line of a rule (`-A CHAIN …`, `--append CHAIN …`) from its verb, the gap after it, its chain and its spec. */
+export function appendLine(verb: string, gap: string, chain: string, read: RuleSpecRead): RulesetLine {
+	return {kind: 'append', chain, insert: false, ...read, text: `${verb}${gap}${chain}${read.text}`, ...countersOf(read)};
+}
+
+/** A `:CHAIN POLICY [p:b]` line. */
+export function chainLine(name: string, policy: string, count: Counters | undefined): RulesetLine {
+	return {kind: 'chain', name, policy, ...(count ? {counters: count} : {})};
+}
+
+/** `[p:b]` before a command: its counters, unless `-c p b` in the rule gave them (that is what iptables would load). */
+export function withLineCounters(line: RulesetLine, count: Counters | undefined): RulesetLine {
+	return count && line.kind === 'append' && !line.counters ? {...line, counters: count} : line;
 }
 
 function countersOf(read: RuleSpecRead): {counters?: Counters} {
