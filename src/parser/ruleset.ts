@@ -13,6 +13,7 @@
  */
 import {rulesetGrammar} from './grammar.js';
 import {looksLikeNftJson, parseNftJson} from './nft-json.js';
+import {matchRulesetPieces} from './rule-segments.js';
 import {looksLikeNft, parseNftRuleset} from './nft-ruleset.js';
 import type {ParsedRule, RuleItem} from './rule.js';
 import {rulesetSemantics} from './semantics/ruleset.js';
@@ -206,6 +207,15 @@ function guessTable(policyChains: Set<string>, targets: Set<string>, path: strin
 	return 'filter';
 }
 
+/**
+ * One dump line as the Ruleset grammar reads it whole (`rulesetLine`), or undefined when it does
+ * not match: the reference the piece parser (src/parser/rule-segments.ts) is tested against.
+ */
+export function matchWholeRulesetLine(raw: string): RulesetLine | undefined {
+	const m = rulesetGrammar.match(raw, 'rulesetLine');
+	return m.failed() ? undefined : (rulesetSemantics(m)['line']() as RulesetLine);
+}
+
 /** Parses one dump. Never throws on content: what cannot be read is in `problems`. */
 export function parseRuleset(text: string, path: string): Ruleset {
 	if (looksLikeNft(text)) return parseNftRuleset(text, path);
@@ -220,6 +230,12 @@ export function parseRuleset(text: string, path: string): Ruleset {
 	let listing = 0;
 	for (let i = 0; i < lines.length; i++) {
 		const raw = lines[i]!;
+		const pieces = matchRulesetPieces(raw);
+		if (pieces) {
+			if (pieces.kind === 'append' || pieces.kind === 'chain') sawCommand = true;
+			parsed.push({line: i + 1, value: pieces});
+			continue;
+		}
 		const m = rulesetGrammar.match(raw, 'rulesetLine');
 		if (m.failed() && rulesetGrammar.match(raw, 'listingLine').succeeded()) {
 			// `iptables -L` output: say so once instead of once per line.
