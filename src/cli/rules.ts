@@ -1,7 +1,7 @@
 /**
  * `tracewatch rules FILE...`: lint saved rulesets.
  */
-import {jsonText, visibleDeep} from '../ui/visible.js';
+import {visibleDeep, writeJsonText} from '../ui/visible.js';
 import {parseArgs} from 'node:util';
 import {lintRulesets, RULE_KINDS} from '../model/findings/lint.js';
 import type {Finding} from '../model/findings/types.js';
@@ -182,24 +182,25 @@ export async function rules(argv: string[]): Promise<number> {
 	const findings: Finding[] = lintRulesets(rulesets).filter(f => RANK[f.severity] >= RANK[min] && (kinds.size === 0 || kinds.has(f.kind)));
 
 	if (format === 'json') {
-		stdout.write(
-			`${jsonText(
-				{
-					tracewatch: 1,
-					rulesets: rulesets.map(rs => ({
-						path: rs.path,
-						format: rs.format,
-						family: rs.family,
-						backend: rs.backend,
-						...(rs.generatedBy ? {generatedBy: rs.generatedBy} : {}),
-						problems: rs.problems,
-						tables: rulesetTables(rs),
-					})),
-					findings,
-				},
-				2,
-			)}\n`,
+		// Written as it is serialised: the document of a large dump is hundreds of MB as one string.
+		writeJsonText(
+			{
+				tracewatch: 1,
+				rulesets: rulesets.map(rs => ({
+					path: rs.path,
+					format: rs.format,
+					family: rs.family,
+					backend: rs.backend,
+					...(rs.generatedBy ? {generatedBy: rs.generatedBy} : {}),
+					problems: rs.problems,
+					tables: rulesetTables(rs),
+				})),
+				findings,
+			},
+			2,
+			text => stdout.write(text),
 		);
+		stdout.write('\n');
 	} else {
 		for (const rs of rulesets) {
 			stdout.write(`${describeRuleset(visibleDeep(rs))}\n`);

@@ -119,3 +119,59 @@ export function jsonText(value: unknown, indent?: number): string {
 		return out;
 	});
 }
+
+/** Pieces of at least this many characters are handed to `write` (fewer, larger writes). */
+const STREAM_CHUNK = 1 << 16;
+
+/**
+ * jsonText(value, indent) written in pieces instead of built as one string: the same characters,
+ * but a document of hundreds of MB (`rules --format json` on a large dump) never exists whole.
+ * Objects and arrays down to `depth` levels are written member by member; below that each
+ * member is one JSON.stringify, indented to where it stands. Values JSON.stringify would leave
+ * out of an object (undefined, functions) are left out; anything not a plain object or array
+ * (a Map, a value with toJSON) is stringified whole.
+ */
+export function writeJsonText(value: unknown, indent: number, write: (text: string) => void, depth = 6): void {
+	let buffer = '';
+	const put = (text: string): void => {
+		buffer += text;
+		if (buffer.length >= STREAM_CHUNK) {
+			write(buffer);
+			buffer = '';
+		}
+	};
+	const pad = (level: number): string => ' '.repeat(indent * level);
+	const leaf = (v: unknown, level: number): string => {
+		const text = jsonText(v, indent);
+		return level === 0 ? text : text.replaceAll('\n', `\n${pad(level)}`);
+	};
+	const plain = (v: unknown): v is Record<string, unknown> | unknown[] =>
+		v !== null && typeof v === 'object' && (Array.isArray(v) || Object.getPrototypeOf(v) === Object.prototype) && typeof (v as {toJSON?: unknown}).toJSON !== 'function';
+	const walk = (v: unknown, level: number): void => {
+		if (level >= depth || !plain(v)) {
+			put(leaf(v, level));
+			return;
+		}
+		const inner = pad(level + 1);
+		if (Array.isArray(v)) {
+			if (v.length === 0) return put('[]');
+			put('[');
+			v.forEach((item, k) => {
+				put(`${k === 0 ? '' : ','}\n${inner}`);
+				// JSON.stringify writes null for what it cannot write in an array.
+				walk(item === undefined || typeof item === 'function' || typeof item === 'symbol' ? null : item, level + 1);
+			});
+			return put(`\n${pad(level)}]`);
+		}
+		const entries = Object.entries(v).filter(([, x]) => x !== undefined && typeof x !== 'function' && typeof x !== 'symbol');
+		if (entries.length === 0) return put('{}');
+		put('{');
+		entries.forEach(([k, x], n) => {
+			put(`${n === 0 ? '' : ','}\n${inner}${jsonText(k)}: `);
+			walk(x, level + 1);
+		});
+		put(`\n${pad(level)}}`);
+	};
+	walk(value, 0);
+	if (buffer) write(buffer);
+}
