@@ -70,3 +70,17 @@ describe('progress line', () => {
 		expect(text).not.toMatch(/[\u0000-\u001f\u007f]/);
 	});
 });
+
+describe('progress of a large ruleset', () => {
+	it('reports how far parseRuleset got, every few thousand lines', async () => {
+		const {parseRuleset} = await import('../src/parser/ruleset.js');
+		const {kubeDump} = await import('../scripts/bench/kube-dump.js');
+		const text = kubeDump({services: 200, endpoints: 3});
+		const lines = text.split('\n').length - 1;
+		const seen: Array<[number, number]> = [];
+		parseRuleset(text, 'kube.save', (line, total) => seen.push([line, total]));
+		expect(seen.length).toBe(Math.ceil(lines / 4096));
+		expect(seen.every(([, total]) => total === lines)).toBe(true);
+		expect(seen.map(([line]) => line)).toEqual(seen.map((_, i) => i * 4096));
+	});
+});

@@ -9,6 +9,7 @@ import {createGunzip, gunzipSync} from 'node:zlib';
 import {parseRuleset, type Ruleset} from '../parser/ruleset.js';
 import {looksLikeTrace, matchTraceLine} from '../parser/trace-line.js';
 import {visible} from '../ui/visible.js';
+import {progressLine} from './progress.js';
 import {UsageError, warn} from './terminal.js';
 
 /** Do these bytes start with the gzip magic? */
@@ -116,7 +117,10 @@ export function loadRules(path: string): Ruleset {
 	} catch (error) {
 		throw new UsageError(`cannot read --rules ${path}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
 	}
-	const rs = parseRuleset(text, path);
+	// A large dump (a kube-proxy node's) takes seconds: say how far it got, on a terminal.
+	const progress = progressLine(path, 0, {unit: 'lines'});
+	const rs = parseRuleset(text, path, (line, lines) => progress.update(line, line, lines));
+	progress.done();
 	// Trace and ruleset swapped on the command line: say so instead of 60 "not a ruleset line" errors.
 	const bad = rs.problems.filter(p => p.column !== undefined).slice(0, 5);
 	if (bad.length > 0) {

@@ -14,8 +14,8 @@ import {writeSync} from 'node:fs';
 import {terminalSafe} from '../ui/visible.js';
 
 export interface ProgressLine {
-	/** `done`: bytes (or lines) of `total` so far; `lines`: lines read so far. */
-	update(done: number, lines: number): void;
+	/** `done`: bytes (or lines) of `total` so far; `lines`: lines read so far; `total`, when it became known only now. */
+	update(done: number, lines: number, total?: number): void;
 	/** Clears the line, prints `text` (a warning) and lets the line come back on the next update. */
 	above(text: string): void;
 	/** Clears the line for good. */
@@ -25,7 +25,7 @@ export interface ProgressLine {
 export interface ProgressOptions {
 	/** What `total` counts: bytes of a file, or lines of a dump. */
 	readonly unit: 'bytes' | 'lines';
-	/** Show it at all (the caller's conditions: a terminal, a format that is not written to a file …). Default: standard error is a terminal. */
+	/** Show it at all (the caller's conditions: a terminal, a format that is not written to a file …). Default: standard error is a terminal and suppressProgress() was not called. */
 	readonly show?: boolean;
 	/** The clock in ms (tests). Default performance.now. */
 	readonly now?: () => number;
@@ -33,6 +33,16 @@ export interface ProgressOptions {
 	readonly write?: (text: string) => void;
 	/** Where `above` prints its text. Default: a line on standard error. */
 	readonly warn?: (text: string) => void;
+}
+
+let suppressed = false;
+
+/**
+ * No progress lines from here on unless a caller asks for them: the command writes JSON to a
+ * file (whoever runs it is a script, or waits for the file).
+ */
+export function suppressProgress(on = true): void {
+	suppressed = on;
 }
 
 /** Work shorter than this shows no progress. */
@@ -76,7 +86,7 @@ export function progressText(label: string, done: number, total: number, lines: 
 }
 
 export function progressLine(label: string, total: number, options: ProgressOptions): ProgressLine {
-	const show = options.show ?? Boolean(process.stderr.isTTY);
+	const show = options.show ?? (Boolean(process.stderr.isTTY) && !suppressed);
 	const now = options.now ?? (() => performance.now());
 	const write = options.write ?? writeStderr;
 	const warn = options.warn ?? ((text: string) => writeStderr(`${terminalSafe(text, false)}\n`));
@@ -88,7 +98,8 @@ export function progressLine(label: string, total: number, options: ProgressOpti
 		shown = false;
 	};
 	return {
-		update(done, lines) {
+		update(done, lines, known) {
+			if (known !== undefined) total = known;
 			if (!show) return;
 			const t = now();
 			if (t - started < AFTER_MS || t - last < EVERY_MS) return;

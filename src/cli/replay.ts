@@ -22,7 +22,7 @@ import {loadGraphviz} from './graphviz.js';
 import {describeUnparsed, loadRules, looksLikeRecords, looksLikeRuleset, openInput, reportRulesetProblems} from './io.js';
 import {RecordReader} from '../model/records.js';
 import split2 from 'split2';
-import {progressLine, type ProgressLine} from './progress.js';
+import {progressLine, suppressProgress, type ProgressLine} from './progress.js';
 import {argumentError, EXIT, signalExit, stdout as standardOut, UsageError, warn as standardWarn, type Output} from './terminal.js';
 
 export const REPLAY_HELP = `Usage: tracewatch [replay] [FILE...] [options]
@@ -356,7 +356,8 @@ export async function replay(argv: string[]): Promise<number> {
 	if (!['summary', 'path', 'all'].includes(hops)) throw new UsageError(`--hops must be summary, path or all, not "${values.hops}"`);
 	if (values.verbose && values.hops && hops !== 'all') throw new UsageError(`-v shows every hop; it does not go with --hops ${hops}`);
 
-	const rulesets: Ruleset[] = (values.rules ?? []).map(loadRules);
+	if ((format === 'json' || format === 'ndjson') && !standardOut.isTTY) suppressProgress();
+	const rulesets: Ruleset[] = (values.rules ?? []).map(path => loadRules(path));
 	let ruleProblems = 0;
 	for (const rs of rulesets) {
 		ruleProblems += reportRulesetProblems(rs);

@@ -2,6 +2,7 @@
  * `tracewatch rules FILE...`: lint saved rulesets.
  */
 import {visibleDeep, writeJsonText} from '../ui/visible.js';
+import {suppressProgress} from './progress.js';
 import {parseArgs} from 'node:util';
 import {lintRulesets, RULE_KINDS} from '../model/findings/lint.js';
 import type {Finding} from '../model/findings/types.js';
@@ -175,7 +176,8 @@ export async function rules(argv: string[]): Promise<number> {
 	if (unknown.length > 0) throw new UsageError(`unknown --kind ${unknown.join(', ')}; the kinds are ${RULE_KINDS.join(', ')}`);
 	const style = values['no-color'] ? plain : values.color || stdout.color ? colors : plain;
 
-	const rulesets = positionals.map(loadRules);
+	if (format === 'json' && !stdout.isTTY) suppressProgress();
+	const rulesets = positionals.map(path => loadRules(path));
 	let problems = 0;
 	for (const rs of rulesets) problems += reportRulesetProblems(rs);
 

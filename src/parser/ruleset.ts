@@ -216,8 +216,11 @@ export function matchWholeRulesetLine(raw: string): RulesetLine | undefined {
 	return m.failed() ? undefined : (rulesetSemantics(m)['line']() as RulesetLine);
 }
 
+/** How far parseRuleset got: `line` of `lines` (called every few thousand lines). */
+export type RulesetProgress = (line: number, lines: number) => void;
+
 /** Parses one dump. Never throws on content: what cannot be read is in `problems`. */
-export function parseRuleset(text: string, path: string): Ruleset {
+export function parseRuleset(text: string, path: string, progress?: RulesetProgress): Ruleset {
 	if (looksLikeNft(text)) return parseNftRuleset(text, path);
 	if (looksLikeNftJson(text)) return parseNftJson(text, path);
 	const lines = text.split('\n');
@@ -230,6 +233,7 @@ export function parseRuleset(text: string, path: string): Ruleset {
 	let listing = 0;
 	for (let i = 0; i < lines.length; i++) {
 		const raw = lines[i]!;
+		if (progress && (i & 4095) === 0) progress(i, lines.length);
 		const pieces = matchRulesetPieces(raw);
 		if (pieces) {
 			if (pieces.kind === 'append' || pieces.kind === 'chain') sawCommand = true;
