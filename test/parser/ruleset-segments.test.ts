@@ -83,11 +83,15 @@ describe('ruleset lines read in pieces and whole agree', () => {
 	// After FLAG: what may come, and what may follow it.
 	const values = ['', ' 1', ' tcp', ' ! 1', ' 10.0.0.1/32', ' -x', ' ! -x', ' !', ' ! x', ' "a -b c"', ' "a\\" -b"', ' a b', ' a -b', ' FIN,SYN SYN', ' x src,dst', ' all DATA', ' 1 2', ' -', ' - -'];
 	const after = ['', ' -j ACCEPT', ' ! -p tcp', ' -m comment --comment "x -y"', ' --dport 1', ' ! --syn', ' !', ' x'];
-	it.each(names)('on %s with values and followers built to tempt a wrong cut', name => {
+	// `npm test` pairs each value with no follower and one other, in turn (every follower comes
+	// after every option with some value); `npm run fuzz` tries every value with every follower.
+	const every = Boolean(process.env['TRACEWATCH_FUZZ_RUNS']);
+	const followers = (name: number, value: number): readonly string[] => (every ? after : [after[0]!, after[1 + ((name + value) % (after.length - 1))]!]);
+	it.each(names.map((name, n) => [name, n] as const))('on %s with values and followers built to tempt a wrong cut', (name, n) => {
 		clearRulesetSegmentCaches();
 		for (let pass = 0; pass < 2; pass++) {
-			for (const v of values) {
-				for (const a of after) {
+			for (const [i, v] of values.entries()) {
+				for (const a of followers(n, i)) {
 					agree(`-A X ${name}${v}${a}`);
 					agree(`[1:2] -A X -p tcp ! ${name}${v}${a}`);
 				}
