@@ -196,7 +196,7 @@ const stream = await measureStream(ROOT, STREAM, CEILING, (written, mb) => {
 });
 if (stream.stopped) log(`  stopped after ${fmt(stream.lines)} of ${fmt(STREAM)} lines: RSS passed ${fmt(CEILING)} MB (--rss-ceiling)`);
 log(
-	`  ${fmt(stream.lines)} lines in ${fmt(stream.seconds, 1)} s (${fmt(stream.lines / stream.seconds)} lines/s), ${fmt(stream.packetsOut)} packets out; RSS peak ${fmt(stream.peakMB)} MB, at the end ${fmt(stream.endMB)} MB, growth ${stream.slopeMBPerMillion.toFixed(1)} MB per million lines (first tenth → last tenth)`,
+	`  ${fmt(stream.lines)} lines in ${fmt(stream.seconds, 1)} s (${fmt(stream.lines / stream.seconds)} lines/s), ${fmt(stream.packetsOut)} packets out; RSS peak ${fmt(stream.peakMB)} MB, at the end ${fmt(stream.endMB)} MB, growth ${stream.slopeMBPerMillion.toFixed(1)} MB per million lines over the second half`,
 );
 log();
 
@@ -266,8 +266,9 @@ for (const [form, target, what] of [
 	const short = best.ratio >= target ? '' : `; ${(target / best.ratio).toFixed(1)}× too slow`;
 	targets.push(`  ${verdict(best.ratio >= target)} full replay ≥ ${target}× the regex tokenizer on ${what}: ${best.ratio.toFixed(3)}× (${fmt(best.replay)} vs ${fmt(best.regex)} lines/s${of.length > 1 ? `; ${of.map(r => `${r.form} ${r.ratio.toFixed(3)}×`).join(', ')}` : ''}${short})`);
 }
-for (const r of rows) if (r.rss > TARGET_RSS_MB) targets.push(`  ${verdict(false)} replay of ${r.form} within ${TARGET_RSS_MB} MB: peak RSS ${fmt(r.rss)} MB`);
-if (rows.length > 0 && rows.every(r => r.rss <= TARGET_RSS_MB)) targets.push(`  ${verdict(true)} every replay within ${TARGET_RSS_MB} MB: peak RSS at most ${fmt(Math.max(...rows.map(r => r.rss)))} MB`);
+for (const r of rows) if (r.rss > TARGET_RSS_MB && r.form !== 'central') targets.push(`  ${verdict(false)} replay of ${r.form} within ${TARGET_RSS_MB} MB: peak RSS ${fmt(r.rss)} MB`);
+const one = rows.filter(r => r.form !== 'central');
+if (one.length > 0 && one.every(r => r.rss <= TARGET_RSS_MB)) targets.push(`  ${verdict(true)} every replay of one host within ${TARGET_RSS_MB} MB: peak RSS at most ${fmt(Math.max(...one.map(r => r.rss)))} MB`);
 log('Targets (this machine, this run):');
 for (const t of targets) log(t);
 // A central log of 50 hosts (each host its own pipeline) against one host's log of the same size.
