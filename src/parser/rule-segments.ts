@@ -41,7 +41,7 @@
 import type * as ohm from 'ohm-js';
 import {rulesetGrammar} from './grammar.js';
 import type {Counters, RuleItem} from './rule.js';
-import {keepable, ownString, SegmentCache} from './segment-cache.js';
+import {EditingMatcher, keepable, ownString, SegmentCache} from './segment-cache.js';
 import {rulesetSemantics} from './semantics/ruleset.js';
 import {appendLine, chainLine, type RulesetLine, specRead, withLineCounters} from './semantics/to-ruleset-line.js';
 
@@ -88,6 +88,26 @@ export function rulesetSegmentStats(): Record<string, {hits: number; misses: num
 
 export function clearRulesetSegmentCaches(): void {
 	for (const c of Object.values(caches)) c.clear();
+	editors.clear();
+}
+
+/**
+ * Matchers that match a piece as an edit of the last piece of its kind (EditingMatcher): one per
+ * rule and first word, so that `-s 10.244.3.7/32` is matched as an edit of the `-s` item before
+ * it and `-j KUBE-SEP-…` of the last `-j`. At most MAX_EDITORS kinds are held.
+ */
+const editors = new Map<string, EditingMatcher>();
+const MAX_EDITORS = 256;
+
+function editorFor(rule: RulesetPieceRule, text: string): EditingMatcher {
+	const space = text.search(/[ \t]/);
+	const key = `${rule} ${space < 0 ? '' : text.slice(0, space)}`;
+	let m = editors.get(key);
+	if (!m) {
+		if (editors.size >= MAX_EDITORS) editors.clear();
+		editors.set(ownString(key), (m = new EditingMatcher(rulesetGrammar)));
+	}
+	return m;
 }
 
 /** Marks a piece the rule refuses (a cached `undefined` would read as a miss). */
@@ -100,7 +120,7 @@ function piece<R extends RulesetPieceRule>(rule: R, text: string): PieceValue<R>
 	const cache = caches[rule];
 	const known = cache.get(text);
 	if (known !== undefined) return known === REFUSED ? undefined : (known as PieceValue<R>);
-	const m = rulesetGrammar.match(text, rule);
+	const m = editorFor(rule, text).match(text, rule);
 	const value = m.succeeded() ? keepable(RULESET_PIECES[rule].value(m) as PieceValue<R>) : undefined;
 	if (cache.admitting) cache.set(ownString(text), value === undefined ? REFUSED : value);
 	return value;

@@ -12,6 +12,8 @@
  * memory: when fewer than 1 in 16 lookups of the last 4096 hit, only 1 in 64 new keys is kept
  * until they start repeating again.
  */
+import type * as ohm from 'ohm-js';
+
 export class SegmentCache<V> {
 	private young = new Map<string, V>();
 	private old = new Map<string, V>();
@@ -112,4 +114,37 @@ export function deepFreeze<T>(value: T): T {
  */
 export function ownString(s: string): string {
 	return ` ${s}`.slice(1);
+}
+
+/**
+ * Ohm's match of a text as an edit of the text matched before it on the same matcher. Ohm's
+ * incremental matcher keeps its memo of what the edit does not touch (replaceInputRange) and
+ * matches the edited text with the grammar as a fresh match would: the same result, for a
+ * fraction of the work when the two texts share most of their characters (a line's head whose
+ * stamp changed; `-s 10.244.3.7/32` after `-s 10.244.3.6/32`). Callers keep one per kind of
+ * text, so that what they match next resembles what was matched last.
+ */
+export class EditingMatcher {
+	private readonly matcher: ohm.Matcher;
+	private text: string | undefined;
+
+	constructor(grammar: ohm.Grammar) {
+		this.matcher = grammar.matcher();
+	}
+
+	match(text: string, rule: string): ohm.MatchResult {
+		const old = this.text;
+		if (old === undefined) {
+			this.matcher.setInput(text);
+		} else {
+			const limit = Math.min(old.length, text.length);
+			let head = 0;
+			while (head < limit && old.charCodeAt(head) === text.charCodeAt(head)) head++;
+			let tail = 0;
+			while (tail < limit - head && old.charCodeAt(old.length - 1 - tail) === text.charCodeAt(text.length - 1 - tail)) tail++;
+			this.matcher.replaceInputRange(head, old.length - tail, text.slice(head, text.length - tail));
+		}
+		this.text = text;
+		return this.matcher.match(rule);
+	}
 }

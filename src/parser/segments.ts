@@ -52,7 +52,7 @@
 import type * as ohm from 'ohm-js';
 import {interpretFields, interpretNftItems, type RawField} from './fields.js';
 import {traceGrammar} from './grammar.js';
-import {deepFreeze, keepable, ownString as own, SegmentCache} from './segment-cache.js';
+import {deepFreeze, EditingMatcher, keepable, ownString as own, SegmentCache} from './segment-cache.js';
 import {opOf} from './semantics/ops.js';
 import {traceSemantics} from './semantics/trace.js';
 import {fieldOf, kernelHopEvent, leadValueOf, type LeadValue, type NftBase, type NftEventValue, type NftItem, nftEventWith, xtHopEvent} from './semantics/to-trace-event.js';
@@ -184,34 +184,13 @@ function piece<K extends PieceRule>(rule: K, text: string): ValueOf<K> | undefin
 	return outcome.ok ? (outcome.value as ValueOf<K>) : undefined;
 }
 
-/** Per rule matched incrementally: Ohm's matcher and the text it holds now. */
-const matchers = new Map<PieceRule, {matcher: ohm.Matcher; text: string}>();
+/** Per rule matched as an edit of its previous text (see EditingMatcher): the heads of lines. */
+const matchers = new Map<PieceRule, EditingMatcher>();
 
-/**
- * Ohm's match of `text` with `rule`, as an edit of the text the rule matched last: a line's head
- * differs from the previous line's mostly in its stamp. Ohm's
- * matcher keeps its memo of the unchanged parts (replaceInputRange) and matches the edited text
- * with the grammar as a fresh match would: the same result, for a fraction of the work (a
- * kern.log head: 55 µs whole, 15 µs as an edit). test/parser/segments.test.ts compares the
- * results with whole-line matches.
- */
 function matchEdited(rule: PieceRule, text: string): ohm.MatchResult {
-	const held = matchers.get(rule);
-	if (!held) {
-		const matcher = traceGrammar.matcher();
-		matcher.setInput(text);
-		matchers.set(rule, {matcher, text});
-		return matcher.match(rule);
-	}
-	const old = held.text;
-	const limit = Math.min(old.length, text.length);
-	let head = 0;
-	while (head < limit && old.charCodeAt(head) === text.charCodeAt(head)) head++;
-	let tail = 0;
-	while (tail < limit - head && old.charCodeAt(old.length - 1 - tail) === text.charCodeAt(text.length - 1 - tail)) tail++;
-	held.matcher.replaceInputRange(head, old.length - tail, text.slice(head, text.length - tail));
-	held.text = text;
-	return held.matcher.match(rule);
+	let m = matchers.get(rule);
+	if (!m) matchers.set(rule, (m = new EditingMatcher(traceGrammar)));
+	return m.match(text, rule);
 }
 
 function isSp(c: number): boolean {
