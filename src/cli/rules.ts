@@ -1,7 +1,7 @@
 /**
  * `tracewatch rules FILE...`: lint saved rulesets.
  */
-import {visibleDeep, writeJsonText} from '../ui/visible.js';
+import {lazyList, visibleDeep, writeJsonText} from '../ui/visible.js';
 import {suppressProgress} from './progress.js';
 import {parseArgs} from 'node:util';
 import {lintRulesets, RULE_KINDS} from '../model/findings/lint.js';
@@ -195,7 +195,8 @@ export async function rules(argv: string[]): Promise<number> {
 					backend: rs.backend,
 					...(rs.generatedBy ? {generatedBy: rs.generatedBy} : {}),
 					problems: rs.problems,
-					tables: rulesetTables(rs),
+					// Each rule made as data when it is written, not all of them first.
+					tables: rulesetTables(rs, lazyList),
 				})),
 				findings,
 			},

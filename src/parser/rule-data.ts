@@ -211,7 +211,12 @@ export function ruleData(rule: Rule): RuleData {
 	};
 }
 
-export function chainData(chain: Chain): ChainData {
+/** How a list of data is made: at once (default), or as it is written (ui/visible.ts lazyList). */
+export type ListOf = <T, U>(items: Iterable<T>, map: (item: T) => U) => readonly U[];
+
+const eager: ListOf = (items, map) => Array.from(items, map);
+
+export function chainData(chain: Chain, list: ListOf = eager): ChainData {
 	const hook = chain.builtin && !chain.nft && isHook(chain.name) ? chain.name : undefined;
 	const n = chain.nft;
 	return {
@@ -223,7 +228,7 @@ export function chainData(chain: Chain): ChainData {
 		...(hook ? {hook, priority: tablePriority(hook, chain.table)} : {}),
 		...(n ? {type: n.type, hook: n.hook, ...(n.priority === undefined ? {} : {priority: n.priority}), priorityText: n.priorityText, ...(n.device ? {device: n.device} : {})} : {}),
 		...(chain.handle === undefined ? {} : {handle: chain.handle}),
-		rules: chain.rules.map(ruleData),
+		rules: list(chain.rules, ruleData),
 	};
 }
 
@@ -240,21 +245,21 @@ function setData(set: NftSet): SetData {
 	};
 }
 
-export function tableData(table: Table): TableData {
+export function tableData(table: Table, list: ListOf = eager): TableData {
 	return {
 		name: table.name,
 		...(table.family ? {family: table.family} : {}),
 		...(table.line ? {line: table.line} : {}),
 		...(table.handle === undefined ? {} : {handle: table.handle}),
 		...(table.family ? {iptablesNft: table.iptablesNft === true} : {}),
-		chains: [...table.chains.values()].map(chainData),
+		chains: list([...table.chains.values()], c => chainData(c, list)),
 		...(table.sets && table.sets.size > 0 ? {sets: [...table.sets.values()].map(setData)} : {}),
 	};
 }
 
 /** Every table of a dump as data, in the order of the dump. */
-export function rulesetTables(rs: Ruleset): TableData[] {
-	return [...rs.tables.values()].map(tableData);
+export function rulesetTables(rs: Ruleset, list: ListOf = eager): TableData[] {
+	return [...rs.tables.values()].map(t => tableData(t, list));
 }
 
 function span(from: number, to: number, sep = '-'): string {

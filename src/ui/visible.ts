@@ -120,6 +120,28 @@ export function jsonText(value: unknown, indent?: number): string {
 	});
 }
 
+/**
+ * A list whose members are made as writeJsonText writes them (`lazyList(rules, ruleData)`): the
+ * JSON of a 160k-rule dump without a second copy of every rule as data. Anything else that
+ * reads it sees the mapped array (its toJSON), so it stands for the array it describes.
+ */
+export class LazyList<T, U> {
+	constructor(
+		/** Iterable more than once (an array): toJSON may read it after writeJsonText did. */
+		readonly items: Iterable<T>,
+		readonly map: (item: T) => U,
+	) {}
+
+	toJSON(): U[] {
+		return Array.from(this.items, this.map);
+	}
+}
+
+/** `items` mapped by `map`, typed as the array it stands for (see LazyList). */
+export function lazyList<T, U>(items: Iterable<T>, map: (item: T) => U): readonly U[] {
+	return new LazyList(items, map) as unknown as readonly U[];
+}
+
 /** Pieces of at least this many characters are handed to `write` (fewer, larger writes). */
 const STREAM_CHUNK = 1 << 16;
 
@@ -148,6 +170,15 @@ export function writeJsonText(value: unknown, indent: number, write: (text: stri
 	const plain = (v: unknown): v is Record<string, unknown> | unknown[] =>
 		v !== null && typeof v === 'object' && (Array.isArray(v) || Object.getPrototypeOf(v) === Object.prototype) && typeof (v as {toJSON?: unknown}).toJSON !== 'function';
 	const walk = (v: unknown, level: number): void => {
+		if (v instanceof LazyList) {
+			let k = 0;
+			for (const item of v.items as Iterable<unknown>) {
+				put(`${k === 0 ? '[' : ','}\n${pad(level + 1)}`);
+				walk((v.map as (x: unknown) => unknown)(item), level + 1);
+				k++;
+			}
+			return put(k === 0 ? '[]' : `\n${pad(level)}]`);
+		}
 		if (level >= depth || !plain(v)) {
 			put(leaf(v, level));
 			return;
