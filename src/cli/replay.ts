@@ -259,9 +259,9 @@ export async function runPipeline(inputs: readonly PipelineInput[], options: Pip
 				lines++;
 				if (!options.signal?.aborted) model.push(line);
 			}, undefined, {
-				// Parsed on the main thread: a parser thread beside the model (TRACEWATCH_PARSE_THREADS=1)
-				// made nft monitor replays a quarter faster but kernel logs no faster on two cores, for
-				// 30–35 MB more (README, Performance).
+				// Parsed on the main thread: on two cores V8's collector keeps the second core busy
+				// already, and a parser thread beside the model (TRACEWATCH_PARSE_THREADS=1) saved no
+				// time for 30 MB more (docs/performance.md).
 				parallel: false,
 				// Stop reading while the reader of the output (a pipe into jq) is behind, instead of queueing output.
 				...(options.out === undefined ? {pace: () => (process.stdout.writableNeedDrain ? once(process.stdout, 'drain') : undefined)} : {}),
