@@ -13,6 +13,7 @@ import {RuleIndex} from '../../src/model/join.js';
 import {parseTraceText} from '../../src/parser/line-stream.js';
 import {parseRuleset} from '../../src/parser/ruleset.js';
 import {explainDocument, renderAgreement, renderExplained, type ExplainedPacket} from '../../src/ui/explain.js';
+import {packetLiteral} from '../support/packet.js';
 import {exists, read, ROOT, rules} from '../support/replay.js';
 
 /** The folders of captures with the dumps saved with them (the IPv6 captures are kept apart). */
@@ -265,5 +266,38 @@ describe.skipIf(!exists('testdata/nft-rulesets/kube-proxy/nft-monitor.log'))('na
 			expect(results.length).toBeGreaterThan(1);
 			expect(results.filter(r => r.divergence).map(r => [r.packet.id, r.divergence!.reason])).toEqual(expected);
 		}
+	});
+});
+
+describe('what the trace teaches stays bounded', () => {
+	const ping = (id: number, verdict: 'ACCEPT' | 'DROP', dir: 'there' | 'back' = 'there') =>
+		packetLiteral({id, proto: 'ICMP', src: dir === 'there' ? '198.18.0.1' : '198.18.0.2', dst: dir === 'there' ? '198.18.0.2' : '198.18.0.1', verdict, in: 'eth0'});
+
+	it('a connection of thousands of packets keeps its last 64, and its state from all of them', () => {
+		const k = new TraceKnowledge();
+		// UDP between two fixed ports, answered packet by packet: one connection.
+		const packets = Array.from({length: 3000}, (_, i) => ({...(i % 2 === 0 ? ping(i + 1, 'ACCEPT') : {...ping(i + 1, 'ACCEPT', 'back'), replyTo: i}), proto: 'UDP', spt: 5353, dpt: 5353}));
+		for (const p of packets) k.learn(p);
+		const conn = (k as unknown as {members: Map<number, {conn: {members: unknown[]; ctmarks: unknown[]}}>}).members.get(3000)!.conn;
+		expect(conn.members.length).toBeLessThanOrEqual(64);
+		for (const p of packets.slice(-64)) k.recordCtmark(p.id, 1);
+		for (const p of packets) k.recordCtmark(p.id, 2);
+		expect(conn.ctmarks.length).toBeLessThanOrEqual(64);
+		const last = k.stateFor(packets.at(-1)!);
+		expect(last.dir).toBe('reply');
+		expect(last.state).toBe('established');
+		expect(last.basis).toBe('a reply: the connection was opened by #1');
+		const request = k.stateFor(packets.at(-2)!);
+		expect(request).toMatchObject({state: 'established', dir: 'original', ctmark: 2});
+		expect(request.basis).toBe('the connection saw a reply (#2)');
+	});
+
+	it('a connection none of whose packets got through names a few of them, and how many', () => {
+		const k = new TraceKnowledge();
+		const packets = Array.from({length: 500}, (_, i) => ({...ping(i + 1, 'DROP'), proto: 'UDP', spt: 5353, dpt: 5353}));
+		for (const p of packets) k.learn(p);
+		const s = k.stateFor(packets.at(-1)!);
+		expect(s.state).toBe('new');
+		expect(s.basis).toBe('the first packet of its connection in the trace (the earlier packets #1 #437 #438 … #499, 499 in all, did not get through)');
 	});
 });

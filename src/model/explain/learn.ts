@@ -43,8 +43,40 @@ interface Conn {
 	snat: boolean;
 	/** Began before the trace (TCP without a SYN): established from the start. */
 	readonly preexisting: boolean;
+	/** Its most recent packets (at most MEMBERS_KEPT), oldest first. */
 	readonly members: Member[];
+	/** What the packets no longer in `members` showed (a connection of ten thousand packets keeps 64). */
+	before?: Before;
+	/** Marks its recent packets left with (at most MEMBERS_KEPT), oldest first. */
 	readonly ctmarks: Array<{id: number; ctmark: number}>;
+}
+
+/** The first of a connection's packets dropped from its list, of each kind that stateFor asks about. */
+interface Before {
+	readonly first: Member;
+	count: number;
+	accepted?: Member;
+	original?: Member;
+	reply?: Member;
+}
+
+/**
+ * Packets of one connection kept in full. A connection lives as long as its key is among the
+ * bounded recent ones, and every ICMP packet between two hosts without an id is one connection,
+ * so its list must be bounded too; the packet whose state is asked is always among the last few.
+ */
+const MEMBERS_KEPT = 64;
+
+/** Adds a packet to its connection, folding the oldest into `before` past MEMBERS_KEPT. */
+function addMember(conn: Conn, m: Member): void {
+	conn.members.push(m);
+	if (conn.members.length <= MEMBERS_KEPT) return;
+	const old = conn.members.shift()!;
+	const b = (conn.before ??= {first: old, count: 0});
+	b.count++;
+	if (old.accepted) b.accepted ??= old;
+	if (old.dir === 'original') b.original ??= old;
+	else b.reply ??= old;
 }
 
 type Membership =
@@ -226,7 +258,10 @@ export class TraceKnowledge implements Routing {
 	/** Records the connection mark a packet left with (from its prediction), for the packets after it. */
 	recordCtmark(id: number, ctmark: number): void {
 		const m = this.members.get(id);
-		if (m && (m.kind === 'member' || m.kind === 'related')) m.conn.ctmarks.push({id, ctmark});
+		if (m && (m.kind === 'member' || m.kind === 'related')) {
+			m.conn.ctmarks.push({id, ctmark});
+			if (m.conn.ctmarks.length > MEMBERS_KEPT) m.conn.ctmarks.shift();
+		}
 	}
 
 	private join(p: Packet): void {
@@ -265,9 +300,9 @@ export class TraceKnowledge implements Routing {
 		}
 		const {conn, dir} = found;
 		if (!this.byKey.has(key)) this.byKey.set(key, {conn, dir});
-		const confirmed = conn.preexisting || conn.members.some(m => m.accepted);
+		const confirmed = conn.preexisting || conn.before?.accepted !== undefined || conn.members.some(m => m.accepted);
 		if (!confirmed && dir === 'original') this.natOf(conn, p);
-		conn.members.push({id: p.id, dir, accepted: accepted(p)});
+		addMember(conn, {id: p.id, dir, accepted: accepted(p)});
 		this.members.set(p.id, {kind: 'member', conn, dir, ...(unsure ? {unsure: true as const} : {})});
 		if (this.byKey.size > this.limit) {
 			const oldest = this.byKey.keys().next().value;
@@ -307,25 +342,32 @@ export class TraceKnowledge implements Routing {
 		if (m.kind === 'related') {
 			return {...common, state: 'related', dir: m.dir, first: false, seenReply: true, basis: `an ICMP error about the connection of ${endpoint(orig.src, orig.spt)} → ${endpoint(orig.dst, orig.dpt)}`};
 		}
+		// The packets before this one: those folded into `before` (all older than any kept), then the kept ones.
+		const b = conn.before;
 		const earlier = conn.members.filter(x => x.id < p.id);
-		const confirmed = conn.preexisting || earlier.some(x => x.accepted);
+		const firstAccepted = b?.accepted ?? earlier.find(x => x.accepted);
+		const confirmed = conn.preexisting || firstAccepted !== undefined;
 		if (!confirmed) {
-			const dropped = earlier.length > 0 ? ` (the earlier packet${earlier.length > 1 ? 's' : ''} #${earlier.map(x => x.id).join(' #')} did not get through)` : '';
+			const ids = [...(b ? [b.first.id] : []), ...earlier.map(x => x.id)];
+			const n = ids.length + (b ? b.count - 1 : 0);
+			const shown = ids.length > 6 ? `#${ids.slice(0, 3).join(' #')} … #${ids.at(-1)}` : `#${ids.join(' #')}`;
+			const dropped = n > 0 ? ` (the earlier packet${n > 1 ? 's' : ''} ${shown}${n > ids.length ? `, ${n} in all,` : ''} did not get through)` : '';
 			return {state: 'new', dir: m.dir, first: true, orig, ctmark: 0, basis: `the first packet of its connection in the trace${dropped}`};
 		}
-		const reply = conn.preexisting ? undefined : earlier.find(x => x.dir !== m.dir || x.dir === 'reply');
+		// The first earlier packet that went the other way, or any reply.
+		const reply = conn.preexisting ? undefined : m.dir === 'reply' ? (b?.first ?? earlier[0]) : (b?.reply ?? earlier.find(x => x.dir === 'reply'));
 		// A TCP ACK from the side that sent the SYN proves the SYN-ACK came back, traced or not.
 		const acked = p.proto === 'TCP' && m.dir === 'original' && Boolean(p.tcpFlags?.includes('ACK')) && !p.tcpFlags?.includes('SYN');
-		const seenReply = conn.preexisting || m.dir === 'reply' || earlier.some(x => x.dir === 'reply') || acked;
+		const seenReply = conn.preexisting || m.dir === 'reply' || b?.reply !== undefined || earlier.some(x => x.dir === 'reply') || acked;
 		const basis = conn.preexisting
 			? 'a TCP packet without SYN whose connection began before the trace'
 			: m.dir === 'reply'
-				? `a reply: the connection was opened by #${conn.members[0]?.id ?? '?'}`
+				? `a reply: the connection was opened by #${b?.first.id ?? conn.members[0]?.id ?? '?'}`
 				: seenReply
 					? reply
 						? `the connection saw a reply (#${reply.id})`
 						: 'an ACK of the side that opened the connection: its SYN was answered'
-					: `the connection exists (#${earlier.find(x => x.accepted)?.id ?? '?'} got through) and saw no reply yet`;
+					: `the connection exists (#${firstAccepted?.id ?? '?'} got through) and saw no reply yet`;
 		return {...common, state: seenReply ? 'established' : 'new', dir: m.dir, first: false, seenReply, basis};
 	}
 
