@@ -196,7 +196,7 @@ const stream = await measureStream(ROOT, STREAM, CEILING, (written, mb) => {
 });
 if (stream.stopped) log(`  stopped after ${fmt(stream.lines)} of ${fmt(STREAM)} lines: RSS passed ${fmt(CEILING)} MB (--rss-ceiling)`);
 log(
-	`  ${fmt(stream.lines)} lines in ${fmt(stream.seconds, 1)} s (${fmt(stream.lines / stream.seconds)} lines/s), ${fmt(stream.packetsOut)} packets out; RSS peak ${fmt(stream.peakMB)} MB, at the end ${fmt(stream.endMB)} MB, growth ${stream.slopeMBPerMillion.toFixed(1)} MB per million lines over the second half`,
+	`  ${fmt(stream.lines)} lines in ${fmt(stream.seconds, 1)} s (${fmt(stream.lines / stream.seconds)} lines/s), ${fmt(stream.packetsOut)} packets out; RSS peak ${fmt(stream.peakMB)} MB, at the end ${fmt(stream.endMB)} MB, growth ${Number.isNaN(stream.slopeMBPerMillion) ? 'not measured (too few samples)' : `${stream.slopeMBPerMillion.toFixed(1)} MB per million lines over the second half`}`,
 );
 log();
 
