@@ -33,7 +33,7 @@ const BIG = new Set(['wifi-masquerade', 'wifi-no-reply', 'node-broken', 'node-wo
 const BIG_WEIGHT = 4;
 
 /** Deterministic PRNG (mulberry32), so every run reads the same corpus. */
-function rng(seed: number): () => number {
+export function rng(seed: number): () => number {
 	let a = seed >>> 0;
 	return () => {
 		a = (a + 0x6d2b79f5) >>> 0;

@@ -26,24 +26,13 @@
  * Endpoints of a service are sorted as kube-proxy sorts them (by "IP:port" text). Everything is
  * drawn from a seeded PRNG: one (services, endpoints, seed) gives one dump.
  */
+import {rng} from './corpus.js';
 import {createHash} from 'node:crypto';
 
 export interface KubeDumpOptions {
 	readonly services: number;
 	readonly endpoints: number;
 	readonly seed?: number;
-}
-
-/** Deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-	let a = seed >>> 0;
-	return () => {
-		a = (a + 0x6d2b79f5) >>> 0;
-		let t = a;
-		t = Math.imul(t ^ (t >>> 15), t | 1);
-		t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-		return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-	};
 }
 
 const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
