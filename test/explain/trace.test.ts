@@ -292,6 +292,14 @@ describe('what the trace teaches stays bounded', () => {
 		expect(request.basis).toBe('the connection saw a reply (#2)');
 	});
 
+	it('a packet asked about after its connection went on (a whole trace learned first) keeps its own state', () => {
+		const k = new TraceKnowledge();
+		const packets = Array.from({length: 200}, (_, i) => ({...ping(i + 1, 'ACCEPT'), proto: 'UDP', spt: 5353, dpt: 5353}));
+		for (const p of packets) k.learn(p);
+		expect(k.stateFor(packets[0]!)).toMatchObject({state: 'new', first: true});
+		expect(k.stateFor(packets[1]!)).toMatchObject({state: 'new', first: false, basis: 'the connection exists (#1 got through) and saw no reply yet'});
+	});
+
 	it('a connection none of whose packets got through names a few of them, and how many', () => {
 		const k = new TraceKnowledge();
 		const packets = Array.from({length: 500}, (_, i) => ({...ping(i + 1, 'DROP'), proto: 'UDP', spt: 5353, dpt: 5353}));

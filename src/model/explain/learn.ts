@@ -67,10 +67,10 @@ interface Before {
  */
 const MEMBERS_KEPT = 64;
 
-/** Adds a packet to its connection, folding the oldest into `before` past MEMBERS_KEPT. */
-function addMember(conn: Conn, m: Member): void {
+/** Adds a packet to its connection, folding the oldest into `before` past `kept`. */
+function addMember(conn: Conn, m: Member, kept: number): void {
 	conn.members.push(m);
-	if (conn.members.length <= MEMBERS_KEPT) return;
+	if (conn.members.length <= kept) return;
 	const old = conn.members.shift()!;
 	const b = (conn.before ??= {first: old, count: 0});
 	b.count++;
@@ -170,8 +170,12 @@ export class TraceKnowledge implements Routing {
 	/** This node's part of the bound, when several nodes' pipelines run in one process (src/model/fleet.ts). */
 	private readonly share: () => number;
 
-	constructor(options: {limit?: number; locals?: Iterable<string>; share?: () => number} = {}) {
+	/** Packets of a connection kept in full (MEMBERS_KEPT; a whole trace learned before it is asked about keeps them all). */
+	private readonly membersKept: number;
+
+	constructor(options: {limit?: number; locals?: Iterable<string>; share?: () => number; membersKept?: number} = {}) {
 		this.base = options.limit ?? 20_000;
+		this.membersKept = options.membersKept ?? MEMBERS_KEPT;
 		this.share = options.share ?? (() => 1);
 		for (const a of options.locals ?? []) this.locals.add(a);
 	}
@@ -260,7 +264,7 @@ export class TraceKnowledge implements Routing {
 		const m = this.members.get(id);
 		if (m && (m.kind === 'member' || m.kind === 'related')) {
 			m.conn.ctmarks.push({id, ctmark});
-			if (m.conn.ctmarks.length > MEMBERS_KEPT) m.conn.ctmarks.shift();
+			if (m.conn.ctmarks.length > this.membersKept) m.conn.ctmarks.shift();
 		}
 	}
 
@@ -302,7 +306,7 @@ export class TraceKnowledge implements Routing {
 		if (!this.byKey.has(key)) this.byKey.set(key, {conn, dir});
 		const confirmed = conn.preexisting || conn.before?.accepted !== undefined || conn.members.some(m => m.accepted);
 		if (!confirmed && dir === 'original') this.natOf(conn, p);
-		addMember(conn, {id: p.id, dir, accepted: accepted(p)});
+		addMember(conn, {id: p.id, dir, accepted: accepted(p)}, this.membersKept);
 		this.members.set(p.id, {kind: 'member', conn, dir, ...(unsure ? {unsure: true as const} : {})});
 		if (this.byKey.size > this.limit) {
 			const oldest = this.byKey.keys().next().value;
@@ -342,15 +346,18 @@ export class TraceKnowledge implements Routing {
 		if (m.kind === 'related') {
 			return {...common, state: 'related', dir: m.dir, first: false, seenReply: true, basis: `an ICMP error about the connection of ${endpoint(orig.src, orig.spt)} → ${endpoint(orig.dst, orig.dpt)}`};
 		}
-		// The packets before this one: those folded into `before` (all older than any kept), then the kept ones.
-		const b = conn.before;
+		// The packets before this one: those folded into `before` (all older than any kept), then
+		// the kept ones. Of `before`, only what came before this packet counts (a packet asked
+		// about late may be among the folded ones itself).
+		const folded = conn.before;
+		const b = folded && folded.first.id < p.id ? {...folded, ...(folded.accepted && folded.accepted.id < p.id ? {} : {accepted: undefined}), ...(folded.reply && folded.reply.id < p.id ? {} : {reply: undefined})} : undefined;
 		const earlier = conn.members.filter(x => x.id < p.id);
 		const firstAccepted = b?.accepted ?? earlier.find(x => x.accepted);
 		const confirmed = conn.preexisting || firstAccepted !== undefined;
 		if (!confirmed) {
 			const ids = [...(b ? [b.first.id] : []), ...earlier.map(x => x.id)];
 			const n = ids.length + (b ? b.count - 1 : 0);
-			const shown = ids.length > 6 ? `#${ids.slice(0, 3).join(' #')} … #${ids.at(-1)}` : `#${ids.join(' #')}`;
+			const shown = b && ids.length > 6 ? `#${ids.slice(0, 3).join(' #')} … #${ids.at(-1)}` : `#${ids.join(' #')}`;
 			const dropped = n > 0 ? ` (the earlier packet${n > 1 ? 's' : ''} ${shown}${n > ids.length ? `, ${n} in all,` : ''} did not get through)` : '';
 			return {state: 'new', dir: m.dir, first: true, orig, ctmark: 0, basis: `the first packet of its connection in the trace${dropped}`};
 		}

@@ -480,7 +480,8 @@ export interface TraceExplained {
  * then each packet is predicted with the state its connection had before it.
  */
 export function explainTrace(packets: readonly Packet[], index: RuleIndex): TraceExplained[] {
-	const k = new TraceKnowledge();
+	// Every packet of every connection kept: each is asked about after the whole trace was learned.
+	const k = new TraceKnowledge({membersKept: Number.POSITIVE_INFINITY});
 	for (const p of packets) k.learn(p);
 	const sources = new Map<string, RuleSource>();
 	const out: TraceExplained[] = [];
