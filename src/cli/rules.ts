@@ -202,6 +202,8 @@ export async function rules(argv: string[]): Promise<number> {
 			},
 			2,
 			text => stdout.write(text),
+			// Down to each rule (document, rulesets, a ruleset, tables, a table, chains, a chain, rules, a rule).
+			8,
 		);
 		stdout.write('\n');
 	} else {

@@ -164,7 +164,8 @@ export function writeJsonText(value: unknown, indent: number, write: (text: stri
 	};
 	const pad = (level: number): string => ' '.repeat(indent * level);
 	const leaf = (v: unknown, level: number): string => {
-		const text = jsonText(v, indent);
+		// What JSON.stringify cannot write (a toJSON that gives undefined) is null, as in an array.
+		const text = jsonText(v, indent) ?? 'null';
 		return level === 0 ? text : text.replaceAll('\n', `\n${pad(level)}`);
 	};
 	const plain = (v: unknown): v is Record<string, unknown> | unknown[] =>
@@ -187,11 +188,13 @@ export function writeJsonText(value: unknown, indent: number, write: (text: stri
 		if (Array.isArray(v)) {
 			if (v.length === 0) return put('[]');
 			put('[');
-			v.forEach((item, k) => {
+			// Indexed: a hole in the array is null, as JSON.stringify writes it.
+			for (let k = 0; k < v.length; k++) {
+				const item: unknown = v[k];
 				put(`${k === 0 ? '' : ','}\n${inner}`);
 				// JSON.stringify writes null for what it cannot write in an array.
 				walk(item === undefined || typeof item === 'function' || typeof item === 'symbol' ? null : item, level + 1);
-			});
+			}
 			return put(`\n${pad(level)}]`);
 		}
 		const entries = Object.entries(v).filter(([, x]) => x !== undefined && typeof x !== 'function' && typeof x !== 'symbol');

@@ -38,6 +38,8 @@ describe('writeJsonText', () => {
 			l: {toJSON: () => 'custom'},
 			m: -0,
 			n: Number.NaN,
+			o: [1, , 3],
+			p: [{toJSON: () => undefined}],
 		};
 		for (const depth of [0, 1, 2, 3, 10]) expect(streamed(value, depth).text).toBe(jsonText(value, 2));
 	});
