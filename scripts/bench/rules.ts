@@ -42,6 +42,8 @@ interface Row {
 function runTracewatch(dump: string): {seconds: number; rssMb: number} {
 	const args = [join(ROOT, 'bin/tracewatch.js'), 'rules', dump, '--format', 'json'];
 	const time = spawnSync('/usr/bin/time', ['-f', '%M %e', process.execPath, ...args], {stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8'});
+	// `rules` exits 0, or 1 when a dump has lines it could not read; anything else (a crash, out of memory) is no time at all.
+	if (!time.error && time.status !== 0 && time.status !== 1) return {seconds: Number.NaN, rssMb: Number.NaN};
 	const m = time.error ? null : /(\d+) ([\d.]+)\s*$/.exec(time.stderr);
 	if (m) return {seconds: Number(m[2]), rssMb: Number(m[1]) / 1024};
 	// No GNU time: the wall time alone.

@@ -22,6 +22,7 @@ import {RuleIndex} from '../model/join.js';
 import {explainDocument, renderAgreement, renderExplained, type ExplainedPacket} from '../ui/explain.js';
 import {colors, plain} from '../ui/text.js';
 import {loadRules, looksLikeRuleset, openInput, reportRulesetProblems} from './io.js';
+import {suppressProgress} from './progress.js';
 import {argumentError, EXIT, stdout, UsageError, warn} from './terminal.js';
 
 export const EXPLAIN_HELP = `Usage: tracewatch explain --rules FILE [--rules FILE6] --proto tcp|udp|icmp|icmpv6|N
@@ -178,7 +179,8 @@ export async function explain(argv: string[]): Promise<number> {
 		if (given.length > 0) throw new UsageError(`--trace predicts every packet of the trace from its first line; --${given[0]} describes one packet: give one or the other`);
 	}
 
-	const rulesets: Ruleset[] = v.rules.map(loadRules);
+	if (format === 'json' && !stdout.isTTY) suppressProgress();
+	const rulesets: Ruleset[] = v.rules.map(path => loadRules(path));
 	let problems = 0;
 	for (const rs of rulesets) {
 		problems += reportRulesetProblems(rs);

@@ -119,8 +119,12 @@ export function loadRules(path: string): Ruleset {
 	}
 	// A large dump (a kube-proxy node's) takes seconds: say how far it got, on a terminal.
 	const progress = progressLine(path, 0, {unit: 'lines'});
-	const rs = parseRuleset(text, path, (line, lines) => progress.update(line, line, lines));
-	progress.done();
+	let rs: Ruleset;
+	try {
+		rs = parseRuleset(text, path, (line, lines) => progress.update(line, line, lines));
+	} finally {
+		progress.done();
+	}
 	// Trace and ruleset swapped on the command line: say so instead of 60 "not a ruleset line" errors.
 	const bad = rs.problems.filter(p => p.column !== undefined).slice(0, 5);
 	if (bad.length > 0) {
