@@ -126,15 +126,17 @@ export function ownString(s: string): string {
  */
 export class EditingMatcher {
 	private readonly matcher: ohm.Matcher;
-	private text: string | undefined;
+	private started = false;
 
 	constructor(grammar: ohm.Grammar) {
 		this.matcher = grammar.matcher();
 	}
 
 	match(text: string, rule: string): ohm.MatchResult {
-		const old = this.text;
-		if (old === undefined) {
+		// The matcher's own input, not a copy: asking a failed result for its message makes Ohm re-set it.
+		const old = this.matcher.getInput();
+		if (!this.started) {
+			this.started = true;
 			this.matcher.setInput(text);
 		} else {
 			const limit = Math.min(old.length, text.length);
@@ -144,7 +146,6 @@ export class EditingMatcher {
 			while (tail < limit - head && old.charCodeAt(old.length - 1 - tail) === text.charCodeAt(text.length - 1 - tail)) tail++;
 			this.matcher.replaceInputRange(head, old.length - tail, text.slice(head, text.length - tail));
 		}
-		this.text = text;
 		return this.matcher.match(rule);
 	}
 }
