@@ -133,6 +133,8 @@ function repliesTraced(index: RuleIndex, family: string, replySrc: string, reply
 
 /** Packets listed per finding, at most; the messages count them all. */
 const MAX_IDS = 10_000;
+/** Quoted packets remembered: well beyond the flows kept (10,000) and their requests. */
+const QUOTED_KEPT = 65_536;
 /** Requests of a flow kept with their details (the first one not answered by an ICMP error speaks for the flow). */
 const MAX_REQUESTS = 4;
 
@@ -234,6 +236,7 @@ export class TraceFindings {
 	/** No-reply findings of flows concluded early (more flows than maxFlows at once). */
 	private readonly concluded: Finding[] = [];
 	private readonly recent = new Recent(() => this.cap(8192));
+	/** Ids of packets an ICMP error quoted (the most recent QUOTED_KEPT): such a request had its answer. */
 	private readonly quoted = new Set<number>();
 	private readonly flowOf = new Map<number, string>();
 	/** Requests that were answered, by their path: one per path, the first. */
@@ -271,7 +274,11 @@ export class TraceFindings {
 		if (t !== undefined && t > this.lastTime) this.lastTime = t;
 		const b = brief(p);
 		this.recent.set(b);
-		if (p.quotes) this.quoted.add(p.quotes);
+		if (p.quotes) {
+			this.quoted.add(p.quotes);
+			// Bounded like everything kept: an id this old belongs to no flow still kept.
+			if (this.quoted.size > this.cap(QUOTED_KEPT)) this.quoted.delete(this.quoted.values().next().value!);
+		}
 		this.addToFlow(p, b);
 		if (p.replyTo !== null) this.addReply(p, b);
 		this.addIcmp(p);
