@@ -89,7 +89,8 @@ describe('ruleset lines read in pieces and whole agree', () => {
 	const followers = (name: number, value: number): readonly string[] => (every ? after : [after[0]!, after[1 + ((name + value) % (after.length - 1))]!]);
 	it.each(names.map((name, n) => [name, n] as const))('on %s with values and followers built to tempt a wrong cut', (name, n) => {
 		clearRulesetSegmentCaches();
-		for (let pass = 0; pass < 2; pass++) {
+		// Cold caches; `npm run fuzz` reads each line again with warm ones (the testdata case above does both).
+		for (let pass = 0; pass < (every ? 2 : 1); pass++) {
 			for (const [i, v] of values.entries()) {
 				for (const a of followers(n, i)) {
 					agree(`-A X ${name}${v}${a}`);
