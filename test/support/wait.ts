@@ -103,20 +103,18 @@ export class OutputWatch {
 
 	/**
 	 * Waits until `check(stdout, stderr)` holds. A RegExp is looked for in stdout and stderr
-	 * (or only in `where`). Without `timeoutMs` there is no clock at all: it ends when the output
-	 * comes or the process exits without it, and the test's own timeout bounds the rest (a slow,
-	 * loaded machine then waits longer instead of failing).
+	 * (or only in `where`). No clock at all: it ends when the output comes or the process exits
+	 * without it, and the test's own timeout bounds the rest (a slow, loaded machine then waits
+	 * longer instead of failing).
 	 */
-	waitFor(test: RegExp | ((stdout: string, stderr: string) => boolean), o: Partial<Deadline> & {where?: 'stdout' | 'stderr'} = {}): Promise<void> {
+	waitFor(test: RegExp | ((stdout: string, stderr: string) => boolean), o: {what?: string; where?: 'stdout' | 'stderr'} = {}): Promise<void> {
 		const check =
 			typeof test === 'function'
 				? () => test(this.out, this.err)
 				: () => test.test(o.where === 'stdout' ? this.out : o.where === 'stderr' ? this.err : `${this.out}\n${this.err}`);
 		const what = o.what ?? (typeof test === 'function' ? 'the expected output' : `${test}${o.where ? ` on ${o.where}` : ''}`);
-		const timeoutMs = o.timeoutMs;
 		return new Promise<void>((resolve, reject) => {
 			const done = (error?: Error) => {
-				if (timer) clearTimeout(timer);
 				this.changed.off('change', onChange);
 				if (error) reject(error);
 				else resolve();
@@ -125,7 +123,6 @@ export class OutputWatch {
 				if (check()) done();
 				else if (this.exit) done(new Error(`the process exited (${this.exit.signal ?? `code ${this.exit.code}`}) before ${what}\n${this.show()}`));
 			};
-			const timer = timeoutMs === undefined ? undefined : setTimeout(() => done(timedOut({what, show: () => this.show()}, timeoutMs)), timeoutMs);
 			this.changed.on('change', onChange);
 			onChange();
 		});
