@@ -13,7 +13,6 @@ import {parseTraceText} from '../parser/line-stream.js';
 import type {Ruleset} from '../parser/ruleset.js';
 import {colors, plain, type Style} from '../ui/text.js';
 import {loadRules, openInput, reportRulesetProblems} from './io.js';
-import {suppressProgress} from './progress.js';
 import {argumentError, EXIT, stdout, UsageError, warn} from './terminal.js';
 
 export const DIFF_HELP = `Usage: tracewatch diff WORKING BROKEN [options]
@@ -148,9 +147,10 @@ export async function diff(argv: string[]): Promise<number> {
 	const style = values['no-color'] ? plain : values.color || stdout.color ? colors : plain;
 
 	const [workingPath, brokenPath] = positionals as [string, string];
-	if (format === 'json' && !stdout.isTTY) suppressProgress();
-	const working = loadRules(workingPath);
-	const broken = loadRules(brokenPath);
+	// No progress while a script waits for JSON in a file.
+	const progress = !(format === 'json' && !stdout.isTTY);
+	const working = loadRules(workingPath, {progress});
+	const broken = loadRules(brokenPath, {progress});
 	reportRulesetProblems(working);
 	reportRulesetProblems(broken);
 	const same = parseSame(values.same ?? []);

@@ -22,7 +22,6 @@ import {RuleIndex} from '../model/join.js';
 import {explainDocument, renderAgreement, renderExplained, type ExplainedPacket} from '../ui/explain.js';
 import {colors, plain} from '../ui/text.js';
 import {loadRules, looksLikeRuleset, openInput, reportRulesetProblems} from './io.js';
-import {suppressProgress} from './progress.js';
 import {argumentError, EXIT, stdout, UsageError, warn} from './terminal.js';
 
 export const EXPLAIN_HELP = `Usage: tracewatch explain --rules FILE [--rules FILE6] --proto tcp|udp|icmp|icmpv6|N
@@ -179,8 +178,8 @@ export async function explain(argv: string[]): Promise<number> {
 		if (given.length > 0) throw new UsageError(`--trace predicts every packet of the trace from its first line; --${given[0]} describes one packet: give one or the other`);
 	}
 
-	if (format === 'json' && !stdout.isTTY) suppressProgress();
-	const rulesets: Ruleset[] = v.rules.map(path => loadRules(path));
+	// No progress while a script waits for JSON in a file.
+	const rulesets: Ruleset[] = v.rules.map(path => loadRules(path, {progress: !(format === 'json' && !stdout.isTTY)}));
 	let problems = 0;
 	for (const rs of rulesets) {
 		problems += reportRulesetProblems(rs);

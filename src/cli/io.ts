@@ -110,7 +110,7 @@ export function describeUnparsed(u: {path: string; line: number; column: number;
 }
 
 /** Loads a --rules dump. Unreadable files are usage errors; bad lines are reported by the caller. */
-export function loadRules(path: string): Ruleset {
+export function loadRules(path: string, options: {readonly progress?: boolean} = {}): Ruleset {
 	let text: string;
 	try {
 		text = readMaybeGzip(path).toString('utf8');
@@ -118,7 +118,7 @@ export function loadRules(path: string): Ruleset {
 		throw new UsageError(`cannot read --rules ${path}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
 	}
 	// A large dump (a kube-proxy node's) takes seconds: say how far it got, on a terminal.
-	const progress = progressLine(path, 0, {unit: 'lines'});
+	const progress = progressLine(path, 0, {unit: 'lines', ...(options.progress === false ? {show: false} : {})});
 	let rs: Ruleset;
 	try {
 		rs = parseRuleset(text, path, (line, lines) => progress.update(line, line, lines));

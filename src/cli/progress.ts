@@ -25,7 +25,7 @@ export interface ProgressLine {
 export interface ProgressOptions {
 	/** What `total` counts: bytes of a file, or lines of a dump. */
 	readonly unit: 'bytes' | 'lines';
-	/** Show it at all (the caller's conditions: a terminal, a format that is not written to a file …). Default: standard error is a terminal and suppressProgress() was not called. */
+	/** Show it at all (the caller's conditions: a terminal, a format that is not written to a file …). Default: standard error is a terminal. */
 	readonly show?: boolean;
 	/** The clock in ms (tests). Default performance.now. */
 	readonly now?: () => number;
@@ -33,16 +33,6 @@ export interface ProgressOptions {
 	readonly write?: (text: string) => void;
 	/** Where `above` prints its text. Default: a line on standard error. */
 	readonly warn?: (text: string) => void;
-}
-
-let suppressed = false;
-
-/**
- * No progress lines from here on unless a caller asks for them: the command writes JSON to a
- * file (whoever runs it is a script, or waits for the file).
- */
-export function suppressProgress(on = true): void {
-	suppressed = on;
 }
 
 /** Work shorter than this shows no progress. */
@@ -86,7 +76,7 @@ export function progressText(label: string, done: number, total: number, lines: 
 }
 
 export function progressLine(label: string, total: number, options: ProgressOptions): ProgressLine {
-	const show = options.show ?? (Boolean(process.stderr.isTTY) && !suppressed);
+	const show = options.show ?? Boolean(process.stderr.isTTY);
 	const now = options.now ?? (() => performance.now());
 	const write = options.write ?? writeStderr;
 	const warn = options.warn ?? ((text: string) => writeStderr(`${terminalSafe(text, false)}\n`));

@@ -22,7 +22,7 @@ import {loadGraphviz} from './graphviz.js';
 import {describeUnparsed, loadRules, looksLikeRecords, looksLikeRuleset, openInput, reportRulesetProblems} from './io.js';
 import {RecordReader} from '../model/records.js';
 import split2 from 'split2';
-import {progressLine, suppressProgress, type ProgressLine} from './progress.js';
+import {progressLine, type ProgressLine} from './progress.js';
 import {argumentError, EXIT, signalExit, stdout as standardOut, UsageError, warn as standardWarn, type Output} from './terminal.js';
 
 export const REPLAY_HELP = `Usage: tracewatch [replay] [FILE...] [options]
@@ -356,8 +356,9 @@ export async function replay(argv: string[]): Promise<number> {
 	if (!['summary', 'path', 'all'].includes(hops)) throw new UsageError(`--hops must be summary, path or all, not "${values.hops}"`);
 	if (values.verbose && values.hops && hops !== 'all') throw new UsageError(`-v shows every hop; it does not go with --hops ${hops}`);
 
-	if ((format === 'json' || format === 'ndjson') && !standardOut.isTTY) suppressProgress();
-	const rulesets: Ruleset[] = (values.rules ?? []).map(path => loadRules(path));
+	// No progress while a script waits for JSON in a file.
+	const progress = !((format === 'json' || format === 'ndjson') && !standardOut.isTTY);
+	const rulesets: Ruleset[] = (values.rules ?? []).map(path => loadRules(path, {progress}));
 	let ruleProblems = 0;
 	for (const rs of rulesets) {
 		ruleProblems += reportRulesetProblems(rs);
@@ -401,7 +402,7 @@ export async function replay(argv: string[]): Promise<number> {
 			const json = jsonNames(f);
 			if (json !== undefined) own.push({path: f, text: json});
 			else if (looksLikeRuleset(f)) {
-				const rs = loadRules(f);
+				const rs = loadRules(f, {progress});
 				ruleProblems += reportRulesetProblems(rs);
 				rules.push(rs);
 			} else nodeOf.set(f, n.name);

@@ -2,7 +2,6 @@
  * `tracewatch rules FILE...`: lint saved rulesets.
  */
 import {lazyList, visibleDeep, writeJsonText} from '../ui/visible.js';
-import {suppressProgress} from './progress.js';
 import {parseArgs} from 'node:util';
 import {lintRulesets, RULE_KINDS} from '../model/findings/lint.js';
 import type {Finding} from '../model/findings/types.js';
@@ -176,8 +175,8 @@ export async function rules(argv: string[]): Promise<number> {
 	if (unknown.length > 0) throw new UsageError(`unknown --kind ${unknown.join(', ')}; the kinds are ${RULE_KINDS.join(', ')}`);
 	const style = values['no-color'] ? plain : values.color || stdout.color ? colors : plain;
 
-	if (format === 'json' && !stdout.isTTY) suppressProgress();
-	const rulesets = positionals.map(path => loadRules(path));
+	// No progress while a script waits for JSON in a file.
+	const rulesets = positionals.map(path => loadRules(path, {progress: !(format === 'json' && !stdout.isTTY)}));
 	let problems = 0;
 	for (const rs of rulesets) problems += reportRulesetProblems(rs);
 
