@@ -28,7 +28,7 @@
  * or for their settle window, recent tuples for pairing (src/model/pairing.ts), and the findings'
  * and graph's counts (src/model/findings/trace.ts, src/model/graph.ts).
  */
-import type {LogNotice, ParsedLine, TraceEvent} from '../parser/types.js';
+import type {LineFormat, LogNotice, ParsedLine, TraceEvent} from '../parser/types.js';
 import type {Ruleset} from '../parser/ruleset.js';
 import {PacketAssembler} from './assemble.js';
 import {applyFactToDraft, changes, type Fact} from './facts.js';
@@ -240,14 +240,7 @@ export class Pipeline {
 				break;
 			}
 			case 'event': {
-				if (input) {
-					input.traceLines++;
-					const f = this.formats[line.ref.input]!;
-					if (!f.has(line.format)) {
-						f.add(line.format);
-						input.format = f.size > 1 ? 'mixed' : line.format;
-					}
-				}
+				if (input) this.traceLine(input, line.ref.input, line.format);
 				this.noteTime(line.event);
 				this.complete(this.assembler.push(line));
 				if (line.rest) for (const event of line.rest) this.complete(this.assembler.push({...line, event}));
@@ -285,12 +278,7 @@ export class Pipeline {
 			const input = this.inputs[h.ref.input];
 			if (!input) continue;
 			input.lines++;
-			input.traceLines++;
-			const f = this.formats[h.ref.input]!;
-			if (!f.has(p.format)) {
-				f.add(p.format);
-				input.format = f.size > 1 ? 'mixed' : p.format;
-			}
+			this.traceLine(input, h.ref.input, p.format);
 		}
 		this.graphBuilder.add(p);
 		this.completed++;
@@ -368,6 +356,16 @@ export class Pipeline {
 		}
 		const what = n.what === 'tool-error' ? 'the tracing program failed' : 'the log left lines out';
 		this.cut = {below: this.assembler.nextPacketId, why: `${what} at ${path}:${ref.line} (${n.text})`};
+	}
+
+	/** A trace line of `format` read from input `index`: counted, and the input's format is that one or `mixed`. */
+	private traceLine(input: InputInfo, index: number, format: LineFormat): void {
+		input.traceLines++;
+		const f = this.formats[index]!;
+		if (!f.has(format)) {
+			f.add(format);
+			input.format = f.size > 1 ? 'mixed' : format;
+		}
 	}
 
 	private emit(event: PipelineEvent): void {
