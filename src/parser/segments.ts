@@ -177,21 +177,15 @@ function piece<K extends PieceRule>(rule: K, text: string): ValueOf<K> | undefin
 		const keep = text.length <= MAX_KEPT && cache.admitting;
 		// A kept piece is copied, so that neither the key nor the strings Ohm slices from it keep the line alive.
 		const key = keep ? own(text) : text;
-		const m = spec.cut === 'head' ? matchEdited(rule, key) : traceGrammar.match(key, rule);
+		const m = spec.cut === 'head' ? heads.match(key, rule) : traceGrammar.match(key, rule);
 		outcome = m.succeeded() ? Object.freeze({ok: true, value: deepFreeze(spec.value(m))}) : FAILED;
 		if (keep) cache.set(key, outcome);
 	}
 	return outcome.ok ? (outcome.value as ValueOf<K>) : undefined;
 }
 
-/** Per rule matched as an edit of its previous text (see EditingMatcher): the heads of lines. */
-const matchers = new Map<PieceRule, EditingMatcher>();
-
-function matchEdited(rule: PieceRule, text: string): ohm.MatchResult {
-	let m = matchers.get(rule);
-	if (!m) matchers.set(rule, (m = new EditingMatcher(traceGrammar)));
-	return m.match(text, rule);
-}
+/** Heads of lines, each matched as an edit of the previous one (see EditingMatcher). */
+let heads = new EditingMatcher(traceGrammar);
 
 function isSp(c: number): boolean {
 	return c === 32 || c === 9;
@@ -512,7 +506,7 @@ export function segmentStats(): Record<string, {hits: number; misses: number; si
 /** Empties every cache (tests). */
 export function clearSegmentCaches(): void {
 	for (const c of caches.values()) c.clear();
-	matchers.clear();
+	heads = new EditingMatcher(traceGrammar);
 	leads.clear();
 	kernelTails.clear();
 	xtTails.clear();
