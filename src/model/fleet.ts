@@ -110,6 +110,8 @@ function overlayKind(l: Leaving): Overlay['kind'] {
 /** An arrival seen before the packet that left (the nodes' files are read one after the other). */
 interface Arrival {
 	readonly ref: PacketRef;
+	/** Linked already (it waits under two keys: as it is, and without its source). */
+	linked?: boolean;
 	readonly verdict: Packet['verdict'];
 	readonly where: string;
 	readonly rule: string | undefined;
@@ -124,10 +126,39 @@ function fields(p: Packet, at: 'first' | 'last'): {src: string; dst: string; spt
 	return {src: h?.src ?? p.src, dst: h?.dst ?? p.dst, ...(h?.spt ?? p.spt) !== undefined ? {spt: (h?.spt ?? p.spt)!} : {}, ...(h?.dpt ?? p.dpt) !== undefined ? {dpt: (h?.dpt ?? p.dpt)!} : {}};
 }
 
+/** `198.19.174.0:16849`, `[2001:db8::1]:80` → address and port. */
+function splitEndpoint(text: string): {addr: string; port?: number} | undefined {
+	const m = /^\[([^\]]+)\](?::(\d+))?$/.exec(text) ?? /^([^:]+)(?::(\d+))?$/.exec(text);
+	return m ? {addr: m[1]!, ...(m[2] ? {port: Number(m[2])} : {})} : undefined;
+}
+
+/**
+ * Its source as it left, when rewritten after the last trace point: an established connection's
+ * SNAT or MASQUERADE applied by conntrack (known from the connection's reply), `unknown` when a
+ * nat rule rewrote it there (SNAT and MASQUERADE run in nat POSTROUTING, after the last hop a
+ * trace shows; MASQUERADE --random-fully picks the port then), undefined when it kept its source.
+ */
+function sourceAfterTrace(p: Packet): {addr: string; port?: number} | 'unknown' | undefined {
+	const rewrite = p.connection?.conntrack.find(c => c.field === 'src' && c.seen === 'inferred');
+	const known = rewrite ? splitEndpoint(rewrite.to) : undefined;
+	if (known) return known;
+	return p.nat.some(n => (n.type === 'SNAT' || n.type === 'MASQUERADE') && n.seen === 'rule') ? 'unknown' : undefined;
+}
+
 /** What stays the same of a packet between two nodes: addresses, ports, IP ID, ICMP id and sequence. */
-function innerKey(p: Packet, at: 'first' | 'last'): string {
-	const f = fields(p, at);
+function innerKey(p: Packet, at: 'first' | 'last', source?: {addr: string; port?: number}): string {
+	const f = source ? {...fields(p, at), src: source.addr, spt: source.port} : fields(p, at);
 	return `${p.proto}|${f.src}|${f.spt ?? ''}|${f.dst}|${f.dpt ?? ''}|${p.ipId ?? ''}|${p.icmp?.type ?? ''}|${p.icmp?.id ?? ''}|${p.icmp?.seq ?? ''}`;
+}
+
+/**
+ * The same without the source (and the ICMP id, which NAT may change): what a packet source-NATed
+ * after the sending node's last trace point keeps. SNAT and MASQUERADE run in nat POSTROUTING,
+ * after the last hop a trace shows, and MASQUERADE --random-fully picks the port then.
+ */
+function sourcelessKey(p: Packet, at: 'first' | 'last'): string {
+	const f = fields(p, at);
+	return `${p.proto}|?|${f.dst}|${f.dpt ?? ''}|${p.ipId ?? ''}|${p.icmp?.type ?? ''}|${p.icmp?.seq ?? ''}`;
 }
 
 function describe(p: Packet, withSeq = true): string {
@@ -406,9 +437,15 @@ export class Fleet {
 			list.push(leaving);
 			if (list.length > 64) list.shift();
 			this.lastLeaving.set(node, list);
-			const key = innerKey(p, 'last');
-			const arrival = this.arrived.take(key, a => a.ref.node !== node);
-			if (arrival) this.arrive(leaving, arrival);
+			// Source-NATed after the trace: it arrives with that source, or, when the source is not
+			// known yet (a connection's first packet), is known by the rest.
+			const source = sourceAfterTrace(p);
+			const key = source === 'unknown' ? sourcelessKey(p, 'last') : innerKey(p, 'last', source);
+			const arrival = this.arrived.take(key, a => a.ref.node !== node && !a.linked);
+			if (arrival) {
+				arrival.linked = true;
+				this.arrive(leaving, arrival);
+			}
 			else {
 				this.leaving.push(key, leaving);
 				this.open.push(leaving);
@@ -427,9 +464,13 @@ export class Fleet {
 				if (this.local.length > this.maxJourneys) this.local.shift();
 			}
 			const key = innerKey(p, 'first');
-			const left = this.leaving.take(key, l => l.ref.node !== node);
+			const loose = sourcelessKey(p, 'first');
+			const left = this.leaving.take(key, l => l.ref.node !== node) ?? this.leaving.take(loose, l => l.ref.node !== node);
 			if (left) this.arrive(left, arrival);
-			else this.arrived.push(key, arrival);
+			else {
+				this.arrived.push(key, arrival);
+				this.arrived.push(loose, arrival);
+			}
 		}
 	}
 

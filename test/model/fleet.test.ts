@@ -9,6 +9,7 @@ import {join} from 'node:path';
 import {promisify} from 'node:util';
 import {describe, expect, it} from 'vitest';
 import {Fleet, type FleetSummary, type Journey} from '../../src/model/fleet.js';
+import {Names} from '../../src/model/names.js';
 import type {Packet} from '../../src/model/types.js';
 import {parseTraceText} from '../../src/parser/line-stream.js';
 import {parseRuleset} from '../../src/parser/ruleset.js';
@@ -23,10 +24,19 @@ const FORMS: Array<[string, string, string]> = [
 	['nft monitor', 'nft-monitor.log', 'iptables-nft.save'],
 ];
 
-/** Replays both nodes' traces of a variant, each through `edit` first (the lines as read). */
-function fleet(variant: string, trace: string, dump: string, edit: (node: string, lines: string[]) => string[] = (_n, l) => l): {summary: FleetSummary; packets: Packet[]} {
+/**
+ * Replays both nodes' traces of a variant, each through `edit` first (the lines as read), with
+ * each node's `ip` file (`ip-link.json`, `ip-addr.json`) as its names when given.
+ */
+function fleet(variant: string, trace: string, dump: string, edit: (node: string, lines: string[]) => string[] = (_n, l) => l, ip?: string): {summary: FleetSummary; packets: Packet[]} {
 	const dir = `testdata/nodes/${variant}`;
-	const f = new Fleet({nodes: NODES.map(n => ({name: n, rules: [parseRuleset(read(`${dir}/${n}/${dump}`), `${n}/${dump}`)]}))});
+	const namesOf = (n: string) => {
+		if (!ip) return {};
+		const names = new Names();
+		names.read(read(`${dir}/${n}/${ip}`), `${n}/${ip}`, n);
+		return {names};
+	};
+	const f = new Fleet({nodes: NODES.map(n => ({name: n, rules: [parseRuleset(read(`${dir}/${n}/${dump}`), `${n}/${dump}`)], ...namesOf(n)}))});
 	let summary: FleetSummary | undefined;
 	const packets: Packet[] = [];
 	f.on(e => {
@@ -148,6 +158,23 @@ describe('packets that never arrive', () => {
 			'2 packets ICMP 198.19.1.2 → 198.19.2.2 echo-request left node-a by flannel.1 (outer 198.18.100.1 → 198.18.100.2) and never arrived at a traced node',
 			'2 packets TCP 198.19.1.2:P → 198.19.2.2:8080 [SYN] left node-a by flannel.1 (outer 198.18.100.1 → 198.18.100.2) and never arrived at a traced node',
 		]);
+	});
+});
+
+describe('a load-balancer address on node A, masqueraded to its endpoint on node B (vip-snat)', () => {
+	it.each(FORMS)('%s: the SYN is linked though node A masqueraded it after its last trace point; no finding', (_form, trace, dump) => {
+		const {summary, packets} = fleet('vip-snat', trace, dump);
+		expect(summary.findings).toEqual([]);
+		// SYN, ACK, FIN, ACK from the client through node A; SYN-ACK, ACK, FIN from pod B back through it.
+		expect(summary.journeys.map(j => `${j.from.node} ${j.verdict}`)).toEqual(['node-a ACCEPT', 'node-b ACCEPT', 'node-a ACCEPT', 'node-a ACCEPT', 'node-b ACCEPT', 'node-b ACCEPT', 'node-a ACCEPT']);
+		const byRef = new Map(packets.map(p => [`${p.node}#${p.id}`, p]));
+		const syn = summary.journeys[0]!;
+		const [a, b] = [byRef.get(ref(syn.from))!, byRef.get(ref(syn.to))!];
+		// As node A traced it: the client to the pod (after the DNAT), MASQUERADE still to come.
+		expect([a.in, a.hops.at(-1)!.src, a.hops.at(-1)!.dst, a.nat.map(n => n.type)]).toEqual(['eth0', '198.18.173.10', '198.19.175.2', ['DNAT', 'MASQUERADE']]);
+		// As node B received it: from node A's flannel.1 address and another port, the same IP ID.
+		expect([b.src, b.dst, b.ipId]).toEqual(['198.19.174.0', '198.19.175.2', a.ipId]);
+		expect(b.spt).not.toBe(a.spt);
 	});
 });
 
