@@ -99,7 +99,10 @@ interface Leaving {
 	readonly flow: string;
 	readonly dst: string;
 	readonly time: number | undefined;
-	outer?: {src: string; dst: string; sent?: PacketRef; received?: PacketRef; key: string; kind: Overlay['kind']};
+	/** Its IP length (LEN=) as it left. */
+	readonly len: number | undefined;
+	/** The outer packet: `len` its IP length, `dev` the underlay device it was sent by. */
+	outer?: {src: string; dst: string; sent?: PacketRef; received?: PacketRef; key: string; kind: Overlay['kind']; len?: number; dev?: string};
 	journey?: Journey;
 }
 
@@ -119,6 +122,10 @@ interface Arrival {
 }
 
 const LIMIT = 50_000;
+
+/** Bytes an overlay adds to a packet over an IPv4 underlay (IPv6: 20 more): outer IP, UDP and the overlay's header, and the inner Ethernet header where it carries one. */
+const OVERHEAD: Record<Overlay['kind'], number> = {vxlan: 50, geneve: 50, wireguard: 60, ipip: 20, gre: 24, esp: 73};
+const OVERLAY_NAME: Record<Overlay['kind'], string> = {vxlan: 'VXLAN', geneve: 'Geneve', wireguard: 'WireGuard', ipip: 'IP-in-IP', gre: 'GRE', esp: 'ESP'};
 
 /** The packet's fields at its last hop (after this node's NAT), or at its first. */
 function fields(p: Packet, at: 'first' | 'last'): {src: string; dst: string; spt?: number; dpt?: number} {
@@ -253,6 +260,10 @@ export class Fleet {
 	/** Each node's last stamp (its own clock). */
 	private readonly lastTime = new Map<string, number>();
 	private readonly drops = new Map<string, {journey: Journey; flow: string; ids: number[]; from: number[]; where: string; rule: string | undefined; count: number}>();
+	/** Outer packets received, by receiving node and sender: the device they came in on, the largest. */
+	private readonly underlay = new Map<string, {dev: string; largest: number}>();
+	/** Each node's names (its `ip -j` files: MTUs, the devices of its addresses). */
+	private readonly nodeNames = new Map<string, Names>();
 
 	constructor(private readonly options: FleetOptions) {
 		this.maxJourneys = options.maxJourneys ?? 10_000;
@@ -357,6 +368,7 @@ export class Fleet {
 		let index = this.indexes.get(rules);
 		if (!index) this.indexes.set(rules, (index = new RuleIndex(rules)));
 		p = new Pipeline({keepComparisons: 0, ...rest, rules, index, ...(node ? {node} : {}), ...(names ? {names} : {}), share: () => 1 / this.pipelines.size});
+		if (names) this.nodeNames.set(node, names);
 		for (const input of this.inputNames) p.addInput(input.path);
 		this.pipelines.set(node, p);
 		this.order.push(node);
@@ -413,7 +425,7 @@ export class Fleet {
 				this.owner.set(p.src, node);
 				const pending = this.lastLeaving.get(node)?.shift();
 				if (pending) {
-					pending.outer = {src: p.src, dst: p.dst, sent: {node, id: p.id}, key, kind: overlay.kind};
+					pending.outer = {src: p.src, dst: p.dst, sent: {node, id: p.id}, key, kind: overlay.kind, ...(p.len !== undefined ? {len: p.len} : {}), ...(p.out ? {dev: p.out} : {})};
 					const received = this.outerReceived.take(key);
 					if (received) pending.outer.received = received;
 					else this.outerSent.push(key, pending);
@@ -422,6 +434,11 @@ export class Fleet {
 			} else if (hook === 'PREROUTING') {
 				this.owner.set(p.dst, node);
 				this.lastReceived.set(node, {ref: {node, id: p.id}, src: p.src, dst: p.dst, kind: overlay.kind});
+				const k = `${node}|${p.src}`;
+				const seen = this.underlay.get(k);
+				if (!seen) {
+					if (this.underlay.size < LIMIT) this.underlay.set(k, {dev: p.in, largest: p.len ?? 0});
+				} else if ((p.len ?? 0) > seen.largest) seen.largest = p.len!;
 				const sent = this.outerSent.take(key);
 				if (sent?.outer) {
 					sent.outer.received = {node, id: p.id};
@@ -432,7 +449,7 @@ export class Fleet {
 		}
 		// An inner packet routed (or sent) out of the overlay device, and not dropped on the way out.
 		if (p.out && isOverlayDevice(p.out) && !(p.in && isOverlayDevice(p.in)) && p.verdict !== 'DROP' && p.verdict !== 'REJECT') {
-			const leaving: Leaving = {ref: {node, id: p.id}, device: p.out, what: describe(p), flow: describe(p, false), dst: fields(p, 'last').dst, time: time.wall ?? time.mono};
+			const leaving: Leaving = {ref: {node, id: p.id}, device: p.out, what: describe(p), flow: describe(p, false), dst: fields(p, 'last').dst, time: time.wall ?? time.mono, len: p.len};
 			const list = this.lastLeaving.get(node) ?? [];
 			list.push(leaving);
 			if (list.length > 64) list.shift();
@@ -510,6 +527,51 @@ export class Fleet {
 		const updated: Journey = {...left.journey, wire: {...left.journey.wire, kind: overlayKind(left), outer: {src: left.outer.src, dst: left.outer.dst, ...(left.outer.sent ? {sent: left.outer.sent} : {}), ...(left.outer.received ? {received: left.outer.received} : {})}}};
 		left.journey = updated;
 		if (i !== -1) this.journeys[i] = updated;
+	}
+
+	/**
+	 * Packets whose outer packets never arrived, explained by their size: bigger than the MTU of
+	 * the device the other node receives outer packets on (its `ip -j link`/`ip -j addr` given),
+	 * or, with no MTU known, all bigger than every outer packet that did arrive from this node
+	 * (not when they left after the other node's trace ended: `ended`).
+	 */
+	private overlayMtu(left: readonly Leaving[], toward: string, ended: boolean): Finding | undefined {
+		const l = left[0]!;
+		const outer = l.outer;
+		if (!outer || left.some(x => x.outer?.len === undefined)) return undefined;
+		const outers = left.map(x => x.outer!.len!);
+		const smallest = Math.min(...outers);
+		const from = l.ref.node;
+		const arrived = this.underlay.get(`${toward}|${outer.src}`);
+		const peer = this.nodeNames.get(toward);
+		const dev = arrived?.dev || peer?.deviceOf(outer.dst);
+		const peerMtu = dev ? peer?.mtu(dev) : undefined;
+		if (peerMtu !== undefined ? smallest <= peerMtu : ended || arrived === undefined || smallest <= arrived.largest) return undefined;
+		const own = this.nodeNames.get(from);
+		const overlayMtu = own?.mtu(l.device);
+		const inner = left.map(x => x.len).filter((n): n is number => n !== undefined);
+		// What the overlay adds, as the packets show it (outer minus inner length), else by its kind.
+		const overhead = inner.length > 0 && l.len !== undefined ? outer.len! - l.len : OVERHEAD[outer.kind] + (outer.src.includes(':') ? 20 : 0);
+		const name = OVERLAY_NAME[outer.kind];
+		const range = (ns: number[]) => {
+			const [lo, hi] = [Math.min(...ns), Math.max(...ns)];
+			return lo === hi ? `${lo}` : `${lo}–${hi}`;
+		};
+		const n = left.length;
+		const sizes = `${inner.length > 0 ? `${range(inner)} bytes, ` : ''}${range(outers)} with the ${name} header`;
+		const largest = arrived ? ` (the largest outer packet from ${from} that arrived was ${arrived.largest} bytes)` : '';
+		const message =
+			`${n === 1 ? 'a packet' : `${n} packets`} ${l.flow} (${sizes}) left ${from} by ${l.device} (outer ${outer.src} → ${outer.dst}) and never arrived at ${toward}: ` +
+			(peerMtu !== undefined ? `${n === 1 ? 'its outer packet is' : 'their outer packets are'} bigger than the MTU of ${toward}'s ${dev}, ${peerMtu}${largest}` : `${n === 1 ? 'its outer packet is' : 'their outer packets are'} bigger than any that arrived${largest}: the underlay drops outer packets of that size`);
+		const target = (peerMtu ?? arrived!.largest) - overhead;
+		const hint =
+			`${name} adds ${overhead} bytes to every packet${overlayMtu !== undefined ? `: ${from}'s ${l.device} has MTU ${overlayMtu}, which needs ${overlayMtu + overhead} on the underlay` : ''}` +
+			`${peerMtu !== undefined ? `, and ${toward}'s ${dev} has ${peerMtu}` : ''}. ` +
+			`A receiving interface drops a frame bigger than its MTU without an ICMP error, so path MTU discovery cannot help: pings of that size and TCP segments after the handshake vanish. ` +
+			`Set the overlay MTU to ${target}${peerMtu !== undefined ? ` (${peerMtu} − ${overhead})` : ' or less'} on every node, and the pods' MTU with it (flannel: the MTU in net-conf.json, else flanneld takes its underlay's at start; Calico: veth_mtu; Cilium: --mtu)` +
+			`${peerMtu !== undefined && overlayMtu !== undefined ? `, or raise ${toward}'s ${dev} to ${overlayMtu + overhead}` : ''}.` +
+			(peerMtu === undefined ? ` Give each node's ip -j link in its --node (--node ${toward}=TRACE,RULES,ip-link.json) to name the device and its MTU.` : '');
+		return {kind: 'overlay-mtu', severity: peerMtu !== undefined ? 'error' : 'warning', node: from, message, hint, packets: left.map(x => x.ref.id).slice(0, 10_000), rules: []};
 	}
 
 	/** A node's stamp on the first node's clock, when the clocks are known to agree or were aligned. */
@@ -600,6 +662,8 @@ export class Fleet {
 				rules: [],
 			});
 		}
+		// Packets lost because their outer packets were too big for the underlay (overlay-mtu).
+		const tooBig = new Set<string>();
 		for (const {left, toward} of lost.values()) {
 			const l = left[0]!;
 			const peerHasTrace = toward !== undefined && (this.packets.get(toward) ?? 0) > 0;
@@ -607,7 +671,15 @@ export class Fleet {
 			// The other node's trace ends before these packets could arrive: nothing is known of them there.
 			const peerEnd = toward === undefined ? undefined : this.onReference(toward, this.lastTime.get(toward));
 			const leftAt = this.onReference(l.ref.node, l.time);
-			if (peerHasTrace && !received && peerEnd !== undefined && leftAt !== undefined && peerEnd < leftAt) {
+			const ended = peerHasTrace && !received && peerEnd !== undefined && leftAt !== undefined && peerEnd < leftAt;
+			// Too big for the device that would receive them: they could not arrive, whenever they left.
+			const mtu = peerHasTrace && !received ? this.overlayMtu(left, toward, ended) : undefined;
+			if (mtu) {
+				findings.push(mtu);
+				for (const x of left) tooBig.add(`${x.ref.node}#${x.ref.id}`);
+				continue;
+			}
+			if (ended) {
 				findings.push({
 					kind: 'lost-between-nodes',
 					severity: 'info',
@@ -645,7 +717,7 @@ export class Fleet {
 		const covered = (f: Finding, ids: Set<string>) => f.node !== undefined && f.packets.length > 0 && f.packets.every(id => ids.has(`${f.node}#${id}`));
 		for (let i = findings.length - 1; i >= 0; i--) {
 			const f = findings[i]!;
-			if (f.kind === 'no-reply' && covered(f, sentDropped)) findings.splice(i, 1);
+			if (f.kind === 'no-reply' && (covered(f, sentDropped) || covered(f, tooBig))) findings.splice(i, 1);
 			else if (f.kind === 'dropped' && covered(f, droppedThere)) {
 				const peer = findings.find(x => x.kind === 'dropped-at-peer' && x.node === f.node && f.packets.every(id => x.packets.includes(id)));
 				if (peer) {

@@ -161,6 +161,42 @@ describe('packets that never arrive', () => {
 	});
 });
 
+describe("node B's underlay MTU lower than the overlay needs (mtu)", () => {
+	// Node B's eth0 is 1400, flannel.1 1450 on both: pings of 1428 bytes (1478 outer) and full TCP
+	// segments of 1450 (1500 outer) leave node A and are dropped by B's eth0; small ones arrive.
+	const lost = (j: Journey) => j.from.node === 'node-a' && !j.to;
+
+	it.each(FORMS)("%s, with each node's ip -j link: one error per flow, naming B's eth0 and its MTU, the sizes and the MTU to set", (_form, trace, dump) => {
+		const {summary} = fleet('mtu', trace, dump, undefined, 'ip-link.json');
+		expect(summary.findings.map(f => `${f.node} ${f.severity} ${f.kind}`)).toEqual(['node-a error overlay-mtu', 'node-a error overlay-mtu']);
+		const [ping, tcp] = summary.findings;
+		expect(ping!.message).toMatch(/^2 packets .* 198\.19\.174\.2 → 198\.19\.175\.2.* \(1428 bytes, 1478 with the VXLAN header\) left node-a by flannel\.1 \(outer 198\.18\.173\.1 → 198\.18\.173\.2\) and never arrived at node-b: their outer packets are bigger than the MTU of node-b's eth0, 1400 \(the largest outer packet from node-a that arrived was 1306 bytes\)$/);
+		expect(tcp!.message).toMatch(/^7 packets TCP 198\.19\.174\.2:\d+ → 198\.19\.175\.2:8080 \[ACK\] \(1450 bytes, 1500 with the VXLAN header\) left node-a/);
+		for (const f of [ping!, tcp!]) {
+			expect(f.hint).toContain("VXLAN adds 50 bytes to every packet: node-a's flannel.1 has MTU 1450, which needs 1500 on the underlay, and node-b's eth0 has 1400.");
+			expect(f.hint).toContain('Set the overlay MTU to 1350 (1400 − 50) on every node');
+			expect(f.hint).toContain("or raise node-b's eth0 to 1500.");
+		}
+		// The packets named are the ones that never arrived; every other one crossed.
+		expect([...ping!.packets, ...tcp!.packets].sort((a, b) => a - b)).toEqual(summary.journeys.filter(lost).map(j => j.from.id).sort((a, b) => a - b));
+		expect(summary.journeys.filter(j => j.to).map(j => j.verdict)).toEqual(Array(9).fill('ACCEPT'));
+	});
+
+	it('without the MTUs: a warning by size alone, the largest outer packet that arrived and the MTU under it', () => {
+		const {summary} = fleet('mtu', 'dmesg-T.log', 'iptables.save');
+		expect(summary.findings.map(f => `${f.node} ${f.severity} ${f.kind}`)).toEqual(['node-a warning overlay-mtu', 'node-a warning overlay-mtu']);
+		expect(summary.findings[0]!.message).toContain('their outer packets are bigger than any that arrived (the largest outer packet from node-a that arrived was 1306 bytes)');
+		expect(summary.findings[0]!.hint).toContain('Set the overlay MTU to 1256 or less');
+		expect(summary.findings[0]!.hint).toContain("Give each node's ip -j link in its --node");
+	});
+
+	it('ip -j addr names the MTUs as well; the working and broken pairs give no overlay-mtu with theirs', () => {
+		expect(fleet('mtu', 'dmesg-T.log', 'iptables.save', undefined, 'ip-addr.json').summary.findings.map(f => f.severity)).toEqual(['error', 'error']);
+		expect(fleet('working', 'dmesg-T.log', 'iptables.save', undefined, 'ip-link.json').summary.findings).toEqual([]);
+		expect(fleet('broken', 'kmsg.log', 'iptables.save', undefined, 'ip-link.json').summary.findings.map(f => f.kind)).toEqual(['dropped-at-peer', 'dropped-at-peer']);
+	});
+});
+
 describe('a load-balancer address on node A, masqueraded to its endpoint on node B (vip-snat)', () => {
 	it.each(FORMS)('%s: the SYN is linked though node A masqueraded it after its last trace point; no finding', (_form, trace, dump) => {
 		const {summary, packets} = fleet('vip-snat', trace, dump);
