@@ -26,7 +26,8 @@ import type {Ruleset} from '../parser/ruleset.js';
 import {endpoint} from '../netfilter/addr.js';
 import {icmpName} from '../netfilter/icmp.js';
 import {isOverlayDevice, overlayOf, type Overlay} from '../netfilter/overlay.js';
-import type {Finding} from './findings/types.js';
+import {ruleRef} from './findings/trace.js';
+import type {Finding, RuleRef} from './findings/types.js';
 import type {Names} from './names.js';
 import type {Graph} from './graph.js';
 import type {InputInfo} from './inputs.js';
@@ -101,6 +102,14 @@ interface Leaving {
 	readonly time: number | undefined;
 	/** Its IP length (LEN=) as it left. */
 	readonly len: number | undefined;
+	/** The interface it came in on at this node (empty when this node sent it). */
+	readonly in: string;
+	/** Its source as it came in, before this node's NAT. */
+	readonly src: string;
+	/** This node rewrote its destination (a service address to a pod): from, to, where, and the rule. */
+	readonly dnat?: {readonly from: string; readonly to: string; readonly at: string; readonly rule?: RuleRef};
+	/** This node rewrote its source after its last trace point (SNAT, MASQUERADE). */
+	readonly snat: boolean;
 	/** The outer packet: `len` its IP length, `dev` the underlay device it was sent by. */
 	outer?: {src: string; dst: string; sent?: PacketRef; received?: PacketRef; key: string; kind: Overlay['kind']; len?: number; dev?: string};
 	journey?: Journey;
@@ -262,8 +271,14 @@ export class Fleet {
 	private readonly drops = new Map<string, {journey: Journey; flow: string; ids: number[]; from: number[]; where: string; rule: string | undefined; count: number}>();
 	/** Outer packets received, by receiving node and sender: the device they came in on, the largest. */
 	private readonly underlay = new Map<string, {dev: string; largest: number}>();
-	/** Each node's names (its `ip -j` files: MTUs, the devices of its addresses). */
+	/** Each node's names (its `ip -j` files: MTUs, the devices of its addresses), and its rules' index. */
 	private readonly nodeNames = new Map<string, Names>();
+	private readonly nodeIndex = new Map<string, RuleIndex>();
+	/** Packets that came in from the overlay (`node#id`), and the packet that left another node for each one linked. */
+	private readonly fromOverlay = new Set<string>();
+	private readonly arrivedFrom = new Map<string, Leaving>();
+	/** Replies sent by another way than the overlay to a request that came in from it (asymmetric-nodes). */
+	private readonly bypass: Array<{node: string; id: number; request: number; out: string; src: string}> = [];
 
 	constructor(private readonly options: FleetOptions) {
 		this.maxJourneys = options.maxJourneys ?? 10_000;
@@ -369,6 +384,7 @@ export class Fleet {
 		if (!index) this.indexes.set(rules, (index = new RuleIndex(rules)));
 		p = new Pipeline({keepComparisons: 0, ...rest, rules, index, ...(node ? {node} : {}), ...(names ? {names} : {}), share: () => 1 / this.pipelines.size});
 		if (names) this.nodeNames.set(node, names);
+		this.nodeIndex.set(node, index);
 		for (const input of this.inputNames) p.addInput(input.path);
 		this.pipelines.set(node, p);
 		this.order.push(node);
@@ -449,14 +465,14 @@ export class Fleet {
 		}
 		// An inner packet routed (or sent) out of the overlay device, and not dropped on the way out.
 		if (p.out && isOverlayDevice(p.out) && !(p.in && isOverlayDevice(p.in)) && p.verdict !== 'DROP' && p.verdict !== 'REJECT') {
-			const leaving: Leaving = {ref: {node, id: p.id}, device: p.out, what: describe(p), flow: describe(p, false), dst: fields(p, 'last').dst, time: time.wall ?? time.mono, len: p.len};
+			const source = sourceAfterTrace(p);
+			const leaving: Leaving = {ref: {node, id: p.id}, device: p.out, what: describe(p), flow: describe(p, false), dst: fields(p, 'last').dst, time: time.wall ?? time.mono, len: p.len, in: p.in, src: p.src, ...this.dnatOf(node, p), snat: source !== undefined};
 			const list = this.lastLeaving.get(node) ?? [];
 			list.push(leaving);
 			if (list.length > 64) list.shift();
 			this.lastLeaving.set(node, list);
 			// Source-NATed after the trace: it arrives with that source, or, when the source is not
 			// known yet (a connection's first packet), is known by the rest.
-			const source = sourceAfterTrace(p);
 			const key = source === 'unknown' ? sourcelessKey(p, 'last') : innerKey(p, 'last', source);
 			const arrival = this.arrived.take(key, a => a.ref.node !== node && !a.linked);
 			if (arrival) {
@@ -470,7 +486,13 @@ export class Fleet {
 			}
 			return;
 		}
+		// A reply that leaves by another way than the overlay its request came in from.
+		if (p.replyTo !== null && p.out && !isOverlayDevice(p.out) && this.fromOverlay.has(`${node}#${p.replyTo}`) && p.verdict !== 'DROP' && p.verdict !== 'REJECT') {
+			if (this.bypass.length < LIMIT) this.bypass.push({node, id: p.id, request: p.replyTo, out: p.out, src: endpoint(fields(p, 'last').src, fields(p, 'last').spt)});
+		}
 		if (p.in && isOverlayDevice(p.in) && hook === 'PREROUTING') {
+			this.fromOverlay.add(`${node}#${p.id}`);
+			if (this.fromOverlay.size > LIMIT) this.fromOverlay.delete(this.fromOverlay.values().next().value!);
 			const last = p.hops.at(-1);
 			const arrival: Arrival = {ref: {node, id: p.id}, verdict: p.verdict, where: hopText(last), rule: last?.rule, time: time.wall ?? time.mono};
 			// On this node: the outer packet it came in (the last one received before it).
@@ -502,6 +524,8 @@ export class Fleet {
 			toward: arrival.ref.node,
 		};
 		left.journey = journey;
+		this.arrivedFrom.set(`${arrival.ref.node}#${arrival.ref.id}`, left);
+		if (this.arrivedFrom.size > LIMIT) this.arrivedFrom.delete(this.arrivedFrom.keys().next().value!);
 		const i = this.open.indexOf(left);
 		if (i !== -1) this.open.splice(i, 1);
 		this.record(journey);
@@ -518,6 +542,16 @@ export class Fleet {
 				if (d.from.length < 10_000) d.from.push(left.ref.id);
 			} else this.drops.set(k, {journey, flow: left.flow, ids: [arrival.ref.id], from: [left.ref.id], where: arrival.where, rule: arrival.rule, count: 1});
 		}
+	}
+
+	/** The DNAT a node's rules did to a packet (a service address to its endpoint), with the rule. */
+	private dnatOf(node: string, p: Packet): {dnat?: NonNullable<Leaving['dnat']>} {
+		const n = p.nat.find(x => x.type === 'DNAT');
+		if (!n) return {};
+		const hop = p.hops.find(h => hopText(h) === n.at);
+		const index = this.nodeIndex.get(node);
+		const rule = hop && index ? ruleRef(index, p.family, hop) : undefined;
+		return {dnat: {from: n.from, to: n.to, at: n.at, ...(rule ? {rule} : {})}};
 	}
 
 	/** The outer packet of a journey was learned after the journey was recorded. */
@@ -572,6 +606,51 @@ export class Fleet {
 			`${peerMtu !== undefined && overlayMtu !== undefined ? `, or raise ${toward}'s ${dev} to ${overlayMtu + overhead}` : ''}.` +
 			(peerMtu === undefined ? ` Give each node's ip -j link in its --node (--node ${toward}=TRACE,RULES,ip-link.json) to name the device and its MTU.` : '');
 		return {kind: 'overlay-mtu', severity: peerMtu !== undefined ? 'error' : 'warning', node: from, message, hint, packets: left.map(x => x.ref.id).slice(0, 10_000), rules: []};
+	}
+
+	/**
+	 * Requests that came into the cluster at one node and went over the overlay to another, whose
+	 * replies that node sent by another way (straight to the client) instead of back through the
+	 * overlay: one finding per flow and pair of nodes, at the node the request came in by.
+	 * `requests` are those requests' ids there, `there` the requests' and replies' ids at the other node.
+	 */
+	private asymmetric(): {findings: Finding[]; requests: Set<string>; there: Set<string>} {
+		const groups = new Map<string, {left: Leaving[]; arrived: number[]; replies: number[]; node: string; out: string; src: string}>();
+		for (const b of this.bypass) {
+			const left = this.arrivedFrom.get(`${b.node}#${b.request}`);
+			// Only a request that came into the first node from outside (not sent by it, not from the overlay).
+			if (!left || !left.in || isOverlayDevice(left.in) || left.snat) continue;
+			const k = `${left.ref.node}|${b.node}|${left.flow}|${b.out}`;
+			const g = groups.get(k) ?? {left: [], arrived: [], replies: [], node: b.node, out: b.out, src: b.src};
+			if (!g.left.includes(left)) g.left.push(left);
+			if (!g.arrived.includes(b.request)) g.arrived.push(b.request);
+			g.replies.push(b.id);
+			groups.set(k, g);
+		}
+		const findings: Finding[] = [];
+		const requests = new Set<string>();
+		const there = new Set<string>();
+		for (const g of groups.values()) {
+			const l = g.left[0]!;
+			const [a, b] = [l.ref.node, g.node];
+			const n = g.left.length;
+			const replies = g.replies.length;
+			const ids = (node: string, list: number[]) => `${node} ${list.slice(0, 5).map(id => `#${id}`).join(' ')}${list.length > 5 ? ' …' : ''}`;
+			const d = l.dnat;
+			const message =
+				`${n === 1 ? 'a request' : `${n} requests`} ${l.flow} came in to ${a} on ${l.in}${d ? `, ${n === 1 ? 'was' : 'were'} DNATed there to ${d.to} (${d.at})` : ''} and went over ${l.device} to ${b} without SNAT; ` +
+				`${b} sent ${replies === 1 ? 'the reply' : `the ${replies} replies`} (${ids(b, g.replies)}) by its ${g.out} straight to ${l.src}, not back through ${a}` +
+				(d ? `: from ${g.src}, not from ${d.from}, which ${l.src} asked` : '');
+			const hint = d
+				? `${l.src} does not take an answer from ${g.src} (a TCP client resets it), ${a}'s conntrack never sees the answer to undo its DNAT, and a stateful firewall on the way drops it. ` +
+					`Make the answers come back through ${a}: masquerade there what it DNATs to another node (kube-proxy does it for externalTrafficPolicy: Cluster: the service's chain jumps to KUBE-MARK-MASQ and KUBE-POSTROUTING masquerades; by hand: iptables -t nat -A POSTROUTING -d ${d.to.replace(/:\d+$/, '')} -o ${l.device} -j MASQUERADE), ` +
+					`or set externalTrafficPolicy: Local on the Service, so that only nodes with a local endpoint announce ${d.from.replace(/:\d+$/, '')} (MetalLB then announces it from ${b}) and nothing crosses to another node.`
+				: `${b} routes the answers by its own table, around ${a}: a stateful firewall that saw the request pass ${a} drops them, and so does rp_filter where the answer comes in. Masquerade at ${a} what it sends over ${l.device} (iptables -t nat -A POSTROUTING -s ${l.src} -o ${l.device} -j MASQUERADE), or route ${l.src} on ${b} back through ${a}.`;
+			findings.push({kind: 'asymmetric-nodes', severity: d ? 'error' : 'warning', node: a, message, hint, packets: g.left.map(x => x.ref.id).slice(0, 10_000), rules: d?.rule ? [d.rule] : []});
+			for (const x of g.left) requests.add(`${a}#${x.ref.id}`);
+			for (const id of [...g.arrived, ...g.replies]) there.add(`${b}#${id}`);
+		}
+		return {findings, requests, there};
 	}
 
 	/** A node's stamp on the first node's clock, when the clocks are known to agree or were aligned. */
@@ -705,6 +784,9 @@ export class Fleet {
 				rules: [],
 			});
 		}
+		// Replies that went around the node the request came in by.
+		const around = this.asymmetric();
+		findings.push(...around.findings);
 		// One cause, said once: a node's own no-reply for packets that were dropped at the other node,
 		// and that node's own dropped finding, give way to the finding across nodes (which takes the
 		// rule references of the node's finding).
@@ -717,7 +799,8 @@ export class Fleet {
 		const covered = (f: Finding, ids: Set<string>) => f.node !== undefined && f.packets.length > 0 && f.packets.every(id => ids.has(`${f.node}#${id}`));
 		for (let i = findings.length - 1; i >= 0; i--) {
 			const f = findings[i]!;
-			if (f.kind === 'no-reply' && (covered(f, sentDropped) || covered(f, tooBig))) findings.splice(i, 1);
+			if (f.kind === 'no-reply' && (covered(f, sentDropped) || covered(f, tooBig) || covered(f, around.requests))) findings.splice(i, 1);
+			else if (f.kind === 'asymmetric-route' && covered(f, around.there)) findings.splice(i, 1);
 			else if (f.kind === 'dropped' && covered(f, droppedThere)) {
 				const peer = findings.find(x => x.kind === 'dropped-at-peer' && x.node === f.node && f.packets.every(id => x.packets.includes(id)));
 				if (peer) {

@@ -214,6 +214,25 @@ describe('a load-balancer address on node A, masqueraded to its endpoint on node
 	});
 });
 
+describe('a load-balancer address on node A, DNATed to node B without masquerade (vip-asym)', () => {
+	it.each(FORMS)('%s: one error at node A naming both nodes, the DNAT rule and the way the replies took; no no-reply, no asymmetric-route', (_form, trace, dump) => {
+		const {summary} = fleet('vip-asym', trace, dump);
+		// The client's SYN and its retransmission; node B answered each by its eth0 (a SYN-ACK, and one again).
+		expect(summary.findings.map(f => `${f.node} ${f.severity} ${f.kind}`)).toEqual(['node-a error asymmetric-nodes']);
+		const f = summary.findings[0]!;
+		expect(f.message).toMatch(
+			/^2 requests TCP 198\.18\.173\.10:\d+ → 198\.18\.173\.100:80 \[SYN\] came in to node-a on eth0, were DNATed there to 198\.19\.175\.2:8080 \(nat:KUBE-SEP-WEB:rule:2\) and went over flannel\.1 to node-b without SNAT; node-b sent the 3 replies \(node-b #3 #4 #7\) by its eth0 straight to 198\.18\.173\.10, not back through node-a: from 198\.19\.175\.2:8080, not from 198\.18\.173\.100:80, which 198\.18\.173\.10 asked$/,
+		);
+		expect(f.packets).toEqual([1, 3]);
+		expect(f.rules.map(r => `${r.file}:${r.line} ${r.table}:${r.chain} ${r.pos}`)).toEqual([`node-a/${dump}:${dump === 'iptables.save' ? 42 : 44} nat:KUBE-SEP-WEB 2`]);
+		expect(f.rules[0]!.text).toBe('-A KUBE-SEP-WEB -p tcp -m comment --comment "default/web:http" -m tcp -j DNAT --to-destination 198.19.175.2:8080');
+		expect(f.hint).toContain('masquerade there what it DNATs to another node (kube-proxy does it for externalTrafficPolicy: Cluster: the service\'s chain jumps to KUBE-MARK-MASQ');
+		expect(f.hint).toContain('or set externalTrafficPolicy: Local on the Service, so that only nodes with a local endpoint announce 198.18.173.100 (MetalLB then announces it from node-b)');
+		// Both SYNs crossed and were accepted at node B: nothing was dropped or lost.
+		expect(summary.journeys.map(j => `${j.from.node} ${j.verdict}`)).toEqual(['node-a ACCEPT', 'node-a ACCEPT']);
+	});
+});
+
 describe('tracewatch replay --node', () => {
 	const BIN = join(ROOT, 'bin/tracewatch.js');
 	const args = (variant: string) => NODES.map(n => ['--node', `${n}=testdata/nodes/${variant}/${n}/dmesg-T.log,testdata/nodes/${variant}/${n}/iptables.save`]).flat();
@@ -247,6 +266,17 @@ describe('tracewatch replay --node', () => {
 			toward: 'node-b',
 		});
 		expect(doc.findings).toEqual([]);
+	});
+
+	it('json and html: the findings across nodes with their node and rule', async () => {
+		const [json, html] = await Promise.all([
+			exec(process.execPath, [BIN, 'replay', ...args('vip-asym'), '--format', 'json'], {cwd: ROOT}),
+			exec(process.execPath, [BIN, 'replay', ...NODES.map(n => ['--node', `${n}=testdata/nodes/mtu/${n}/dmesg-T.log,testdata/nodes/mtu/${n}/iptables.save,testdata/nodes/mtu/${n}/ip-link.json`]).flat(), '--format', 'html'], {cwd: ROOT}),
+		]);
+		const doc = JSON.parse(json.stdout) as {findings: Array<{kind: string; node: string; packets: number[]; rules: Array<{file: string; line: number}>}>};
+		expect(doc.findings.map(f => [f.kind, f.node, f.packets, f.rules.map(r => `${r.file}:${r.line}`)])).toEqual([['asymmetric-nodes', 'node-a', [1, 3], ['testdata/nodes/vip-asym/node-a/iptables.save:42']]]);
+		expect(html.stdout.match(/<b>overlay-mtu<\/b>/g)).toHaveLength(2);
+		expect(html.stdout).toContain('bigger than the MTU of node-b&#39;s eth0, 1400');
 	});
 
 	it('says what is wrong with a --node', async () => {

@@ -101,7 +101,8 @@ function flowKey(p: Packet): string {
 	return `${p.proto}|${p.src}|${p.spt ?? id}|${p.dst}|${p.dpt ?? ''}`;
 }
 
-function ruleRef(index: RuleIndex, family: string, hop: Hop): RuleRef | undefined {
+/** The rule of a hop as findings name it: dump, table, chain, position, text and line. */
+export function ruleRef(index: RuleIndex, family: string, hop: Hop): RuleRef | undefined {
 	if (!hop.rule) return undefined;
 	const chain = index.chain(family, hop.table, hop.chain);
 	const file = index.rulesets.find(rs => rs.tables.get(hop.table)?.chains.get(hop.chain) === chain)?.path;
