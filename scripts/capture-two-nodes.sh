@@ -37,11 +37,14 @@
 #   vip-snat/ the same with KUBE-MARK-MASQ in the service's chain (externalTrafficPolicy:
 #             Cluster as kube-proxy writes it): A masquerades the SYN and the answer comes back
 #             through A, which undoes both rewrites; the connection completes.
+#   calico/   working's traffic and rules over Calico's VXLAN device instead: vxlan.calico,
+#             VNI 4096, UDP 4789 (the IANA port). (Geneve, WireGuard and IP-in-IP devices need
+#             kernel modules a kernel may not have; this script uses VXLAN only.)
 #
 # Two captures per variant:
 #   legacy (iptables-legacy, -j TRACE): both nodes log into this one kernel's log. Real nodes have
 #     a kernel each, so the lines are split into each node's own dmesg: a line belongs to the node
-#     whose pod veth it names (they are named per node); an outer packet (UDP to 8472) to the
+#     whose pod veth it names (they are named per node); an outer packet (UDP to the overlay port) to the
 #     node owning its source when it goes out, its destination when it comes in; any other line
 #     to the node owning the destination MAC of its MAC= field (the interface it came in on), or
 #     without MAC= (sent by the node itself) to the node owning its source. Both files keep the
@@ -57,12 +60,12 @@ VARIANTS=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --out) OUT=$2; shift 2 ;;
-    -h|--help) sed -n '2,51p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    working|broken|mtu|vip-asym|vip-snat) VARIANTS+=("$1"); shift ;;
+    -h|--help) sed -n '2,54p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    working|broken|mtu|vip-asym|vip-snat|calico) VARIANTS+=("$1"); shift ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
 done
-[ ${#VARIANTS[@]} -gt 0 ] || VARIANTS=(working broken mtu vip-asym vip-snat)
+[ ${#VARIANTS[@]} -gt 0 ] || VARIANTS=(working broken mtu vip-asym vip-snat calico)
 [ "$(id -u)" = 0 ] || { echo "capture-two-nodes.sh must run as root (network namespaces, iptables, the kernel log)" >&2; exit 2; }
 for c in ip bridge iptables-legacy-restore iptables-nft-restore iptables-legacy-save iptables-nft-save xtables-monitor nft ping nc dmesg sysctl timeout stdbuf awk; do
   command -v "$c" >/dev/null 2>&1 || { echo "missing command: $c (apt-get install iptables nftables iproute2 iputils-ping netcat-openbsd util-linux procps)" >&2; exit 2; }
@@ -76,7 +79,6 @@ tw_enable_netns_log
 
 # Namespaces are tw-$P<name>; MACs are made from <name> alone, so a prefix changes no byte captured.
 P=${TW_NODES_PREFIX:-}
-VNI=1 PORT=8472
 
 # plan VARIANT : the addresses of a variant
 plan() {
@@ -89,6 +91,8 @@ plan() {
       UNDER_NET=198.18.173 MATCH='SRC=198\.(18\.173|19\.17[45])\.' ;;
   esac
   POD_A=$NET_A.2 POD_B=$NET_B.2 CLIENT=$UNDER_NET.10 VIP=$UNDER_NET.100
+  # The overlay device, its VXLAN id and port: flannel's, or Calico's (the IANA port).
+  if [ "$1" = calico ]; then OVL=vxlan.calico VNI=4096 PORT=4789; else OVL=flannel.1 VNI=1 PORT=8472; fi
 }
 
 # rules NODE(a|b) VARIANT : the node's ruleset, iptables-save syntax, with TRACE
@@ -216,18 +220,18 @@ build() {
   local n local_ip peer peer_ip peer_net peer_gw peer_mac
   for n in a b; do
     if [ $n = a ]; then local_ip=$UNDER_A; else local_ip=$UNDER_B; fi
-    pip "node-$n" link add flannel.1 address "$(mac_for "node-$n" flannel.1)" type vxlan \
+    pip "node-$n" link add "$OVL" address "$(mac_for "node-$n" "$OVL")" type vxlan \
       id $VNI local "$local_ip" dev eth0 dstport $PORT nolearning
-    pip "node-$n" link set flannel.1 mtu 1450 up
+    pip "node-$n" link set "$OVL" mtu 1450 up
   done
   for n in a b; do
     if [ $n = a ]; then peer=b peer_ip=$UNDER_B peer_net=$NET_B.0/24 peer_gw=$NET_B.0
     else peer=a peer_ip=$UNDER_A peer_net=$NET_A.0/24 peer_gw=$NET_A.0; fi
-    [ $n = a ] && pip node-a addr add "$NET_A.0/32" dev flannel.1 || pip node-b addr add "$NET_B.0/32" dev flannel.1
-    peer_mac=$(mac_for "node-$peer" flannel.1)
-    pip "node-$n" neigh replace "$peer_gw" lladdr "$peer_mac" dev flannel.1 nud permanent
-    pnsx "node-$n" bridge fdb append "$peer_mac" dev flannel.1 dst "$peer_ip"
-    pip "node-$n" route add "$peer_net" via "$peer_gw" dev flannel.1 onlink
+    [ $n = a ] && pip node-a addr add "$NET_A.0/32" dev "$OVL" || pip node-b addr add "$NET_B.0/32" dev "$OVL"
+    peer_mac=$(mac_for "node-$peer" "$OVL")
+    pip "node-$n" neigh replace "$peer_gw" lladdr "$peer_mac" dev "$OVL" nud permanent
+    pnsx "node-$n" bridge fdb append "$peer_mac" dev "$OVL" dst "$peer_ip"
+    pip "node-$n" route add "$peer_net" via "$peer_gw" dev "$OVL" onlink
   done
   if [ "$variant" = mtu ]; then
     # Node B's NIC has a lower MTU than the overlay was sized for; flannel gives pods its own MTU.
@@ -260,8 +264,8 @@ traffic_run() {
 # split_nodes IN OUT_A OUT_B : one kernel log's TRACE lines into each node's own
 split_nodes() {
   awk -v a="$2" -v b="$3" -v port="$PORT" -v ua="$UNDER_A" -v ub="$UNDER_B" -v na="$NET_A." -v nb="$NET_B." \
-      -v macs_a="$(mac_for node-a eth0) $(mac_for node-a vethpa1) $(mac_for node-a flannel.1)" \
-      -v macs_b="$(mac_for node-b eth0) $(mac_for node-b vethpb1) $(mac_for node-b flannel.1)" '
+      -v macs_a="$(mac_for node-a eth0) $(mac_for node-a vethpa1) $(mac_for node-a "$OVL")" \
+      -v macs_b="$(mac_for node-b eth0) $(mac_for node-b vethpb1) $(mac_for node-b "$OVL")" '
     function field(name,   m) { return match($0, " " name "=[^ ]*") ? substr($0, RSTART + length(name) + 2, RLENGTH - length(name) - 2) : "" }
     function owner(ip) { return index(ip, na) == 1 || ip == ua ? "a" : index(ip, nb) == 1 || ip == ub ? "b" : "" }
     /^ / { if (last != "") print > last; next }
@@ -300,6 +304,13 @@ readme() { # VARIANT
       echo "their outer packets are 1478 bytes; node A sends them, node B's eth0 drops them, no ICMP"
       echo "error is sent), then opens a TCP connection to port 8080 and sends 4000 bytes (the"
       echo "handshake passes, the full-size segments never arrive and are retransmitted)." ;;
+    calico)
+      echo "# two nodes, calico — pod A (node A) to pod B (node B) over Calico's VXLAN device"
+      echo
+      echo "Captured by \`scripts/capture-two-nodes.sh calico\` on a real kernel ($(uname -r)); the topology,"
+      echo "the rules and how the kernel log was split are described at the top of that script. As"
+      echo "\`working\` (the same rules), over the device Calico creates for VXLAN: \`vxlan.calico\`, VNI"
+      echo "4096, UDP port 4789. Pod A pings pod B twice and opens a TCP connection to port 8080." ;;
     vip-asym|vip-snat)
       echo "# two nodes, $1 — a load-balancer address on node A, its endpoint on node B"
       echo

@@ -111,6 +111,24 @@ describe('a working pair of nodes', () => {
 	});
 });
 
+describe("Calico's VXLAN device on the IANA port (calico)", () => {
+	it.each(FORMS)('%s: every packet sent into vxlan.calico is linked to its arrival, through an outer packet to 4789; no finding', (_form, trace, dump) => {
+		const {summary, packets} = fleet('calico', trace, dump);
+		expect(summary.findings).toEqual([]);
+		const sent = packets.filter(p => p.out === 'vxlan.calico' && p.in !== 'vxlan.calico');
+		// Two pings and their replies, and a TCP connection (its ACKs as the monitors or the kernel log saw them).
+		expect(sent.length).toBeGreaterThanOrEqual(10);
+		expect(summary.journeys.map(j => ref(j.from)).sort()).toEqual(sent.map(p => `${p.node}#${p.id}`).sort());
+		const byRef = new Map(packets.map(p => [`${p.node}#${p.id}`, p]));
+		for (const j of summary.journeys) {
+			expect([j.verdict, j.wire.kind, j.wire.device]).toEqual(['ACCEPT', 'vxlan', 'vxlan.calico']);
+			const outer = byRef.get(ref(j.wire.outer!.received))!;
+			expect([outer.proto, outer.dpt, outer.in]).toEqual(['UDP', 4789, 'eth0']);
+			expect(byRef.get(ref(j.to))!.in).toBe('vxlan.calico');
+		}
+	});
+});
+
 describe('node B without its FORWARD accept', () => {
 	it.each(FORMS)('%s: one finding per flow, at node B, naming its FORWARD policy; nothing blamed on node A', (form, trace, dump) => {
 		const {summary} = fleet('broken', trace, dump);
