@@ -27,6 +27,9 @@
 #             1450, as flannel sets them): pod A pings pod B with small packets, then with
 #             1428-byte packets with DF (the outer packet is 1478 bytes), then sends 4000 bytes
 #             over TCP. The outer packets over 1400 bytes leave A and are dropped by B's eth0.
+#   mtu-frag/ the same with both nodes' eth0 at 1400 (the underlay link itself is smaller): node A
+#             sends the outer packets over 1400 bytes in fragments (VXLAN sets no DF on them),
+#             node B reassembles them; everything arrives.
 #   vip-asym/ a client (tw-client, 198.18.173.10) on the underlay LAN (a bridge in the client's
 #             namespace joins it to both nodes' eth0) connects to a load-balancer address
 #             198.18.173.100:80 that node A answers for (MetalLB's layer-2 mode: the client's
@@ -60,12 +63,12 @@ VARIANTS=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --out) OUT=$2; shift 2 ;;
-    -h|--help) sed -n '2,54p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    working|broken|mtu|vip-asym|vip-snat|calico) VARIANTS+=("$1"); shift ;;
+    -h|--help) sed -n '2,57p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    working|broken|mtu|mtu-frag|vip-asym|vip-snat|calico) VARIANTS+=("$1"); shift ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
 done
-[ ${#VARIANTS[@]} -gt 0 ] || VARIANTS=(working broken mtu vip-asym vip-snat calico)
+[ ${#VARIANTS[@]} -gt 0 ] || VARIANTS=(working broken mtu mtu-frag vip-asym vip-snat calico)
 [ "$(id -u)" = 0 ] || { echo "capture-two-nodes.sh must run as root (network namespaces, iptables, the kernel log)" >&2; exit 2; }
 for c in ip bridge iptables-legacy-restore iptables-nft-restore iptables-legacy-save iptables-nft-save xtables-monitor nft ping nc dmesg sysctl timeout stdbuf awk; do
   command -v "$c" >/dev/null 2>&1 || { echo "missing command: $c (apt-get install iptables nftables iproute2 iputils-ping netcat-openbsd util-linux procps)" >&2; exit 2; }
@@ -233,7 +236,8 @@ build() {
     pnsx "node-$n" bridge fdb append "$peer_mac" dev "$OVL" dst "$peer_ip"
     pip "node-$n" route add "$peer_net" via "$peer_gw" dev "$OVL" onlink
   done
-  if [ "$variant" = mtu ]; then
+  if [ "$variant" = mtu ] || [ "$variant" = mtu-frag ]; then
+    [ "$variant" = mtu-frag ] && pip node-a link set eth0 mtu 1400
     # Node B's NIC has a lower MTU than the overlay was sized for; flannel gives pods its own MTU.
     pip node-b link set eth0 mtu 1400
     pip pod-a link set eth0 mtu 1450; pip node-a link set vethpa1 mtu 1450
@@ -249,7 +253,7 @@ traffic_run() {
   bgrun "${P}pod-b" timeout 20 nc -l -k 8080
   wait_listen "${P}pod-b" 8080
   case "$1" in
-    mtu)
+    mtu|mtu-frag)
       traffic "${P}pod-a" ping -c 2 -i 0.3 -W 1 "$POD_B"
       traffic "${P}pod-a" ping -c 2 -i 0.3 -W 1 -M do -s 1400 "$POD_B"
       traffic_in "${P}pod-a" "$(head -c 4000 /dev/zero | tr '\0' x)" timeout 4 nc -N -w 2 "$POD_B" 8080 ;;
@@ -311,6 +315,16 @@ readme() { # VARIANT
       echo "the rules and how the kernel log was split are described at the top of that script. As"
       echo "\`working\` (the same rules), over the device Calico creates for VXLAN: \`vxlan.calico\`, VNI"
       echo "4096, UDP port 4789. Pod A pings pod B twice and opens a TCP connection to port 8080." ;;
+    mtu-frag)
+      echo "# two nodes, mtu-frag — an underlay link with a lower MTU than the overlay needs"
+      echo
+      echo "Captured by \`scripts/capture-two-nodes.sh mtu-frag\` on a real kernel ($(uname -r)); the topology,"
+      echo "the rules and how the kernel log was split are described at the top of that script."
+      echo "Both nodes' eth0 have MTU 1400; flannel.1 is 1450 on both and the pods' eth0 1450. The traffic"
+      echo "of \`mtu\`: small pings, pings of 1428 bytes with DF (outer packets of 1478 bytes), 4000 bytes"
+      echo "over TCP. Node A sends the outer packets bigger than 1400 bytes in two fragments (Linux's VXLAN"
+      echo "sets no DF on outer packets), node B reassembles them before its first trace point: every"
+      echo "packet arrives." ;;
     vip-asym|vip-snat)
       echo "# two nodes, $1 — a load-balancer address on node A, its endpoint on node B"
       echo

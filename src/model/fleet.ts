@@ -277,6 +277,8 @@ export class Fleet {
 	/** Packets that came in from the overlay (`node#id`), and the packet that left another node for each one linked. */
 	private readonly fromOverlay = new Set<string>();
 	private readonly arrivedFrom = new Map<string, Leaving>();
+	/** Packets whose outer packets were bigger than the underlay device that sent them, by node, flow and device. */
+	private readonly oversize = new Map<string, Leaving[]>();
 	/** Replies sent by another way than the overlay to a request that came in from it (asymmetric-nodes). */
 	private readonly bypass: Array<{node: string; id: number; request: number; out: string; src: string}> = [];
 
@@ -442,6 +444,14 @@ export class Fleet {
 				const pending = this.lastLeaving.get(node)?.shift();
 				if (pending) {
 					pending.outer = {src: p.src, dst: p.dst, sent: {node, id: p.id}, key, kind: overlay.kind, ...(p.len !== undefined ? {len: p.len} : {}), ...(p.out ? {dev: p.out} : {})};
+					// Bigger than the device it leaves by: sent in fragments (overlays set no DF on outer packets).
+					const mtu = this.nodeNames.get(node)?.mtu(p.out);
+					if (mtu !== undefined && p.len !== undefined && p.len > mtu) {
+						const k = `${node}|${pending.flow}|${p.out}`;
+						const list = this.oversize.get(k) ?? [];
+						if (list.length < 10_000 && (list.length > 0 || this.oversize.size < 10_000)) list.push(pending);
+						this.oversize.set(k, list);
+					}
 					const received = this.outerReceived.take(key);
 					if (received) pending.outer.received = received;
 					else this.outerSent.push(key, pending);
@@ -606,6 +616,47 @@ export class Fleet {
 			`${peerMtu !== undefined && overlayMtu !== undefined ? `, or raise ${toward}'s ${dev} to ${overlayMtu + overhead}` : ''}.` +
 			(peerMtu === undefined ? ` Give each node's ip -j link in its --node (--node ${toward}=TRACE,RULES,ip-link.json) to name the device and its MTU.` : '');
 		return {kind: 'overlay-mtu', severity: peerMtu !== undefined ? 'error' : 'warning', node: from, message, hint, packets: left.map(x => x.ref.id).slice(0, 10_000), rules: []};
+	}
+
+	/**
+	 * Packets that crossed, whose outer packets were bigger than the MTU of the underlay device
+	 * that sent them: sent in fragments and put back together by the other node (overlay-mtu).
+	 */
+	private fragmented(): Finding[] {
+		const out: Finding[] = [];
+		for (const all of this.oversize.values()) {
+			const left = all.filter(l => l.journey?.to);
+			if (left.length === 0) continue;
+			const l = left[0]!;
+			const outer = l.outer!;
+			const from = l.ref.node;
+			const toward = l.journey!.to!.node;
+			const own = this.nodeNames.get(from);
+			const mtu = own!.mtu(outer.dev!)!;
+			const overlayMtu = own?.mtu(l.device);
+			const outers = left.map(x => x.outer!.len!);
+			const inner = left.map(x => x.len).filter((n): n is number => n !== undefined);
+			const overhead = l.len !== undefined ? outer.len! - l.len : OVERHEAD[outer.kind] + (outer.src.includes(':') ? 20 : 0);
+			const name = OVERLAY_NAME[outer.kind];
+			const range = (ns: number[]) => {
+				const [lo, hi] = [Math.min(...ns), Math.max(...ns)];
+				return lo === hi ? `${lo}` : `${lo}–${hi}`;
+			};
+			const n = left.length;
+			out.push({
+				kind: 'overlay-mtu',
+				severity: 'warning',
+				node: from,
+				message: `${n === 1 ? 'a packet' : `${n} packets`} ${l.flow} (${inner.length > 0 ? `${range(inner)} bytes, ` : ''}${range(outers)} with the ${name} header) crossed from ${from} to ${toward} by ${l.device} in fragments: ${n === 1 ? 'its outer packet is' : 'their outer packets are'} bigger than the MTU of ${from}'s ${outer.dev}, ${mtu}`,
+				hint:
+					`${name} adds ${overhead} bytes to every packet${overlayMtu !== undefined ? `: ${from}'s ${l.device} has MTU ${overlayMtu}, which needs ${overlayMtu + overhead} on the underlay, and its ${outer.dev} has ${mtu}` : ''}. ` +
+					`Linux sends ${name} outer packets without DF, so each bigger one leaves in two fragments and ${toward} puts them back together: it works, at the cost of a second packet and a reassembly for each, and where fragments are dropped (many firewalls and cloud networks) or one is lost, the whole packet is. ` +
+					`Set the overlay MTU to ${mtu - overhead} (${mtu} − ${overhead}) on every node, and the pods' MTU with it (flannel: the MTU in net-conf.json, else flanneld takes its underlay's at start; Calico: veth_mtu; Cilium: --mtu).`,
+				packets: left.map(x => x.ref.id),
+				rules: [],
+			});
+		}
+		return out;
 	}
 
 	/**
@@ -787,6 +838,7 @@ export class Fleet {
 		// Replies that went around the node the request came in by.
 		const around = this.asymmetric();
 		findings.push(...around.findings);
+		findings.push(...this.fragmented());
 		// One cause, said once: a node's own no-reply for packets that were dropped at the other node,
 		// and that node's own dropped finding, give way to the finding across nodes (which takes the
 		// rule references of the node's finding).

@@ -215,6 +215,26 @@ describe("node B's underlay MTU lower than the overlay needs (mtu)", () => {
 	});
 });
 
+describe('an underlay link with a lower MTU than the overlay needs (mtu-frag)', () => {
+	// Both eth0 at 1400, flannel.1 at 1450: the outer packets over 1400 bytes leave in fragments
+	// (VXLAN sets no DF on them) and are reassembled at the other node; everything arrives.
+	it.each(FORMS)("%s, with each node's ip -j link: a warning per flow and direction, naming the sending node's eth0 and its MTU", (_form, trace, dump) => {
+		const {summary} = fleet('mtu-frag', trace, dump, undefined, 'ip-link.json');
+		expect(summary.journeys.every(j => j.to && j.verdict === 'ACCEPT')).toBe(true);
+		expect(summary.findings.map(f => `${f.node} ${f.severity} ${f.kind}`)).toEqual(['node-a warning overlay-mtu', 'node-a warning overlay-mtu', 'node-b warning overlay-mtu']);
+		const [ping, tcp, reply] = summary.findings;
+		expect(ping!.message).toMatch(/^2 packets .* 198\.19\.174\.2 → 198\.19\.175\.2.* \(1428 bytes, 1478 with the VXLAN header\) crossed from node-a to node-b by flannel\.1 in fragments: their outer packets are bigger than the MTU of node-a's eth0, 1400$/);
+		expect(tcp!.message).toMatch(/^2 packets TCP 198\.19\.174\.2:\d+ → 198\.19\.175\.2:8080 \[ACK\] \(1450 bytes, 1500 with the VXLAN header\) crossed from node-a to node-b/);
+		expect(reply!.message).toMatch(/198\.19\.175\.2 → 198\.19\.174\.2.* \(1428 bytes, 1478 with the VXLAN header\) crossed from node-b to node-a by flannel\.1 in fragments: their outer packets are bigger than the MTU of node-b's eth0, 1400$/);
+		for (const f of summary.findings) expect(f.hint).toContain("flannel.1 has MTU 1450, which needs 1500 on the underlay, and its eth0 has 1400. Linux sends VXLAN outer packets without DF, so each bigger one leaves in two fragments");
+		expect(ping!.hint).toContain('Set the overlay MTU to 1350 (1400 − 50) on every node');
+	});
+
+	it('without the MTUs nothing is said: fragments reassembled before the first trace point leave no trace of their own', () => {
+		expect(fleet('mtu-frag', 'dmesg-T.log', 'iptables.save').summary.findings).toEqual([]);
+	});
+});
+
 describe('a load-balancer address on node A, masqueraded to its endpoint on node B (vip-snat)', () => {
 	it.each(FORMS)('%s: the SYN is linked though node A masqueraded it after its last trace point; no finding', (_form, trace, dump) => {
 		const {summary, packets} = fleet('vip-snat', trace, dump);
