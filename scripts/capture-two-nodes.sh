@@ -43,6 +43,9 @@
 #   calico/   working's traffic and rules over Calico's VXLAN device instead: vxlan.calico,
 #             VNI 4096, UDP 4789 (the IANA port). (Geneve, WireGuard and IP-in-IP devices need
 #             kernel modules a kernel may not have; this script uses VXLAN only.)
+#   calico-v6/ the same over IPv6: underlay 2001:db8:173::/64, pods 2001:db8:174::/64 and
+#             2001:db8:175::/64, Calico's vxlan-v6.calico (VNI 4096, port 4789, MTU 1430), the rules
+#             in ip6tables (static neighbours: no neighbour discovery in the trace).
 #
 # Two captures per variant:
 #   legacy (iptables-legacy, -j TRACE): both nodes log into this one kernel's log. Real nodes have
@@ -63,12 +66,12 @@ VARIANTS=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --out) OUT=$2; shift 2 ;;
-    -h|--help) sed -n '2,57p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    working|broken|mtu|mtu-frag|vip-asym|vip-snat|calico) VARIANTS+=("$1"); shift ;;
+    -h|--help) sed -n '2,60p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    working|broken|mtu|mtu-frag|vip-asym|vip-snat|calico|calico-v6) VARIANTS+=("$1"); shift ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
 done
-[ ${#VARIANTS[@]} -gt 0 ] || VARIANTS=(working broken mtu mtu-frag vip-asym vip-snat calico)
+[ ${#VARIANTS[@]} -gt 0 ] || VARIANTS=(working broken mtu mtu-frag vip-asym vip-snat calico calico-v6)
 [ "$(id -u)" = 0 ] || { echo "capture-two-nodes.sh must run as root (network namespaces, iptables, the kernel log)" >&2; exit 2; }
 for c in ip bridge iptables-legacy-restore iptables-nft-restore iptables-legacy-save iptables-nft-save xtables-monitor nft ping nc dmesg sysctl timeout stdbuf awk; do
   command -v "$c" >/dev/null 2>&1 || { echo "missing command: $c (apt-get install iptables nftables iproute2 iputils-ping netcat-openbsd util-linux procps)" >&2; exit 2; }
@@ -83,30 +86,50 @@ tw_enable_netns_log
 # Namespaces are tw-$P<name>; MACs are made from <name> alone, so a prefix changes no byte captured.
 P=${TW_NODES_PREFIX:-}
 
-# plan VARIANT : the addresses of a variant
+# plan VARIANT : the addresses of a variant. NET_x is a node's pod network without its last part;
+# SPLIT_x are the prefixes (and SPLIT_Ux the underlay addresses) as the kernel log writes them.
 plan() {
+  FAM=4 ULEN=24 NLEN=24 CLUSTER=198.19.0.0/16 MCAST=224.0.0.0/4 OMTU=1450
   case "$1" in
     working|broken)
       UNDER_A=198.18.100.1 UNDER_B=198.18.100.2 NET_A=198.19.1 NET_B=198.19.2
       UNDER_NET=198.18.100 MATCH='' ;;
+    calico-v6)
+      FAM=6 ULEN=64 NLEN=64 CLUSTER=2001:db8:174::/47 MCAST=ff00::/8 OMTU=1430
+      UNDER_A=2001:db8:173::1 UNDER_B=2001:db8:173::2 NET_A=2001:db8:174: NET_B=2001:db8:175:
+      MATCH='SRC=2001:0db8:017[345]:' ;;
     *)
       UNDER_A=198.18.173.1 UNDER_B=198.18.173.2 NET_A=198.19.174 NET_B=198.19.175
       UNDER_NET=198.18.173 MATCH='SRC=198\.(18\.173|19\.17[45])\.' ;;
   esac
-  POD_A=$NET_A.2 POD_B=$NET_B.2 CLIENT=$UNDER_NET.10 VIP=$UNDER_NET.100
+  if [ $FAM = 6 ]; then
+    # Pods ::2, their gateway ::1, the overlay device ::ff (Calico gives it an address of the block).
+    POD_A=$NET_A:2 POD_B=$NET_B:2 GW_A=$NET_A:1 GW_B=$NET_B:1 OV_A=$NET_A:ff OV_B=$NET_B:ff OVLEN=128
+    SPLIT_A=2001:0db8:0174: SPLIT_B=2001:0db8:0175:
+    SPLIT_UA=2001:0db8:0173:0000:0000:0000:0000:0001 SPLIT_UB=2001:0db8:0173:0000:0000:0000:0000:0002
+  else
+    POD_A=$NET_A.2 POD_B=$NET_B.2 GW_A=$NET_A.1 GW_B=$NET_B.1 OV_A=$NET_A.0 OV_B=$NET_B.0 OVLEN=32
+    SPLIT_A=$NET_A. SPLIT_B=$NET_B. SPLIT_UA=$UNDER_A SPLIT_UB=$UNDER_B
+    CLIENT=$UNDER_NET.10 VIP=$UNDER_NET.100
+  fi
   # The overlay device, its VXLAN id and port: flannel's, or Calico's (the IANA port).
-  if [ "$1" = calico ]; then OVL=vxlan.calico VNI=4096 PORT=4789; else OVL=flannel.1 VNI=1 PORT=8472; fi
+  case "$1" in
+    calico) OVL=vxlan.calico VNI=4096 PORT=4789 ;;
+    calico-v6) OVL=vxlan-v6.calico VNI=4096 PORT=4789 ;;
+    *) OVL=flannel.1 VNI=1 PORT=8472 ;;
+  esac
 }
 
 # rules NODE(a|b) VARIANT : the node's ruleset, iptables-save syntax, with TRACE
 rules() {
   local node=$1 variant=$2 own
-  [ "$node" = a ] && own=$NET_A.0/24 || own=$NET_B.0/24
+  if [ $FAM = 6 ]; then [ "$node" = a ] && own=$NET_A:/64 || own=$NET_B:/64
+  else [ "$node" = a ] && own=$NET_A.0/24 || own=$NET_B.0/24; fi
   cat <<EOF
 *raw
 :PREROUTING ACCEPT [0:0]
 :OUTPUT ACCEPT [0:0]
--A PREROUTING -s 198.19.0.0/16 -d 198.19.0.0/16 -j TRACE
+-A PREROUTING -s $CLUSTER -d $CLUSTER -j TRACE
 EOF
   case "$variant" in vip-*) cat <<EOF
 -A PREROUTING -s $CLIENT/32 -j TRACE
@@ -129,11 +152,11 @@ EOF
 :FLANNEL-POSTRTG - [0:0]
 -A POSTROUTING -m comment --comment "flanneld masq" -j FLANNEL-POSTRTG
 -A FLANNEL-POSTRTG -m mark --mark 0x4000/0x4000 -m comment --comment "flanneld masq" -j RETURN
--A FLANNEL-POSTRTG -s $own -d 198.19.0.0/16 -m comment --comment "flanneld masq" -j RETURN
--A FLANNEL-POSTRTG -s 198.19.0.0/16 -d $own -m comment --comment "flanneld masq" -j RETURN
--A FLANNEL-POSTRTG ! -s 198.19.0.0/16 -d $own -m comment --comment "flanneld masq" -j RETURN
--A FLANNEL-POSTRTG -s 198.19.0.0/16 ! -d 224.0.0.0/4 -m comment --comment "flanneld masq" -j MASQUERADE --random-fully
--A FLANNEL-POSTRTG ! -s 198.19.0.0/16 -d 198.19.0.0/16 -m comment --comment "flanneld masq" -j MASQUERADE --random-fully
+-A FLANNEL-POSTRTG -s $own -d $CLUSTER -m comment --comment "flanneld masq" -j RETURN
+-A FLANNEL-POSTRTG -s $CLUSTER -d $own -m comment --comment "flanneld masq" -j RETURN
+-A FLANNEL-POSTRTG ! -s $CLUSTER -d $own -m comment --comment "flanneld masq" -j RETURN
+-A FLANNEL-POSTRTG -s $CLUSTER ! -d $MCAST -m comment --comment "flanneld masq" -j MASQUERADE --random-fully
+-A FLANNEL-POSTRTG ! -s $CLUSTER -d $CLUSTER -m comment --comment "flanneld masq" -j MASQUERADE --random-fully
 COMMIT
 EOF
   esac
@@ -147,8 +170,8 @@ EOF
 EOF
   if [ "$node" = a ] || [ "$variant" != broken ]; then
     cat <<EOF
--A FLANNEL-FWD -s 198.19.0.0/16 -m comment --comment "flanneld forward" -j ACCEPT
--A FLANNEL-FWD -d 198.19.0.0/16 -m comment --comment "flanneld forward" -j ACCEPT
+-A FLANNEL-FWD -s $CLUSTER -m comment --comment "flanneld forward" -j ACCEPT
+-A FLANNEL-FWD -d $CLUSTER -m comment --comment "flanneld forward" -j ACCEPT
 EOF
   fi
   echo COMMIT
@@ -195,6 +218,7 @@ pns() { ns "$P$1"; }
 pnsx() { local n=$1; shift; nsx "$P$n" "$@"; }
 pveth() { veth "$P$1" "$2" "$P$3" "$4" "$(mac_for "$1" "$2")" "$(mac_for "$3" "$4")"; }
 pip() { local n=$1; shift; ip -n "tw-$P$n" "$@"; }
+paddr() { addr "$P$1" "$2" "$3"; }   # IPv6 addresses without DAD
 
 # build VARIANT : the namespaces, the underlay, the overlay and the pods (and the client)
 build() {
@@ -214,23 +238,34 @@ build() {
       ;;
     *) pveth node-a eth0 node-b eth0 ;;
   esac
-  pip node-a addr add "$UNDER_A/24" dev eth0; pip node-b addr add "$UNDER_B/24" dev eth0
+  paddr node-a eth0 "$UNDER_A/$ULEN"; paddr node-b eth0 "$UNDER_B/$ULEN"
   pveth pod-a eth0 node-a vethpa1; pveth pod-b eth0 node-b vethpb1
-  pip pod-a addr add "$POD_A/24" dev eth0; pip node-a addr add "$NET_A.1/24" dev vethpa1
-  pip pod-b addr add "$POD_B/24" dev eth0; pip node-b addr add "$NET_B.1/24" dev vethpb1
-  pip pod-a route add default via "$NET_A.1"; pip pod-b route add default via "$NET_B.1"
+  paddr pod-a eth0 "$POD_A/$NLEN"; paddr node-a vethpa1 "$GW_A/$NLEN"
+  paddr pod-b eth0 "$POD_B/$NLEN"; paddr node-b vethpb1 "$GW_B/$NLEN"
+  pip pod-a -$FAM route add default via "$GW_A"; pip pod-b -$FAM route add default via "$GW_B"
+  if [ $FAM = 6 ]; then
+    # Static neighbours on every link: no neighbour discovery in the trace.
+    pip pod-a neigh replace "$GW_A" lladdr "$(mac_for node-a vethpa1)" dev eth0 nud permanent
+    pip node-a neigh replace "$POD_A" lladdr "$(mac_for pod-a eth0)" dev vethpa1 nud permanent
+    pip pod-b neigh replace "$GW_B" lladdr "$(mac_for node-b vethpb1)" dev eth0 nud permanent
+    pip node-b neigh replace "$POD_B" lladdr "$(mac_for pod-b eth0)" dev vethpb1 nud permanent
+    pip node-a neigh replace "$UNDER_B" lladdr "$(mac_for node-b eth0)" dev eth0 nud permanent
+    pip node-b neigh replace "$UNDER_A" lladdr "$(mac_for node-a eth0)" dev eth0 nud permanent
+  fi
   fwd_on "${P}node-a"; fwd_on "${P}node-b"
   local n local_ip peer peer_ip peer_net peer_gw peer_mac
   for n in a b; do
     if [ $n = a ]; then local_ip=$UNDER_A; else local_ip=$UNDER_B; fi
     pip "node-$n" link add "$OVL" address "$(mac_for "node-$n" "$OVL")" type vxlan \
       id $VNI local "$local_ip" dev eth0 dstport $PORT nolearning
-    pip "node-$n" link set "$OVL" mtu 1450 up
+    pip "node-$n" link set "$OVL" mtu $OMTU up
   done
   for n in a b; do
-    if [ $n = a ]; then peer=b peer_ip=$UNDER_B peer_net=$NET_B.0/24 peer_gw=$NET_B.0
-    else peer=a peer_ip=$UNDER_A peer_net=$NET_A.0/24 peer_gw=$NET_A.0; fi
-    [ $n = a ] && pip node-a addr add "$NET_A.0/32" dev "$OVL" || pip node-b addr add "$NET_B.0/32" dev "$OVL"
+    if [ $n = a ]; then peer=b peer_ip=$UNDER_B peer_gw=$OV_B
+    else peer=a peer_ip=$UNDER_A peer_gw=$OV_A; fi
+    if [ $FAM = 6 ]; then [ $n = a ] && peer_net=$NET_B:/64 || peer_net=$NET_A:/64
+    else [ $n = a ] && peer_net=$NET_B.0/24 || peer_net=$NET_A.0/24; fi
+    [ $n = a ] && paddr node-a "$OVL" "$OV_A/$OVLEN" || paddr node-b "$OVL" "$OV_B/$OVLEN"
     peer_mac=$(mac_for "node-$peer" "$OVL")
     pip "node-$n" neigh replace "$peer_gw" lladdr "$peer_mac" dev "$OVL" nud permanent
     pnsx "node-$n" bridge fdb append "$peer_mac" dev "$OVL" dst "$peer_ip"
@@ -250,7 +285,7 @@ build() {
 
 # traffic_run VARIANT : what pod A (or the client) does
 traffic_run() {
-  bgrun "${P}pod-b" timeout 20 nc -l -k 8080
+  bgrun "${P}pod-b" timeout 20 nc -$FAM -l -k 8080
   wait_listen "${P}pod-b" 8080
   case "$1" in
     mtu|mtu-frag)
@@ -267,7 +302,7 @@ traffic_run() {
 
 # split_nodes IN OUT_A OUT_B : one kernel log's TRACE lines into each node's own
 split_nodes() {
-  awk -v a="$2" -v b="$3" -v port="$PORT" -v ua="$UNDER_A" -v ub="$UNDER_B" -v na="$NET_A." -v nb="$NET_B." \
+  awk -v a="$2" -v b="$3" -v port="$PORT" -v ua="$SPLIT_UA" -v ub="$SPLIT_UB" -v na="$SPLIT_A" -v nb="$SPLIT_B" \
       -v macs_a="$(mac_for node-a eth0) $(mac_for node-a vethpa1) $(mac_for node-a "$OVL")" \
       -v macs_b="$(mac_for node-b eth0) $(mac_for node-b vethpb1) $(mac_for node-b "$OVL")" '
     function field(name,   m) { return match($0, " " name "=[^ ]*") ? substr($0, RSTART + length(name) + 2, RLENGTH - length(name) - 2) : "" }
@@ -325,6 +360,16 @@ readme() { # VARIANT
       echo "over TCP. Node A sends the outer packets bigger than 1400 bytes in two fragments (Linux's VXLAN"
       echo "sets no DF on outer packets), node B reassembles them before its first trace point: every"
       echo "packet arrives." ;;
+    calico-v6)
+      echo "# two nodes, calico-v6 — pod A (node A) to pod B (node B) over Calico's IPv6 VXLAN device"
+      echo
+      echo "Captured by \`scripts/capture-two-nodes.sh calico-v6\` on a real kernel ($(uname -r)); the topology,"
+      echo "the rules and how the kernel log was split are described at the top of that script. As"
+      echo "\`calico\`, over IPv6: the underlay 2001:db8:173::/64, pods 2001:db8:174::2 and 2001:db8:175::2,"
+      echo "\`vxlan-v6.calico\` (VNI 4096, UDP 4789, MTU 1430), the rules in ip6tables (\`ip6tables.save\`,"
+      echo "\`ip6tables-nft.save\`). Pod A pings pod B twice and opens a TCP connection to port 8080."
+      echo "No \`xtables-monitor.log\`: xtables-monitor 1.8.9 cannot print ip6tables-nft's udp match"
+      echo "(\"unsupported layer 4 protocol value\") and exits at the first packet; \`nft-monitor.log\` has it all." ;;
     vip-asym|vip-snat)
       echo "# two nodes, $1 — a load-balancer address on node A, its endpoint on node B"
       echo
@@ -359,13 +404,14 @@ readme() { # VARIANT
 capture() { # VARIANT
   local variant=$1 dir="$OUT/$1" be n
   plan "$variant"
+  [ $FAM = 6 ] && SAVE=ip6tables || SAVE=iptables
   rm -rf "$dir"; mkdir -p "$dir/node-a" "$dir/node-b"
   for be in legacy nft; do
     log "$variant ($be)"
     build "$variant"
     for n in a b; do
       rules "$n" "$variant" >"$TW_TMP/rules-$n"
-      load_rules "${P}node-$n" "$be" 4 "$TW_TMP/rules-$n"
+      load_rules "${P}node-$n" "$be" $FAM "$TW_TMP/rules-$n"
     done
     if [ $be = legacy ]; then
       kmark_begin "two-nodes-$variant"
@@ -374,7 +420,7 @@ capture() { # VARIANT
       kextract "$TW_TMP/k-$variant" "$MATCH" T kmsg
       split_nodes "$TW_TMP/k-$variant/dmesg-T.log" "$dir/node-a/dmesg-T.log" "$dir/node-b/dmesg-T.log"
       split_nodes "$TW_TMP/k-$variant/kmsg.log" "$dir/node-a/kmsg.log" "$dir/node-b/kmsg.log"
-      for n in a b; do save_rules "${P}node-$n" legacy 4 "$dir/node-$n/iptables.save"; done
+      for n in a b; do save_rules "${P}node-$n" legacy $FAM "$dir/node-$n/$SAVE.save"; done
     else
       TW_MON_FAILED=0
       mon_start "${P}node-a" "$TW_TMP/m-a"; mon_start "${P}node-b" "$TW_TMP/m-b"; mon_ready
@@ -382,9 +428,10 @@ capture() { # VARIANT
       mon_stop
       [ "$TW_MON_FAILED" = 0 ] || die "a monitor lost events; run again"
       for n in a b; do
-        cp "$TW_TMP/m-$n/xtables-monitor.log" "$dir/node-$n/xtables-monitor.log"
+        # xtables-monitor 1.8.9 cannot print ip6tables-nft's udp match and exits at the first packet.
+        [ $FAM = 6 ] || cp "$TW_TMP/m-$n/xtables-monitor.log" "$dir/node-$n/xtables-monitor.log"
         cp "$TW_TMP/m-$n/nft-monitor.log" "$dir/node-$n/nft-monitor.log"
-        save_rules "${P}node-$n" nft 4 "$dir/node-$n/iptables-nft.save"
+        save_rules "${P}node-$n" nft $FAM "$dir/node-$n/$SAVE-nft.save"
       done
     fi
     {
@@ -393,7 +440,7 @@ capture() { # VARIANT
         pnsx "node-$n" ip -j addr show >"$dir/node-$n/ip-addr.json"
         pnsx "node-$n" ip -j link show >"$dir/node-$n/ip-link.json"
         pip "node-$n" -br addr show | grep -v '^lo '
-        pip "node-$n" route show
+        pip "node-$n" -$FAM route show | grep -v '^fe80\|^multicast\|^local' || true
         echo '```'
       done
     } >"$TW_TMP/topo-$variant"
