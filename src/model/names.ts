@@ -46,7 +46,11 @@ export class Names {
 	private readonly ifaces = new Map<string, string>();
 	/** `ip:port` of a service port → the service and port name. */
 	private readonly ports = new Map<string, string>();
-	/** Each interface's MTU and each address's interface, from `ip -j link` / `ip -j addr`. */
+	/**
+	 * Each interface's MTU and each address's interface, from `ip -j link` / `ip -j addr` files
+	 * read for a node (`--node NAME=…,ip-link.json`): a file given for every node (`--names`)
+	 * names no node's devices.
+	 */
 	private readonly mtus = new Map<string, number>();
 	private readonly devices = new Map<string, string>();
 	readonly files: NamesFile[] = [];
@@ -232,11 +236,11 @@ export class Names {
 			const kind = str(info?.['info_kind']) ?? (ifname.includes('.') && /^(flannel|vxlan)/.test(ifname) ? 'vxlan' : undefined);
 			if (!this.ifaces.has(ifname)) this.ifaces.set(ifname, `${on} ${kind ? `${kind} device` : 'interface'}`);
 			const mtu = l['mtu'];
-			if (typeof mtu === 'number' && Number.isInteger(mtu) && mtu > 0) this.mtus.set(ifname, mtu);
+			if (node && typeof mtu === 'number' && Number.isInteger(mtu) && mtu > 0) this.mtus.set(ifname, mtu);
 			for (const a of arr(l['addr_info'])) {
 				const local = str(obj(a)?.['local']);
 				if (!local || local.startsWith('fe80:')) continue;
-				this.devices.set(local, ifname);
+				if (node) this.devices.set(local, ifname);
 				this.setAddr(local, `${node ? `node ${node}` : 'this node'} (${ifname})`);
 				n++;
 			}
