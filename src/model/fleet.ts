@@ -26,7 +26,8 @@ import type {Ruleset} from '../parser/ruleset.js';
 import {endpoint} from '../netfilter/addr.js';
 import {icmpName} from '../netfilter/icmp.js';
 import {isOverlayDevice, overlayOf, type Overlay} from '../netfilter/overlay.js';
-import type {Finding} from './findings/types.js';
+import {ruleRef} from './findings/trace.js';
+import type {Finding, RuleRef} from './findings/types.js';
 import type {Names} from './names.js';
 import type {Graph} from './graph.js';
 import type {InputInfo} from './inputs.js';
@@ -99,7 +100,18 @@ interface Leaving {
 	readonly flow: string;
 	readonly dst: string;
 	readonly time: number | undefined;
-	outer?: {src: string; dst: string; sent?: PacketRef; received?: PacketRef; key: string; kind: Overlay['kind']};
+	/** Its IP length (LEN=) as it left. */
+	readonly len: number | undefined;
+	/** The interface it came in on at this node (empty when this node sent it). */
+	readonly in: string;
+	/** Its source as it came in, before this node's NAT. */
+	readonly src: string;
+	/** This node rewrote its destination (a service address to a pod): from, to, where, and the rule. */
+	readonly dnat?: {readonly from: string; readonly to: string; readonly at: string; readonly rule?: RuleRef};
+	/** This node rewrote its source after its last trace point (SNAT, MASQUERADE). */
+	readonly snat: boolean;
+	/** The outer packet: `len` its IP length, `dev` the underlay device it was sent by. */
+	outer?: {src: string; dst: string; sent?: PacketRef; received?: PacketRef; key: string; kind: Overlay['kind']; len?: number; dev?: string};
 	journey?: Journey;
 }
 
@@ -110,6 +122,8 @@ function overlayKind(l: Leaving): Overlay['kind'] {
 /** An arrival seen before the packet that left (the nodes' files are read one after the other). */
 interface Arrival {
 	readonly ref: PacketRef;
+	/** Linked already (it waits under two keys: as it is, and without its source). */
+	linked?: boolean;
 	readonly verdict: Packet['verdict'];
 	readonly where: string;
 	readonly rule: string | undefined;
@@ -118,16 +132,49 @@ interface Arrival {
 
 const LIMIT = 50_000;
 
+/** Bytes an overlay adds to a packet over an IPv4 underlay (IPv6: 20 more): outer IP, UDP and the overlay's header, and the inner Ethernet header where it carries one. */
+const OVERHEAD: Record<Overlay['kind'], number> = {vxlan: 50, geneve: 50, wireguard: 60, ipip: 20, gre: 24, esp: 73};
+const OVERLAY_NAME: Record<Overlay['kind'], string> = {vxlan: 'VXLAN', geneve: 'Geneve', wireguard: 'WireGuard', ipip: 'IP-in-IP', gre: 'GRE', esp: 'ESP'};
+
 /** The packet's fields at its last hop (after this node's NAT), or at its first. */
 function fields(p: Packet, at: 'first' | 'last'): {src: string; dst: string; spt?: number; dpt?: number} {
 	const h: Hop | undefined = at === 'first' ? p.hops[0] : p.hops.at(-1);
 	return {src: h?.src ?? p.src, dst: h?.dst ?? p.dst, ...(h?.spt ?? p.spt) !== undefined ? {spt: (h?.spt ?? p.spt)!} : {}, ...(h?.dpt ?? p.dpt) !== undefined ? {dpt: (h?.dpt ?? p.dpt)!} : {}};
 }
 
+/** `198.19.174.0:16849`, `[2001:db8::1]:80` → address and port. */
+function splitEndpoint(text: string): {addr: string; port?: number} | undefined {
+	const m = /^\[([^\]]+)\](?::(\d+))?$/.exec(text) ?? /^([^:]+)(?::(\d+))?$/.exec(text);
+	return m ? {addr: m[1]!, ...(m[2] ? {port: Number(m[2])} : {})} : undefined;
+}
+
+/**
+ * Its source as it left, when rewritten after the last trace point: an established connection's
+ * SNAT or MASQUERADE applied by conntrack (known from the connection's reply), `unknown` when a
+ * nat rule rewrote it there (SNAT and MASQUERADE run in nat POSTROUTING, after the last hop a
+ * trace shows; MASQUERADE --random-fully picks the port then), undefined when it kept its source.
+ */
+function sourceAfterTrace(p: Packet): {addr: string; port?: number} | 'unknown' | undefined {
+	const rewrite = p.connection?.conntrack.find(c => c.field === 'src' && c.seen === 'inferred');
+	const known = rewrite ? splitEndpoint(rewrite.to) : undefined;
+	if (known) return known;
+	return p.nat.some(n => (n.type === 'SNAT' || n.type === 'MASQUERADE') && n.seen === 'rule') ? 'unknown' : undefined;
+}
+
 /** What stays the same of a packet between two nodes: addresses, ports, IP ID, ICMP id and sequence. */
-function innerKey(p: Packet, at: 'first' | 'last'): string {
-	const f = fields(p, at);
+function innerKey(p: Packet, at: 'first' | 'last', source?: {addr: string; port?: number}): string {
+	const f = source ? {...fields(p, at), src: source.addr, spt: source.port} : fields(p, at);
 	return `${p.proto}|${f.src}|${f.spt ?? ''}|${f.dst}|${f.dpt ?? ''}|${p.ipId ?? ''}|${p.icmp?.type ?? ''}|${p.icmp?.id ?? ''}|${p.icmp?.seq ?? ''}`;
+}
+
+/**
+ * The same without the source (and the ICMP id, which NAT may change): what a packet source-NATed
+ * after the sending node's last trace point keeps. SNAT and MASQUERADE run in nat POSTROUTING,
+ * after the last hop a trace shows, and MASQUERADE --random-fully picks the port then.
+ */
+function sourcelessKey(p: Packet, at: 'first' | 'last'): string {
+	const f = fields(p, at);
+	return `${p.proto}|?|${f.dst}|${f.dpt ?? ''}|${p.ipId ?? ''}|${p.icmp?.type ?? ''}|${p.icmp?.seq ?? ''}`;
 }
 
 function describe(p: Packet, withSeq = true): string {
@@ -222,6 +269,18 @@ export class Fleet {
 	/** Each node's last stamp (its own clock). */
 	private readonly lastTime = new Map<string, number>();
 	private readonly drops = new Map<string, {journey: Journey; flow: string; ids: number[]; from: number[]; where: string; rule: string | undefined; count: number}>();
+	/** Outer packets received, by receiving node and sender: the device they came in on, the largest. */
+	private readonly underlay = new Map<string, {dev: string; largest: number}>();
+	/** Each node's names (its `ip -j` files: MTUs, the devices of its addresses), and its rules' index. */
+	private readonly nodeNames = new Map<string, Names>();
+	private readonly nodeIndex = new Map<string, RuleIndex>();
+	/** Packets that came in from the overlay (`node#id`), and the packet that left another node for each one linked. */
+	private readonly fromOverlay = new Set<string>();
+	private readonly arrivedFrom = new Map<string, Leaving>();
+	/** Packets whose outer packets were bigger than the underlay device that sent them, by node, flow and device. */
+	private readonly oversize = new Map<string, Leaving[]>();
+	/** Replies sent by another way than the overlay to a request that came in from it (asymmetric-nodes). */
+	private readonly bypass: Array<{node: string; id: number; request: number; out: string; src: string}> = [];
 
 	constructor(private readonly options: FleetOptions) {
 		this.maxJourneys = options.maxJourneys ?? 10_000;
@@ -326,6 +385,8 @@ export class Fleet {
 		let index = this.indexes.get(rules);
 		if (!index) this.indexes.set(rules, (index = new RuleIndex(rules)));
 		p = new Pipeline({keepComparisons: 0, ...rest, rules, index, ...(node ? {node} : {}), ...(names ? {names} : {}), share: () => 1 / this.pipelines.size});
+		if (names) this.nodeNames.set(node, names);
+		this.nodeIndex.set(node, index);
 		for (const input of this.inputNames) p.addInput(input.path);
 		this.pipelines.set(node, p);
 		this.order.push(node);
@@ -382,7 +443,15 @@ export class Fleet {
 				this.owner.set(p.src, node);
 				const pending = this.lastLeaving.get(node)?.shift();
 				if (pending) {
-					pending.outer = {src: p.src, dst: p.dst, sent: {node, id: p.id}, key, kind: overlay.kind};
+					pending.outer = {src: p.src, dst: p.dst, sent: {node, id: p.id}, key, kind: overlay.kind, ...(p.len !== undefined ? {len: p.len} : {}), ...(p.out ? {dev: p.out} : {})};
+					// Bigger than the device it leaves by: sent in fragments (overlays set no DF on outer packets).
+					const mtu = this.nodeNames.get(node)?.mtu(p.out);
+					if (mtu !== undefined && p.len !== undefined && p.len > mtu) {
+						const k = `${node}|${pending.flow}|${p.out}`;
+						const list = this.oversize.get(k) ?? [];
+						if (list.length < 10_000 && (list.length > 0 || this.oversize.size < 10_000)) list.push(pending);
+						this.oversize.set(k, list);
+					}
 					const received = this.outerReceived.take(key);
 					if (received) pending.outer.received = received;
 					else this.outerSent.push(key, pending);
@@ -391,6 +460,11 @@ export class Fleet {
 			} else if (hook === 'PREROUTING') {
 				this.owner.set(p.dst, node);
 				this.lastReceived.set(node, {ref: {node, id: p.id}, src: p.src, dst: p.dst, kind: overlay.kind});
+				const k = `${node}|${p.src}`;
+				const seen = this.underlay.get(k);
+				if (!seen) {
+					if (this.underlay.size < LIMIT) this.underlay.set(k, {dev: p.in, largest: p.len ?? 0});
+				} else if ((p.len ?? 0) > seen.largest) seen.largest = p.len!;
 				const sent = this.outerSent.take(key);
 				if (sent?.outer) {
 					sent.outer.received = {node, id: p.id};
@@ -401,14 +475,20 @@ export class Fleet {
 		}
 		// An inner packet routed (or sent) out of the overlay device, and not dropped on the way out.
 		if (p.out && isOverlayDevice(p.out) && !(p.in && isOverlayDevice(p.in)) && p.verdict !== 'DROP' && p.verdict !== 'REJECT') {
-			const leaving: Leaving = {ref: {node, id: p.id}, device: p.out, what: describe(p), flow: describe(p, false), dst: fields(p, 'last').dst, time: time.wall ?? time.mono};
+			const source = sourceAfterTrace(p);
+			const leaving: Leaving = {ref: {node, id: p.id}, device: p.out, what: describe(p), flow: describe(p, false), dst: fields(p, 'last').dst, time: time.wall ?? time.mono, len: p.len, in: p.in, src: p.src, ...this.dnatOf(node, p), snat: source !== undefined};
 			const list = this.lastLeaving.get(node) ?? [];
 			list.push(leaving);
 			if (list.length > 64) list.shift();
 			this.lastLeaving.set(node, list);
-			const key = innerKey(p, 'last');
-			const arrival = this.arrived.take(key, a => a.ref.node !== node);
-			if (arrival) this.arrive(leaving, arrival);
+			// Source-NATed after the trace: it arrives with that source, or, when the source is not
+			// known yet (a connection's first packet), is known by the rest.
+			const key = source === 'unknown' ? sourcelessKey(p, 'last') : innerKey(p, 'last', source);
+			const arrival = this.arrived.take(key, a => a.ref.node !== node && !a.linked);
+			if (arrival) {
+				arrival.linked = true;
+				this.arrive(leaving, arrival);
+			}
 			else {
 				this.leaving.push(key, leaving);
 				this.open.push(leaving);
@@ -416,7 +496,13 @@ export class Fleet {
 			}
 			return;
 		}
+		// A reply that leaves by another way than the overlay its request came in from.
+		if (p.replyTo !== null && p.out && !isOverlayDevice(p.out) && this.fromOverlay.has(`${node}#${p.replyTo}`) && p.verdict !== 'DROP' && p.verdict !== 'REJECT') {
+			if (this.bypass.length < LIMIT) this.bypass.push({node, id: p.id, request: p.replyTo, out: p.out, src: endpoint(fields(p, 'last').src, fields(p, 'last').spt)});
+		}
 		if (p.in && isOverlayDevice(p.in) && hook === 'PREROUTING') {
+			this.fromOverlay.add(`${node}#${p.id}`);
+			if (this.fromOverlay.size > LIMIT) this.fromOverlay.delete(this.fromOverlay.values().next().value!);
 			const last = p.hops.at(-1);
 			const arrival: Arrival = {ref: {node, id: p.id}, verdict: p.verdict, where: hopText(last), rule: last?.rule, time: time.wall ?? time.mono};
 			// On this node: the outer packet it came in (the last one received before it).
@@ -427,9 +513,13 @@ export class Fleet {
 				if (this.local.length > this.maxJourneys) this.local.shift();
 			}
 			const key = innerKey(p, 'first');
-			const left = this.leaving.take(key, l => l.ref.node !== node);
+			const loose = sourcelessKey(p, 'first');
+			const left = this.leaving.take(key, l => l.ref.node !== node) ?? this.leaving.take(loose, l => l.ref.node !== node);
 			if (left) this.arrive(left, arrival);
-			else this.arrived.push(key, arrival);
+			else {
+				this.arrived.push(key, arrival);
+				this.arrived.push(loose, arrival);
+			}
 		}
 	}
 
@@ -444,6 +534,8 @@ export class Fleet {
 			toward: arrival.ref.node,
 		};
 		left.journey = journey;
+		this.arrivedFrom.set(`${arrival.ref.node}#${arrival.ref.id}`, left);
+		if (this.arrivedFrom.size > LIMIT) this.arrivedFrom.delete(this.arrivedFrom.keys().next().value!);
 		const i = this.open.indexOf(left);
 		if (i !== -1) this.open.splice(i, 1);
 		this.record(journey);
@@ -462,6 +554,16 @@ export class Fleet {
 		}
 	}
 
+	/** The DNAT a node's rules did to a packet (a service address to its endpoint), with the rule. */
+	private dnatOf(node: string, p: Packet): {dnat?: NonNullable<Leaving['dnat']>} {
+		const n = p.nat.find(x => x.type === 'DNAT');
+		if (!n) return {};
+		const hop = p.hops.find(h => hopText(h) === n.at);
+		const index = this.nodeIndex.get(node);
+		const rule = hop && index ? ruleRef(index, p.family, hop) : undefined;
+		return {dnat: {from: n.from, to: n.to, at: n.at, ...(rule ? {rule} : {})}};
+	}
+
 	/** The outer packet of a journey was learned after the journey was recorded. */
 	private refresh(left: Leaving): void {
 		if (!left.journey || !left.outer) return;
@@ -469,6 +571,137 @@ export class Fleet {
 		const updated: Journey = {...left.journey, wire: {...left.journey.wire, kind: overlayKind(left), outer: {src: left.outer.src, dst: left.outer.dst, ...(left.outer.sent ? {sent: left.outer.sent} : {}), ...(left.outer.received ? {received: left.outer.received} : {})}}};
 		left.journey = updated;
 		if (i !== -1) this.journeys[i] = updated;
+	}
+
+	/**
+	 * Packets whose outer packets never arrived, explained by their size: bigger than the MTU of
+	 * the device the other node receives outer packets on (its `ip -j link`/`ip -j addr` given),
+	 * or, with no MTU known, all bigger than every outer packet that did arrive from this node
+	 * (not when they left after the other node's trace ended: `ended`).
+	 */
+	private overlayMtu(left: readonly Leaving[], toward: string, ended: boolean): Finding | undefined {
+		const l = left[0]!;
+		const outer = l.outer;
+		if (!outer || left.some(x => x.outer?.len === undefined)) return undefined;
+		const outers = left.map(x => x.outer!.len!);
+		const smallest = Math.min(...outers);
+		const from = l.ref.node;
+		const arrived = this.underlay.get(`${toward}|${outer.src}`);
+		const peer = this.nodeNames.get(toward);
+		const dev = arrived?.dev || peer?.deviceOf(outer.dst);
+		const peerMtu = dev ? peer?.mtu(dev) : undefined;
+		if (peerMtu !== undefined ? smallest <= peerMtu : ended || arrived === undefined || smallest <= arrived.largest) return undefined;
+		const own = this.nodeNames.get(from);
+		const overlayMtu = own?.mtu(l.device);
+		const inner = left.map(x => x.len).filter((n): n is number => n !== undefined);
+		// What the overlay adds, as the packets show it (outer minus inner length), else by its kind.
+		const overhead = inner.length > 0 && l.len !== undefined ? outer.len! - l.len : OVERHEAD[outer.kind] + (outer.src.includes(':') ? 20 : 0);
+		const name = OVERLAY_NAME[outer.kind];
+		const range = (ns: number[]) => {
+			const [lo, hi] = [Math.min(...ns), Math.max(...ns)];
+			return lo === hi ? `${lo}` : `${lo}–${hi}`;
+		};
+		const n = left.length;
+		const sizes = `${inner.length > 0 ? `${range(inner)} bytes, ` : ''}${range(outers)} with the ${name} header`;
+		const largest = arrived ? ` (the largest outer packet from ${from} that arrived was ${arrived.largest} bytes)` : '';
+		const message =
+			`${n === 1 ? 'a packet' : `${n} packets`} ${l.flow} (${sizes}) left ${from} by ${l.device} (outer ${outer.src} → ${outer.dst}) and never arrived at ${toward}: ` +
+			(peerMtu !== undefined ? `${n === 1 ? 'its outer packet is' : 'their outer packets are'} bigger than the MTU of ${toward}'s ${dev}, ${peerMtu}${largest}` : `${n === 1 ? 'its outer packet is' : 'their outer packets are'} bigger than any that arrived${largest}: the underlay drops outer packets of that size`);
+		const target = (peerMtu ?? arrived!.largest) - overhead;
+		const hint =
+			`${name} adds ${overhead} bytes to every packet${overlayMtu !== undefined ? `: ${from}'s ${l.device} has MTU ${overlayMtu}, which needs ${overlayMtu + overhead} on the underlay` : ''}` +
+			`${peerMtu !== undefined ? `, and ${toward}'s ${dev} has ${peerMtu}` : ''}. ` +
+			`A receiving interface drops a frame bigger than its MTU without an ICMP error, so path MTU discovery cannot help: pings of that size and TCP segments after the handshake vanish. ` +
+			`Set the overlay MTU to ${target}${peerMtu !== undefined ? ` (${peerMtu} − ${overhead})` : ' or less'} on every node, and the pods' MTU with it (flannel: the MTU in net-conf.json, else flanneld takes its underlay's at start; Calico: veth_mtu; Cilium: --mtu)` +
+			`${peerMtu !== undefined && overlayMtu !== undefined ? `, or raise ${toward}'s ${dev} to ${overlayMtu + overhead}` : ''}.` +
+			(peerMtu === undefined ? ` Give each node's ip -j link in its --node (--node ${toward}=TRACE,RULES,ip-link.json) to name the device and its MTU.` : '');
+		return {kind: 'overlay-mtu', severity: peerMtu !== undefined ? 'error' : 'warning', node: from, message, hint, packets: left.map(x => x.ref.id).slice(0, 10_000), rules: []};
+	}
+
+	/**
+	 * Packets that crossed, whose outer packets were bigger than the MTU of the underlay device
+	 * that sent them: sent in fragments and put back together by the other node (overlay-mtu).
+	 */
+	private fragmented(): Finding[] {
+		const out: Finding[] = [];
+		for (const all of this.oversize.values()) {
+			const left = all.filter(l => l.journey?.to);
+			if (left.length === 0) continue;
+			const l = left[0]!;
+			const outer = l.outer!;
+			const from = l.ref.node;
+			const toward = l.journey!.to!.node;
+			const own = this.nodeNames.get(from);
+			const mtu = own!.mtu(outer.dev!)!;
+			const overlayMtu = own?.mtu(l.device);
+			const outers = left.map(x => x.outer!.len!);
+			const inner = left.map(x => x.len).filter((n): n is number => n !== undefined);
+			const overhead = l.len !== undefined ? outer.len! - l.len : OVERHEAD[outer.kind] + (outer.src.includes(':') ? 20 : 0);
+			const name = OVERLAY_NAME[outer.kind];
+			const range = (ns: number[]) => {
+				const [lo, hi] = [Math.min(...ns), Math.max(...ns)];
+				return lo === hi ? `${lo}` : `${lo}–${hi}`;
+			};
+			const n = left.length;
+			out.push({
+				kind: 'overlay-mtu',
+				severity: 'warning',
+				node: from,
+				message: `${n === 1 ? 'a packet' : `${n} packets`} ${l.flow} (${inner.length > 0 ? `${range(inner)} bytes, ` : ''}${range(outers)} with the ${name} header) crossed from ${from} to ${toward} by ${l.device} in fragments: ${n === 1 ? 'its outer packet is' : 'their outer packets are'} bigger than the MTU of ${from}'s ${outer.dev}, ${mtu}`,
+				hint:
+					`${name} adds ${overhead} bytes to every packet${overlayMtu !== undefined ? `: ${from}'s ${l.device} has MTU ${overlayMtu}, which needs ${overlayMtu + overhead} on the underlay, and its ${outer.dev} has ${mtu}` : ''}. ` +
+					`Linux sends ${name} outer packets without DF, so each bigger one leaves in two fragments and ${toward} puts them back together: it works, at the cost of a second packet and a reassembly for each, and where fragments are dropped (many firewalls and cloud networks) or one is lost, the whole packet is. ` +
+					`Set the overlay MTU to ${mtu - overhead} (${mtu} − ${overhead}) on every node, and the pods' MTU with it (flannel: the MTU in net-conf.json, else flanneld takes its underlay's at start; Calico: veth_mtu; Cilium: --mtu).`,
+				packets: left.map(x => x.ref.id),
+				rules: [],
+			});
+		}
+		return out;
+	}
+
+	/**
+	 * Requests that came into the cluster at one node and went over the overlay to another, whose
+	 * replies that node sent by another way (straight to the client) instead of back through the
+	 * overlay: one finding per flow and pair of nodes, at the node the request came in by.
+	 * `requests` are those requests' ids there, `there` the requests' and replies' ids at the other node.
+	 */
+	private asymmetric(): {findings: Finding[]; requests: Set<string>; there: Set<string>} {
+		const groups = new Map<string, {left: Leaving[]; arrived: number[]; replies: number[]; node: string; out: string; src: string}>();
+		for (const b of this.bypass) {
+			const left = this.arrivedFrom.get(`${b.node}#${b.request}`);
+			// Only a request that came into the first node from outside (not sent by it, not from the overlay).
+			if (!left || !left.in || isOverlayDevice(left.in) || left.snat) continue;
+			const k = `${left.ref.node}|${b.node}|${left.flow}|${b.out}`;
+			const g = groups.get(k) ?? {left: [], arrived: [], replies: [], node: b.node, out: b.out, src: b.src};
+			if (!g.left.includes(left)) g.left.push(left);
+			if (!g.arrived.includes(b.request)) g.arrived.push(b.request);
+			g.replies.push(b.id);
+			groups.set(k, g);
+		}
+		const findings: Finding[] = [];
+		const requests = new Set<string>();
+		const there = new Set<string>();
+		for (const g of groups.values()) {
+			const l = g.left[0]!;
+			const [a, b] = [l.ref.node, g.node];
+			const n = g.left.length;
+			const replies = g.replies.length;
+			const ids = (node: string, list: number[]) => `${node} ${list.slice(0, 5).map(id => `#${id}`).join(' ')}${list.length > 5 ? ' …' : ''}`;
+			const d = l.dnat;
+			const message =
+				`${n === 1 ? 'a request' : `${n} requests`} ${l.flow} came in to ${a} on ${l.in}${d ? `, ${n === 1 ? 'was' : 'were'} DNATed there to ${d.to} (${d.at})` : ''} and went over ${l.device} to ${b} without SNAT; ` +
+				`${b} sent ${replies === 1 ? 'the reply' : `the ${replies} replies`} (${ids(b, g.replies)}) by its ${g.out} straight to ${l.src}, not back through ${a}` +
+				(d ? `: from ${g.src}, not from ${d.from}, which ${l.src} asked` : '');
+			const hint = d
+				? `${l.src} does not take an answer from ${g.src} (a TCP client resets it), ${a}'s conntrack never sees the answer to undo its DNAT, and a stateful firewall on the way drops it. ` +
+					`Make the answers come back through ${a}: masquerade there what it DNATs to another node (kube-proxy does it for externalTrafficPolicy: Cluster: the service's chain jumps to KUBE-MARK-MASQ and KUBE-POSTROUTING masquerades; by hand: iptables -t nat -A POSTROUTING -d ${d.to.replace(/:\d+$/, '')} -o ${l.device} -j MASQUERADE), ` +
+					`or set externalTrafficPolicy: Local on the Service, so that only nodes with a local endpoint announce ${d.from.replace(/:\d+$/, '')} (MetalLB then announces it from ${b}) and nothing crosses to another node.`
+				: `${b} routes the answers by its own table, around ${a}: a stateful firewall that saw the request pass ${a} drops them, and so does rp_filter where the answer comes in. Masquerade at ${a} what it sends over ${l.device} (iptables -t nat -A POSTROUTING -s ${l.src} -o ${l.device} -j MASQUERADE), or route ${l.src} on ${b} back through ${a}.`;
+			findings.push({kind: 'asymmetric-nodes', severity: d ? 'error' : 'warning', node: a, message, hint, packets: g.left.map(x => x.ref.id).slice(0, 10_000), rules: d?.rule ? [d.rule] : []});
+			for (const x of g.left) requests.add(`${a}#${x.ref.id}`);
+			for (const id of [...g.arrived, ...g.replies]) there.add(`${b}#${id}`);
+		}
+		return {findings, requests, there};
 	}
 
 	/** A node's stamp on the first node's clock, when the clocks are known to agree or were aligned. */
@@ -559,6 +792,8 @@ export class Fleet {
 				rules: [],
 			});
 		}
+		// Packets lost because their outer packets were too big for the underlay (overlay-mtu).
+		const tooBig = new Set<string>();
 		for (const {left, toward} of lost.values()) {
 			const l = left[0]!;
 			const peerHasTrace = toward !== undefined && (this.packets.get(toward) ?? 0) > 0;
@@ -566,7 +801,15 @@ export class Fleet {
 			// The other node's trace ends before these packets could arrive: nothing is known of them there.
 			const peerEnd = toward === undefined ? undefined : this.onReference(toward, this.lastTime.get(toward));
 			const leftAt = this.onReference(l.ref.node, l.time);
-			if (peerHasTrace && !received && peerEnd !== undefined && leftAt !== undefined && peerEnd < leftAt) {
+			const ended = peerHasTrace && !received && peerEnd !== undefined && leftAt !== undefined && peerEnd < leftAt;
+			// Too big for the device that would receive them: they could not arrive, whenever they left.
+			const mtu = peerHasTrace && !received ? this.overlayMtu(left, toward, ended) : undefined;
+			if (mtu) {
+				findings.push(mtu);
+				for (const x of left) tooBig.add(`${x.ref.node}#${x.ref.id}`);
+				continue;
+			}
+			if (ended) {
 				findings.push({
 					kind: 'lost-between-nodes',
 					severity: 'info',
@@ -592,6 +835,10 @@ export class Fleet {
 				rules: [],
 			});
 		}
+		// Replies that went around the node the request came in by.
+		const around = this.asymmetric();
+		findings.push(...around.findings);
+		findings.push(...this.fragmented());
 		// One cause, said once: a node's own no-reply for packets that were dropped at the other node,
 		// and that node's own dropped finding, give way to the finding across nodes (which takes the
 		// rule references of the node's finding).
@@ -604,7 +851,8 @@ export class Fleet {
 		const covered = (f: Finding, ids: Set<string>) => f.node !== undefined && f.packets.length > 0 && f.packets.every(id => ids.has(`${f.node}#${id}`));
 		for (let i = findings.length - 1; i >= 0; i--) {
 			const f = findings[i]!;
-			if (f.kind === 'no-reply' && covered(f, sentDropped)) findings.splice(i, 1);
+			if (f.kind === 'no-reply' && (covered(f, sentDropped) || covered(f, tooBig) || covered(f, around.requests))) findings.splice(i, 1);
+			else if (f.kind === 'asymmetric-route' && covered(f, around.there)) findings.splice(i, 1);
 			else if (f.kind === 'dropped' && covered(f, droppedThere)) {
 				const peer = findings.find(x => x.kind === 'dropped-at-peer' && x.node === f.node && f.packets.every(id => x.packets.includes(id)));
 				if (peer) {

@@ -46,6 +46,13 @@ export class Names {
 	private readonly ifaces = new Map<string, string>();
 	/** `ip:port` of a service port → the service and port name. */
 	private readonly ports = new Map<string, string>();
+	/**
+	 * Each interface's MTU and each address's interface, from `ip -j link` / `ip -j addr` files
+	 * read for a node (`--node NAME=…,ip-link.json`): a file given for every node (`--names`)
+	 * names no node's devices.
+	 */
+	private readonly mtus = new Map<string, number>();
+	private readonly devices = new Map<string, string>();
 	readonly files: NamesFile[] = [];
 
 	get empty(): boolean {
@@ -87,6 +94,16 @@ export class Names {
 		const file = {path, kind, count, problems};
 		this.files.push(file);
 		return file;
+	}
+
+	/** An interface's MTU, when an `ip -j link` or `ip -j addr` file gave it. */
+	mtu(ifname: string): number | undefined {
+		return this.mtus.get(ifname);
+	}
+
+	/** The interface that holds an address, when an `ip -j addr` file gave it. */
+	deviceOf(addr: string): string | undefined {
+		return this.devices.get(addr);
 	}
 
 	/** The names of what a packet touches: its addresses (and service ports) and interfaces, with what they are. */
@@ -218,9 +235,12 @@ export class Names {
 			const info = obj(l['linkinfo']);
 			const kind = str(info?.['info_kind']) ?? (ifname.includes('.') && /^(flannel|vxlan)/.test(ifname) ? 'vxlan' : undefined);
 			if (!this.ifaces.has(ifname)) this.ifaces.set(ifname, `${on} ${kind ? `${kind} device` : 'interface'}`);
+			const mtu = l['mtu'];
+			if (node && typeof mtu === 'number' && Number.isInteger(mtu) && mtu > 0) this.mtus.set(ifname, mtu);
 			for (const a of arr(l['addr_info'])) {
 				const local = str(obj(a)?.['local']);
 				if (!local || local.startsWith('fe80:')) continue;
+				if (node) this.devices.set(local, ifname);
 				this.setAddr(local, `${node ? `node ${node}` : 'this node'} (${ifname})`);
 				n++;
 			}

@@ -104,3 +104,21 @@ describe('tracewatch replay --names', () => {
 		expect(r.stderr).toContain('testdata/dmesg/wifi-no-reply/iptables.save: not JSON');
 	});
 });
+
+describe("a node's MTUs and devices from its ip -j files", () => {
+	it('ip -j link and ip -j addr read for a node give each device its MTU, and ip -j addr each address its device', () => {
+		const link = new Names();
+		link.read(read('testdata/nodes/mtu/node-b/ip-link.json'), 'ip-link.json', 'node-b');
+		expect(['eth0', 'vethpb1', 'flannel.1', 'wg0'].map(d => link.mtu(d))).toEqual([1400, 1450, 1450, undefined]);
+		expect(link.deviceOf('198.18.173.2')).toBeUndefined();
+		const addr = new Names();
+		addr.read(read('testdata/nodes/mtu/node-b/ip-addr.json'), 'ip-addr.json', 'node-b');
+		expect([addr.mtu('eth0'), addr.deviceOf('198.18.173.2'), addr.deviceOf('198.19.175.0')]).toEqual([1400, 'eth0', 'flannel.1']);
+	});
+
+	it('a file given for every node (--names, no node) names no node its MTUs', () => {
+		const names = new Names();
+		names.read(read('testdata/nodes/mtu/node-b/ip-addr.json'), 'ip-addr.json');
+		expect([names.mtu('eth0'), names.deviceOf('198.18.173.2')]).toEqual([undefined, undefined]);
+	});
+});

@@ -98,3 +98,15 @@ describe('overlay vocabulary', () => {
 		for (const dev of ['eth0', 'cali1a2b3c4d5e6', 'vethpa1', 'cni0', 'wlp59s0', 'docker0', 'weave0x']) expect(isOverlayDevice(dev), dev).toBe(false);
 	});
 });
+
+describe('one node of the load-balancer case read alone (vip-asym)', () => {
+	it.each(forms('vip-asym', 'b'))("%s: node B's asymmetric-route says the request came from another node without SNAT, and to replay both", (_form, trace, dump) => {
+		const {findings} = replayFiles([trace], [dump]);
+		expect(findings.map(f => `${f.severity} ${f.kind}`)).toEqual(['warning asymmetric-route']);
+		const f = findings[0]!;
+		expect(f.message).toMatch(/^TCP SYN 198\.18\.173\.10:\d+ → 198\.19\.175\.2:8080: the request came in on flannel\.1 and the reply left by eth0 \(3 replies\)$/);
+		expect(f.hint).toMatch(/^The request came from another node over flannel\.1 still carrying its client's address 198\.18\.173\.10: that node forwarded it without SNAT/);
+		expect(f.hint).toContain('Replay both nodes\' traces together (tracewatch replay --node');
+		expect(f.hint).not.toContain('ip rule add');
+	});
+});

@@ -101,7 +101,8 @@ function flowKey(p: Packet): string {
 	return `${p.proto}|${p.src}|${p.spt ?? id}|${p.dst}|${p.dpt ?? ''}`;
 }
 
-function ruleRef(index: RuleIndex, family: string, hop: Hop): RuleRef | undefined {
+/** The rule of a hop as findings name it: dump, table, chain, position, text and line. */
+export function ruleRef(index: RuleIndex, family: string, hop: Hop): RuleRef | undefined {
 	if (!hop.rule) return undefined;
 	const chain = index.chain(family, hop.table, hop.chain);
 	const file = index.rulesets.find(rs => rs.tables.get(hop.table)?.chains.get(hop.chain) === chain)?.path;
@@ -541,7 +542,11 @@ export class TraceFindings {
 				kind: 'asymmetric-route',
 				severity: 'warning',
 				message: `${describe(req)}: ${detail} (${plural(count, 'reply')})`,
-				hint: `Replies follow the routing table, not the interface the request used. A stateful firewall or rp_filter on the other path drops them. Route replies from ${req.dst} back out ${req.in || req.out}: ip rule add from ${req.dst} table 100; ip route add default via <gateway on ${req.in || req.out}> dev ${req.in || req.out} table 100.`,
+				hint:
+					req.in && isOverlayDevice(req.in) && detail.startsWith('the request came in')
+						? // From another node over the overlay, with its client's address kept: that node forwarded it without SNAT (the MetalLB case).
+							`The request came from another node over ${req.in} still carrying its client's address ${req.src}: that node forwarded it without SNAT (a service or load-balancer address DNATed there, with no masquerade), so this node answers ${req.src} by its own route, around that node, and the client gets an answer it did not ask for. Replay both nodes' traces together (tracewatch replay --node a=a.log,a.save --node b=b.log,b.save) to name that node and its DNAT rule; the fix is there: masquerade what it DNATs to another node (externalTrafficPolicy: Cluster), or externalTrafficPolicy: Local.`
+						: `Replies follow the routing table, not the interface the request used. A stateful firewall or rp_filter on the other path drops them. Route replies from ${req.dst} back out ${req.in || req.out}: ip rule add from ${req.dst} table 100; ip route add default via <gateway on ${req.in || req.out}> dev ${req.in || req.out} table 100.`,
 				packets: [req.id, ...replies],
 				rules: [],
 			});
