@@ -121,6 +121,35 @@ export interface PipelineOptions {
 	readonly keepUnparsed?: number;
 	/** The clock, in milliseconds (tests pass their own). Default Date.now. */
 	readonly now?: () => number;
+	/** Taking up where an earlier run stopped (a restarted agent, src/cli/agent.ts): what it had done. */
+	readonly resume?: Resume;
+}
+
+/**
+ * What an earlier run had done, for a run that reads again from the first line of the oldest
+ * packet that run had not settled (Pipeline.resumePoint): the packets it rebuilds get the ids they
+ * got then, and those it had handed on are handed on again with what their reader was told of
+ * them, so that a later fact becomes a revision exactly when it is news to that reader.
+ */
+export interface Resume {
+	/** The id of the first packet started (the oldest the earlier run had not settled). */
+	readonly firstId: number;
+	/** Lines the earlier run had read before the first line pushed now: settle windows count on from there. */
+	readonly linesBefore: number;
+	/** Packets up to this id were handed on by the earlier run (their 'packet' events come again: a view writes none of them). */
+	readonly emitted: number;
+	/** What was said of those handed on and not settled then (Pipeline.handedOn). */
+	readonly views: readonly HandedOn[];
+}
+
+/** What the reader of a handed-on packet was told of the fields later facts change. */
+export interface HandedOn {
+	readonly id: number;
+	readonly replySeen: boolean;
+	readonly replyTo: number | null;
+	readonly refusedBy?: number;
+	readonly verdict: Packet['verdict'];
+	readonly verdictBasis: string;
 }
 
 /** Lines between two progress events. */
@@ -182,12 +211,18 @@ export class Pipeline {
 	private cut: {below: number; why: string} | undefined;
 	private readonly node: string | undefined;
 	private readonly names: Names | undefined;
+	/** Taking up an earlier run: the packets it handed on (up to `emitted`), by id, with what was said of them. */
+	private readonly told: {emitted: number; views: Map<number, HandedOn>} | undefined;
 
 	constructor(options: PipelineOptions = {}) {
 		const rules = options.rules ?? [];
 		this.index = options.index ?? new RuleIndex(rules);
 		this.rulesLoaded = rules.filter(rs => rs.format !== 'empty').length;
-		this.assembler = new PacketAssembler({windowSeconds: options.windowSeconds ?? 1});
+		this.assembler = new PacketAssembler({windowSeconds: options.windowSeconds ?? 1, ...(options.resume ? {firstId: options.resume.firstId} : {})});
+		if (options.resume) {
+			this.lines = options.resume.linesBefore;
+			this.told = {emitted: options.resume.emitted, views: new Map(options.resume.views.map(v => [v.id, v]))};
+		}
 		this.replies = new ReplyMatcher(undefined, options.share);
 		this.traceFindings = new TraceFindings(this.index, options.share ? {share: options.share} : {});
 		this.predictions = this.index.empty ? undefined : new RulesChangedFindings(this.index, {...(options.keepComparisons === undefined ? {} : {keep: options.keepComparisons}), ...(options.share ? {share: options.share} : {})});
@@ -301,6 +336,28 @@ export class Pipeline {
 	/** Packets still being assembled or waiting for older ones to complete. */
 	get open(): number {
 		return this.assembler.pending + this.held.length;
+	}
+
+	/**
+	 * Where a run that stops now would take up again: the oldest packet not settled (still being
+	 * assembled, waiting for an older one, or handed on and still learning facts), its id and the
+	 * line it started on; reading again from that line rebuilds it and every packet after it, and
+	 * no packet before it can take a line from there on. With no such packet, the next id and
+	 * no line (take up after the last line read).
+	 */
+	resumePoint(): {readonly id: number; readonly line?: number} {
+		const candidates = [this.assembler.oldestOpen, this.held[0], this.unsettled[0]?.packet].filter((p): p is Packet => p !== undefined);
+		if (candidates.length === 0) return {id: this.assembler.nextPacketId};
+		const oldest = candidates.reduce((a, b) => (b.id < a.id ? b : a));
+		return {id: oldest.id, line: Math.min(...oldest.hops.map(h => h.ref.line))};
+	}
+
+	/** Packets handed on and not settled, with what was said of them (for Resume.views). */
+	handedOn(): HandedOn[] {
+		return this.unsettled.map(q => {
+			const v = q.view ?? q.packet;
+			return {id: v.id, replySeen: v.replySeen, replyTo: v.replyTo, ...(v.refusedBy !== undefined ? {refusedBy: v.refusedBy} : {}), verdict: v.verdict, verdictBasis: v.verdictBasis};
+		});
 	}
 
 	progress(): Progress {
@@ -433,7 +490,7 @@ export class Pipeline {
 			if (fact.fact === 'reply-seen') this.traceFindings.replyAfterSettling(fact.id);
 			return;
 		}
-		if (!q.emitted) {
+		if (!q.emitted && !this.toldOf(q)) {
 			applyFactToDraft(q.packet, fact);
 			return;
 		}
@@ -443,6 +500,20 @@ export class Pipeline {
 		const by = this.pending.get(cause);
 		if (by && !by.emitted) (by.revisions ??= []).push(fact);
 		else this.emit({type: 'revised', fact});
+	}
+
+	/**
+	 * A packet an earlier run handed on (Resume): its view becomes what that run's reader was told,
+	 * so that facts are revisions when they are news to it. False for any other packet.
+	 */
+	private toldOf(q: Pending): boolean {
+		if (!this.told || q.packet.id > this.told.emitted) return false;
+		if (!q.view) {
+			const said = this.told.views.get(q.packet.id);
+			q.view = {...q.packet, ...(said ? {replySeen: said.replySeen, replyTo: said.replyTo, verdict: said.verdict, verdictBasis: said.verdictBasis} : {})};
+			if (said?.refusedBy !== undefined) q.view.refusedBy = said.refusedBy;
+		}
+		return true;
 	}
 
 	/** Hands on complete packets in id order: each once no older packet is still being assembled. */
@@ -457,6 +528,7 @@ export class Pipeline {
 		const clock = this.now();
 		for (const draft of out) {
 			const q = this.pending.get(draft.id)!;
+			this.toldOf(q);
 			q.packet = deepFreeze(draft);
 			q.emitted = true;
 			// Several nodes in one log: this node sees its share of the lines, and waits its share of them.

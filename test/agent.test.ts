@@ -1,0 +1,258 @@
+/**
+ * The unattended agent (docs/shipping.md): `--follow FILE`, `--follow` of a kernel log record
+ * device, and `journalctl -o json` on stdin, each with `--state`. An agent fed the lines of a real
+ * capture (testdata/nodes/working/node-a/kmsg.log: two pings and a TCP connection, 120 records),
+ * killed with SIGKILL part-way and started again with its state, writes exactly the records of
+ * one run that was never interrupted: the same packets with the same ids and contents, the same
+ * revisions, none twice, none missing.
+ *
+ * Every run is a child process driven by its output (the records it writes, the state file it
+ * renames into place), never by the clock.
+ */
+import {execFileSync, spawn} from 'node:child_process';
+import {appendFileSync, createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync, watch, writeFileSync, type WriteStream} from 'node:fs';
+import {tmpdir} from 'node:os';
+import {join} from 'node:path';
+import {afterAll, describe, expect, it} from 'vitest';
+import {bootTimeMs, readKmsg} from '../src/ops/kmsg.js';
+import {read, ROOT} from './support/replay.js';
+import {skipWhen} from './support/skip.js';
+import {OutputWatch} from './support/wait.js';
+
+const BIN = join(ROOT, 'bin/tracewatch.js');
+const NODE = 'testdata/nodes/working/node-a';
+const RECORDS = read(`${NODE}/kmsg.log`).trimEnd().split('\n');
+/** The first part ends after packet 9 (the TCP SYN-ACK's last line): its ACK (#12), in the second part, answers it. */
+const CUT = 60;
+const LAST = 20;
+const base = mkdtempSync(join(tmpdir(), 'tracewatch-agent-'));
+afterAll(() => rmSync(base, {recursive: true, force: true}));
+
+type Record_ = Record<string, unknown>;
+
+function start(args: string[], cwd: string): OutputWatch {
+	const child = spawn(process.execPath, [BIN, ...args, '--rules', join(ROOT, NODE, 'iptables.save'), '--node', 'node-a', '--format', 'ndjson'], {cwd, env: {...process.env, NO_COLOR: '1'}, timeout: 120_000, killSignal: 'SIGKILL'});
+	return new OutputWatch(child);
+}
+
+/** The complete records written (a line still being written when the agent was killed is not a record: a reader drops it). */
+function records(stdout: string): Record_[] {
+	return stdout
+		.split('\n')
+		.slice(0, -1)
+		.filter(Boolean)
+		.map(l => JSON.parse(l) as Record_);
+}
+
+const wrotePacket = (id: number) => (out: string) => records(out).some(r => r['id'] === id);
+
+/** Waits until the state file (renamed into place by the agent) satisfies `check`: on the directory's change events, no clock. */
+async function stateWhere(path: string, check: (s: {emitted: number; id: number; line: number}) => boolean): Promise<void> {
+	const dir = join(path, '..');
+	await new Promise<void>((resolve, reject) => {
+		const look = () => {
+			try {
+				if (existsSync(path) && check(JSON.parse(readFileSync(path, 'utf8')) as {emitted: number; id: number; line: number})) {
+					watcher.close();
+					resolve();
+				}
+			} catch (error) {
+				// Renamed into place whole: a half-written state is never seen.
+				watcher.close();
+				reject(error as Error);
+			}
+		};
+		const watcher = watch(dir, look);
+		look();
+	});
+}
+
+async function stop(agent: OutputWatch): Promise<void> {
+	agent.child.kill('SIGTERM');
+	await agent.exited;
+}
+
+/** The records of an uninterrupted run and of one killed after packet 9, with `feed` giving the agent its input. */
+interface Feeder {
+	/** Starts the agent on its input (`state`: the state file). */
+	start(state: string): OutputWatch;
+	/** The first part of the records; then the rest (`again`: after a restart, as the source gives them again). */
+	first(): void | Promise<void>;
+	rest(again: boolean): void | Promise<void>;
+	close(): void;
+}
+
+async function interruptedAndNot(make: (dir: string) => Feeder): Promise<{whole: Record_[]; resumed: Record_[]; stderr: string}> {
+	const once = async (kill: boolean) => {
+		const dir = mkdtempSync(join(base, kill ? 'killed-' : 'whole-'));
+		const state = join(dir, 'agent.state');
+		const feed = make(dir);
+		const a = feed.start(state);
+		await feed.first();
+		await a.waitFor(wrotePacket(9), {what: 'packet 9'});
+		if (!kill) {
+			await feed.rest(false);
+			await a.waitFor(wrotePacket(LAST), {what: `packet ${LAST}`});
+			await stop(a);
+			feed.close();
+			return {out: records(a.stdout()), stderr: a.stderr()};
+		}
+		// Killed once the state says packet 9 was written (the state is saved after the records).
+		await stateWhere(state, s => s.emitted >= 9);
+		a.child.kill('SIGKILL');
+		await a.exited;
+		const b = feed.start(state);
+		await feed.rest(true);
+		await b.waitFor(wrotePacket(LAST), {what: `packet ${LAST} after the restart`});
+		await stop(b);
+		feed.close();
+		return {out: [...records(a.stdout()), ...records(b.stdout())], stderr: a.stderr() + b.stderr()};
+	};
+	const [whole, resumed] = await Promise.all([once(false), once(true)]);
+	return {whole: whole.out, resumed: resumed.out, stderr: resumed.stderr};
+}
+
+function expectSameRun(whole: Record_[], resumed: Record_[]): void {
+	const ids = (rs: Record_[]) => rs.filter(r => 'id' in r).map(r => r['id']);
+	expect(ids(whole)).toEqual(Array.from({length: LAST}, (_, i) => i + 1));
+	// Packet 9 (the SYN-ACK) was written before its ACK came: the ACK's fact is a revision of it.
+	expect(whole.filter(r => 'revised' in r).map(r => [r['revised'], r['fact'], r['by']])).toEqual([[9, 'reply-seen', 12]]);
+	expect(ids(resumed)).toEqual(ids(whole));
+	expect(resumed).toEqual(whole);
+}
+
+describe.concurrent('an agent killed and started again with its state writes what one uninterrupted run writes', () => {
+	it('--follow FILE: reads on from the byte offset of the file the state names', async () => {
+		const {whole, resumed} = await interruptedAndNot(dir => {
+			const file = join(dir, 'kern.log');
+			writeFileSync(file, '');
+			return {
+				start: state => start(['--follow', 'kern.log', '--state', state], dir),
+				first: () => appendFileSync(file, `${RECORDS.slice(0, CUT).join('\n')}\n`),
+				rest: () => appendFileSync(file, `${RECORDS.slice(CUT).join('\n')}\n`),
+				close: () => {},
+			};
+		});
+		expectSameRun(whole, resumed);
+		expect(resumed[0]).toMatchObject({id: 1, node: 'node-a'});
+		expect((resumed[0]!['hops'] as Record_[])[0]).toMatchObject({file: 'kern.log', line: 1, time: '4,2112,12641994643,-', mono: 12641.994643});
+	});
+
+	it('--follow of a record device (a FIFO giving /dev/kmsg records): reads on after the record seq the state names', async () => {
+		const {whole, resumed} = await interruptedAndNot(dir => {
+			const fifo = join(dir, 'kmsg');
+			execFileSync('mkfifo', [fifo]);
+			let writer: WriteStream | undefined;
+			const write = (lines: string[]) =>
+				new Promise<void>(resolve => {
+					writer ??= createWriteStream(fifo);
+					writer.write(`${lines.join('\n')}\n`, () => resolve());
+				});
+			return {
+				start: state => start(['--follow', 'kmsg', '--state', state], dir),
+				first: () => write(RECORDS.slice(0, CUT)),
+				// After a restart the kernel's buffer gives every record again, from the oldest: those up to the state's seq are read past.
+				rest: async again => {
+					if (again) {
+						writer?.destroy();
+						writer = undefined;
+					}
+					await write(again ? RECORDS : RECORDS.slice(CUT));
+				},
+				close: () => writer?.destroy(),
+			};
+		});
+		expectSameRun(whole, resumed);
+	});
+
+	it('journalctl -k -f -o json on stdin: reads past the records up to the state\'s cursor', async () => {
+		// The capture's records as journalctl -o json gives them (cursor i= counting in hex, the monotonic time in µs).
+		const journal = RECORDS.map(r => {
+			const [, seq, usec, message] = /^\d+,(\d+),(\d+),[^;]*;(.*)$/.exec(r)!;
+			return JSON.stringify({__CURSOR: `s=0f6e1a5d3c2b4a1988776655aabbccdd;i=${Number(seq).toString(16)};b=139644f004a04254bc435ed7e402f3c6;m=${Number(usec).toString(16)};t=0;x=0`, _SOURCE_MONOTONIC_TIMESTAMP: usec, MESSAGE: message, _TRANSPORT: 'kernel'});
+		});
+		const {whole, resumed} = await interruptedAndNot(() => {
+			let agent: OutputWatch | undefined;
+			return {
+				start: state => (agent = start(['--state', state], base)),
+				first: () => void agent!.child.stdin!.write(`${journal.slice(0, CUT).join('\n')}\n`),
+				// Restarted, journalctl is started again from the boot's first record (-n all).
+				rest: again => void agent!.child.stdin!.write(`${(again ? journal : journal.slice(CUT)).join('\n')}\n`),
+				close: () => {},
+			};
+		});
+		expectSameRun(whole, resumed);
+	});
+});
+
+describe.concurrent('a record device', () => {
+	it('says how many records the kernel overwrote before they were read (the gap in sequence numbers) and goes on', async () => {
+		const dir = mkdtempSync(join(base, 'lost-'));
+		const fifo = join(dir, 'kmsg');
+		execFileSync('mkfifo', [fifo]);
+		const agent = start(['--follow', 'kmsg'], dir);
+		const writer = createWriteStream(fifo);
+		// The capture's records numbered as the node's own log would number them (the capture
+		// left out the other node's), with 10 of them (records 31 to 40, packets 5 and 6) overwritten.
+		const own = RECORDS.map((r, i) => r.replace(/^(\d+),\d+,/, `$1,${1000 + i},`));
+		const gap = [...own.slice(0, 30), ...own.slice(40)];
+		writer.write(`${gap.join('\n')}\n`);
+		await agent.waitFor(/10 record\(s\) from seq 1030 on were overwritten by the kernel before they could be read \(lost\)/, {where: 'stderr'});
+		await agent.waitFor(wrotePacket(LAST - 2), {what: 'the packets after the gap'});
+		writer.destroy();
+		await stop(agent);
+		expect(agent.stderr().match(/overwritten/g)).toHaveLength(1);
+	});
+
+	it('--follow FILE begins at its start, or with --from-end at what is written from now on', async () => {
+		const dir = mkdtempSync(join(base, 'from-'));
+		writeFileSync(join(dir, 'kmsg.log'), `${RECORDS.slice(0, CUT).join('\n')}\n`);
+		const fromEnd = start(['--follow', 'kmsg.log', '--from-end'], dir);
+		const fromStart = start(['--follow', 'kmsg.log'], dir);
+		await fromStart.waitFor(wrotePacket(9), {what: 'packet 9 from the start'});
+		appendFileSync(join(dir, 'kmsg.log'), `${RECORDS.slice(CUT).join('\n')}\n`);
+		await fromEnd.waitFor(wrotePacket(11), {what: 'the packets appended'});
+		await Promise.all([stop(fromEnd), stop(fromStart)]);
+		// From the end: the first packet read is the capture's 10th, numbered 1.
+		const first = records(fromEnd.stdout())[0]!;
+		expect(first).toMatchObject({id: 1});
+		expect((first['hops'] as Array<{line: number}>)[0]!.line).toBe(1);
+		expect(records(fromStart.stdout()).filter(r => 'id' in r)).toHaveLength(LAST);
+	});
+});
+
+const notRoot = process.getuid?.() === 0 ? undefined : 'not root (reading /dev/kmsg needs root or CAP_SYSLOG)';
+
+describe('the real /dev/kmsg', skipWhen(notRoot, 'reading the kernel log device'), () => {
+	it('reads a record written now, with its sequence number and time since boot', async () => {
+		const marker = `tw-test agent ${process.pid} ${Math.random().toString(36).slice(2)}`;
+		const reader = readKmsg('/dev/kmsg', {from: 'end'});
+		try {
+			const seen = new Promise<{seq?: number; line: string}>(resolve => {
+				reader.stream.on('data', (r: {seq?: number; line: string}) => {
+					if (r.line.endsWith(marker)) resolve(r);
+				});
+			});
+			// Written once the backlog was read past: the marker is new.
+			await reader.caughtUp;
+			const writtenAt = Date.now();
+			writeFileSync('/dev/kmsg', `<6>${marker}\n`);
+			const record = await seen;
+			expect(record.seq).toBeGreaterThan(0);
+			const usec = Number(new RegExp(`^\\d+,${record.seq},(\\d+),[^;]*;${marker}$`).exec(record.line)?.[1]);
+			// Its wall time, from the boot time, is when it was written (the clocks' drift since boot aside).
+			expect(Math.abs(bootTimeMs() + usec / 1000 - writtenAt)).toBeLessThan(1000);
+		} finally {
+			reader.stop();
+		}
+	});
+
+	it('without the right to read it: a message that says why and what to do, exit 2', async () => {
+		const child = spawn(process.execPath, [BIN, '--follow', '/dev/kmsg', '--format', 'ndjson'], {cwd: ROOT, uid: 65534, gid: 65534});
+		const agent = new OutputWatch(child);
+		const {code} = await agent.exited;
+		if (readFileSync('/proc/sys/kernel/dmesg_restrict', 'utf8').trim() !== '1') return;
+		expect(code).toBe(2);
+		expect(agent.stderr()).toContain('cannot read /dev/kmsg: not allowed (EPERM). Reading the kernel log needs root or CAP_SYSLOG while kernel.dmesg_restrict is 1');
+	});
+});
