@@ -214,6 +214,8 @@ export class StateKeeper {
 	private afterLine: number;
 	private emitted: number;
 	private warned = false;
+	/** A line whose place cannot be told came where a restart would read on: no state can be kept. */
+	private placeless = false;
 
 	constructor(
 		private readonly path: string,
@@ -257,14 +259,17 @@ export class StateKeeper {
 		while (i < this.positions.length && this.positions[i]![0] <= doneLine) i++;
 		if (i > 0) {
 			const [line, pos] = this.positions[i - 1]!;
-			if (pos === undefined) {
-				if (!this.warned) this.warn(`tracewatch: --state ${this.path}: ${this.input}'s lines do not say where they are (journalctl -o json, --follow FILE and --follow /dev/kmsg do); no state is kept`);
-				this.warned = true;
-				return;
-			}
-			this.after = pos;
-			this.afterLine = line;
 			this.positions.splice(0, i);
+			if (pos === undefined) this.placeless = true;
+			else {
+				this.after = pos;
+				this.afterLine = line;
+			}
+		}
+		if (this.placeless) {
+			if (!this.warned) this.warn(`tracewatch: --state ${this.path}: ${this.input}'s lines do not say where they are (journalctl -o json, --follow FILE and --follow /dev/kmsg do); no state is kept`);
+			this.warned = true;
+			return;
 		}
 		const state: AgentState = {tracewatch: 1, input: this.input, ...(this.node ? {node: this.node} : {}), after: this.after, line: this.afterLine, id: point.id, emitted: this.emitted, told: model.handedOn().filter(t => t.id <= this.emitted)};
 		const tmp = `${this.path}.tmp`;

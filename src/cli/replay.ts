@@ -256,7 +256,7 @@ export async function runPipeline(inputs: readonly PipelineInput[], options: Pip
 	);
 	if (keeper) model.on(e => e.type === 'packet' && keeper.wrote(e.packet.id));
 	const save = (force = false) => {
-		if (keeper && fleet && (wrote || force || keeper.held > 4096)) {
+		if (keeper && fleet && (wrote || force)) {
 			keeper.save(fleet.only());
 			wrote = false;
 		}
@@ -303,7 +303,9 @@ export async function runPipeline(inputs: readonly PipelineInput[], options: Pip
 					const ref = {input: index, line: n};
 					const parsed = l.text.length > MAX_LINE ? tooLongLine(l.text.slice(0, MAX_LINE), l.text.length, ref) : matchTraceLine(l.text, ref);
 					model.push(stamp ? stamp(parsed) : parsed);
-					save();
+					// The state is saved on the clock's turn (below), not per line: a burst of lines is
+					// one save, and a run of lines that writes nothing still lets go of their positions.
+					if (keeper && keeper.held > 4096) save(true);
 					if (options.out === undefined && process.stdout.writableNeedDrain) await once(process.stdout, 'drain');
 				}
 			} catch (error) {

@@ -164,6 +164,8 @@ interface Pending {
 	view?: Packet;
 	/** Facts this packet revealed about packets already handed on: emitted right after it. */
 	revisions?: Fact[];
+	/** A fact changed it (before or after it was handed on): what was said of it is more than its rebuilt lines say. */
+	learnt?: true;
 	/** When it settles: line count, log time (seconds), clock (ms). */
 	untilLine: number;
 	untilTime: number | undefined;
@@ -352,9 +354,12 @@ export class Pipeline {
 		return {id: oldest.id, line: Math.min(...oldest.hops.map(h => h.ref.line))};
 	}
 
-	/** Packets handed on and not settled, with what was said of them (for Resume.views). */
+	/**
+	 * Packets handed on and not settled that a fact changed, with what was said of them (for
+	 * Resume.views). Of the others, what was said is what their lines say when read again.
+	 */
 	handedOn(): HandedOn[] {
-		return this.unsettled.map(q => {
+		return this.unsettled.filter(q => q.learnt).map(q => {
 			const v = q.view ?? q.packet;
 			return {id: v.id, replySeen: v.replySeen, replyTo: v.replyTo, ...(v.refusedBy !== undefined ? {refusedBy: v.refusedBy} : {}), verdict: v.verdict, verdictBasis: v.verdictBasis};
 		});
@@ -492,11 +497,13 @@ export class Pipeline {
 		}
 		if (!q.emitted && !this.toldOf(q)) {
 			applyFactToDraft(q.packet, fact);
+			q.learnt = true;
 			return;
 		}
 		q.view ??= {...q.packet};
 		if (!changes(q.view, fact)) return;
 		applyFactToDraft(q.view, fact);
+		q.learnt = true;
 		const by = this.pending.get(cause);
 		if (by && !by.emitted) (by.revisions ??= []).push(fact);
 		else this.emit({type: 'revised', fact});
@@ -512,6 +519,8 @@ export class Pipeline {
 			const said = this.told.views.get(q.packet.id);
 			q.view = {...q.packet, ...(said ? {replySeen: said.replySeen, replyTo: said.replyTo, verdict: said.verdict, verdictBasis: said.verdictBasis} : {})};
 			if (said?.refusedBy !== undefined) q.view.refusedBy = said.refusedBy;
+			// Still news-worthy to a later restart: what was said of it came from facts.
+			if (said) q.learnt = true;
 		}
 		return true;
 	}
