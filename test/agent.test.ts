@@ -82,28 +82,37 @@ interface Feeder {
 	close(): void;
 }
 
-async function interruptedAndNot(make: (dir: string) => Feeder): Promise<{whole: Record_[]; resumed: Record_[]; stderr: string}> {
+/** The packet the first part ends with, and the last one (their ids: an agent that began later numbers from its first packet). */
+interface Marks {
+	readonly wait: number;
+	readonly last: number;
+}
+
+async function interruptedAndNot(make: (dir: string) => Feeder, marks: Marks = {wait: 9, last: LAST}): Promise<{whole: Record_[]; resumed: Record_[]; stderr: string}> {
+	const {wait, last} = marks;
 	const once = async (kill: boolean) => {
 		const dir = mkdtempSync(join(base, kill ? 'killed-' : 'whole-'));
 		const state = join(dir, 'agent.state');
 		const feed = make(dir);
 		const a = feed.start(state);
+		// The agent writes its state once its input is open: what comes from then on is its to read.
+		await stateWhere(state, () => true);
 		await feed.first();
-		await a.waitFor(wrotePacket(9), {what: 'packet 9'});
+		await a.waitFor(wrotePacket(wait), {what: `packet ${wait}`});
 		if (!kill) {
 			await feed.rest(false);
-			await a.waitFor(wrotePacket(LAST), {what: `packet ${LAST}`});
+			await a.waitFor(wrotePacket(last), {what: `packet ${last}`});
 			await stop(a);
 			feed.close();
 			return {out: records(a.stdout()), stderr: a.stderr()};
 		}
-		// Killed once the state says packet 9 was written (the state is saved after the records).
-		await stateWhere(state, s => s.emitted >= 9);
+		// Killed once the state says packet `wait` was written (the state is saved after the records).
+		await stateWhere(state, s => s.emitted >= wait);
 		a.child.kill('SIGKILL');
 		await a.exited;
 		const b = feed.start(state);
 		await feed.rest(true);
-		await b.waitFor(wrotePacket(LAST), {what: `packet ${LAST} after the restart`});
+		await b.waitFor(wrotePacket(last), {what: `packet ${last} after the restart`});
 		await stop(b);
 		feed.close();
 		return {out: [...records(a.stdout()), ...records(b.stdout())], stderr: a.stderr() + b.stderr()};
@@ -112,11 +121,12 @@ async function interruptedAndNot(make: (dir: string) => Feeder): Promise<{whole:
 	return {whole: whole.out, resumed: resumed.out, stderr: resumed.stderr};
 }
 
-function expectSameRun(whole: Record_[], resumed: Record_[]): void {
+function expectSameRun(whole: Record_[], resumed: Record_[], first = 1): void {
 	const ids = (rs: Record_[]) => rs.filter(r => 'id' in r).map(r => r['id']);
-	expect(ids(whole)).toEqual(Array.from({length: LAST}, (_, i) => i + 1));
+	const id = (n: number) => n - first + 1;
+	expect(ids(whole)).toEqual(Array.from({length: LAST - first + 1}, (_, i) => i + 1));
 	// Packet 9 (the SYN-ACK) was written before its ACK came: the ACK's fact is a revision of it.
-	expect(whole.filter(r => 'revised' in r).map(r => [r['revised'], r['fact'], r['by']])).toEqual([[9, 'reply-seen', 12]]);
+	expect(whole.filter(r => 'revised' in r).map(r => [r['revised'], r['fact'], r['by']])).toEqual([[id(9), 'reply-seen', id(12)]]);
 	expect(ids(resumed)).toEqual(ids(whole));
 	expect(resumed).toEqual(whole);
 }
@@ -136,6 +146,25 @@ describe.concurrent('an agent killed and started again with its state writes wha
 		expectSameRun(whole, resumed);
 		expect(resumed[0]).toMatchObject({id: 1, node: 'node-a'});
 		expect((resumed[0]!['hops'] as Record_[])[0]).toMatchObject({file: 'kern.log', line: 1, time: '4,2112,12641994643,-', mono: 12641.994643});
+	});
+
+	it('--follow FILE --from-end: a restart reads on from where the first run began, not from the file\'s start', async () => {
+		// The file holds the capture's first two packets (18 lines) before the agent starts: it begins after them.
+		const {whole, resumed} = await interruptedAndNot(
+			dir => {
+				const file = join(dir, 'kern.log');
+				writeFileSync(file, `${RECORDS.slice(0, 18).join('\n')}\n`);
+				return {
+					start: state => start(['--follow', 'kern.log', '--from-end', '--state', state], dir),
+					first: () => appendFileSync(file, `${RECORDS.slice(18, CUT).join('\n')}\n`),
+					rest: () => appendFileSync(file, `${RECORDS.slice(CUT).join('\n')}\n`),
+					close: () => {},
+				};
+			},
+			{wait: 7, last: LAST - 2},
+		);
+		expectSameRun(whole, resumed, 3);
+		expect((resumed[0]!['hops'] as Record_[])[0]).toMatchObject({line: 1, time: '4,2160,12641995047,-'});
 	});
 
 	it('--follow of a record device (a FIFO giving /dev/kmsg records): reads on after the record seq the state names', async () => {
@@ -207,9 +236,11 @@ describe.concurrent('a record device', () => {
 	it('--follow FILE begins at its start, or with --from-end at what is written from now on', async () => {
 		const dir = mkdtempSync(join(base, 'from-'));
 		writeFileSync(join(dir, 'kmsg.log'), `${RECORDS.slice(0, CUT).join('\n')}\n`);
-		const fromEnd = start(['--follow', 'kmsg.log', '--from-end'], dir);
+		// Its state, written once the file is open, says when it began.
+		const fromEnd = start(['--follow', 'kmsg.log', '--from-end', '--state', 'end.state'], dir);
 		const fromStart = start(['--follow', 'kmsg.log'], dir);
 		await fromStart.waitFor(wrotePacket(9), {what: 'packet 9 from the start'});
+		await stateWhere(join(dir, 'end.state'), () => true);
 		appendFileSync(join(dir, 'kmsg.log'), `${RECORDS.slice(CUT).join('\n')}\n`);
 		await fromEnd.waitFor(wrotePacket(11), {what: 'the packets appended'});
 		await Promise.all([stop(fromEnd), stop(fromStart)]);

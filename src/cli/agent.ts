@@ -36,12 +36,18 @@ import {UsageError} from './terminal.js';
 export type Position =
 	| {readonly kind: 'kmsg'; readonly boot?: string; readonly seq: number}
 	| {readonly kind: 'file'; readonly dev: number; readonly ino: number; readonly offset: number}
-	| {readonly kind: 'journal'; readonly cursor: string};
+	| {readonly kind: 'journal'; readonly cursor: string; readonly including?: true};
 
 /** A line of an agent's input. `pos` is undefined for a line whose place cannot be told (stdin text). */
 export interface SourceLine {
 	readonly text: string;
 	readonly pos?: Position;
+	/**
+	 * The place just before it, given with the first line a source hands on: where a state with no
+	 * line done yet reads on from (past the records --from-end left behind). A journal cursor
+	 * names no place between records: its first record's, `including` it.
+	 */
+	readonly before?: Position;
 }
 
 /** The state file (docs/shipping.md). */
@@ -67,6 +73,8 @@ export interface AgentInput {
 	readonly lines: Readable;
 	/** Gives a line's stamp what the source knows beyond its text (the wall time of a /dev/kmsg record). */
 	readonly stamp?: (line: ParsedLine) => ParsedLine;
+	/** Resolves once the source knows where it begins: the place before its first line (--from-end: past what it left behind), if it can tell. */
+	readonly begun?: Promise<Position | undefined>;
 	stop(): void;
 }
 
@@ -122,9 +130,21 @@ export function kmsgInput(path: string, from: 'start' | 'end' | {after: number},
 	const own = path === '/dev/kmsg';
 	const boot = own ? bootId() : undefined;
 	const bootMs = own ? bootTimeMs() : undefined;
-	const out = relay<KmsgRecord>(reader.stream, r => ({text: r.line, ...(r.seq !== undefined ? {pos: {kind: 'kmsg', ...(boot ? {boot} : {}), seq: r.seq}} : {})}));
+	let first = true;
+	const out = relay<KmsgRecord>(reader.stream, r => {
+		if (r.seq === undefined) return {text: r.line};
+		const pos: Position = {kind: 'kmsg', ...(boot ? {boot} : {}), seq: r.seq};
+		const before = first ? {before: {...pos, seq: r.seq - 1}} : {};
+		first = false;
+		return {text: r.line, pos, ...before};
+	});
+	const begun = reader.caughtUp.then((): Position | undefined => {
+		const seq = reader.lastSeq();
+		return from === 'end' && seq !== undefined ? {kind: 'kmsg', ...(boot ? {boot} : {}), seq} : undefined;
+	});
 	return {
 		lines: out,
+		begun,
 		...(bootMs !== undefined ? {stamp: (line: ParsedLine) => withWall(line, bootMs)} : {}),
 		stop: () => reader.stop(),
 	};
@@ -134,8 +154,14 @@ export function kmsgInput(path: string, from: 'start' | 'end' | {after: number},
 export function fileInput(path: string, start: number | 'end', warn: (text: string) => void, signal: AbortSignal): AgentInput {
 	const onRestart = (what: 'rotated' | 'truncated') => warn(`tracewatch: ${path} was ${what === 'rotated' ? 'rotated (a new file took its name)' : 'truncated'}: reading it from its start`);
 	const source = followLines(path, {start, signal, onRestart});
-	const out = relay<FileLine>(source, l => ({text: l.text, pos: {kind: 'file', dev: l.file.dev, ino: l.file.ino, offset: l.end}}));
-	return {lines: out, stop: () => source.destroy()};
+	let first = true;
+	const out = relay<FileLine>(source, l => {
+		const before = first ? {before: {kind: 'file', dev: l.file.dev, ino: l.file.ino, offset: l.start} as const} : {};
+		first = false;
+		return {text: l.text, pos: {kind: 'file', dev: l.file.dev, ino: l.file.ino, offset: l.end}, ...before};
+	});
+	const {file, offset} = source.begins;
+	return {lines: out, begun: Promise.resolve({kind: 'file', dev: file.dev, ino: file.ino, offset}), stop: () => source.destroy()};
 }
 
 /**
@@ -143,19 +169,23 @@ export function fileInput(path: string, start: number | 'end', warn: (text: stri
  * state, records up to the state's cursor are read past (journalctl may be started without
  * --after-cursor, from the start of the boot).
  */
-export function stdinInput(stream: Readable, after: string | undefined): AgentInput {
-	const past = after === undefined ? undefined : cursorOrder(after);
+export function stdinInput(stream: Readable, after: {readonly cursor: string; readonly including?: true} | undefined): AgentInput {
+	const past = after === undefined ? undefined : cursorOrder(after.cursor);
 	let skipping = past !== undefined;
+	let first = true;
 	const lines = stream.pipe(split2());
 	stream.on('error', error => lines.destroy(error));
 	const out = relay<string>(lines, text => {
 		const cursor = /"__CURSOR"\s*:\s*"([^"]+)"/.exec(text)?.[1];
 		if (skipping && cursor !== undefined) {
 			const at = cursorOrder(cursor);
-			if (at && past && at.s === past.s && at.i <= past.i) return undefined;
+			if (at && past && at.s === past.s && (at.i < past.i || (at.i === past.i && !after?.including))) return undefined;
 			skipping = false;
 		}
-		return {text, ...(cursor !== undefined ? {pos: {kind: 'journal', cursor}} : {})};
+		if (cursor === undefined) return {text};
+		const before = first ? {before: {kind: 'journal', cursor, including: true} as const} : {};
+		first = false;
+		return {text, pos: {kind: 'journal', cursor}, ...before};
 	});
 	return {
 		lines: out,
@@ -229,9 +259,16 @@ export class StateKeeper {
 		this.emitted = start.emitted;
 	}
 
-	/** A line was read: its number and position. */
-	read(line: number, pos: Position | undefined): void {
+	/** A line was read: its number and position (and, for a source's first line, the place before it). */
+	read(line: number, pos: Position | undefined, before?: Position): void {
+		// No line done yet: a restart reads on from where this run began, not from the source's start.
+		if (this.after === null && before !== undefined && this.positions.length === 0 && line === this.afterLine + 1) this.after = before;
 		this.positions.push([line, pos]);
+	}
+
+	/** The source found where it begins (AgentInput.begun): with no line done yet, a restart reads on from there. */
+	begin(pos: Position | undefined): void {
+		if (this.after === null && pos !== undefined && this.positions.length === 0) this.after = pos;
 	}
 
 	/** A packet was written. */

@@ -25,15 +25,16 @@ export interface FileId {
 	readonly ino: number;
 }
 
-/** A line of a followed file: its text (no newline) and the file and byte offset just after it. */
+/** A line of a followed file: its text (no newline), the file, and the byte offsets where it starts and just after it. */
 export interface FileLine {
 	readonly text: string;
 	readonly file: FileId;
+	readonly start: number;
 	readonly end: number;
 }
 
 /** Object mode: FileLine. A last line without its newline is held until the newline comes (or the file is rotated away). */
-export function followLines(path: string, options: FollowOptions = {}): Readable {
+export function followLines(path: string, options: FollowOptions = {}): Readable & {readonly begins: {readonly file: FileId; readonly offset: number}} {
 	const interval = options.intervalMs ?? 200;
 	let fd = openSync(path, 'r');
 	let st = fstatSync(fd);
@@ -70,8 +71,9 @@ export function followLines(path: string, options: FollowOptions = {}): Readable
 		let more = true;
 		for (let nl = data.indexOf(0x0a); nl !== -1; nl = data.indexOf(0x0a)) {
 			const end = nl > 0 && data[nl - 1] === 0x0d ? nl - 1 : nl;
+			const start = base;
 			base += nl + 1;
-			if (!stream.push({text: data.toString('utf8', 0, end), file, end: base} satisfies FileLine)) more = false;
+			if (!stream.push({text: data.toString('utf8', 0, end), file, start, end: base} satisfies FileLine)) more = false;
 			data = data.subarray(nl + 1);
 		}
 		partial = Buffer.from(data);
@@ -80,7 +82,7 @@ export function followLines(path: string, options: FollowOptions = {}): Readable
 
 	function startOver(what: 'rotated' | 'truncated'): void {
 		// A line the old file ended without its newline is still a line.
-		if (partial.length > 0 && what === 'rotated') stream.push({text: partial.toString('utf8'), file, end: offset} satisfies FileLine);
+		if (partial.length > 0 && what === 'rotated') stream.push({text: partial.toString('utf8'), file, start: offset - partial.length, end: offset} satisfies FileLine);
 		partial = Buffer.alloc(0);
 		offset = 0;
 		options.onRestart?.(what);
@@ -130,7 +132,8 @@ export function followLines(path: string, options: FollowOptions = {}): Readable
 		timer = undefined;
 		if (!stream.destroyed) stream.push(null);
 	});
-	return stream;
+	// Where it begins (its end with --from-end): a restarted agent reads on from there.
+	return Object.assign(stream, {begins: {file, offset}});
 }
 
 /** The followed file as text (its lines, each with its newline). */

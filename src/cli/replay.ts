@@ -16,7 +16,7 @@ import {TraceStore} from '../model/store.js';
 import {outputView, type OutputFormat} from '../ui/output.js';
 import {colors, plain, type HopDetail, type Style} from '../ui/text.js';
 import {bootId} from '../ops/kmsg.js';
-import {asText, fileInput, freshAfter, isRecordDevice, kmsgInput, loadState, resumeOf, StateKeeper, stdinInput, unwritten, type AgentInput, type AgentState} from './agent.js';
+import {asText, fileInput, freshAfter, isRecordDevice, kmsgInput, loadState, resumeOf, StateKeeper, stdinInput, unwritten, type AgentInput, type AgentState, type SourceLine} from './agent.js';
 import type {Resume} from '../model/pipeline.js';
 import {matchTraceLine, MAX_LINE, tooLongLine} from '../parser/trace-line.js';
 import {Fleet, type NodeSpec} from '../model/fleet.js';
@@ -293,13 +293,19 @@ export async function runPipeline(inputs: readonly PipelineInput[], options: Pip
 		if (input.agent) {
 			// Lines with their place in the source: numbered on from where the last run stopped.
 			let n = resume?.linesBefore ?? 0;
-			const {lines, stamp} = input.agent;
+			const {lines, stamp, begun} = input.agent;
 			options.signal?.addEventListener('abort', () => input.agent?.stop());
+			// The state is written once the input is open: killed before any packet, a restart still reads on from where this run began.
+			if (keeper)
+				void (begun ?? Promise.resolve(undefined)).then(pos => {
+					keeper.begin(pos);
+					save(true);
+				});
 			try {
-				for await (const l of lines as AsyncIterable<{text: string; pos?: Parameters<StateKeeper['read']>[1]}>) {
+				for await (const l of lines as AsyncIterable<SourceLine>) {
 					if (options.signal?.aborted) break;
 					n++;
-					keeper?.read(n, l.pos);
+					keeper?.read(n, l.pos, l.before);
 					const ref = {input: index, line: n};
 					const parsed = l.text.length > MAX_LINE ? tooLongLine(l.text.slice(0, MAX_LINE), l.text.length, ref) : matchTraceLine(l.text, ref);
 					model.push(stamp ? stamp(parsed) : parsed);
@@ -564,7 +570,7 @@ export async function replay(argv: string[]): Promise<number> {
 		}
 		if (statePath !== undefined && f === '-') {
 			const after = state?.after;
-			return {path: '(stdin)', stream: new PassThrough(), live: true, agent: stdinInput(o.stream, after?.kind === 'journal' ? after.cursor : undefined), ...(selfNode ? {node: selfNode} : {})};
+			return {path: '(stdin)', stream: new PassThrough(), live: true, agent: stdinInput(o.stream, after?.kind === 'journal' ? after : undefined), ...(selfNode ? {node: selfNode} : {})};
 		}
 		const node = nodeOf.get(f) ?? selfNode;
 		const records = looksLikeRecords(f);

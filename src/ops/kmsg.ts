@@ -152,6 +152,8 @@ export interface KmsgReader {
 	lost(): number;
 	/** Resolves once every record the buffer held when it was opened was read (handed on, or read past with `end`). */
 	readonly caughtUp: Promise<void>;
+	/** The sequence number of the last record read (handed on or read past), if any. */
+	lastSeq(): number | undefined;
 	stop(): void;
 }
 
@@ -274,6 +276,7 @@ export function readKmsg(path: string, options: KmsgReaderOptions): KmsgReader {
 		stream,
 		lost: () => lost,
 		caughtUp: backlogRead,
+		lastSeq: () => lastSeq,
 		stop() {
 			if (stopped) return;
 			stopped = true;
