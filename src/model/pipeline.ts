@@ -142,14 +142,20 @@ export interface Resume {
 	readonly views: readonly HandedOn[];
 }
 
-/** What the reader of a handed-on packet was told of the fields later facts change. */
+/** A packet handed on and not settled: when it settles, and what its reader was told of the fields later facts change. */
 export interface HandedOn {
 	readonly id: number;
-	readonly replySeen: boolean;
-	readonly replyTo: number | null;
-	readonly refusedBy?: number;
-	readonly verdict: Packet['verdict'];
-	readonly verdictBasis: string;
+	/** It settles once this many lines were read, or the log's time reaches `untilTime` (seconds), as it would have. */
+	readonly untilLine: number;
+	readonly untilTime?: number;
+	/** What was said of it, when a fact changed it (else its lines, read again, say it). */
+	readonly said?: {
+		readonly replySeen: boolean;
+		readonly replyTo: number | null;
+		readonly refusedBy?: number;
+		readonly verdict: Packet['verdict'];
+		readonly verdictBasis: string;
+	};
 }
 
 /** Lines between two progress events. */
@@ -355,13 +361,14 @@ export class Pipeline {
 	}
 
 	/**
-	 * Packets handed on and not settled that a fact changed, with what was said of them (for
-	 * Resume.views). Of the others, what was said is what their lines say when read again.
+	 * Packets handed on and not settled (for Resume.views): when they settle, and for those a fact
+	 * changed, what was said of them. Of the others, what was said is what their lines say.
 	 */
 	handedOn(): HandedOn[] {
-		return this.unsettled.filter(q => q.learnt).map(q => {
+		return this.unsettled.map(q => {
 			const v = q.view ?? q.packet;
-			return {id: v.id, replySeen: v.replySeen, replyTo: v.replyTo, ...(v.refusedBy !== undefined ? {refusedBy: v.refusedBy} : {}), verdict: v.verdict, verdictBasis: v.verdictBasis};
+			const said = q.learnt ? {said: {replySeen: v.replySeen, replyTo: v.replyTo, ...(v.refusedBy !== undefined ? {refusedBy: v.refusedBy} : {}), verdict: v.verdict, verdictBasis: v.verdictBasis}} : {};
+			return {id: v.id, untilLine: q.untilLine, ...(q.untilTime !== undefined ? {untilTime: q.untilTime} : {}), ...said};
 		});
 	}
 
@@ -491,7 +498,7 @@ export class Pipeline {
 	 */
 	private learn(fact: Fact, cause: number): void {
 		const q = this.pending.get(fact.id);
-		if (!q) {
+		if (!q || this.settledBefore(fact.id)) {
 			if (fact.fact === 'reply-seen') this.traceFindings.replyAfterSettling(fact.id);
 			return;
 		}
@@ -510,13 +517,24 @@ export class Pipeline {
 	}
 
 	/**
+	 * A packet an earlier run handed on (Resume) whose settle mark has passed: it had settled by
+	 * now in that run (this one hands it on later, its lines read at once), so what it learns now
+	 * is no revision, as it was none then.
+	 */
+	private settledBefore(id: number): boolean {
+		const before = this.told && id <= this.told.emitted ? this.told.views.get(id) : undefined;
+		if (!before) return false;
+		return this.lines >= before.untilLine || (before.untilTime !== undefined && this.logTime !== undefined && this.logTime >= before.untilTime);
+	}
+
+	/**
 	 * A packet an earlier run handed on (Resume): its view becomes what that run's reader was told,
 	 * so that facts are revisions when they are news to it. False for any other packet.
 	 */
 	private toldOf(q: Pending): boolean {
 		if (!this.told || q.packet.id > this.told.emitted) return false;
 		if (!q.view) {
-			const said = this.told.views.get(q.packet.id);
+			const said = this.told.views.get(q.packet.id)?.said;
 			q.view = {...q.packet, ...(said ? {replySeen: said.replySeen, replyTo: said.replyTo, verdict: said.verdict, verdictBasis: said.verdictBasis} : {})};
 			if (said?.refusedBy !== undefined) q.view.refusedBy = said.refusedBy;
 			// Still news-worthy to a later restart: what was said of it came from facts.
@@ -545,6 +563,12 @@ export class Pipeline {
 			q.untilLine = this.lines + (share >= 1 ? this.settleLines : Math.max(64, Math.round(this.settleLines * share)));
 			q.untilTime = this.logTime === undefined ? undefined : this.logTime + this.settleSeconds;
 			q.untilClock = clock + this.settleSeconds * 1000;
+			// Handed on by an earlier run: it settles when it would have (Resume).
+			const before = this.told && draft.id <= this.told.emitted ? this.told.views.get(draft.id) : undefined;
+			if (before) {
+				q.untilLine = before.untilLine;
+				q.untilTime = before.untilTime;
+			}
 			this.unsettled.push(q);
 			this.emit({type: 'packet', packet: q.packet});
 			if (q.revisions) {
