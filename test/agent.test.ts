@@ -10,7 +10,7 @@
  * renames into place), never by the clock.
  */
 import {execFileSync, spawn} from 'node:child_process';
-import {appendFileSync, createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync, watch, writeFileSync, type WriteStream} from 'node:fs';
+import {appendFileSync, createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync, statSync, watch, writeFileSync, type WriteStream} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {afterAll, describe, expect, it} from 'vitest';
@@ -211,6 +211,79 @@ describe.concurrent('an agent killed and started again with its state writes wha
 			};
 		});
 		expectSameRun(whole, resumed);
+	});
+});
+
+describe.concurrent('a state that says where the last run stopped (written as the docs describe it)', () => {
+	// Lines 1 to 60 done with (packets 1 to 9, settled), packet 10 next: the run reads on from line 61.
+	const state = (after: unknown) => `${JSON.stringify({tracewatch: 1, input: 'IN', node: 'node-a', after, line: 60, id: 10, emitted: 9, told: []})}\n`;
+	// Numbered as the node's own log would be (the capture left out the other node's records): no gap to report.
+	const own = RECORDS.map((r, i) => r.replace(/^(\d+),\d+,/, `$1,${1000 + i},`));
+
+	async function readsOn(dir: string, args: string[], feed: (agent: OutputWatch) => void): Promise<Record_[]> {
+		const agent = start(args, dir);
+		feed(agent);
+		await agent.waitFor(wrotePacket(LAST), {what: `packet ${LAST}`});
+		await stop(agent);
+		expect(agent.stderr()).toBe('');
+		return records(agent.stdout());
+	}
+
+	const expected = async (): Promise<Record_[]> => {
+		const dir = mkdtempSync(join(base, 'one-'));
+		writeFileSync(join(dir, 'in'), `${own.join('\n')}\n`);
+		const all = await readsOn(dir, ['--follow', 'in'], () => {});
+		return all
+			.filter(r => (r['id'] as number) >= 10 || (r['revised'] as number) >= 10)
+			.map(r => (r['replyTo'] === 9 ? {...r, replyTo: null} : r));
+	};
+
+	it('--follow FILE: from the byte offset, /dev/kmsg form: after the seq, journal: after the cursor', async () => {
+		const want = await expected();
+		expect(want.map(r => r['id'] ?? `r${r['revised']}`)).toEqual([10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20]);
+		const text = `${own.join('\n')}\n`;
+		const offset = Buffer.byteLength(`${own.slice(0, 60).join('\n')}\n`);
+		const seq = Number(own[59]!.split(',')[1]);
+		const journal = own.map(r => {
+			const [, n, usec, message] = /^\d+,(\d+),(\d+),[^;]*;(.*)$/.exec(r)!;
+			return JSON.stringify({__CURSOR: `s=0f6e1a5d3c2b4a1988776655aabbccdd;i=${Number(n).toString(16)};b=1;m=0;t=0;x=0`, _SOURCE_MONOTONIC_TIMESTAMP: usec, MESSAGE: message});
+		});
+		const runs = await Promise.all([
+			(async () => {
+				const dir = mkdtempSync(join(base, 'offset-'));
+				writeFileSync(join(dir, 'in'), text);
+				const {dev, ino} = statSync(join(dir, 'in'));
+				writeFileSync(join(dir, 'state'), state({kind: 'file', dev, ino, offset}).replace('"IN"', '"in"'));
+				return readsOn(dir, ['--follow', 'in', '--state', 'state'], () => {});
+			})(),
+			(async () => {
+				const dir = mkdtempSync(join(base, 'seq-'));
+				execFileSync('mkfifo', [join(dir, 'in')]);
+				writeFileSync(join(dir, 'state'), state({kind: 'kmsg', seq}).replace('"IN"', '"in"'));
+				let writer: WriteStream | undefined;
+				const out = await readsOn(dir, ['--follow', 'in', '--state', 'state'], () => {
+					writer = createWriteStream(join(dir, 'in'));
+					writer.write(text);
+				});
+				writer?.destroy();
+				return out;
+			})(),
+			(async () => {
+				const dir = mkdtempSync(join(base, 'cursor-'));
+				writeFileSync(join(dir, 'state'), state({kind: 'journal', cursor: JSON.parse(journal[59]!).__CURSOR as string}).replace('"IN"', '"(stdin)"'));
+				return readsOn(dir, ['--state', 'state'], agent => void agent.child.stdin!.write(`${journal.join('\n')}\n`));
+			})(),
+		]);
+		// Nor which packets before 10 a connection began with (`connection.first`): those are left out of both.
+		const before = new Set(want.filter(r => ((r['connection'] as {first?: number} | undefined)?.first ?? 10) < 10).map(r => r['id']));
+		expect(before.size).toBeGreaterThan(0);
+		const known = (rs: Record_[]) => rs.map(r => (before.has(r['id']) ? {...r, connection: undefined} : r));
+		// The journal's records are read from standard input, their stamps written as the journal gives them (the same `mono`).
+		const asRead = (rs: Record_[], journal: boolean) => (journal ? rs.map(r => ('hops' in r ? {...r, hops: (r['hops'] as Record_[]).map(h => ({...h, file: 'in', time: 'as read'}))} : r)) : rs);
+		for (const [i, got] of runs.entries()) {
+			expect(asRead(known(got), i === 2)).toEqual(asRead(known(want), i === 2));
+			expect((got[0]!['hops'] as Record_[])[0]).toMatchObject({line: 61});
+		}
 	});
 });
 
