@@ -4,7 +4,7 @@
  *
  * followLines hands on whole lines, each with where it ends in which file (the file's device and
  * inode, the byte offset after its newline): a restarted agent takes up from such a position
- * (src/cli/agent.ts). followFile is the same as text.
+ * (src/cli/agent.ts).
  */
 import {closeSync, fstatSync, openSync, readSync, statSync} from 'node:fs';
 import {Readable} from 'node:stream';
@@ -134,24 +134,4 @@ export function followLines(path: string, options: FollowOptions = {}): Readable
 	});
 	// Where it begins (its end with --from-end): a restarted agent reads on from there.
 	return Object.assign(stream, {begins: {file, offset}});
-}
-
-/** The followed file as text (its lines, each with its newline). */
-export function followFile(path: string, options: FollowOptions = {}): Readable {
-	const lines = followLines(path, options);
-	const text = new Readable({
-		read() {
-			lines.resume();
-		},
-		destroy(error, callback) {
-			lines.destroy();
-			callback(error);
-		},
-	});
-	lines.on('data', (l: FileLine) => {
-		if (!text.push(`${l.text}\n`)) lines.pause();
-	});
-	lines.on('end', () => text.push(null));
-	lines.on('error', error => text.destroy(error));
-	return text;
 }

@@ -255,11 +255,16 @@ export async function runPipeline(inputs: readonly PipelineInput[], options: Pip
 			: view,
 	);
 	if (keeper) model.on(e => e.type === 'packet' && keeper.wrote(e.packet.id));
+	// At most every 100 ms while records are written (and when it stops): a state holds up to a
+	// settle window's packets, and a crash between two saves writes at most those records again.
+	let savedAt = Number.NEGATIVE_INFINITY;
 	const save = (force = false) => {
-		if (keeper && fleet && (wrote || force)) {
-			keeper.save(fleet.only());
-			wrote = false;
-		}
+		if (!keeper || !fleet || !(wrote || force)) return;
+		const now = Date.now();
+		if (!force && now - savedAt < 100) return;
+		keeper.save(fleet.only());
+		savedAt = now;
+		wrote = false;
 	};
 	model.on(e => {
 		if (e.type === 'unparsed' && format !== 'json' && e.count <= SHOWN_UNPARSED) {
@@ -311,7 +316,7 @@ export async function runPipeline(inputs: readonly PipelineInput[], options: Pip
 					model.push(stamp ? stamp(parsed) : parsed);
 					// The state is saved on the clock's turn (below), not per line: a burst of lines is
 					// one save, and a run of lines that writes nothing still lets go of their positions.
-					if (keeper && keeper.held > 4096) save(true);
+					if (keeper && keeper.held > 4096 && n % 1024 === 0) save(true);
 					if (options.out === undefined && process.stdout.writableNeedDrain) await once(process.stdout, 'drain');
 				}
 			} catch (error) {
