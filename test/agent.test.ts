@@ -325,6 +325,27 @@ describe.concurrent('a record device', () => {
 	});
 });
 
+describe.concurrent('a state that cannot be used is refused before anything is read, exit 2', () => {
+	const cases: Array<[string, string | undefined, string[], string]> = [
+		['a file that is not a state', 'kern.log: no\n', ['--follow', 'in.log', '--state', 'bad.state'], '--state bad.state is not a tracewatch state file (not JSON); move it away to start afresh'],
+		['the state of another input', `${JSON.stringify({tracewatch: 1, input: '/dev/kmsg', after: null, line: 0, id: 1, emitted: 0, told: []})}\n`, ['--follow', 'in.log', '--state', 'bad.state'], '--state bad.state is the state of /dev/kmsg, not of in.log: give each input its own state file'],
+		['a format that writes at the end', undefined, ['--follow', 'in.log', '--state', 'new.state', '--format', 'json'], '--state keeps the place of an agent writing records: use it with --format ndjson (or text)'],
+		['a saved file, not a live input', undefined, ['in.log', '--state', 'new.state'], '--state keeps the place in one live input: --follow /dev/kmsg, --follow FILE, or journalctl -k -f -o json on standard input'],
+	];
+	for (const [what, content, args, message] of cases) {
+		it(what, async () => {
+			const dir = mkdtempSync(join(base, 'refused-'));
+			writeFileSync(join(dir, 'in.log'), `${RECORDS.slice(0, 10).join('\n')}\n`);
+			if (content !== undefined) writeFileSync(join(dir, 'bad.state'), content);
+			const agent = new OutputWatch(spawn(process.execPath, [BIN, ...args, ...(args.includes('--format') ? [] : ['--format', 'ndjson'])], {cwd: dir}));
+			expect(await agent.exited).toEqual({code: 2, signal: null});
+			expect(agent.stderr()).toContain(`tracewatch: ${message}`);
+			expect(agent.stdout()).toBe('');
+			expect(existsSync(join(dir, 'new.state'))).toBe(false);
+		});
+	}
+});
+
 const notRoot = process.getuid?.() === 0 ? undefined : 'not root (reading /dev/kmsg needs root or CAP_SYSLOG)';
 
 describe('the real /dev/kmsg', skipWhen(notRoot, 'reading the kernel log device'), () => {
