@@ -331,6 +331,7 @@ describe.concurrent('a state that cannot be used is refused before anything is r
 		['the state of another input', `${JSON.stringify({tracewatch: 1, input: '/dev/kmsg', after: null, line: 0, id: 1, emitted: 0, told: []})}\n`, ['--follow', 'in.log', '--state', 'bad.state'], '--state bad.state is the state of /dev/kmsg, not of in.log: give each input its own state file'],
 		['a format that writes at the end', undefined, ['--follow', 'in.log', '--state', 'new.state', '--format', 'json'], '--state keeps the place of an agent writing records: use it with --format ndjson (or text)'],
 		['a saved file, not a live input', undefined, ['in.log', '--state', 'new.state'], '--state keeps the place in one live input: --follow /dev/kmsg, --follow FILE, or journalctl -k -f -o json on standard input'],
+		['a state that cannot be written', undefined, ['--follow', 'in.log', '--state', 'no/such/new.state'], '--state no/such/new.state cannot be written: no such directory'],
 	];
 	for (const [what, content, args, message] of cases) {
 		it(what, async () => {

@@ -23,7 +23,7 @@
  * written after the records (renamed into place whole): killed between the two, a restart writes
  * the last records again, the same records with the same node and id.
  */
-import {readFileSync, renameSync, statSync, writeFileSync} from 'node:fs';
+import {readFileSync, renameSync, statSync, unlinkSync, writeFileSync} from 'node:fs';
 import {Readable} from 'node:stream';
 import split2 from 'split2';
 import type {HandedOn, Pipeline, PipelineEvent, Resume} from '../model/pipeline.js';
@@ -310,8 +310,30 @@ export class StateKeeper {
 		}
 		const state: AgentState = {tracewatch: 1, input: this.input, ...(this.node ? {node: this.node} : {}), after: this.after, line: this.afterLine, id: point.id, emitted: this.emitted, told: model.handedOn().filter(t => t.id <= this.emitted)};
 		const tmp = `${this.path}.tmp`;
-		writeFileSync(tmp, `${JSON.stringify(state)}\n`);
-		renameSync(tmp, this.path);
+		try {
+			writeFileSync(tmp, `${JSON.stringify(state)}\n`);
+			renameSync(tmp, this.path);
+			this.failing = undefined;
+		} catch (error) {
+			// A full disk: the agent goes on, says so once, and says when the state is saved again.
+			const why = (error as Error).message;
+			if (this.failing !== why) this.warn(`tracewatch: --state ${this.path} cannot be written (${why}): a restart now would write records again`);
+			this.failing = why;
+		}
+	}
+
+	/** Why the last save failed, until one succeeds. */
+	private failing: string | undefined;
+
+	/** Throws a usage error when the state file cannot be written (its directory missing or read-only). */
+	static checkWritable(path: string): void {
+		const tmp = `${path}.tmp`;
+		try {
+			writeFileSync(tmp, '');
+			unlinkSync(tmp);
+		} catch (error) {
+			throw new UsageError(`--state ${path} cannot be written: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such directory' : (error as Error).message}`);
+		}
 	}
 }
 

@@ -521,6 +521,7 @@ export async function replay(argv: string[]): Promise<number> {
 		if (format !== 'ndjson' && format !== 'text') throw new UsageError('--state keeps the place of an agent writing records: use it with --format ndjson (or text)');
 		if (nodes.length > 0 || files.length !== 1 || (!values.follow && files[0] !== '-')) throw new UsageError('--state keeps the place in one live input: --follow /dev/kmsg, --follow FILE, or journalctl -k -f -o json on standard input');
 		state = loadState(statePath);
+		StateKeeper.checkWritable(statePath);
 		const input = files[0] === '-' ? '(stdin)' : files[0]!;
 		if (state && state.input !== input) throw new UsageError(`--state ${statePath} is the state of ${state.input}, not of ${input}: give each input its own state file`);
 		if (state && selfNode !== undefined && state.node !== undefined && state.node !== selfNode) throw new UsageError(`--state ${statePath} is the state of node ${state.node}, not ${selfNode}`);
