@@ -10,7 +10,7 @@
  * renames into place), never by the clock.
  */
 import {execFileSync, spawn} from 'node:child_process';
-import {appendFileSync, createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync, statSync, watch, writeFileSync, type WriteStream} from 'node:fs';
+import {appendFileSync, createWriteStream, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, watch, writeFileSync, type WriteStream} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {afterAll, describe, expect, it} from 'vitest';
@@ -146,6 +146,25 @@ describe.concurrent('an agent killed and started again with its state writes wha
 		expectSameRun(whole, resumed);
 		expect(resumed[0]).toMatchObject({id: 1, node: 'node-a'});
 		expect((resumed[0]!['hops'] as Record_[])[0]).toMatchObject({file: 'kern.log', line: 1, time: '4,2112,12641994643,-', mono: 12641.994643});
+	});
+
+	it('--follow FILE rotated (renamed, a new file in its place): a restart reads on in the rotated file, then the new one', async () => {
+		const {whole, resumed, stderr} = await interruptedAndNot(dir => {
+			const file = join(dir, 'kern.log');
+			writeFileSync(file, '');
+			return {
+				start: state => start(['--follow', 'kern.log', '--state', state], dir),
+				first: () => appendFileSync(file, `${RECORDS.slice(0, CUT).join('\n')}\n`),
+				// Rotated after packet 9: while the agent runs, or while it is down.
+				rest: () => {
+					renameSync(file, `${file}.1`);
+					writeFileSync(file, `${RECORDS.slice(CUT).join('\n')}\n`);
+				},
+				close: () => {},
+			};
+		});
+		expectSameRun(whole, resumed);
+		expect(stderr).toMatch(/kern\.log was rotated since .*agent\.state was saved: reading on in kern\.log\.1 from byte 0, then kern\.log from its start/);
 	});
 
 	it('--follow FILE --from-end: a restart reads on from where the first run began, not from the file\'s start', async () => {

@@ -23,7 +23,8 @@
  * written after the records (renamed into place whole): killed between the two, a restart writes
  * the last records again, the same records with the same node and id.
  */
-import {readFileSync, renameSync, statSync, unlinkSync, writeFileSync} from 'node:fs';
+import {readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync} from 'node:fs';
+import {basename, dirname, join} from 'node:path';
 import {Readable} from 'node:stream';
 import split2 from 'split2';
 import type {HandedOn, Pipeline, PipelineEvent, Resume} from '../model/pipeline.js';
@@ -150,10 +151,35 @@ export function kmsgInput(path: string, from: 'start' | 'end' | {after: number},
 	};
 }
 
+/**
+ * The file a rotated log went to (`kern.log.1`, `kern.log-20261207`: a name beside it that begins
+ * with its name), found by its device and inode; undefined when it is gone (compressed, removed).
+ */
+export function rotatedTo(path: string, id: {readonly dev: number; readonly ino: number}): string | undefined {
+	const dir = dirname(path);
+	const name = basename(path);
+	let names: string[];
+	try {
+		names = readdirSync(dir);
+	} catch {
+		return undefined;
+	}
+	for (const n of names) {
+		if (n === name || !n.startsWith(name)) continue;
+		try {
+			const st = statSync(join(dir, n));
+			if (st.isFile() && st.dev === id.dev && st.ino === id.ino) return join(dir, n);
+		} catch {
+			// gone meanwhile
+		}
+	}
+	return undefined;
+}
+
 /** `--follow FILE`: from a byte offset of the file the state names, or its start (its end with --from-end). */
-export function fileInput(path: string, start: number | 'end', warn: (text: string) => void, signal: AbortSignal): AgentInput {
+export function fileInput(path: string, start: number | 'end', warn: (text: string) => void, signal: AbortSignal, rotatedFrom?: string): AgentInput {
 	const onRestart = (what: 'rotated' | 'truncated') => warn(`tracewatch: ${path} was ${what === 'rotated' ? 'rotated (a new file took its name)' : 'truncated'}: reading it from its start`);
-	const source = followLines(path, {start, signal, onRestart});
+	const source = followLines(path, {start, signal, onRestart, ...(rotatedFrom ? {rotatedFrom} : {})});
 	let first = true;
 	const out = relay<FileLine>(source, l => {
 		const before = first ? {before: {kind: 'file', dev: l.file.dev, ino: l.file.ino, offset: l.start} as const} : {};

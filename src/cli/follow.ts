@@ -17,6 +17,11 @@ export interface FollowOptions {
 	readonly onRestart?: (what: 'rotated' | 'truncated') => void;
 	/** Where to begin in the file: a byte offset (the start of a line), or its end. Default 0. */
 	readonly start?: number | 'end';
+	/**
+	 * Begin in this file instead (the followed file as it was before it was rotated: `kern.log.1`),
+	 * at `start`, and go on to the followed file from its start once it is read to its end.
+	 */
+	readonly rotatedFrom?: string;
 }
 
 /** A file's identity: a rotated log is a new file under the old name. */
@@ -36,7 +41,7 @@ export interface FileLine {
 /** Object mode: FileLine. A last line without its newline is held until the newline comes (or the file is rotated away). */
 export function followLines(path: string, options: FollowOptions = {}): Readable & {readonly begins: {readonly file: FileId; readonly offset: number}} {
 	const interval = options.intervalMs ?? 200;
-	let fd = openSync(path, 'r');
+	let fd = openSync(options.rotatedFrom ?? path, 'r');
 	let st = fstatSync(fd);
 	let file: FileId = {dev: st.dev, ino: st.ino};
 	let offset = options.start === 'end' ? st.size : (options.start ?? 0);

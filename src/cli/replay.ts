@@ -16,7 +16,7 @@ import {TraceStore} from '../model/store.js';
 import {outputView, type OutputFormat} from '../ui/output.js';
 import {colors, plain, type HopDetail, type Style} from '../ui/text.js';
 import {bootId} from '../ops/kmsg.js';
-import {asText, fileInput, freshAfter, isRecordDevice, kmsgInput, loadState, resumeOf, StateKeeper, stdinInput, unwritten, type AgentInput, type AgentState, type SourceLine} from './agent.js';
+import {asText, fileInput, freshAfter, rotatedTo, isRecordDevice, kmsgInput, loadState, resumeOf, StateKeeper, stdinInput, unwritten, type AgentInput, type AgentState, type SourceLine} from './agent.js';
 import type {Resume} from '../model/pipeline.js';
 import {matchTraceLine, MAX_LINE, tooLongLine} from '../parser/trace-line.js';
 import {Fleet, type NodeSpec} from '../model/fleet.js';
@@ -551,6 +551,12 @@ export async function replay(argv: string[]): Promise<number> {
 				st = undefined;
 			}
 			if (st && st.dev === after.dev && st.ino === after.ino && st.size >= after.offset) return fileInput(f, after.offset, standardWarn, stop.signal);
+			// Rotated while tracewatch was not running: the rest of the old file first, if it is still there.
+			const old = st && (st.dev !== after.dev || st.ino !== after.ino) ? rotatedTo(f, after) : undefined;
+			if (old && statSync(old).size >= after.offset) {
+				warnRestart(`${f} was rotated since ${statePath} was saved: reading on in ${old} from byte ${after.offset}, then ${f} from its start`);
+				return fileInput(f, after.offset, standardWarn, stop.signal, old);
+			}
 			warnRestart(`${f} is ${st && st.dev === after.dev && st.ino === after.ino ? 'shorter than when' : 'not the file it was when'} ${statePath} was saved (rotated or truncated meanwhile): reading it from its start; what the old file got after byte ${after.offset} was not read; packet ids go on after ${state.emitted}`);
 			resume = freshAfter(state);
 			fresh = true;
