@@ -254,7 +254,12 @@ export async function runPipeline(inputs: readonly PipelineInput[], options: Pip
 				})
 			: view,
 	);
-	if (keeper) model.on(e => e.type === 'packet' && keeper.wrote(e.packet.id));
+	if (keeper)
+		model.on(e => {
+			if (e.type === 'packet') keeper.wrote(e.packet.id);
+			// A packet settled (its window passed on the clock while the input was quiet): the place to read on from moved.
+			if (e.type === 'settled') wrote = true;
+		});
 	// At most every 100 ms while records are written (and when it stops): a state holds up to a
 	// settle window's packets, and a crash between two saves writes at most those records again.
 	let savedAt = Number.NEGATIVE_INFINITY;
