@@ -83,8 +83,9 @@ Options:
   --state FILE        an agent's place, kept in FILE across restarts (--format ndjson, one
                       input: --follow /dev/kmsg, --follow FILE, or journalctl -k -f -o json on
                       standard input). A restart with the same FILE reads on where the last
-                      run stopped: no packet written twice, none lost, packets in flight read
-                      again whole, ids going on (docs/shipping.md)
+                      run stopped: nothing lost, packets in flight read again whole, ids going
+                      on, nothing written twice (after a crash, at most the records of its
+                      last 100 ms again, the same records; docs/shipping.md)
   --strict            exit 1 when any trace line could not be parsed
   --color / --no-color
   -h, --help
