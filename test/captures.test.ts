@@ -19,12 +19,12 @@ function rulesOf(dir: string): string[] {
 	return ['iptables.save', 'ip6tables.save'].map(f => `${dir}/${f}`).filter(f => exists(f) && read(f).trim() !== '');
 }
 
-/** The packets as JSON without what differs between log forms (time stamps and the file name). */
+/** The packets as JSON without what differs between log forms (time stamps as written and as read, and the file name). */
 function comparable(trace: string, rulePaths: string[]): unknown[] {
 	const {inputs, packets} = replayFiles([trace], rulePaths);
 	return packets.map(p => {
 		const j = packetJson(p, inputs) as {hops: Array<Record<string, unknown>>};
-		return {...j, hops: j.hops.map(({time: _t, file: _f, ...h}) => h)};
+		return {...j, hops: j.hops.map(({time: _t, mono: _m, wall: _w, file: _f, ...h}) => h)};
 	});
 }
 

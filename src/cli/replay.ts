@@ -15,7 +15,10 @@ import {Pipeline, type Summary} from '../model/pipeline.js';
 import {TraceStore} from '../model/store.js';
 import {outputView, type OutputFormat} from '../ui/output.js';
 import {colors, plain, type HopDetail, type Style} from '../ui/text.js';
-import {followFile} from './follow.js';
+import {bootId} from '../ops/kmsg.js';
+import {asText, fileInput, freshAfter, rotatedTo, isRecordDevice, kmsgInput, loadState, resumeOf, StateKeeper, stdinInput, unwritten, type AgentInput, type AgentState, type SourceLine} from './agent.js';
+import type {Resume} from '../model/pipeline.js';
+import {matchTraceLine, MAX_LINE, tooLongLine} from '../parser/trace-line.js';
 import {Fleet, type NodeSpec} from '../model/fleet.js';
 import {Names} from '../model/names.js';
 import {loadGraphviz} from './graphviz.js';
@@ -71,7 +74,18 @@ Options:
   --window SECONDS    longest gap between two lines of one packet (default 1)
   --keep N            packets the interactive view keeps (default 5000); older ones are counted
   --exit-at-end       interactive view: quit when the input ends
-  --follow, -f        keep reading FILE as it grows (like tail -F; survives log rotation)
+  --follow, -f        keep reading FILE as it grows (like tail -F; survives log rotation).
+                      --follow /dev/kmsg reads the kernel's log records itself (root or
+                      CAP_SYSLOG), from the oldest record in its buffer, as dmesg -w does;
+                      records the kernel overwrote before they were read are counted and said
+  --from-end          with --follow: begin at the end of the file or of the kernel's buffer
+                      (only what is logged from now on)
+  --state FILE        an agent's place, kept in FILE across restarts (--format ndjson, one
+                      input: --follow /dev/kmsg, --follow FILE, or journalctl -k -f -o json on
+                      standard input). A restart with the same FILE reads on where the last
+                      run stopped: nothing lost, packets in flight read again whole, ids going
+                      on, nothing written twice (after a crash, at most the records of its
+                      last 100 ms again, the same records; docs/shipping.md)
   --strict            exit 1 when any trace line could not be parsed
   --color / --no-color
   -h, --help
@@ -82,6 +96,8 @@ Examples:
   dmesg -wT | grep --line-buffered TRACE | tracewatch --format text
   journalctl -k -o short-precise | tracewatch --format json > packets.json
   tracewatch kern.log.1.gz --rules iptables.save --rules ip6tables.save --format ndjson | jq .verdict
+  tracewatch --follow /dev/kmsg --node "$(hostname)" --state /var/lib/tracewatch/kmsg.state --format ndjson
+  journalctl -k -f -o json -n all | tracewatch --state /var/lib/tracewatch/journal.state --format ndjson
   tracewatch trace.log --format dot | dot -Tsvg > chains.svg
   tracewatch replay trace.log --rules node.save --format html > report.html
   tracewatch replay --node a=a/kern.log,a/iptables.save --node b=b/kern.log,b/iptables.save
@@ -112,6 +128,8 @@ export interface PipelineInput {
 	readonly node?: string;
 	/** tracewatch's own NDJSON records to read back, not trace lines (src/model/records.ts). */
 	readonly records?: boolean;
+	/** Lines with their place in the source (--follow, /dev/kmsg, journal JSON), read instead of `stream` (src/cli/agent.ts). */
+	readonly agent?: AgentInput;
 }
 
 export interface PipelineOptions {
@@ -137,6 +155,8 @@ export interface PipelineOptions {
 	readonly names?: Names;
 	/** Seconds to add to a node's stamps (--offset). */
 	readonly offsets?: Readonly<Record<string, number>>;
+	/** An agent's place (--state): where the last run stopped, and the keeper of the state file. */
+	readonly state?: {readonly resume?: Resume; readonly keeper: StateKeeper};
 }
 
 export interface PipelineResult {
@@ -162,7 +182,8 @@ export async function runPipeline(inputs: readonly PipelineInput[], options: Pip
 	// Printed formats read through a fleet: one pipeline per node, named by --node or by the host
 	// a central log's lines name; a trace of one host is one pipeline, as it always was.
 	const names = options.names ? {names: options.names} : {};
-	const fleet = format === 'tui' ? undefined : new Fleet({...settings, ...names, rules: options.rules, ...(options.nodes ? {nodes: options.nodes} : {}), ...(options.offsets ? {offsets: options.offsets} : {})});
+	const resume = options.state?.resume;
+	const fleet = format === 'tui' ? undefined : new Fleet({...settings, ...names, rules: options.rules, ...(options.nodes ? {nodes: options.nodes} : {}), ...(options.offsets ? {offsets: options.offsets} : {}), ...(resume ? {resume} : {})});
 	const pipeline = new Pipeline({rules: options.rules, ...settings, ...names});
 	const model: Pick<Pipeline, 'on' | 'push' | 'tick' | 'end' | 'inputNames'> & {summary(): Summary} = fleet ?? pipeline;
 	let summary: Summary | undefined;
@@ -211,8 +232,10 @@ export async function runPipeline(inputs: readonly PipelineInput[], options: Pip
 	// Text folds its lines to the terminal's width; in a file or a pipe, lines stay whole.
 	const textWidth = options.out === undefined && process.stdout.isTTY ? process.stdout.columns : undefined;
 	const dotToSvg = format === 'html' || format === 'svg' ? await loadGraphviz() : undefined;
-	model.on(
-		outputView({
+	const keeper = options.state?.keeper;
+	// Written since the state was last saved: the state is saved after the records it describes.
+	let wrote = false;
+	const view = outputView({
 			format,
 			live,
 			write: text => stdout.write(text),
@@ -223,8 +246,32 @@ export async function runPipeline(inputs: readonly PipelineInput[], options: Pip
 			...(textWidth ? {textWidth} : {}),
 			...(dotToSvg ? {dotToSvg} : {}),
 			title: options.title ?? inputs.map(i => i.path).join(' '),
-		}),
+		});
+	// A restarted agent writes nothing it wrote before (src/cli/agent.ts).
+	model.on(
+		keeper
+			? unwritten(resume?.emitted ?? 0, view, () => {
+					wrote = true;
+				})
+			: view,
 	);
+	if (keeper)
+		model.on(e => {
+			if (e.type === 'packet') keeper.wrote(e.packet.id);
+			// A packet settled (its window passed on the clock while the input was quiet): the place to read on from moved.
+			if (e.type === 'settled') wrote = true;
+		});
+	// At most every 100 ms while records are written (and when it stops): a state holds up to a
+	// settle window's packets, and a crash between two saves writes at most those records again.
+	let savedAt = Number.NEGATIVE_INFINITY;
+	const save = (force = false) => {
+		if (!keeper || !fleet || !(wrote || force)) return;
+		const now = Date.now();
+		if (!force && now - savedAt < 100) return;
+		keeper.save(fleet.only());
+		savedAt = now;
+		wrote = false;
+	};
 	model.on(e => {
 		if (e.type === 'unparsed' && format !== 'json' && e.count <= SHOWN_UNPARSED) {
 			if (progress) progress.above(describeUnparsed(e.line));
@@ -248,7 +295,43 @@ export async function runPipeline(inputs: readonly PipelineInput[], options: Pip
 		}
 		const index = fleet ? fleet.addInput(input.path, input.node) : pipeline.addInput(input.path);
 		// Live input: the pipeline completes a packet once its lines stop coming; it reads the clock here.
-		const clock = input.live ? setInterval(() => model.tick(), 10) : undefined;
+		const clock = input.live
+			? setInterval(() => {
+					model.tick();
+					save();
+				}, 10)
+			: undefined;
+		if (input.agent) {
+			// Lines with their place in the source: numbered on from where the last run stopped.
+			let n = resume?.linesBefore ?? 0;
+			const {lines, stamp, begun} = input.agent;
+			options.signal?.addEventListener('abort', () => input.agent?.stop());
+			// The state is written once the input is open: killed before any packet, a restart still reads on from where this run began.
+			if (keeper)
+				void (begun ?? Promise.resolve(undefined)).then(pos => {
+					keeper.begin(pos);
+					save(true);
+				});
+			try {
+				for await (const l of lines as AsyncIterable<SourceLine>) {
+					if (options.signal?.aborted) break;
+					n++;
+					keeper?.read(n, l.pos, l.before);
+					const ref = {input: index, line: n};
+					const parsed = l.text.length > MAX_LINE ? tooLongLine(l.text.slice(0, MAX_LINE), l.text.length, ref) : matchTraceLine(l.text, ref);
+					model.push(stamp ? stamp(parsed) : parsed);
+					// The state is saved on the clock's turn (below), not per line: a burst of lines is
+					// one save, and a run of lines that writes nothing still lets go of their positions.
+					if (keeper && keeper.held > 4096 && n % 1024 === 0) save(true);
+					if (options.out === undefined && process.stdout.writableNeedDrain) await once(process.stdout, 'drain');
+				}
+			} catch (error) {
+				readErrors.push(`${input.path}: ${(error as Error).message}`);
+			} finally {
+				if (clock) clearInterval(clock);
+			}
+			continue;
+		}
 		let read = 0;
 		let lines = 0;
 		progress = input.size !== undefined && input.size > 0 ? progressLine(input.path, input.size, {unit: 'bytes', show: showProgress, warn}) : undefined;
@@ -276,7 +359,14 @@ export async function runPipeline(inputs: readonly PipelineInput[], options: Pip
 			progress = undefined;
 		}
 	}
+	// An agent stopped by a signal keeps the packets still in flight for its next run: they are
+	// read again whole then, not written now cut short.
+	if (keeper && options.signal?.aborted) {
+		save(true);
+		return {summary: model.summary() as Summary, readErrors};
+	}
 	model.end();
+	save(true);
 	const done = summary ?? model.summary();
 	if (done.unparsedCount > SHOWN_UNPARSED && format !== 'json' && format !== 'text' && format !== 'graph') warn(`… ${done.unparsedCount - SHOWN_UNPARSED} more unparsed line(s)`);
 	for (const e of readErrors) warn(`tracewatch: ${e}`);
@@ -323,6 +413,8 @@ const REPLAY_OPTIONS = {
 	hops: {type: 'string'},
 	verbose: {type: 'boolean', short: 'v'},
 	follow: {type: 'boolean', short: 'f'},
+	'from-end': {type: 'boolean'},
+	state: {type: 'string'},
 	strict: {type: 'boolean'},
 	color: {type: 'boolean'},
 	'no-color': {type: 'boolean'},
@@ -423,9 +515,67 @@ export async function replay(argv: string[]): Promise<number> {
 	const files = [...nodeOf.keys(), ...positionals];
 	if (files.length === 0) files.push('-');
 	if (values.follow && (files.length !== 1 || files[0] === '-')) throw new UsageError('--follow reads one FILE as it grows; for stdin just pipe into tracewatch');
+	if (values['from-end'] && !values.follow) throw new UsageError('--from-end goes with --follow: where to begin in the followed file or /dev/kmsg');
 	const stop = new AbortController();
+	// --state: an agent's place in its one live input, kept across restarts (src/cli/agent.ts).
+	const statePath = values.state;
+	let state: AgentState | undefined;
+	let resume: Resume | undefined;
+	/** The state's place cannot be read on from (a new boot, another file): a new start, with ids going on. */
+	let fresh = false;
+	if (statePath !== undefined) {
+		if (format !== 'ndjson' && format !== 'text') throw new UsageError('--state keeps the place of an agent writing records: use it with --format ndjson (or text)');
+		if (nodes.length > 0 || files.length !== 1 || (!values.follow && files[0] !== '-')) throw new UsageError('--state keeps the place in one live input: --follow /dev/kmsg, --follow FILE, or journalctl -k -f -o json on standard input');
+		state = loadState(statePath);
+		StateKeeper.checkWritable(statePath);
+		const input = files[0] === '-' ? '(stdin)' : files[0]!;
+		if (state && state.input !== input) throw new UsageError(`--state ${statePath} is the state of ${state.input}, not of ${input}: give each input its own state file`);
+		if (state && selfNode !== undefined && state.node !== undefined && state.node !== selfNode) throw new UsageError(`--state ${statePath} is the state of node ${state.node}, not ${selfNode}`);
+		resume = state ? resumeOf(state) : undefined;
+	}
+	const warnRestart = (text: string) => standardWarn(`tracewatch: ${text}`);
+	/** A --follow input, as lines with their place: where the state says, else from the start (or the end). */
+	const followed = (f: string): AgentInput => {
+		const after = state?.after ?? null;
+		if (isRecordDevice(f)) {
+			if (state && after && after.kind === 'kmsg') {
+				if (after.boot !== undefined && f === '/dev/kmsg' && after.boot !== bootId()) {
+					warnRestart(`${f}: the system booted since ${statePath} was saved: reading this boot's log from its start; packet ids go on after ${state.emitted}`);
+					resume = freshAfter(state);
+					fresh = true;
+					return kmsgInput(f, 'start', standardWarn);
+				}
+				return kmsgInput(f, {after: after.seq}, standardWarn);
+			}
+			return kmsgInput(f, state || !values['from-end'] ? 'start' : 'end', standardWarn);
+		}
+		if (state && after && after.kind === 'file') {
+			let st;
+			try {
+				st = statSync(f);
+			} catch {
+				st = undefined;
+			}
+			if (st && st.dev === after.dev && st.ino === after.ino && st.size >= after.offset) return fileInput(f, after.offset, standardWarn, stop.signal);
+			// Rotated while tracewatch was not running: the rest of the old file first, if it is still there.
+			const old = st && (st.dev !== after.dev || st.ino !== after.ino) ? rotatedTo(f, after) : undefined;
+			if (old && statSync(old).size >= after.offset) {
+				warnRestart(`${f} was rotated since ${statePath} was saved: reading on in ${old} from byte ${after.offset}, then ${f} from its start`);
+				return fileInput(f, after.offset, standardWarn, stop.signal, old);
+			}
+			warnRestart(`${f} is ${st && st.dev === after.dev && st.ino === after.ino ? 'shorter than when' : 'not the file it was when'} ${statePath} was saved (rotated or truncated meanwhile): reading it from its start; what the old file got after byte ${after.offset} was not read; packet ids go on after ${state.emitted}`);
+			resume = freshAfter(state);
+			fresh = true;
+			return fileInput(f, 0, standardWarn, stop.signal);
+		}
+		return fileInput(f, state || !values['from-end'] ? 0 : 'end', standardWarn, stop.signal);
+	};
 	// Open every input before reading any, so a missing file is a usage error before output starts.
 	const inputs: PipelineInput[] = files.map(f => {
+		if (values.follow && isRecordDevice(f)) {
+			const agent = followed(f);
+			return {path: f, stream: format === 'tui' ? asText(agent) : new PassThrough(), live: true, ...(format === 'tui' ? {} : {agent}), ...(selfNode ? {node: selfNode} : {})};
+		}
 		const o = openInput(f);
 		if (looksLikeRuleset(f)) {
 			o.stream.destroy();
@@ -433,8 +583,12 @@ export async function replay(argv: string[]): Promise<number> {
 		}
 		if (values.follow) {
 			o.stream.destroy();
-			const onRestart = (what: 'rotated' | 'truncated') => standardWarn(`tracewatch: ${f} was ${what === 'rotated' ? 'rotated (a new file took its name)' : 'truncated'}: reading it from its start`);
-			return {path: f, stream: followFile(f, {signal: stop.signal, onRestart}), live: true, ...(selfNode ? {node: selfNode} : {})};
+			const agent = followed(f);
+			return {path: f, stream: format === 'tui' ? asText(agent) : new PassThrough(), live: true, ...(format === 'tui' ? {} : {agent}), ...(selfNode ? {node: selfNode} : {})};
+		}
+		if (statePath !== undefined && f === '-') {
+			const after = state?.after;
+			return {path: '(stdin)', stream: new PassThrough(), live: true, agent: stdinInput(o.stream, after?.kind === 'journal' ? after : undefined), ...(selfNode ? {node: selfNode} : {})};
 		}
 		const node = nodeOf.get(f) ?? selfNode;
 		const records = looksLikeRecords(f);
@@ -473,6 +627,7 @@ export async function replay(argv: string[]): Promise<number> {
 		...(nodeSpecs.length > 0 ? {nodes: nodeSpecs} : {}),
 		...(globalNames ? {names: globalNames} : {}),
 		...(Object.keys(offsets).length > 0 ? {offsets} : {}),
+		...(statePath !== undefined ? {state: {...(resume ? {resume} : {}), keeper: new StateKeeper(statePath, files[0] === '-' ? '(stdin)' : files[0]!, selfNode, {after: fresh ? null : (state?.after ?? null), line: resume?.linesBefore ?? 0, emitted: resume?.emitted ?? 0}, standardWarn)}} : {}),
 	});
 
 	if (signalled) return signalExit(signalled);

@@ -34,6 +34,8 @@ export interface AssembleOptions {
 	readonly windowSeconds?: number;
 	/** Lines without news after which an open packet is considered complete. Default 2000. */
 	readonly idleLines?: number;
+	/** The first packet's id (a restarted agent goes on where it stopped). Default 1. */
+	readonly firstId?: number;
 }
 
 type EventLine = Extract<ParsedLine, {kind: 'event'}>;
@@ -244,16 +246,22 @@ export class PacketAssembler {
 	constructor(options: AssembleOptions = {}) {
 		this.window = options.windowSeconds ?? 1;
 		this.idleLines = options.idleLines ?? 2000;
+		this.nextId = options.firstId ?? 1;
 	}
 
-	/** Id of the oldest packet still open, or undefined when none is. */
 	/** The id the next packet will get: every packet started so far has a lower one. */
 	get nextPacketId(): number {
 		return this.nextId;
 	}
 
+	/** Id of the oldest packet still open, or undefined when none is. */
 	get oldestOpenId(): number | undefined {
 		return this.open.keys().next().value;
+	}
+
+	/** The oldest packet still open (a draft: read, never change it), or undefined when none is. */
+	get oldestOpen(): Packet | undefined {
+		return this.open.values().next().value?.packet;
 	}
 
 	/** Number of packets not yet complete. */

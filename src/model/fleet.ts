@@ -320,6 +320,15 @@ export class Fleet {
 		this.pipeline(packet.node ?? node).pushRebuilt(packet);
 	}
 
+	/**
+	 * The one node whose lines came (an agent: src/cli/agent.ts keeps its place from it), or
+	 * undefined when lines of several nodes came.
+	 */
+	only(): Pipeline | undefined {
+		const read = [...this.pipelines.values()].filter(p => p.inputInfo().some(i => i.lines > 0));
+		return read.length === 1 ? read[0] : read.length === 0 ? this.pipelines.values().next().value : undefined;
+	}
+
 	tick(now?: number): void {
 		for (const p of this.pipelines.values()) p.tick(now);
 	}

@@ -121,6 +121,41 @@ export interface PipelineOptions {
 	readonly keepUnparsed?: number;
 	/** The clock, in milliseconds (tests pass their own). Default Date.now. */
 	readonly now?: () => number;
+	/** Taking up where an earlier run stopped (a restarted agent, src/cli/agent.ts): what it had done. */
+	readonly resume?: Resume;
+}
+
+/**
+ * What an earlier run had done, for a run that reads again from the first line of the oldest
+ * packet that run had not settled (Pipeline.resumePoint): the packets it rebuilds get the ids they
+ * got then, and those it had handed on are handed on again with what their reader was told of
+ * them, so that a later fact becomes a revision exactly when it is news to that reader.
+ */
+export interface Resume {
+	/** The id of the first packet started (the oldest the earlier run had not settled). */
+	readonly firstId: number;
+	/** Lines the earlier run had read before the first line pushed now: settle windows count on from there. */
+	readonly linesBefore: number;
+	/** Packets up to this id were handed on by the earlier run (their 'packet' events come again: a view writes none of them). */
+	readonly emitted: number;
+	/** What was said of those handed on and not settled then (Pipeline.handedOn). */
+	readonly views: readonly HandedOn[];
+}
+
+/** A packet handed on and not settled: when it settles, and what its reader was told of the fields later facts change. */
+export interface HandedOn {
+	readonly id: number;
+	/** It settles once this many lines were read, or the log's time reaches `untilTime` (seconds), as it would have. */
+	readonly untilLine: number;
+	readonly untilTime?: number;
+	/** What was said of it, when a fact changed it (else its lines, read again, say it). */
+	readonly said?: {
+		readonly replySeen: boolean;
+		readonly replyTo: number | null;
+		readonly refusedBy?: number;
+		readonly verdict: Packet['verdict'];
+		readonly verdictBasis: string;
+	};
 }
 
 /** Lines between two progress events. */
@@ -135,6 +170,8 @@ interface Pending {
 	view?: Packet;
 	/** Facts this packet revealed about packets already handed on: emitted right after it. */
 	revisions?: Fact[];
+	/** A fact changed it (before or after it was handed on): what was said of it is more than its rebuilt lines say. */
+	learnt?: true;
 	/** When it settles: line count, log time (seconds), clock (ms). */
 	untilLine: number;
 	untilTime: number | undefined;
@@ -182,12 +219,18 @@ export class Pipeline {
 	private cut: {below: number; why: string} | undefined;
 	private readonly node: string | undefined;
 	private readonly names: Names | undefined;
+	/** Taking up an earlier run: the packets it handed on (up to `emitted`), by id, with what was said of them. */
+	private readonly told: {emitted: number; views: Map<number, HandedOn>} | undefined;
 
 	constructor(options: PipelineOptions = {}) {
 		const rules = options.rules ?? [];
 		this.index = options.index ?? new RuleIndex(rules);
 		this.rulesLoaded = rules.filter(rs => rs.format !== 'empty').length;
-		this.assembler = new PacketAssembler({windowSeconds: options.windowSeconds ?? 1});
+		this.assembler = new PacketAssembler({windowSeconds: options.windowSeconds ?? 1, ...(options.resume ? {firstId: options.resume.firstId} : {})});
+		if (options.resume) {
+			this.lines = options.resume.linesBefore;
+			this.told = {emitted: options.resume.emitted, views: new Map(options.resume.views.map(v => [v.id, v]))};
+		}
 		this.replies = new ReplyMatcher(undefined, options.share);
 		this.traceFindings = new TraceFindings(this.index, options.share ? {share: options.share} : {});
 		this.predictions = this.index.empty ? undefined : new RulesChangedFindings(this.index, {...(options.keepComparisons === undefined ? {} : {keep: options.keepComparisons}), ...(options.share ? {share: options.share} : {})});
@@ -301,6 +344,32 @@ export class Pipeline {
 	/** Packets still being assembled or waiting for older ones to complete. */
 	get open(): number {
 		return this.assembler.pending + this.held.length;
+	}
+
+	/**
+	 * Where a run that stops now would take up again: the oldest packet not settled (still being
+	 * assembled, waiting for an older one, or handed on and still learning facts), its id and the
+	 * line it started on; reading again from that line rebuilds it and every packet after it, and
+	 * no packet before it can take a line from there on. With no such packet, the next id and
+	 * no line (take up after the last line read).
+	 */
+	resumePoint(): {readonly id: number; readonly line?: number} {
+		const candidates = [this.assembler.oldestOpen, this.held[0], this.unsettled[0]?.packet].filter((p): p is Packet => p !== undefined);
+		if (candidates.length === 0) return {id: this.assembler.nextPacketId};
+		const oldest = candidates.reduce((a, b) => (b.id < a.id ? b : a));
+		return {id: oldest.id, line: Math.min(...oldest.hops.map(h => h.ref.line))};
+	}
+
+	/**
+	 * Packets handed on and not settled (for Resume.views): when they settle, and for those a fact
+	 * changed, what was said of them. Of the others, what was said is what their lines say.
+	 */
+	handedOn(): HandedOn[] {
+		return this.unsettled.map(q => {
+			const v = q.view ?? q.packet;
+			const said = q.learnt ? {said: {replySeen: v.replySeen, replyTo: v.replyTo, ...(v.refusedBy !== undefined ? {refusedBy: v.refusedBy} : {}), verdict: v.verdict, verdictBasis: v.verdictBasis}} : {};
+			return {id: v.id, untilLine: q.untilLine, ...(q.untilTime !== undefined ? {untilTime: q.untilTime} : {}), ...said};
+		});
 	}
 
 	progress(): Progress {
@@ -429,20 +498,49 @@ export class Pipeline {
 	 */
 	private learn(fact: Fact, cause: number): void {
 		const q = this.pending.get(fact.id);
-		if (!q) {
+		if (!q || this.settledBefore(fact.id)) {
 			if (fact.fact === 'reply-seen') this.traceFindings.replyAfterSettling(fact.id);
 			return;
 		}
-		if (!q.emitted) {
+		if (!q.emitted && !this.toldOf(q)) {
 			applyFactToDraft(q.packet, fact);
+			q.learnt = true;
 			return;
 		}
 		q.view ??= {...q.packet};
 		if (!changes(q.view, fact)) return;
 		applyFactToDraft(q.view, fact);
+		q.learnt = true;
 		const by = this.pending.get(cause);
 		if (by && !by.emitted) (by.revisions ??= []).push(fact);
 		else this.emit({type: 'revised', fact});
+	}
+
+	/**
+	 * A packet an earlier run handed on (Resume) whose settle mark has passed: it had settled by
+	 * now in that run (this one hands it on later, its lines read at once), so what it learns now
+	 * is no revision, as it was none then.
+	 */
+	private settledBefore(id: number): boolean {
+		const before = this.told && id <= this.told.emitted ? this.told.views.get(id) : undefined;
+		if (!before) return false;
+		return this.lines >= before.untilLine || (before.untilTime !== undefined && this.logTime !== undefined && this.logTime >= before.untilTime);
+	}
+
+	/**
+	 * A packet an earlier run handed on (Resume): its view becomes what that run's reader was told,
+	 * so that facts are revisions when they are news to it. False for any other packet.
+	 */
+	private toldOf(q: Pending): boolean {
+		if (!this.told || q.packet.id > this.told.emitted) return false;
+		if (!q.view) {
+			const said = this.told.views.get(q.packet.id)?.said;
+			q.view = {...q.packet, ...(said ? {replySeen: said.replySeen, replyTo: said.replyTo, verdict: said.verdict, verdictBasis: said.verdictBasis} : {})};
+			if (said?.refusedBy !== undefined) q.view.refusedBy = said.refusedBy;
+			// Still news-worthy to a later restart: what was said of it came from facts.
+			if (said) q.learnt = true;
+		}
+		return true;
 	}
 
 	/** Hands on complete packets in id order: each once no older packet is still being assembled. */
@@ -457,6 +555,7 @@ export class Pipeline {
 		const clock = this.now();
 		for (const draft of out) {
 			const q = this.pending.get(draft.id)!;
+			this.toldOf(q);
 			q.packet = deepFreeze(draft);
 			q.emitted = true;
 			// Several nodes in one log: this node sees its share of the lines, and waits its share of them.
@@ -464,6 +563,12 @@ export class Pipeline {
 			q.untilLine = this.lines + (share >= 1 ? this.settleLines : Math.max(64, Math.round(this.settleLines * share)));
 			q.untilTime = this.logTime === undefined ? undefined : this.logTime + this.settleSeconds;
 			q.untilClock = clock + this.settleSeconds * 1000;
+			// Handed on by an earlier run: it settles when it would have (Resume).
+			const before = this.told && draft.id <= this.told.emitted ? this.told.views.get(draft.id) : undefined;
+			if (before) {
+				q.untilLine = before.untilLine;
+				q.untilTime = before.untilTime;
+			}
 			this.unsettled.push(q);
 			this.emit({type: 'packet', packet: q.packet});
 			if (q.revisions) {

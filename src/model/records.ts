@@ -2,7 +2,9 @@
  * tracewatch's own NDJSON read back (docs/json.md, docs/shipping.md): the packet records an agent
  * wrote, with the later facts (`revised`) applied, become packets again, so that the records of
  * several agents — concatenated, or as a log pipeline stored them — replay into every view
- * without the raw lines. Journey records are not read: the fleet links the packets again.
+ * without the raw lines. Journey records are not read: the fleet links the packets again. Each
+ * hop's stamp comes back as it was read (`mono`, `wall`), so the nodes' clocks are aligned from
+ * records as from the traces.
  *
  * Input:  records, one JSON object per line: {"tracewatch":1,"id":1,"node":"node-a",…}, {"tracewatch":1,"revised":1,…}
  * Output: packets, in the order their records came, each once every fact about it that came
@@ -33,7 +35,12 @@ function hopOf(h: Json, inputOf: (file: string) => number): Hop {
 		const v = opt(h[k]);
 		if (v !== undefined) (hop as unknown as Json)[k] = v;
 	}
-	if (typeof h['time'] === 'string') hop.time = {text: h['time']};
+	// The stamp as written, and as read (seconds since boot, wall-clock ms): a fleet aligns the nodes' clocks on them.
+	if (typeof h['time'] === 'string') {
+		const mono = typeof h['mono'] === 'number' ? h['mono'] : undefined;
+		const wall = typeof h['wall'] === 'number' ? h['wall'] : undefined;
+		hop.time = {text: h['time'], ...(mono !== undefined ? {mono} : {}), ...(wall !== undefined ? {wall} : {})};
+	}
 	return hop;
 }
 

@@ -31,6 +31,8 @@ export function hopJson(h: Packet['hops'][number], inputs: InputNames): Record<s
 		...(h.hook ? {hook: h.hook} : {}),
 		...(h.ttl !== undefined ? {ttl: h.ttl} : {}),
 		...(h.time ? {time: h.time.text} : {}),
+		...(h.time?.mono !== undefined ? {mono: h.time.mono} : {}),
+		...(h.time?.wall !== undefined ? {wall: h.time.wall} : {}),
 		...(h.ruleFrom ? {ruleFrom: h.ruleFrom} : {}),
 		...(h.ruleLine !== undefined ? {ruleLine: h.ruleLine} : {}),
 		...(h.handle !== undefined ? {handle: h.handle} : {}),

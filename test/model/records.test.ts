@@ -51,6 +51,26 @@ describe('records read back', () => {
 		}
 	});
 
+	it('brings each hop\'s stamp back, so the nodes\' clocks are aligned from records as from the traces', async () => {
+		// /dev/kmsg stamps are seconds since each node booted: only a packet that crossed aligns them.
+		const dir = 'testdata/nodes/working';
+		const agents = await Promise.all(['node-a', 'node-b'].map(n => tracewatch(['replay', `${dir}/${n}/kmsg.log`, '--rules', `${dir}/${n}/iptables.save`, '--node', n, '--format', 'ndjson'])));
+		const first = JSON.parse(agents[0]!.split('\n')[0]!) as {hops: Array<{time: string; mono: number}>};
+		expect(first.hops[0]).toMatchObject({time: '4,2112,12641994643,-', mono: 12641.994643});
+		const tmp = mkdtempSync(join(tmpdir(), 'tw-records-'));
+		try {
+			const file = join(tmp, 'fleet.ndjson');
+			writeFileSync(file, agents.join(''));
+			const back = JSON.parse(await tracewatch(['replay', file, '--format', 'json'])) as Doc & {nodes: unknown[]};
+			const direct = JSON.parse(await tracewatch(['replay', ...['node-a', 'node-b'].flatMap(n => ['--node', `${n}=${dir}/${n}/kmsg.log,${dir}/${n}/iptables.save`]), '--format', 'json'])) as Doc & {nodes: unknown[]};
+			expect(direct.nodes).toEqual([{name: 'node-a', packets: 20, clock: 'reference'}, {name: 'node-b', packets: 20, clock: 'linked', offset: -0.000228}]);
+			expect(back.nodes).toEqual(direct.nodes);
+			expect(back.packets).toEqual(direct.packets);
+		} finally {
+			rmSync(tmp, {recursive: true, force: true});
+		}
+	});
+
 	it('applies a revision to the packet it names, on its node, and skips what is not a record', () => {
 		const out: Array<{id: number; node?: string; replySeen: boolean}> = [];
 		const reader = new RecordReader(p => out.push(p), () => 0);
