@@ -72,6 +72,8 @@ Options:
                       table with the user chains it called nested under it), all (also every hop
                       with the rule it matched; the default). -v is --hops all
   --window SECONDS    longest gap between two lines of one packet (default 1)
+  --settle SECONDS    live input: how long a packet already written can still learn later facts
+                      (its reply, a revision) on the clock; after that it is settled (default 3)
   --keep N            packets the interactive view keeps (default 5000); older ones are counted
   --exit-at-end       interactive view: quit when the input ends
   --follow, -f        keep reading FILE as it grows (like tail -F; survives log rotation).
@@ -136,6 +138,8 @@ export interface PipelineOptions {
 	readonly format: Format;
 	readonly rules: readonly Ruleset[];
 	readonly windowSeconds?: number;
+	/** Live input: seconds on the clock a packet handed on can still learn facts. @default 3 */
+	readonly settleSeconds?: number;
 	readonly keep?: number;
 	readonly exitAtEnd?: boolean;
 	readonly style?: Style;
@@ -178,7 +182,7 @@ export async function runPipeline(inputs: readonly PipelineInput[], options: Pip
 	const live = inputs.some(i => i.live);
 	// Lines of one packet come in one burst: 40 ms of quiet completes it; the interactive view
 	// waits a quarter second, quick for a person and safe for slow feeders.
-	const settings = {windowSeconds: options.windowSeconds ?? 1, idleMs: format === 'tui' ? 250 : 40};
+	const settings = {windowSeconds: options.windowSeconds ?? 1, ...(options.settleSeconds === undefined ? {} : {settleSeconds: options.settleSeconds}), idleMs: format === 'tui' ? 250 : 40};
 	// Printed formats read through a fleet: one pipeline per node, named by --node or by the host
 	// a central log's lines name; a trace of one host is one pipeline, as it always was.
 	const names = options.names ? {names: options.names} : {};
@@ -405,6 +409,7 @@ const REPLAY_OPTIONS = {
 	rules: {type: 'string', multiple: true},
 	format: {type: 'string'},
 	window: {type: 'string'},
+	settle: {type: 'string'},
 	keep: {type: 'string'},
 	'exit-at-end': {type: 'boolean'},
 	node: {type: 'string', multiple: true},
@@ -441,6 +446,8 @@ export async function replay(argv: string[]): Promise<number> {
 	if (!['tui', 'text', 'json', 'ndjson', 'graph', 'dot', 'html', 'svg'].includes(format)) throw new UsageError(`--format must be tui, text, json, ndjson, graph, dot, html or svg, not "${values.format}"`);
 	const windowSeconds = values.window === undefined ? 1 : Number(values.window);
 	if (!Number.isFinite(windowSeconds) || windowSeconds <= 0) throw new UsageError(`--window must be a positive number of seconds, not "${values.window}"`);
+	const settleSeconds = values.settle === undefined ? undefined : Number(values.settle);
+	if (settleSeconds !== undefined && (!Number.isFinite(settleSeconds) || settleSeconds <= 0)) throw new UsageError(`--settle must be a positive number of seconds, not "${values.settle}"`);
 	const keep = values.keep === undefined ? undefined : Number(values.keep);
 	if (keep !== undefined && (!Number.isInteger(keep) || keep < 1)) throw new UsageError(`--keep must be a positive whole number, not "${values.keep}"`);
 	const color = values['no-color'] ? false : values.color ? true : standardOut.color;
@@ -620,6 +627,7 @@ export async function replay(argv: string[]): Promise<number> {
 		format,
 		rules: rulesets,
 		windowSeconds,
+		...(settleSeconds !== undefined ? {settleSeconds} : {}),
 		...(keep !== undefined ? {keep} : {}),
 		exitAtEnd: values['exit-at-end'] ?? false,
 		style: color ? colors : plain,
