@@ -157,6 +157,19 @@ function hopText(h: Hop | undefined): string {
 	return h ? `${h.table}:${h.chain}:${h.kind}${h.num === null ? '' : `:${h.num}`}` : '?';
 }
 
+/** Adds one node's counts of the inputs to the fleet's (the same inputs, by index). */
+function addInputCounts(sums: InputInfo[], infos: readonly InputInfo[]): void {
+	infos.forEach((info, i) => {
+		const sum = sums[i];
+		if (!sum) return;
+		sum.lines += info.lines;
+		sum.traceLines += info.traceLines;
+		sum.skipped += info.skipped;
+		sum.unparsed += info.unparsed;
+		if (info.format !== 'none') sum.format = sum.format === 'none' || sum.format === info.format ? info.format : 'mixed';
+	});
+}
+
 class FifoMap<T> {
 	private readonly map = new Map<string, T[]>();
 	private size = 0;
@@ -267,6 +280,50 @@ export class Fleet {
 
 	end(): void {
 		for (const p of this.pipelines.values()) p.end();
+	}
+
+	/** Packets still being assembled or waiting, over all nodes. */
+	pending(): number {
+		let open = 0;
+		for (const p of this.pipelines.values()) open += p.open;
+		return open;
+	}
+
+	/** The nodes so far: those named (--node) or that rebuilt a packet, in the order they came. */
+	nodeNames(): string[] {
+		return this.order.filter(n => this.named.has(n) || (this.packets.get(n) ?? 0) > 0);
+	}
+
+	/** The inputs with their counts so far, over all nodes (copies). */
+	inputInfo(): InputInfo[] {
+		const inputs: InputInfo[] = this.inputNames.map(i => ({path: i.path, format: 'none', lines: 0, traceLines: 0, skipped: 0, unparsed: 0}));
+		for (const p of this.pipelines.values()) addInputCounts(inputs, p.inputInfo());
+		return inputs;
+	}
+
+	/** One node's chain graph so far (its own chains); the only node's when `node` is not given. */
+	graph(node?: string): Graph {
+		const p = this.pipelines.get(node ?? this.nodeNames()[0] ?? '') ?? this.pipelines.values().next().value;
+		return p ? p.graph() : {nodes: [], edges: []};
+	}
+
+	/**
+	 * The findings so far: each node's, with `node` when there are several, and those across
+	 * nodes (dropped-at-peer, lost-between-nodes once every node's input has ended).
+	 */
+	findings(): readonly Finding[] {
+		return this.pipelines.size === 0 ? [] : this.summary().findings;
+	}
+
+	/** A settled packet of `node` beside the dump's prediction (src/model/pipeline.ts). */
+	comparison(id: number, node = ''): ReturnType<Pipeline['comparison']> {
+		return this.pipelines.get(node)?.comparison(id);
+	}
+
+	/** Whether the node has a ruleset to join its hops to. */
+	hasRules(node = ''): boolean {
+		const p = this.pipelines.get(node);
+		return p !== undefined && !p.index.empty;
 	}
 
 	progress(): Progress {
@@ -469,6 +526,7 @@ export class Fleet {
 		const updated: Journey = {...left.journey, wire: {...left.journey.wire, kind: overlayKind(left), outer: {src: left.outer.src, dst: left.outer.dst, ...(left.outer.sent ? {sent: left.outer.sent} : {}), ...(left.outer.received ? {received: left.outer.received} : {})}}};
 		left.journey = updated;
 		if (i !== -1) this.journeys[i] = updated;
+		this.emit({type: 'journey', journey: updated});
 	}
 
 	/** A node's stamp on the first node's clock, when the clocks are known to agree or were aligned. */
@@ -486,6 +544,7 @@ export class Fleet {
 	private record(journey: Journey): void {
 		this.journeyCount++;
 		if (this.journeys.length < this.maxJourneys) this.journeys.push(journey);
+		this.emit({type: 'journey', journey});
 	}
 
 	private merge(parts: Array<[string, Summary]>): FleetSummary {
@@ -497,14 +556,7 @@ export class Fleet {
 		const findings: Finding[] = [];
 		let rulesLoaded = 0;
 		for (const [node, s] of parts) {
-			s.inputs.forEach((info, i) => {
-				const sum = inputs[i]!;
-				sum.lines += info.lines;
-				sum.traceLines += info.traceLines;
-				sum.skipped += info.skipped;
-				sum.unparsed += info.unparsed;
-				if (info.format !== 'none') sum.format = sum.format === 'none' || sum.format === info.format ? info.format : 'mixed';
-			});
+			addInputCounts(inputs, s.inputs);
 			completed += s.completed;
 			unparsedCount += s.unparsedCount;
 			unparsed.push(...s.unparsed);
