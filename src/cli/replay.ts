@@ -11,7 +11,7 @@ import {PassThrough, type Readable} from 'node:stream';
 import {once} from 'node:events';
 import {readTraceLines} from '../parser/line-stream.js';
 import type {Ruleset} from '../parser/ruleset.js';
-import {Pipeline, type Summary} from '../model/pipeline.js';
+import type {Summary} from '../model/pipeline.js';
 import {TraceStore} from '../model/store.js';
 import {outputView, type OutputFormat} from '../ui/output.js';
 import {colors, plain, type HopDetail, type Style} from '../ui/text.js';
@@ -159,19 +159,26 @@ export async function runPipeline(inputs: readonly PipelineInput[], options: Pip
 	// Lines of one packet come in one burst: 40 ms of quiet completes it; the interactive view
 	// waits a quarter second, quick for a person and safe for slow feeders.
 	const settings = {windowSeconds: options.windowSeconds ?? 1, idleMs: format === 'tui' ? 250 : 40};
-	// Printed formats read through a fleet: one pipeline per node, named by --node or by the host
-	// a central log's lines name; a trace of one host is one pipeline, as it always was.
+	// Every format reads through a fleet: one pipeline per node, named by --node or by the host a
+	// central log's lines name; a trace of one host is one pipeline, as it always was. The
+	// interactive view keeps each packet's prediction for its `e` (as one pipeline does).
 	const names = options.names ? {names: options.names} : {};
-	const fleet = format === 'tui' ? undefined : new Fleet({...settings, ...names, rules: options.rules, ...(options.nodes ? {nodes: options.nodes} : {}), ...(options.offsets ? {offsets: options.offsets} : {})});
-	const pipeline = new Pipeline({rules: options.rules, ...settings, ...names});
-	const model: Pick<Pipeline, 'on' | 'push' | 'tick' | 'end' | 'inputNames'> & {summary(): Summary} = fleet ?? pipeline;
+	const fleet = new Fleet({
+		...settings,
+		...names,
+		rules: options.rules,
+		...(options.nodes ? {nodes: options.nodes} : {}),
+		...(options.offsets ? {offsets: options.offsets} : {}),
+		...(format === 'tui' ? {keepComparisons: KEPT_COMPARISONS} : {}),
+	});
+	const model = fleet;
 	let summary: Summary | undefined;
 	model.on(e => {
 		if (e.type === 'end') summary = e.summary;
 	});
 
 	if (format === 'tui') {
-		const store = new TraceStore(pipeline, {keep: options.keep ?? 5000});
+		const store = new TraceStore(fleet, {keep: options.keep ?? 5000});
 		const {runTui} = await import('./tui.js');
 		const quit = new AbortController();
 		options.signal?.addEventListener('abort', () => quit.abort());
@@ -183,10 +190,14 @@ export async function runPipeline(inputs: readonly PipelineInput[], options: Pip
 		});
 		const reading = (async () => {
 			for (const input of inputs) {
-				const index = pipeline.addInput(input.path);
-				if (input.live) store.startIdleTimer();
 				let read = 0;
 				if (input.size !== undefined) input.stream.on('data', (chunk: Buffer | string) => store.progress((read += chunk.length), input.size));
+				if (input.records) {
+					await readRecords(input, fleet, quit.signal, () => store.countLine());
+					continue;
+				}
+				const index = fleet.addInput(input.path, input.node);
+				if (input.live) store.startIdleTimer();
 				await readTraceLines(input.stream, index, line => store.push(line), quit.signal);
 				store.stop();
 			}
@@ -200,7 +211,7 @@ export async function runPipeline(inputs: readonly PipelineInput[], options: Pip
 			await ui.catch(() => {});
 			for (const input of inputs) input.stream.destroy();
 		}
-		return {summary: summary ?? pipeline.summary()};
+		return {summary: summary ?? fleet.summary()};
 	}
 
 	const stdout = options.out ?? standardOut;
@@ -234,19 +245,12 @@ export async function runPipeline(inputs: readonly PipelineInput[], options: Pip
 	const readErrors: string[] = [];
 
 	for (const input of inputs) {
-		if (input.records && fleet) {
-			// An agent's records: packets again, without their raw lines; each hop's file is an input.
-			const inputs = new Map<string, number>();
-			const reader = new RecordReader(
-				p => fleet.pushRebuilt(p, input.node),
-				file => inputs.get(file) ?? (inputs.set(file, fleet.addInput(file, input.node)), inputs.get(file)!),
-			);
-			for await (const line of input.stream.pipe(split2())) if (!options.signal?.aborted) reader.push(String(line));
-			reader.end();
-			if (reader.skipped > 0) warn(`${input.path}: ${reader.skipped} line(s) that are not tracewatch records skipped`);
+		if (input.records) {
+			const skipped = await readRecords(input, fleet, options.signal);
+			if (skipped > 0) warn(`${input.path}: ${skipped} line(s) that are not tracewatch records skipped`);
 			continue;
 		}
-		const index = fleet ? fleet.addInput(input.path, input.node) : pipeline.addInput(input.path);
+		const index = fleet.addInput(input.path, input.node);
 		// Live input: the pipeline completes a packet once its lines stop coming; it reads the clock here.
 		const clock = input.live ? setInterval(() => model.tick(), 10) : undefined;
 		let read = 0;
@@ -281,6 +285,28 @@ export async function runPipeline(inputs: readonly PipelineInput[], options: Pip
 	if (done.unparsedCount > SHOWN_UNPARSED && format !== 'json' && format !== 'text' && format !== 'graph') warn(`… ${done.unparsedCount - SHOWN_UNPARSED} more unparsed line(s)`);
 	for (const e of readErrors) warn(`tracewatch: ${e}`);
 	return {summary: done, readErrors};
+}
+
+/** Predictions kept for the interactive view's `e`, per node (what one pipeline keeps). */
+const KEPT_COMPARISONS = 2000;
+
+/**
+ * An agent's records (tracewatch's own NDJSON) read back into the fleet: packets again, without
+ * their raw lines; each hop's file is an input. Returns the count of lines that were not records.
+ */
+async function readRecords(input: PipelineInput, fleet: Fleet, signal: AbortSignal | undefined, onLine?: () => void): Promise<number> {
+	const files = new Map<string, number>();
+	const reader = new RecordReader(
+		p => fleet.pushRebuilt(p, input.node),
+		file => files.get(file) ?? (files.set(file, fleet.addInput(file, input.node)), files.get(file)!),
+	);
+	for await (const line of input.stream.pipe(split2())) {
+		if (signal?.aborted) break;
+		reader.push(String(line));
+		onLine?.();
+	}
+	reader.end();
+	return reader.skipped;
 }
 
 /**
@@ -373,7 +399,6 @@ export async function replay(argv: string[]): Promise<number> {
 	if (nodes.length > 0) {
 		if (rulesets.length > 0) throw new UsageError('with --node, give each node\'s ruleset in its --node: --node a=a.log,a.save');
 		if (values.follow) throw new UsageError('--follow reads one file; --node NAME=… reads saved traces');
-		if (format === 'tui') throw new UsageError('the interactive view shows one node; with --node choose --format text, json, ndjson or html');
 		const seen = new Set<string>();
 		for (const n of nodes) {
 			if (seen.has(n.name)) throw new UsageError(`--node ${n.name} given twice: give all of a node's files in one --node, separated by commas`);
@@ -438,10 +463,6 @@ export async function replay(argv: string[]): Promise<number> {
 		}
 		const node = nodeOf.get(f) ?? selfNode;
 		const records = looksLikeRecords(f);
-		if (records && format === 'tui') {
-			o.stream.destroy();
-			throw new UsageError(`${f} holds tracewatch's own records (NDJSON); the interactive view reads traces: choose --format text, json, ndjson or html to read them back`);
-		}
 		return {path: f === '-' ? '(stdin)' : f, stream: o.stream, live: f === '-', ...(o.size !== undefined ? {size: o.size} : {}), ...(node ? {node} : {}), ...(records ? {records} : {})};
 	});
 	if (files.includes('-') && process.stdin.isTTY) {
