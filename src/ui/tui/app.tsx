@@ -150,7 +150,7 @@ export function App({source, title, keys = true, noKeysReason, exitAtEnd = false
 		const q = packetOf(target);
 		if (!q) return appDispatch({type: 'notice', text: `${refName(target)} is no longer kept (--keep)`});
 		if (!shown.includes(q)) filterDispatch({type: 'clear'});
-		appDispatch({type: 'notice', text: `${refName(target)}${shown.includes(q) ? '' : ' (the filter is cleared to show it)'} · ${name} · [ ] back in the list`});
+		appDispatch({type: 'notice', text: `${refName(target)}: ${name}${shown.includes(q) ? '' : ' (the filter is cleared to show it)'}`});
 		selectionDispatch({type: 'select', id: rowId(q)});
 	};
 	// `e` on the detail: the model's prediction beside the trace (rows instead of hops).
