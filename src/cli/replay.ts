@@ -432,8 +432,8 @@ export async function replay(argv: string[]): Promise<number> {
 				rules.push(rs);
 			} else nodeOf.set(f, n.name);
 		}
-		// A node given only its rulesets reads its lines from a central log (FILE), by host name.
-		if (![...nodeOf.values()].includes(n.name) && positionals.length === 0) throw new UsageError(`--node ${n.name}: no trace among ${n.files.join(', ')} (the files there are rulesets); give its trace in the --node, or a central log as FILE whose lines name ${n.name} as their host`);
+		// A node given only its rulesets reads its lines from a central log (FILE, or piped in), by host name.
+		if (![...nodeOf.values()].includes(n.name) && positionals.length === 0 && process.stdin.isTTY) throw new UsageError(`--node ${n.name}: no trace among ${n.files.join(', ')} (the files there are rulesets); give its trace in the --node, or a central log as FILE whose lines name ${n.name} as their host`);
 		const names = namesOf(own, n.name);
 		return {name: n.name, rules, ...(names ? {names} : {})};
 	});
