@@ -188,12 +188,15 @@ export async function runPipeline(inputs: readonly PipelineInput[], options: Pip
 			signal: quit.signal,
 			...(options.style ? {color: options.style === colors} : {}),
 		});
+		// Said on stderr once the view has given the terminal back.
+		const afterView: string[] = [];
 		const reading = (async () => {
 			for (const input of inputs) {
 				let read = 0;
 				if (input.size !== undefined) input.stream.on('data', (chunk: Buffer | string) => store.progress((read += chunk.length), input.size));
 				if (input.records) {
-					await readRecords(input, fleet, quit.signal, () => store.countLine());
+					const skipped = await readRecords(input, fleet, quit.signal, () => store.countLine());
+					if (skipped > 0) afterView.push(`${input.path}: ${skipped} line(s) that are not tracewatch records skipped`);
 					continue;
 				}
 				const index = fleet.addInput(input.path, input.node);
@@ -211,6 +214,7 @@ export async function runPipeline(inputs: readonly PipelineInput[], options: Pip
 			await ui.catch(() => {});
 			for (const input of inputs) input.stream.destroy();
 		}
+		for (const w of afterView) (options.warn ?? standardWarn)(w);
 		return {summary: summary ?? fleet.summary()};
 	}
 
