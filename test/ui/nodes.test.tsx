@@ -160,3 +160,19 @@ describe('a central log (rsyslog) of both nodes', () => {
 		expect(lines.find(l => l.startsWith('›'))).toMatch(/^›node-b #20 TCP /);
 	});
 });
+
+describe('the chain graph with several nodes', () => {
+	it('is the selected packet\'s node\'s: node-b\'s FORWARD policy drop, then node-a\'s chains', async () => {
+		const {store} = fleetFrom({variant: 'broken'});
+		const ui = await show(store, 120, 40);
+		const b = await ui.press('3');
+		expect(b).toMatch(/^● path of node-b #8 TCP 198\.19\.1\.2:51168 → 198\.19\.2\.2:8080 · node-b's chains/m);
+		// node-b's FLANNEL-FWD returns (no accept): the rule node-a has is missing there.
+		expect(b).toMatch(/FLANNEL-FWD/);
+		await ui.press('1', 'g');
+		const a = await ui.press('3');
+		expect(a).toMatch(/^● path of node-a #1 ICMP 198\.19\.1\.2 → 198\.19\.2\.2 · node-a's chains/m);
+		expect(a).toMatch(/FLANNEL-POSTRTG/);
+		expect(b).not.toMatch(/FLANNEL-POSTRTG/);
+	});
+});
