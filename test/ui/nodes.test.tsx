@@ -176,3 +176,21 @@ describe('the chain graph with several nodes', () => {
 		expect(b).not.toMatch(/FLANNEL-POSTRTG/);
 	});
 });
+
+describe('a hostile host name in a central log', () => {
+	it('reaches the screen made visible, and its packets keep their own rows and journeys', async () => {
+		// A host name the syslog grammar reads: C1 CSI, a bidi override, a zero-width space.
+		const hostile = 'nb\u202e\u009b\u200bx';
+		const {store} = fleetFrom({variant: 'broken', file: 'central-kern.log', rules: false, edit: t => t.replaceAll(' node-b kernel:', ` ${hostile} kernel:`)});
+		const ui = await show(store, 120, 45);
+		const frames = [ui.frame(), await ui.press('4'), await ui.press('1', 'g', KEY.enter), await ui.press('o'), await ui.press('3')];
+		for (const f of frames) expect(f).not.toMatch(/[\u0080-\u009f\u202a-\u202e\u2066-\u2069\u200b]/);
+		const shown = frames[0]!.split('\n').filter(l => /^[ ›]nb/.test(l));
+		// Eight rows of its own, none lost to node-a's rows of the same ids.
+		expect(shown).toHaveLength(8);
+		expect(frames[2]).toMatch(/^crossed node-a #1 ─flannel\.1─▶ nb\S+ #2 unknown {3}o nb\S+ #2 · w outer node-a #2$/m);
+		expect(frames[3]).toMatch(/^nb\S+ #2 {2}ICMP 198\.19\.1\.2 → 198\.19\.2\.2 echo-request/m);
+		expect(frames[3]).toMatch(/^crossed node-a #1 ─flannel\.1─▶ nb\S+ #2 unknown {3}o node-a #1/m);
+		expect(frames[4]).toMatch(/^● path of nb\S+ #2 ICMP .*'s chains/m);
+	});
+});

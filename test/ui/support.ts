@@ -81,6 +81,8 @@ export interface FleetFrom {
 	/** Read testdata/nodes/cluster.json as --names. @default false */
 	readonly names?: boolean;
 	readonly keep?: number;
+	/** Changes each file's text before it is read (hostile names). */
+	readonly edit?: (text: string) => string;
 }
 
 /**
@@ -101,7 +103,7 @@ export function fleetFrom(o: FleetFrom): {store: TraceStore; fleet: Fleet} {
 	const files = file.startsWith('central') ? [{path: `${dir}/${file}`, node: undefined}] : NODES.map(n => ({path: `${dir}/${n}/${file}`, node: n}));
 	for (const f of files) {
 		const index = fleet.addInput(f.path, f.node);
-		for (const line of parseTraceText(read(f.path), index)) store.push(line);
+		for (const line of parseTraceText((o.edit ?? (t => t))(read(f.path)), index)) store.push(line);
 	}
 	store.end();
 	return {store, fleet};

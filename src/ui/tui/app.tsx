@@ -90,8 +90,7 @@ export function App({source, title, keys = true, noKeysReason, exitAtEnd = false
 	const cursor = cursorIndex(selection, ids);
 	const selected: Packet | undefined = cursor >= 0 ? shown[cursor] : undefined;
 	const selectedRow = selected ? rowId(selected) : undefined;
-	// Journeys carry text read from input (node and device names): made visible like the snapshot.
-	const crossing = useMemo(() => (selected ? visibleDeep(snapshot.crossing?.(selected)) : undefined), [selected, snapshot]);
+	const crossing = useMemo(() => (selected ? snapshot.crossing?.(selected) : undefined), [selected, snapshot]);
 	const findings = snapshot.findings;
 	// The chain graph of the selected packet's node (each node has its own chains).
 	const graph = (selected?.node !== undefined ? snapshot.graphs?.[selected.node] : undefined) ?? snapshot.graph;
