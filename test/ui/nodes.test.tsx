@@ -111,6 +111,22 @@ describe('two nodes (broken: node-b drops what arrives over the overlay)', () =>
 		expect(help).toMatch(/^ {2}node: +the node it was traced on: node:node-b/m);
 		expect(help).toMatch(/^ {2}pod: svc: +a pod or service it touches \(--names\): pod:default\/web-0 svc:kubernetes/m);
 		expect(help).toMatch(/^ {2}across nodes +detail of a packet that crossed: o same packet at the other node · w outer packet · r reply/m);
+
+	});
+
+	it('help scrolls on a terminal too short for it (80×24), its last line saying how', async () => {
+		const {store} = fleetFrom({variant: 'broken'});
+		const ui = await show(store, 80, 24);
+		const first = (await ui.press('?')).split('\n');
+		expect(first[1]).toBe(' Keys');
+		expect(first.at(-2)).toMatch(/^ ↓ \d+ more line\(s\): j \/ PgDn$/);
+		expect(first.join('\n')).not.toContain('typing');
+		const last = await ui.press('G');
+		expect(last).toMatch(/^ {2}typing +Enter apply · Esc cancel/m);
+		expect(last).toMatch(/^ {2}name: +any name it carries/m);
+		expect(last).not.toContain('more line(s)');
+		expect((await ui.press('g')).split('\n')[1]).toBe(' Keys');
+		expect(await ui.press(KEY.escape)).toMatch(/^ NODE /m);
 	});
 });
 

@@ -16,7 +16,7 @@ import {FilterBar} from './filter-bar.js';
 import {applyFilter, EMPTY_FILTER, parseFilter} from './filter.js';
 import {FindingsView} from './findings-view.js';
 import {hooksOfNodes, layoutGraph, pathOf} from './graph-layout.js';
-import {Help} from './help.js';
+import {Help, helpMaxTop} from './help.js';
 import {journeyTargets, refName} from './journey-lines.js';
 import {useTerminalSize, type TerminalSize} from './hooks/use-terminal-size.js';
 import {useTraceStore, type SnapshotSource} from './hooks/use-trace-store.js';
@@ -126,6 +126,12 @@ export function App({source, title, keys = true, noKeysReason, exitAtEnd = false
 		onView: view => appDispatch({type: 'show', view}),
 		onNext: by => appDispatch({type: by === 1 ? 'next' : 'previous'}),
 		onFilter: () => filterDispatch({type: 'open'}),
+		onHelpScroll: motion => {
+			const max = helpMaxTop(body);
+			const page = Math.max(1, body - 2);
+			const by = {down: 1, up: -1, pageDown: page, pageUp: -page, first: -Infinity, last: Infinity}[motion];
+			appDispatch({type: 'scrollHelp', by: Number.isFinite(by) ? by : by > 0 ? max : -max, max});
+		},
 		onBack: () => {
 			if (!app.help && app.view === 'packets' && filter.applied) filterDispatch({type: 'clear'});
 			appDispatch({type: 'back'});
@@ -224,7 +230,7 @@ export function App({source, title, keys = true, noKeysReason, exitAtEnd = false
 	}
 
 	let view;
-	if (app.help) view = <Help height={body} width={columns} />;
+	if (app.help) view = <Help height={body} width={columns} top={app.helpTop ?? 0} />;
 	else if (app.view === 'packets') {
 		view = (
 			<PacketList

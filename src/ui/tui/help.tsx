@@ -8,6 +8,8 @@ import {cell} from './format.js';
 export interface HelpProps {
 	/** Lines this view may use. */
 	readonly height: number;
+	/** First line shown (j/k scroll a help taller than the terminal). @default 0 */
+	readonly top?: number;
 	/** Terminal columns. */
 	readonly width: number;
 }
@@ -30,11 +32,20 @@ export const HELP_LINES: ReadonlyArray<readonly [string, string]> = [
 	['typing', 'Enter apply · Esc cancel · Ctrl-W word · Ctrl-U clear'],
 ];
 
-export function Help({height, width}: HelpProps) {
+/** The first line the help can start at in `height` lines (0 when it fits). */
+export function helpMaxTop(height: number): number {
+	return Math.max(0, HELP_LINES.length - height);
+}
+
+export function Help({height, width, top = 0}: HelpProps) {
 	const keyW = Math.max(...HELP_LINES.map(([k]) => (k === '#' ? 0 : k.length))) + 2;
+	const start = Math.max(0, Math.min(top, helpMaxTop(height)));
+	const below = HELP_LINES.length - start - height;
+	// When it does not fit, the last line says how to see the rest.
+	const shown = below > 0 ? HELP_LINES.slice(start, start + height - 1) : HELP_LINES.slice(start, start + height);
 	return (
 		<Box flexDirection="column" height={height} width={width} overflow="hidden">
-			{HELP_LINES.slice(0, height).map(([k, v], i) =>
+			{shown.map(([k, v], i) =>
 				k === '#' ? (
 					<Text key={i} bold wrap="truncate-end">
 						{` ${v}`}
@@ -47,6 +58,11 @@ export function Help({height, width}: HelpProps) {
 					</Text>
 				),
 			)}
+			{below > 0 ? (
+				<Text key="more" dimColor wrap="truncate-end">
+					{` ↓ ${below + 1} more line(s): j / PgDn${start > 0 ? ' · k / PgUp back' : ''}`}
+				</Text>
+			) : null}
 		</Box>
 	);
 }
