@@ -50,7 +50,8 @@ export function appReducer(state: AppState, action: AppAction): AppState {
 			if (state.view === 'packets') return state.notice === '' ? state : {...state, notice: ''};
 			return {...state, view: 'packets', marked: [], notice: ''};
 		case 'toggleHelp':
-			return {...state, help: !state.help, helpTop: 0};
+			// The help opens at its top.
+			return {...state, help: !state.help, ...(state.helpTop ? {helpTop: 0} : {})};
 		case 'scrollHelp': {
 			const top = Math.max(0, Math.min(action.max, (state.helpTop ?? 0) + action.by));
 			return top === (state.helpTop ?? 0) ? state : {...state, helpTop: top};
