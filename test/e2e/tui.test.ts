@@ -160,7 +160,7 @@ describe.concurrent(`in a terminal (${tmux.reason})`, skipWhen(tmux.ok ? undefin
 		await expectRestored(expect, t, '143');
 	});
 
-	it('two nodes (broken): node #id in a NODE column, the journey in the detail, o to the other end, findings across nodes, node: filter', async ({expect}) => {
+	it('two nodes (broken): node #id in a NODE column, the journey in the detail, o to the other end', async ({expect}) => {
 		const t = await server.open(120, 45);
 		t.type(`${CMD} replay ${nodeArgs('broken')}; rc=$?`);
 		const list = await t.waitFor(s => s.includes('▶ following · ended'), 'the packet list of both nodes');
@@ -181,7 +181,16 @@ describe.concurrent(`in a terminal (${tmux.reason})`, skipWhen(tmux.ok ? undefin
 		const there = await t.waitFor(s => s.includes('hop 1/7') && s.includes('node-b #2: the same packet at another node'), 'the detail of node-b #2');
 		expect(there).toMatch(/^node-b #2 {2}ICMP 198\.19\.1\.2 → 198\.19\.2\.2 echo-request id=28781 seq=1/m);
 		expect(there).toMatch(/^ {2}filter:FORWARD +policy:2 +DROP +-P FORWARD DROP\n◀ reply {2}none crossed back$/m);
+		t.keys('q');
+		const after = await t.waitFor(promptBack, 'the prompt');
+		expect(after).toMatch(/^tracewatch: 16 packet\(s\) from 110 line\(s\)$/m);
+		await expectRestored(expect, t);
+	});
 
+	it('two nodes (broken): findings across nodes with their node, Enter to their packets, node: with another term', async ({expect}) => {
+		const t = await server.open(120, 40);
+		t.type(`${CMD} replay ${nodeArgs('broken')}; rc=$?`);
+		await t.waitFor(s => s.includes('▶ following · ended') && s.includes('findings 2'), 'the packet list of both nodes');
 		t.keys('4');
 		const findings = await t.waitFor(s => /^›✖ error {3}dropped-at-peer node-b /m.test(s), 'the findings across nodes');
 		expect(findings).toMatch(/^ ✖ error {3}dropped-at-peer node-b 2 packets TCP 198\.19\.1\.2:51168 → 198\.19\.2\.2:8080 \[SYN\]/m);
@@ -198,8 +207,6 @@ describe.concurrent(`in a terminal (${tmux.reason})`, skipWhen(tmux.ok ? undefin
 		const onA = await t.waitFor(s => s.includes('filter "node:node-a udp" 4/16'), 'the applied filter');
 		expect(lines(onA).filter(l => /^[ ›]node-/.test(l)).map(l => l.slice(1, 10))).toEqual(['node-a #2', 'node-a #4', 'node-a #6', 'node-a #8']);
 		t.keys('q');
-		const after = await t.waitFor(promptBack, 'the prompt');
-		expect(after).toMatch(/^tracewatch: 16 packet\(s\) from 110 line\(s\)$/m);
 		await expectRestored(expect, t);
 	});
 
@@ -219,7 +226,7 @@ describe.concurrent(`in a terminal (${tmux.reason})`, skipWhen(tmux.ok ? undefin
 		await expectRestored(expect, t);
 	});
 
-	it('a central log piped in is split by host, bounded by --keep; agents\' records read back open as a trace', async ({expect}) => {
+	it('a central log piped in is split by host, bounded by --keep', async ({expect}) => {
 		const t = await server.open(120, 30);
 		// On a terminal with nothing piped in, nodes given only their rulesets have no trace to read.
 		t.type(`${CMD} replay --node node-a=testdata/nodes/broken/node-a/iptables.save; echo "rc=$?"`);
@@ -235,7 +242,10 @@ describe.concurrent(`in a terminal (${tmux.reason})`, skipWhen(tmux.ok ? undefin
 		expect(live).toMatch(/^›node-b #8 .*DROP/m);
 		t.keys('q');
 		await expectRestored(expect, t);
+	});
 
+	it('agents\' records read back open as a trace, their journeys linked again', async ({expect}) => {
+		const t = await server.open(120, 30);
 		const records = join(scratch, 'records.ndjson');
 		t.type(`${CMD} replay ${nodeArgs('broken')} --format ndjson > ${records} && ${CMD} replay ${records}; rc=$?`);
 		const back = await t.waitFor(s => s.includes('▶ following · ended') && s.includes('packets 16'), 'the records read back');
