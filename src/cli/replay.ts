@@ -51,8 +51,10 @@ Options:
                       node and id (node-a #3); a packet that left one node into an overlay
                       (flannel.1, vxlan.calico, …) is followed to the node it reached, through
                       the outer packet that carried it; findings say at which node it stopped
-                      (docs/nodes.md). A central log (syslog, journal) is split by the host its
-                      lines name without --node; --node NAME=RULES gives that host its ruleset.
+                      (docs/nodes.md). A central log (syslog, journal; a FILE or piped in) is
+                      split by the host its lines name without --node; --node NAME=RULES gives
+                      that host its ruleset. The interactive view shows all of it: a NODE
+                      column, a packet's way across the nodes in its detail (o, w, r)
   --offset NODE=S     seconds to add to NODE's stamps to put them on the first node's clock,
                       when neither wall time nor a packet that crossed aligns them
   --names FILE        what the trace's addresses and interfaces are, from saved state
