@@ -8,10 +8,11 @@
 #
 # Needs root, rsyslog (Debian's package; its service need not run) and iproute2.
 #
-# Each NODE gets a network namespace tw-rs-N with an rsyslogd whose host name is NODE; it reads
+# Each NODE gets a network namespace tw-rs-N (TW_NS_PREFIX=tw-x gives tw-x-N and tw-x-central, for
+# runs side by side on one machine) with an rsyslogd whose host name is NODE; it reads
 # the node's kernel lines (a /dev/kmsg capture, turned into the "[ seconds] message" text the
 # kernel log has) from a file as facility kern with the tag "kernel:", and forwards them over TCP
-# to a central rsyslogd in tw-rs-central, which writes them in rsyslog's traditional file format
+# to a central rsyslogd in $P-central, which writes them in rsyslog's traditional file format
 # to OUTDIR/kern.log. Each rsyslogd runs in the foreground with its own config, work directory
 # and pid file, and loads no input but imfile / imtcp: none reads this machine's log.
 # Addresses are from 198.18.110.0/24. A trap stops every rsyslogd and deletes every namespace.
@@ -22,6 +23,8 @@ set -Eeuo pipefail
 RSYSLOGD=$(command -v rsyslogd || echo /usr/sbin/rsyslogd)
 [ -x "$RSYSLOGD" ] || { echo "rsyslogd not found (apt-get install rsyslog)" >&2; exit 2; }
 
+P=${TW_NS_PREFIX:-tw-rs}
+case $P in tw-*) ;; *) echo "TW_NS_PREFIX must start with tw- (got $P)" >&2; exit 2 ;; esac
 OUT=$1; shift
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
@@ -49,7 +52,7 @@ netns() {
   ip netns add "$1"; NS+=("$1"); ip -n "$1" link set lo up
 }
 
-netns tw-rs-central
+netns $P-central
 cat >"$WORK/central.conf" <<EOF
 global(workDirectory="$WORK/central" localHostName="central")
 module(load="imtcp")
@@ -63,12 +66,12 @@ for spec in "$@"; do
   i=$((i + 1))
   node=${spec%%=*} kmsg=${spec#*=}
   [ -r "$kmsg" ] || { echo "cannot read $kmsg" >&2; exit 2; }
-  ns=tw-rs-$i
+  ns=$P-$i
   netns "$ns"
-  ip link add "rs$i" netns tw-rs-central type veth peer name eth0 netns "$ns"
-  ip -n tw-rs-central addr add "198.18.110.1/32" dev "rs$i" 2>/dev/null || true
-  ip -n tw-rs-central link set "rs$i" up
-  ip -n tw-rs-central route add "198.18.110.$((i + 1))/32" dev "rs$i"
+  ip link add "rs$i" netns $P-central type veth peer name eth0 netns "$ns"
+  ip -n $P-central addr add "198.18.110.1/32" dev "rs$i" 2>/dev/null || true
+  ip -n $P-central link set "rs$i" up
+  ip -n $P-central route add "198.18.110.$((i + 1))/32" dev "rs$i"
   ip -n "$ns" addr add "198.18.110.$((i + 1))/32" dev eth0
   ip -n "$ns" link set eth0 up
   ip -n "$ns" route add 198.18.110.1/32 dev eth0
@@ -83,20 +86,20 @@ kern.* action(type="omfwd" target="198.18.110.1" port="10514" protocol="tcp" tem
               queue.type="LinkedList" action.resumeRetryCount="-1" action.resumeInterval="1")
 EOF
 done
-ip -n tw-rs-central link set lo up
+ip -n $P-central link set lo up
 
-ip netns exec tw-rs-central timeout 120 "$RSYSLOGD" -n -f "$WORK/central.conf" -i "$WORK/central.pid" &
+ip netns exec $P-central timeout 120 "$RSYSLOGD" -n -f "$WORK/central.conf" -i "$WORK/central.pid" &
 PIDS+=("$!")
 # The central listener first; bounded wait.
-for _ in $(seq 1 50); do ip netns exec tw-rs-central ss -Hltn 'sport = :10514' | grep -q LISTEN && break; sleep 0.1; done
-ip netns exec tw-rs-central ss -Hltn 'sport = :10514' | grep -q LISTEN || { echo "central rsyslogd does not listen" >&2; exit 1; }
+for _ in $(seq 1 50); do ip netns exec $P-central ss -Hltn 'sport = :10514' | grep -q LISTEN && break; sleep 0.1; done
+ip netns exec $P-central ss -Hltn 'sport = :10514' | grep -q LISTEN || { echo "central rsyslogd does not listen" >&2; exit 1; }
 
 i=0
 expected=0
 for spec in "$@"; do
   i=$((i + 1))
   node=${spec%%=*}
-  ip netns exec "tw-rs-$i" timeout 120 "$RSYSLOGD" -n -f "$WORK/$node.conf" -i "$WORK/$node.pid" &
+  ip netns exec "$P-$i" timeout 120 "$RSYSLOGD" -n -f "$WORK/$node.conf" -i "$WORK/$node.pid" &
   PIDS+=("$!")
   expected=$((expected + $(wc -l <"$WORK/$node/lines")))
 done

@@ -11,7 +11,7 @@ import {PassThrough, type Readable} from 'node:stream';
 import {once} from 'node:events';
 import {readTraceLines} from '../parser/line-stream.js';
 import type {Ruleset} from '../parser/ruleset.js';
-import {Pipeline, type Summary} from '../model/pipeline.js';
+import type {Summary} from '../model/pipeline.js';
 import {TraceStore} from '../model/store.js';
 import {outputView, type OutputFormat} from '../ui/output.js';
 import {colors, plain, type HopDetail, type Style} from '../ui/text.js';
@@ -54,8 +54,10 @@ Options:
                       node and id (node-a #3); a packet that left one node into an overlay
                       (flannel.1, vxlan.calico, …) is followed to the node it reached, through
                       the outer packet that carried it; findings say at which node it stopped
-                      (docs/nodes.md). A central log (syslog, journal) is split by the host its
-                      lines name without --node; --node NAME=RULES gives that host its ruleset.
+                      (docs/nodes.md). A central log (syslog, journal; a FILE or piped in) is
+                      split by the host its lines name without --node; --node NAME=RULES gives
+                      that host its ruleset. The interactive view shows all of it: a NODE
+                      column, a packet's way across the nodes in its detail (o, w, r)
   --offset NODE=S     seconds to add to NODE's stamps to put them on the first node's clock,
                       when neither wall time nor a packet that crossed aligns them
   --names FILE        what the trace's addresses and interfaces are, from saved state
@@ -183,20 +185,28 @@ export async function runPipeline(inputs: readonly PipelineInput[], options: Pip
 	// Lines of one packet come in one burst: 40 ms of quiet completes it; the interactive view
 	// waits a quarter second, quick for a person and safe for slow feeders.
 	const settings = {windowSeconds: options.windowSeconds ?? 1, ...(options.settleSeconds === undefined ? {} : {settleSeconds: options.settleSeconds}), idleMs: format === 'tui' ? 250 : 40};
-	// Printed formats read through a fleet: one pipeline per node, named by --node or by the host
-	// a central log's lines name; a trace of one host is one pipeline, as it always was.
+	// Every format reads through a fleet: one pipeline per node, named by --node or by the host a
+	// central log's lines name; a trace of one host is one pipeline, as it always was. The
+	// interactive view keeps each packet's prediction for its `e` (as one pipeline does).
 	const names = options.names ? {names: options.names} : {};
 	const resume = options.state?.resume;
-	const fleet = format === 'tui' ? undefined : new Fleet({...settings, ...names, rules: options.rules, ...(options.nodes ? {nodes: options.nodes} : {}), ...(options.offsets ? {offsets: options.offsets} : {}), ...(resume ? {resume} : {})});
-	const pipeline = new Pipeline({rules: options.rules, ...settings, ...names});
-	const model: Pick<Pipeline, 'on' | 'push' | 'tick' | 'end' | 'inputNames'> & {summary(): Summary} = fleet ?? pipeline;
+	const fleet = new Fleet({
+		...settings,
+		...names,
+		rules: options.rules,
+		...(options.nodes ? {nodes: options.nodes} : {}),
+		...(options.offsets ? {offsets: options.offsets} : {}),
+		...(resume ? {resume} : {}),
+		...(format === 'tui' ? {keepComparisons: KEPT_COMPARISONS} : {}),
+	});
+	const model = fleet;
 	let summary: Summary | undefined;
 	model.on(e => {
 		if (e.type === 'end') summary = e.summary;
 	});
 
 	if (format === 'tui') {
-		const store = new TraceStore(pipeline, {keep: options.keep ?? 5000});
+		const store = new TraceStore(fleet, {keep: options.keep ?? 5000});
 		const {runTui} = await import('./tui.js');
 		const quit = new AbortController();
 		options.signal?.addEventListener('abort', () => quit.abort());
@@ -206,12 +216,19 @@ export async function runPipeline(inputs: readonly PipelineInput[], options: Pip
 			signal: quit.signal,
 			...(options.style ? {color: options.style === colors} : {}),
 		});
+		// Said on stderr once the view has given the terminal back.
+		const afterView: string[] = [];
 		const reading = (async () => {
 			for (const input of inputs) {
-				const index = pipeline.addInput(input.path);
-				if (input.live) store.startIdleTimer();
 				let read = 0;
 				if (input.size !== undefined) input.stream.on('data', (chunk: Buffer | string) => store.progress((read += chunk.length), input.size));
+				if (input.records) {
+					const skipped = await readRecords(input, fleet, quit.signal, () => store.countLine());
+					if (skipped > 0) afterView.push(`${input.path}: ${skipped} line(s) that are not tracewatch records skipped`);
+					continue;
+				}
+				const index = fleet.addInput(input.path, input.node);
+				if (input.live) store.startIdleTimer();
 				await readTraceLines(input.stream, index, line => store.push(line), quit.signal);
 				store.stop();
 			}
@@ -225,7 +242,8 @@ export async function runPipeline(inputs: readonly PipelineInput[], options: Pip
 			await ui.catch(() => {});
 			for (const input of inputs) input.stream.destroy();
 		}
-		return {summary: summary ?? pipeline.summary()};
+		for (const w of afterView) (options.warn ?? standardWarn)(w);
+		return {summary: summary ?? fleet.summary()};
 	}
 
 	const stdout = options.out ?? standardOut;
@@ -285,19 +303,12 @@ export async function runPipeline(inputs: readonly PipelineInput[], options: Pip
 	const readErrors: string[] = [];
 
 	for (const input of inputs) {
-		if (input.records && fleet) {
-			// An agent's records: packets again, without their raw lines; each hop's file is an input.
-			const inputs = new Map<string, number>();
-			const reader = new RecordReader(
-				p => fleet.pushRebuilt(p, input.node),
-				file => inputs.get(file) ?? (inputs.set(file, fleet.addInput(file, input.node)), inputs.get(file)!),
-			);
-			for await (const line of input.stream.pipe(split2())) if (!options.signal?.aborted) reader.push(String(line));
-			reader.end();
-			if (reader.skipped > 0) warn(`${input.path}: ${reader.skipped} line(s) that are not tracewatch records skipped`);
+		if (input.records) {
+			const skipped = await readRecords(input, fleet, options.signal);
+			if (skipped > 0) warn(`${input.path}: ${skipped} line(s) that are not tracewatch records skipped`);
 			continue;
 		}
-		const index = fleet ? fleet.addInput(input.path, input.node) : pipeline.addInput(input.path);
+		const index = fleet.addInput(input.path, input.node);
 		// Live input: the pipeline completes a packet once its lines stop coming; it reads the clock here.
 		const clock = input.live
 			? setInterval(() => {
@@ -375,6 +386,28 @@ export async function runPipeline(inputs: readonly PipelineInput[], options: Pip
 	if (done.unparsedCount > SHOWN_UNPARSED && format !== 'json' && format !== 'text' && format !== 'graph') warn(`… ${done.unparsedCount - SHOWN_UNPARSED} more unparsed line(s)`);
 	for (const e of readErrors) warn(`tracewatch: ${e}`);
 	return {summary: done, readErrors};
+}
+
+/** Predictions kept for the interactive view's `e`, per node (what one pipeline keeps). */
+const KEPT_COMPARISONS = 2000;
+
+/**
+ * An agent's records (tracewatch's own NDJSON) read back into the fleet: packets again, without
+ * their raw lines; each hop's file is an input. Returns the count of lines that were not records.
+ */
+async function readRecords(input: PipelineInput, fleet: Fleet, signal: AbortSignal | undefined, onLine?: () => void): Promise<number> {
+	const files = new Map<string, number>();
+	const reader = new RecordReader(
+		p => fleet.pushRebuilt(p, input.node),
+		file => files.get(file) ?? (files.set(file, fleet.addInput(file, input.node)), files.get(file)!),
+	);
+	for await (const line of input.stream.pipe(split2())) {
+		if (signal?.aborted) break;
+		reader.push(String(line));
+		onLine?.();
+	}
+	reader.end();
+	return reader.skipped;
 }
 
 /**
@@ -472,7 +505,6 @@ export async function replay(argv: string[]): Promise<number> {
 	if (nodes.length > 0) {
 		if (rulesets.length > 0) throw new UsageError('with --node, give each node\'s ruleset in its --node: --node a=a.log,a.save');
 		if (values.follow) throw new UsageError('--follow reads one file; --node NAME=… reads saved traces');
-		if (format === 'tui') throw new UsageError('the interactive view shows one node; with --node choose --format text, json, ndjson or html');
 		const seen = new Set<string>();
 		for (const n of nodes) {
 			if (seen.has(n.name)) throw new UsageError(`--node ${n.name} given twice: give all of a node's files in one --node, separated by commas`);
@@ -506,8 +538,8 @@ export async function replay(argv: string[]): Promise<number> {
 				rules.push(rs);
 			} else nodeOf.set(f, n.name);
 		}
-		// A node given only its rulesets reads its lines from a central log (FILE), by host name.
-		if (![...nodeOf.values()].includes(n.name) && positionals.length === 0) throw new UsageError(`--node ${n.name}: no trace among ${n.files.join(', ')} (the files there are rulesets); give its trace in the --node, or a central log as FILE whose lines name ${n.name} as their host`);
+		// A node given only its rulesets reads its lines from a central log (FILE, or piped in), by host name.
+		if (![...nodeOf.values()].includes(n.name) && positionals.length === 0 && process.stdin.isTTY) throw new UsageError(`--node ${n.name}: no trace among ${n.files.join(', ')} (the files there are rulesets); give its trace in the --node, or a central log as FILE whose lines name ${n.name} as their host`);
 		const names = namesOf(own, n.name);
 		return {name: n.name, rules, ...(names ? {names} : {})};
 	});
@@ -599,10 +631,6 @@ export async function replay(argv: string[]): Promise<number> {
 		}
 		const node = nodeOf.get(f) ?? selfNode;
 		const records = looksLikeRecords(f);
-		if (records && format === 'tui') {
-			o.stream.destroy();
-			throw new UsageError(`${f} holds tracewatch's own records (NDJSON); the interactive view reads traces: choose --format text, json, ndjson or html to read them back`);
-		}
 		return {path: f === '-' ? '(stdin)' : f, stream: o.stream, live: f === '-', ...(o.size !== undefined ? {size: o.size} : {}), ...(node ? {node} : {}), ...(records ? {records} : {})};
 	});
 	if (files.includes('-') && process.stdin.isTTY) {

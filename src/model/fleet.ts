@@ -204,6 +204,19 @@ function hopText(h: Hop | undefined): string {
 	return h ? `${h.table}:${h.chain}:${h.kind}${h.num === null ? '' : `:${h.num}`}` : '?';
 }
 
+/** Adds one node's counts of the inputs to the fleet's (the same inputs, by index). */
+function addInputCounts(sums: InputInfo[], infos: readonly InputInfo[]): void {
+	infos.forEach((info, i) => {
+		const sum = sums[i];
+		if (!sum) return;
+		sum.lines += info.lines;
+		sum.traceLines += info.traceLines;
+		sum.skipped += info.skipped;
+		sum.unparsed += info.unparsed;
+		if (info.format !== 'none') sum.format = sum.format === 'none' || sum.format === info.format ? info.format : 'mixed';
+	});
+}
+
 class FifoMap<T> {
 	private readonly map = new Map<string, T[]>();
 	private size = 0;
@@ -272,7 +285,7 @@ export class Fleet {
 	/** Outer packets received, by receiving node and sender: the device they came in on, the largest. */
 	private readonly underlay = new Map<string, {dev: string; largest: number}>();
 	/** Each node's names (its `ip -j` files: MTUs, the devices of its addresses), and its rules' index. */
-	private readonly nodeNames = new Map<string, Names>();
+	private readonly namesOf = new Map<string, Names>();
 	private readonly nodeIndex = new Map<string, RuleIndex>();
 	/** Packets that came in from the overlay (`node#id`), and the packet that left another node for each one linked. */
 	private readonly fromOverlay = new Set<string>();
@@ -337,6 +350,50 @@ export class Fleet {
 		for (const p of this.pipelines.values()) p.end();
 	}
 
+	/** Packets still being assembled or waiting, over all nodes. */
+	pending(): number {
+		let open = 0;
+		for (const p of this.pipelines.values()) open += p.open;
+		return open;
+	}
+
+	/** The nodes so far: those named (--node) or that rebuilt a packet, in the order they came. */
+	nodeNames(): string[] {
+		return this.order.filter(n => this.named.has(n) || (this.packets.get(n) ?? 0) > 0);
+	}
+
+	/** The inputs with their counts so far, over all nodes (copies). */
+	inputInfo(): InputInfo[] {
+		const inputs: InputInfo[] = this.inputNames.map(i => ({path: i.path, format: 'none', lines: 0, traceLines: 0, skipped: 0, unparsed: 0}));
+		for (const p of this.pipelines.values()) addInputCounts(inputs, p.inputInfo());
+		return inputs;
+	}
+
+	/** One node's chain graph so far (its own chains); the only node's when `node` is not given. */
+	graph(node?: string): Graph {
+		const p = this.pipelines.get(node ?? this.nodeNames()[0] ?? '') ?? this.pipelines.values().next().value;
+		return p ? p.graph() : {nodes: [], edges: []};
+	}
+
+	/**
+	 * The findings so far: each node's, with `node` when there are several, and those across
+	 * nodes (dropped-at-peer, lost-between-nodes once every node's input has ended).
+	 */
+	findings(): readonly Finding[] {
+		return this.pipelines.size === 0 ? [] : this.summary().findings;
+	}
+
+	/** A settled packet of `node` beside the dump's prediction (src/model/pipeline.ts). */
+	comparison(id: number, node = ''): ReturnType<Pipeline['comparison']> {
+		return this.pipelines.get(node)?.comparison(id);
+	}
+
+	/** Whether the node has a ruleset to join its hops to. */
+	hasRules(node = ''): boolean {
+		const p = this.pipelines.get(node);
+		return p !== undefined && !p.index.empty;
+	}
+
 	progress(): Progress {
 		let lines = 0;
 		let packets = 0;
@@ -394,7 +451,7 @@ export class Fleet {
 		let index = this.indexes.get(rules);
 		if (!index) this.indexes.set(rules, (index = new RuleIndex(rules)));
 		p = new Pipeline({keepComparisons: 0, ...rest, rules, index, ...(node ? {node} : {}), ...(names ? {names} : {}), share: () => 1 / this.pipelines.size});
-		if (names) this.nodeNames.set(node, names);
+		if (names) this.namesOf.set(node, names);
 		this.nodeIndex.set(node, index);
 		for (const input of this.inputNames) p.addInput(input.path);
 		this.pipelines.set(node, p);
@@ -454,7 +511,7 @@ export class Fleet {
 				if (pending) {
 					pending.outer = {src: p.src, dst: p.dst, sent: {node, id: p.id}, key, kind: overlay.kind, ...(p.len !== undefined ? {len: p.len} : {}), ...(p.out ? {dev: p.out} : {})};
 					// Bigger than the device it leaves by: sent in fragments (overlays set no DF on outer packets).
-					const mtu = this.nodeNames.get(node)?.mtu(p.out);
+					const mtu = this.namesOf.get(node)?.mtu(p.out);
 					if (mtu !== undefined && p.len !== undefined && p.len > mtu) {
 						const k = `${node}|${pending.flow}|${p.out}`;
 						const list = this.oversize.get(k) ?? [];
@@ -580,6 +637,7 @@ export class Fleet {
 		const updated: Journey = {...left.journey, wire: {...left.journey.wire, kind: overlayKind(left), outer: {src: left.outer.src, dst: left.outer.dst, ...(left.outer.sent ? {sent: left.outer.sent} : {}), ...(left.outer.received ? {received: left.outer.received} : {})}}};
 		left.journey = updated;
 		if (i !== -1) this.journeys[i] = updated;
+		this.emit({type: 'journey', journey: updated});
 	}
 
 	/**
@@ -596,11 +654,11 @@ export class Fleet {
 		const smallest = Math.min(...outers);
 		const from = l.ref.node;
 		const arrived = this.underlay.get(`${toward}|${outer.src}`);
-		const peer = this.nodeNames.get(toward);
+		const peer = this.namesOf.get(toward);
 		const dev = arrived?.dev || peer?.deviceOf(outer.dst);
 		const peerMtu = dev ? peer?.mtu(dev) : undefined;
 		if (peerMtu !== undefined ? smallest <= peerMtu : ended || arrived === undefined || smallest <= arrived.largest) return undefined;
-		const own = this.nodeNames.get(from);
+		const own = this.namesOf.get(from);
 		const overlayMtu = own?.mtu(l.device);
 		const inner = left.map(x => x.len).filter((n): n is number => n !== undefined);
 		// What the overlay adds, as the packets show it (outer minus inner length), else by its kind.
@@ -640,7 +698,7 @@ export class Fleet {
 			const outer = l.outer!;
 			const from = l.ref.node;
 			const toward = l.journey!.to!.node;
-			const own = this.nodeNames.get(from);
+			const own = this.namesOf.get(from);
 			const mtu = own!.mtu(outer.dev!)!;
 			const overlayMtu = own?.mtu(l.device);
 			const outers = left.map(x => x.outer!.len!);
@@ -728,6 +786,7 @@ export class Fleet {
 	private record(journey: Journey): void {
 		this.journeyCount++;
 		if (this.journeys.length < this.maxJourneys) this.journeys.push(journey);
+		this.emit({type: 'journey', journey});
 	}
 
 	private merge(parts: Array<[string, Summary]>): FleetSummary {
@@ -739,14 +798,7 @@ export class Fleet {
 		const findings: Finding[] = [];
 		let rulesLoaded = 0;
 		for (const [node, s] of parts) {
-			s.inputs.forEach((info, i) => {
-				const sum = inputs[i]!;
-				sum.lines += info.lines;
-				sum.traceLines += info.traceLines;
-				sum.skipped += info.skipped;
-				sum.unparsed += info.unparsed;
-				if (info.format !== 'none') sum.format = sum.format === 'none' || sum.format === info.format ? info.format : 'mixed';
-			});
+			addInputCounts(inputs, s.inputs);
 			completed += s.completed;
 			unparsedCount += s.unparsedCount;
 			unparsed.push(...s.unparsed);

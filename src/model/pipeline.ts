@@ -43,6 +43,7 @@ import {finishPacket, RuleIndex} from './join.js';
 import {expectsReply, ReplyMatcher} from './pairing.js';
 import type {Names} from './names.js';
 import type {Packet} from './types.js';
+import type {Journey} from './fleet.js';
 
 export type {InputInfo, UnparsedLine} from './inputs.js';
 
@@ -87,7 +88,9 @@ export type PipelineEvent =
 	| {readonly type: 'settled'; readonly packet: Packet}
 	| {readonly type: 'unparsed'; readonly line: UnparsedLine; readonly count: number}
 	| {readonly type: 'progress'; readonly progress: Progress}
-	| {readonly type: 'end'; readonly summary: Summary};
+	| {readonly type: 'end'; readonly summary: Summary}
+	/** Several nodes (src/model/fleet.ts): a packet's way from one node to another, new or with its outer packet learned later (same `from`). */
+	| {readonly type: 'journey'; readonly journey: Journey};
 
 export interface PipelineOptions {
 	/** The dumps given with --rules. */

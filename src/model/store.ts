@@ -18,8 +18,13 @@ import {applyFacts} from './facts.js';
 import type {Finding} from './findings/types.js';
 import type {Graph} from './graph.js';
 import type {InputInfo, UnparsedLine} from './inputs.js';
+import {crossings, refKey, type Crossing} from './crossing.js';
+import {Fleet, type Journey} from './fleet.js';
 import type {Pipeline} from './pipeline.js';
 import type {Packet} from './types.js';
+
+/** What the store reads: one pipeline, or a fleet of them (several nodes, a central log). */
+export type StoreModel = Pipeline | Fleet;
 
 export interface Snapshot {
 	/** Packets handed on, oldest first (at most `keep`), each in its latest state. */
@@ -48,6 +53,16 @@ export interface Snapshot {
 	readonly version: number;
 	/** A packet beside the dump's prediction, as the model works it out (the detail view's `e`). */
 	readonly explain?: (packet: Packet) => SideBySide;
+	/** The nodes the packets come from, when they are named (several nodes, a central log): in the order they came. */
+	readonly nodes?: readonly string[];
+	/** Each node's chain graph, when there are several nodes (`graph` is then the first node's). */
+	readonly graphs?: Readonly<Record<string, Graph>>;
+	/** Packets' ways between nodes (at most `keep`, the most recent). */
+	readonly journeys?: readonly Journey[];
+	/** Where a packet stands on its way between nodes, if it crossed (src/model/crossing.ts). */
+	readonly crossing?: (packet: Packet) => Crossing | undefined;
+	/** A packet's place in arrival order (its row), unique across nodes; the packet id when absent. */
+	readonly rowId?: (packet: Packet) => number;
 }
 
 export interface StoreOptions {
@@ -61,8 +76,8 @@ export interface StoreOptions {
 	readonly keepUnparsed?: number;
 	/** Clock, for tests. */
 	readonly now?: () => number;
-	/** Where findings come from. Default: the pipeline's (views under test pass their own). */
-	readonly findings?: (pipeline: Pipeline) => readonly Finding[];
+	/** Where findings come from. Default: the model's (views under test pass their own). */
+	readonly findings?: (model: StoreModel) => readonly Finding[];
 }
 
 export class TraceStore {
@@ -76,9 +91,14 @@ export class TraceStore {
 	private readonly findingsMs: number;
 	private readonly keepUnparsed: number;
 	private readonly now: () => number;
-	/** The rows: packets in id order, oldest first, and where each id is. */
+	/** The rows: packets in the order they came (each node's in id order), oldest first, and where each is, by node and id. */
 	private rows: Packet[] = [];
-	private readonly rowOf = new Map<number, Packet>();
+	private readonly rowOf = new Map<string, Packet>();
+	/** Each kept row's number in arrival order. */
+	private readonly seqOf = new Map<string, number>();
+	private seq = 0;
+	/** Journeys by the packet that left, oldest first (at most `keep`). */
+	private journeys = new Map<string, Journey>();
 	private completed = 0;
 	private dropped = 0;
 	private readonly unparsed: UnparsedLine[] = [];
@@ -90,10 +110,10 @@ export class TraceStore {
 	private bytes: {read: number; total?: number} = {read: 0};
 	private findingsCache: readonly Finding[] = [];
 	private findingsAt = Number.NEGATIVE_INFINITY;
-	private readonly findingsOf: (pipeline: Pipeline) => readonly Finding[];
+	private readonly findingsOf: (model: StoreModel) => readonly Finding[];
 
 	constructor(
-		readonly pipeline: Pipeline,
+		readonly pipeline: StoreModel,
 		options: StoreOptions = {},
 	) {
 		this.batchMs = options.batchMs ?? 100;
@@ -109,12 +129,16 @@ export class TraceStore {
 					break;
 				}
 				case 'revised': {
-					const row = this.rowOf.get(event.fact.id);
+					const row = this.rowOf.get(refKey(event.fact.node, event.fact.id));
 					if (row) this.replace(applyFacts(row, [event.fact]));
 					break;
 				}
 				case 'settled': {
-					if (this.rowOf.has(event.packet.id)) this.replace(event.packet);
+					if (this.rowOf.has(refKey(event.packet.node, event.packet.id))) this.replace(event.packet);
+					break;
+				}
+				case 'journey': {
+					this.addJourney(event.journey);
 					break;
 				}
 				case 'unparsed': {
@@ -124,6 +148,12 @@ export class TraceStore {
 				}
 				case 'end': {
 					this.ended = true;
+					// The final ways: with those that never arrived (lost) and, for one node, the overlay's.
+					const all = 'journeys' in event.summary ? (event.summary as {journeys: readonly Journey[]}).journeys : [];
+					if (all.length > 0) {
+						this.journeys = new Map();
+						for (const j of all) this.addJourney(j);
+					}
 					break;
 				}
 				default: {
@@ -145,6 +175,12 @@ export class TraceStore {
 	/** Feeds one parsed line. */
 	push(line: ParsedLine): void {
 		this.pipeline.push(line);
+		this.linesRead++;
+		this.schedule();
+	}
+
+	/** Counts a line read that is not a trace line (an agent's record, read back into the model directly). */
+	countLine(): void {
 		this.linesRead++;
 		this.schedule();
 	}
@@ -188,22 +224,37 @@ export class TraceStore {
 	private add(p: Packet): void {
 		this.completed++;
 		this.rows.push(p);
-		this.rowOf.set(p.id, p);
+		const key = refKey(p.node, p.id);
+		this.rowOf.set(key, p);
+		this.seqOf.set(key, ++this.seq);
 		if (this.rows.length > this.keep + Math.max(1, this.keep >> 4)) {
 			// Drop the oldest in one go rather than one by one: shifting a long array per packet is quadratic.
 			const cut = this.rows.length - this.keep;
-			for (const old of this.rows.slice(0, cut)) this.rowOf.delete(old.id);
+			for (const old of this.rows.slice(0, cut)) {
+				const k = refKey(old.node, old.id);
+				this.rowOf.delete(k);
+				this.seqOf.delete(k);
+			}
 			this.rows = this.rows.slice(cut);
 			this.dropped += cut;
 		}
 	}
 
 	private replace(p: Packet): void {
-		const old = this.rowOf.get(p.id);
+		const key = refKey(p.node, p.id);
+		const old = this.rowOf.get(key);
 		if (!old || old === p) return;
 		const i = this.rows.lastIndexOf(old);
 		if (i !== -1) this.rows[i] = p;
-		this.rowOf.set(p.id, p);
+		this.rowOf.set(key, p);
+	}
+
+	/** A journey, new or revised (same packet that left); the oldest go beyond `keep`. */
+	private addJourney(j: Journey): void {
+		const key = refKey(j.from.node || undefined, j.from.id);
+		this.journeys.delete(key);
+		this.journeys.set(key, j);
+		if (this.journeys.size > this.keep) this.journeys.delete(this.journeys.keys().next().value!);
 	}
 
 	private schedule(): void {
@@ -238,23 +289,35 @@ export class TraceStore {
 		const [t0, n0] = this.rateWindow[0]!;
 		const rate = t > t0 ? ((this.linesRead - n0) * 1000) / (t - t0) : 0;
 		const kept = this.rows.length > this.keep ? this.rows.slice(this.rows.length - this.keep) : [...this.rows];
+		const model = this.pipeline;
+		const fleet = model instanceof Fleet ? model : undefined;
+		const nodes = fleet?.nodeNames().filter(Boolean) ?? [];
+		const journeys = [...this.journeys.values()];
+		const rowOf = new Map(this.rowOf);
+		const seqOf = new Map(this.seqOf);
+		const graphs = nodes.length > 1 ? Object.fromEntries(nodes.map(n => [n, fleet!.graph(n)])) : undefined;
 		return Object.freeze({
 			packets: kept,
 			completed: this.completed,
 			dropped: this.dropped + (this.rows.length - kept.length),
-			open: this.pipeline.open,
-			inputs: this.pipeline.inputInfo(),
+			open: fleet ? fleet.pending() : (model as Pipeline).open,
+			inputs: model.inputInfo(),
 			linesRead: this.linesRead,
 			unparsedCount: this.unparsedCount,
 			unparsed: [...this.unparsed],
-			graph: this.pipeline.graph(),
+			graph: graphs ? graphs[nodes[0]!]! : model.graph(),
+			...(graphs ? {graphs} : {}),
+			...(nodes.length > 0 ? {nodes} : {}),
+			...(journeys.length > 0 ? {journeys, crossing: crossings(journeys, (node, id) => rowOf.get(refKey(node, id)))} : {}),
+			rowId: (p: Packet) => seqOf.get(refKey(p.node, p.id)) ?? p.id,
 			findings: this.currentFindings(t),
 			rate,
 			...(this.bytes.read ? {bytesRead: this.bytes.read} : {}),
 			...(this.bytes.total !== undefined ? {bytesTotal: this.bytes.total} : {}),
 			ended: this.ended,
 			version: ++this.version,
-			explain: (p: Packet) => sideBySide(p, this.pipeline.comparison(p.id), {rules: !this.pipeline.index.empty}),
+			explain: (p: Packet) =>
+				fleet ? sideBySide(p, fleet.comparison(p.id, p.node), {rules: fleet.hasRules(p.node)}) : sideBySide(p, (model as Pipeline).comparison(p.id), {rules: !(model as Pipeline).index.empty}),
 		});
 	}
 }

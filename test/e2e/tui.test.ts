@@ -17,6 +17,8 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
 const TRACE = 'testdata/formats/dmesg-legacy-tcp-udp-icmperr.log';
 const RULES = 'testdata/formats/rules/trace-tcp-udp-legacy-b.save';
 const CMD = `node bin/tracewatch.js`;
+/** `--node` for each of the two-node captures (testdata/nodes): its trace and its dump. */
+const nodeArgs = (variant: 'working' | 'broken') => ['node-a', 'node-b'].map(n => `--node ${n}=testdata/nodes/${variant}/${n}/dmesg-T.log,testdata/nodes/${variant}/${n}/iptables.save`).join(' ');
 
 const tmux = tmuxAvailable();
 // Checked only where the terminal tests run at all (else they all skip, for tmux's reason).
@@ -156,6 +158,104 @@ describe.concurrent(`in a terminal (${tmux.reason})`, skipWhen(tmux.ok ? undefin
 		expect(pid).toBeTypeOf('number');
 		process.kill(pid!, 'SIGTERM');
 		await expectRestored(expect, t, '143');
+	});
+
+	it('two nodes (broken): node #id in a NODE column, the journey in the detail, o to the other end', async ({expect}) => {
+		const t = await server.open(120, 45);
+		t.type(`${CMD} replay ${nodeArgs('broken')}; rc=$?`);
+		const list = await t.waitFor(s => s.includes('▶ following · ended'), 'the packet list of both nodes');
+		const rows = lines(list);
+		expect(rows[0]).toMatch(/^ tracewatch .*node-a\/dmesg-T\.log .*node-b\/dmesg-T\.log +1 packets {2}2 detail {2}3 graph {2}4 findings 2$/);
+		expect(rows[1]).toMatch(/^ NODE {4}# TIME {5}PROTO SRC → DST/);
+		expect(list).toMatch(/^ node-a #1 16:44:12 ICMP +198\.19\.1\.2 → 198\.19\.2\.2 +nat:POSTROUTING +ACCEPT +vethpa1→flannel\.1 /m);
+		expect(list).toMatch(/^ node-b #2 16:44:12 ICMP +198\.19\.1\.2 → 198\.19\.2\.2 +filter:FORWARD +DROP +flannel\.1→vethpb1 /m);
+		expect(list).toMatch(/^›node-b #8 /m);
+		expect(list).toContain('lines 110 · packets 16 · unparsed 0');
+
+		t.keys('g', 'Enter');
+		const detail = await t.waitFor(s => s.includes('hop 1/10'), 'the detail of node-a #1');
+		expect(detail).toMatch(/^node-a #1 {2}ICMP 198\.19\.1\.2 → 198\.19\.2\.2 echo-request id=28781 seq=1/m);
+		expect(detail).toMatch(/^crossed node-a #1 ─flannel\.1─▶ node-b #2 DROP {3}o node-b #2 · w outer node-a #2$/m);
+		expect(detail).toMatch(/^═ wire {2}VXLAN over flannel\.1 {2}198\.18\.100\.1 → 198\.18\.100\.2 {2}outer node-a #2 ⇒ node-b #1\n▶ node-b #2 {2}arrived by flannel\.1 {2}DROP$/m);
+		t.keys('o');
+		const there = await t.waitFor(s => s.includes('hop 1/7') && s.includes('node-b #2: the same packet at another node'), 'the detail of node-b #2');
+		expect(there).toMatch(/^node-b #2 {2}ICMP 198\.19\.1\.2 → 198\.19\.2\.2 echo-request id=28781 seq=1/m);
+		expect(there).toMatch(/^ {2}filter:FORWARD +policy:2 +DROP +-P FORWARD DROP\n◀ reply {2}none crossed back$/m);
+		t.keys('q');
+		const after = await t.waitFor(promptBack, 'the prompt');
+		expect(after).toMatch(/^tracewatch: 16 packet\(s\) from 110 line\(s\)$/m);
+		await expectRestored(expect, t);
+	});
+
+	it('two nodes (broken): findings across nodes with their node, Enter to their packets, node: with another term', async ({expect}) => {
+		const t = await server.open(120, 40);
+		t.type(`${CMD} replay ${nodeArgs('broken')}; rc=$?`);
+		await t.waitFor(s => s.includes('▶ following · ended') && s.includes('findings 2'), 'the packet list of both nodes');
+		t.keys('4');
+		const findings = await t.waitFor(s => /^›✖ error {3}dropped-at-peer node-b /m.test(s), 'the findings across nodes');
+		expect(findings).toMatch(/^ ✖ error {3}dropped-at-peer node-b 2 packets TCP 198\.19\.1\.2:51168 → 198\.19\.2\.2:8080 \[SYN\]/m);
+		t.keys('Enter');
+		const peer = await t.waitFor(s => s.includes('filter "node:node-b id:2,4" 2/16'), 'the packets of the finding');
+		expect(peer).toMatch(/^›node-b #2 .*DROP/m);
+		expect(peer).toMatch(/^ node-b #4 .*DROP/m);
+		expect(peer).not.toMatch(/^ node-a #/m);
+
+		t.keys('Escape', '/');
+		for (const c of 'node:node-a udp') t.keys(c === ' ' ? 'Space' : c);
+		await t.waitFor(s => s.includes('/ node:node-a udp') && s.includes('4 of 16 packets'), 'the filter line');
+		t.keys('Enter');
+		const onA = await t.waitFor(s => s.includes('filter "node:node-a udp" 4/16'), 'the applied filter');
+		expect(lines(onA).filter(l => /^[ ›]node-/.test(l)).map(l => l.slice(1, 10))).toEqual(['node-a #2', 'node-a #4', 'node-a #6', 'node-a #8']);
+		t.keys('q');
+		await expectRestored(expect, t);
+	});
+
+	it('two nodes (working): the reply\'s way back in the detail, r to the reply', async ({expect}) => {
+		const t = await server.open(170, 70);
+		t.type(`${CMD} replay ${nodeArgs('working')}; rc=$?`);
+		await t.waitFor(s => s.includes('▶ following · ended') && s.includes('packets 40'), 'the packet list of both nodes');
+		t.keys('g', 'Enter');
+		const detail = await t.waitFor(s => s.includes('hop 1/10'), 'the detail of node-a #1');
+		expect(detail).toMatch(/^crossed node-a #1 ─flannel\.1─▶ node-b #2 ACCEPT {3}o node-b #2 · w outer node-a #2 · r reply node-a #4$/m);
+		expect(detail).toMatch(/^◀ reply {2}node-b #3 ─flannel\.1─ VXLAN 198\.18\.100\.2 → 198\.18\.100\.1 \(node-b #4 ⇒ node-a #3\) ─▶ node-a #4 {2}ACCEPT {2}ICMP 198\.19\.2\.2 → 198\.19\.1\.2 echo-reply seq=1$/m);
+		t.keys('r');
+		const reply = await t.waitFor(s => /^node-a #4 {2}ICMP/m.test(s), 'the detail of the reply');
+		expect(reply).toMatch(/^in flannel\.1 → out vethpa1 {3}verdict ACCEPT {3}answers #1/m);
+		expect(reply).toMatch(/^◀ request {2}node-a #1 ─flannel\.1─ /m);
+		t.keys('q');
+		await expectRestored(expect, t);
+	});
+
+	it('a central log piped in is split by host, bounded by --keep', async ({expect}) => {
+		const t = await server.open(120, 30);
+		// On a terminal with nothing piped in, nodes given only their rulesets have no trace to read.
+		t.type(`${CMD} replay --node node-a=testdata/nodes/broken/node-a/iptables.save; echo "rc=$?"`);
+		const refused = await t.waitFor(s => /^rc=\d+$/m.test(s), 'the refusal');
+		expect(refused).toContain('--node node-a: no trace among');
+		expect(refused).toMatch(/^rc=2$/m);
+		t.type('clear');
+		await t.waitFor(s => !s.includes('rc=2'), 'the screen cleared');
+		t.type(`cat testdata/nodes/broken/central-kern.log | ${CMD} --keep 5 --node node-a=testdata/nodes/broken/node-a/iptables.save --node node-b=testdata/nodes/broken/node-b/iptables.save; rc=$?`);
+		const live = await t.waitFor(s => s.includes('(stdin)') && s.includes('ended') && s.includes('findings 2'), 'the central log read');
+		expect(live).toContain('lines 110 · packets 16 (11 older dropped)');
+		expect(lines(live).filter(l => /^[ ›]node-[ab] +#\d+ /.test(l))).toHaveLength(5);
+		expect(live).toMatch(/^›node-b #8 .*DROP/m);
+		t.keys('q');
+		await expectRestored(expect, t);
+	});
+
+	it('agents\' records read back open as a trace, their journeys linked again', async ({expect}) => {
+		const t = await server.open(120, 30);
+		const records = join(scratch, 'records.ndjson');
+		t.type(`${CMD} replay ${nodeArgs('broken')} --format ndjson > ${records} && ${CMD} replay ${records}; rc=$?`);
+		const back = await t.waitFor(s => s.includes('▶ following · ended') && s.includes('packets 16'), 'the records read back');
+		expect(back).toMatch(/^ NODE {4}# /m);
+		expect(back).toMatch(/^ node-a #1 .*ICMP +198\.19\.1\.2 → 198\.19\.2\.2 /m);
+		expect(back).toMatch(/^›node-b #8 .*TCP /m);
+		t.keys('g', 'Enter');
+		await t.waitFor(s => /^crossed node-a #1 ─flannel\.1─▶ node-b #2 /m.test(s), 'the journey linked again from the records');
+		t.keys('q');
+		await expectRestored(expect, t);
 	});
 
 	it('NO_COLOR: no colours, the same text', async ({expect}) => {

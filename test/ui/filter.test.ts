@@ -53,7 +53,7 @@ describe('filter on the legacy TCP/UDP/ICMP trace', () => {
 		const f = parseFilter('tcp colour:red port:99999 verdict:maybe id:x');
 		expect(f.terms.map(t => t.key)).toEqual(['proto']);
 		expect(f.errors).toEqual([
-			'colour: unknown key (addr src dst port sport dport proto if in out chain verdict id nat reply)',
+			'colour: unknown key (addr src dst port sport dport proto if in out chain verdict id nat reply node pod svc name)',
 			'port:99999: not a port number',
 			'verdict:maybe: not one of accept drop reject queue stolen unknown',
 			'id:x: give packet numbers, e.g. id:3,7',

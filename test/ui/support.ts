@@ -9,6 +9,8 @@ import {fileURLToPath} from 'node:url';
 import type {ReactElement} from 'react';
 import {render} from 'ink-testing-library';
 import type {Finding} from '../../src/model/findings/types.js';
+import {Fleet} from '../../src/model/fleet.js';
+import {Names} from '../../src/model/names.js';
 import {Pipeline} from '../../src/model/pipeline.js';
 import {TraceStore} from '../../src/model/store.js';
 import {parseTraceText} from '../../src/parser/line-stream.js';
@@ -64,6 +66,47 @@ export function storeFrom(o: StoreFrom): {store: TraceStore; pipeline: Pipeline;
 		store.flush();
 	};
 	return {store, pipeline, lines, quiet};
+}
+
+/** The two-node captures (testdata/nodes): pod A on node-a pings pod B on node-b and opens TCP to it over a flannel VXLAN. */
+export const NODES = ['node-a', 'node-b'] as const;
+export type NodesVariant = 'working' | 'broken';
+
+export interface FleetFrom {
+	readonly variant: NodesVariant;
+	/** Each node's own file (`dmesg-T.log`, `kmsg.log`), or the central rsyslog file of both (`central-kern.log`). @default 'dmesg-T.log' */
+	readonly file?: string;
+	/** Join each node's iptables.save. @default true */
+	readonly rules?: boolean;
+	/** Read testdata/nodes/cluster.json as --names. @default false */
+	readonly names?: boolean;
+	readonly keep?: number;
+	/** Changes each file's text before it is read (hostile names). */
+	readonly edit?: (text: string) => string;
+}
+
+/**
+ * A store fed the two-node captures through a fleet, as `replay --node node-a=…,… --node
+ * node-b=…,…` (or a central log with each node's ruleset) feeds the view; ended.
+ */
+export function fleetFrom(o: FleetFrom): {store: TraceStore; fleet: Fleet} {
+	const dir = `testdata/nodes/${o.variant}`;
+	const file = o.file ?? 'dmesg-T.log';
+	let names: Names | undefined;
+	if (o.names) {
+		names = new Names();
+		names.read(read('testdata/nodes/cluster.json'), 'testdata/nodes/cluster.json');
+	}
+	const nodes = NODES.map(name => ({name, rules: o.rules === false ? [] : [parseRuleset(read(`${dir}/${name}/iptables.save`), `${dir}/${name}/iptables.save`)]}));
+	const fleet = new Fleet({nodes, windowSeconds: 1, now: () => 0, ...(names ? {names} : {})});
+	const store = new TraceStore(fleet, {now: () => 0, ...(o.keep ? {keep: o.keep} : {})});
+	const files = file.startsWith('central') ? [{path: `${dir}/${file}`, node: undefined}] : NODES.map(n => ({path: `${dir}/${n}/${file}`, node: n}));
+	for (const f of files) {
+		const index = fleet.addInput(f.path, f.node);
+		for (const line of parseTraceText((o.edit ?? (t => t))(read(f.path)), index)) store.push(line);
+	}
+	store.end();
+	return {store, fleet};
 }
 
 /** The frame without trailing spaces, so it can be compared as text. */

@@ -8,13 +8,16 @@
  */
 import {useEffect, useMemo} from 'react';
 import {Box, Text, useApp} from 'ink';
+import {refKey} from '../../model/crossing.js';
+import type {PacketRef} from '../../model/fleet.js';
 import type {Packet} from '../../model/types.js';
 import {ChainGraph, GRAPH_HEADER_LINES} from './chain-graph.js';
 import {FilterBar} from './filter-bar.js';
 import {applyFilter, EMPTY_FILTER, parseFilter} from './filter.js';
 import {FindingsView} from './findings-view.js';
 import {hooksOfNodes, layoutGraph, pathOf} from './graph-layout.js';
-import {Help} from './help.js';
+import {Help, helpMaxTop} from './help.js';
+import {journeyTargets, refName} from './journey-lines.js';
 import {useTerminalSize, type TerminalSize} from './hooks/use-terminal-size.js';
 import {useTraceStore, type SnapshotSource} from './hooks/use-trace-store.js';
 import {PacketDetail} from './packet-detail.js';
@@ -72,15 +75,25 @@ export function App({source, title, keys = true, noKeysReason, exitAtEnd = false
 	const [graphState, graphDispatch] = useChainGraphState();
 	const [findingsState, findingsDispatch] = useFindingsState();
 
+	// A row's number: the packet id for one node; with several, the order the packets came in.
+	const rowId = snapshot.rowId ?? packetId;
 	// Packets in trace order (the store lists them as they complete).
-	const packets = useMemo(() => inIdOrder(snapshot.packets), [snapshot.packets]);
+	const packets = useMemo(() => inRowOrder(snapshot.packets, rowId), [snapshot.packets]);
+	const byRef = useMemo(() => new Map(packets.map(p => [refKey(p.node, p.id), p])), [packets]);
+	const packetOf = (r: PacketRef) => byRef.get(refKey(r.node || undefined, r.id));
+	// Several nodes: each row names its node, and a packet is `node #id`.
+	const manyNodes = (snapshot.nodes?.length ?? 0) > 1;
 	const filterText = activeFilterText(filter);
 	const parsedFilter = useMemo(() => (filterText.trim() ? parseFilter(filterText) : EMPTY_FILTER), [filterText]);
 	const shown = useMemo(() => applyFilter(parsedFilter, packets), [parsedFilter, packets]);
-	const ids = useMemo(() => shown.map(p => p.id), [shown]);
+	const ids = useMemo(() => shown.map(rowId), [shown]);
 	const cursor = cursorIndex(selection, ids);
 	const selected: Packet | undefined = cursor >= 0 ? shown[cursor] : undefined;
+	const selectedRow = selected ? rowId(selected) : undefined;
+	const crossing = useMemo(() => (selected ? snapshot.crossing?.(selected) : undefined), [selected, snapshot]);
 	const findings = snapshot.findings;
+	// The chain graph of the selected packet's node (each node has its own chains).
+	const graph = (selected?.node !== undefined ? snapshot.graphs?.[selected.node] : undefined) ?? snapshot.graph;
 
 	// Layout: rows − 1 lines in all.
 	const columns = Math.max(20, size.columns);
@@ -91,13 +104,13 @@ export function App({source, title, keys = true, noKeysReason, exitAtEnd = false
 
 	// The graph is laid out only while it is shown.
 	const onGraph = app.view === 'graph' && !app.help;
-	const hookOf = useMemo(() => (onGraph ? hooksOfNodes(snapshot.graph) : new Map()), [onGraph, snapshot.graph]);
+	const hookOf = useMemo(() => (onGraph ? hooksOfNodes(graph) : new Map()), [onGraph, graph]);
 	const marked = useMemo(() => new Set(app.marked), [app.marked]);
 	const layout = useMemo(() => {
 		if (!onGraph) return {lines: [], lineOf: new Map<string, number>()};
 		const path = pathOf(selected);
-		return layoutGraph({graph: snapshot.graph, hookOf, pathNodes: path.nodes, pathEdges: path.edges, marked, width: columns});
-	}, [onGraph, snapshot.graph, hookOf, selected, marked, columns]);
+		return layoutGraph({graph, hookOf, pathNodes: path.nodes, pathEdges: path.edges, marked, width: columns});
+	}, [onGraph, graph, hookOf, selected, marked, columns]);
 	const graphRows = Math.max(1, body - GRAPH_HEADER_LINES);
 	const graphMax = Math.max(0, layout.lines.length - graphRows);
 
@@ -113,6 +126,12 @@ export function App({source, title, keys = true, noKeysReason, exitAtEnd = false
 		onView: view => appDispatch({type: 'show', view}),
 		onNext: by => appDispatch({type: by === 1 ? 'next' : 'previous'}),
 		onFilter: () => filterDispatch({type: 'open'}),
+		onHelpScroll: motion => {
+			const max = helpMaxTop(body);
+			const page = Math.max(1, body - 2);
+			const by = {down: 1, up: -1, pageDown: page, pageUp: -page, first: -Infinity, last: Infinity}[motion];
+			appDispatch({type: 'scrollHelp', by: Number.isFinite(by) ? by : by > 0 ? max : -max, max});
+		},
 		onBack: () => {
 			if (!app.help && app.view === 'packets' && filter.applied) filterDispatch({type: 'clear'});
 			appDispatch({type: 'back'});
@@ -128,6 +147,18 @@ export function App({source, title, keys = true, noKeysReason, exitAtEnd = false
 		onOpen: () => appDispatch({type: 'show', view: 'detail'}),
 	});
 	const movePacket = (by: -1 | 1) => selectionDispatch({type: 'move', by, ids});
+	// o / w / r on the detail of a packet that crossed: the same packet at the other node, the outer packet, the other direction.
+	const jump = (what: 'other' | 'outer' | 'back') => {
+		if (!selected) return;
+		const target = crossing ? journeyTargets(selected, crossing)[what] : undefined;
+		const name = {other: 'the same packet at another node', outer: 'an outer packet that carried it', back: 'a reply (or request) that crossed'}[what];
+		if (!target) return appDispatch({type: 'notice', text: `${refName(selected)}: no ${name.replace(/^(the|an|a) /, '')}`});
+		const q = packetOf(target);
+		if (!q) return appDispatch({type: 'notice', text: `${refName(target)} is no longer kept (--keep)`});
+		if (!shown.includes(q)) filterDispatch({type: 'clear'});
+		appDispatch({type: 'notice', text: `${refName(target)}: ${name}${shown.includes(q) ? '' : ' (the filter is cleared to show it)'}`});
+		selectionDispatch({type: 'select', id: rowId(q)});
+	};
 	// `e` on the detail: the model's prediction beside the trace (rows instead of hops).
 	const explained = useMemo(
 		() => (detail.explain && app.view === 'detail' && selected ? visibleDeep(snapshot.explain?.(selected) ?? {kind: 'none' as const, why: 'no prediction: the dump is needed (replay with --rules node.save)'}) : undefined),
@@ -137,11 +168,12 @@ export function App({source, title, keys = true, noKeysReason, exitAtEnd = false
 	usePacketDetailKeys({
 		router,
 		isActive: idle && app.view === 'detail',
-		packetId: selected?.id,
+		packetId: selectedRow,
 		hops: detailCount,
 		pageSize: Math.max(1, body - 6),
 		dispatch: detailDispatch,
 		onPacket: movePacket,
+		onJump: jump,
 	});
 	useChainGraphKeys({router, isActive: idle && app.view === 'graph', max: graphMax, pageSize: graphRows, dispatch: graphDispatch, onPacket: movePacket});
 	useFindingsKeys({
@@ -154,17 +186,18 @@ export function App({source, title, keys = true, noKeysReason, exitAtEnd = false
 			const f = findings[Math.min(findingsState.cursor, findings.length - 1)];
 			if (!f) return;
 			if (f.packets.length > 0) {
-				const kept = f.packets.filter(id => packets.some(p => p.id === id));
-				filterDispatch({type: 'set', text: `id:${f.packets.join(',')}`});
-				if (kept.length > 0) selectionDispatch({type: 'select', id: Math.min(...kept)});
+				// A finding of one node names that node's packets.
+				const kept = f.packets.map(id => byRef.get(refKey(f.node, id))).filter(p => p !== undefined);
+				filterDispatch({type: 'set', text: `${f.node ? `node:${f.node} ` : ''}id:${f.packets.join(',')}`});
+				if (kept.length > 0) selectionDispatch({type: 'select', id: Math.min(...kept.map(rowId))});
 				appDispatch({
 					type: 'show',
 					view: 'packets',
-					notice: `${f.kind}: ${f.packets.length} packet(s)${kept.length < f.packets.length ? `, ${f.packets.length - kept.length} no longer kept (--keep)` : ''} · Esc clears the filter`,
+					notice: `${f.kind}: ${f.packets.length} packet(s)${f.node ? ` of ${f.node}` : ''}${kept.length < f.packets.length ? `, ${f.packets.length - kept.length} no longer kept (--keep)` : ''} · Esc clears the filter`,
 				});
 			} else if (f.rules.length > 0) {
 				const chains = [...new Set(f.rules.map(r => `${r.table}:${r.chain}`))];
-				const traversed = chains.filter(c => snapshot.graph.nodes.some(n => n.id === c));
+				const traversed = chains.filter(c => graph.nodes.some(n => n.id === c));
 				appDispatch({
 					type: 'mark',
 					chains,
@@ -185,8 +218,8 @@ export function App({source, title, keys = true, noKeysReason, exitAtEnd = false
 	// The detail stays on its packet: opening it stops following (the graph keeps following, to
 	// show each new packet's path as it comes).
 	useEffect(() => {
-		if (app.view === 'detail' && selection.following && selected) selectionDispatch({type: 'select', id: selected.id});
-	}, [app.view, selection.following, selected?.id]);
+		if (app.view === 'detail' && selection.following && selectedRow !== undefined) selectionDispatch({type: 'select', id: selectedRow});
+	}, [app.view, selection.following, selectedRow]);
 
 	useEffect(() => {
 		if (exitAtEnd && snapshot.ended) quit();
@@ -197,7 +230,7 @@ export function App({source, title, keys = true, noKeysReason, exitAtEnd = false
 	}
 
 	let view;
-	if (app.help) view = <Help height={body} width={columns} />;
+	if (app.help) view = <Help height={body} width={columns} top={app.helpTop ?? 0} />;
 	else if (app.view === 'packets') {
 		view = (
 			<PacketList
@@ -206,11 +239,22 @@ export function App({source, title, keys = true, noKeysReason, exitAtEnd = false
 				height={body}
 				width={columns}
 				inputs={snapshot.inputs}
+				nodes={manyNodes}
 				emptyText={emptyText(packets.length, snapshot.linesRead, snapshot.ended, filterText)}
 			/>
 		);
 	} else if (app.view === 'detail') {
-		view = <PacketDetail packet={selected} hop={selected ? hopIndex(detail, selected.id, detailCount) : 0} height={body} width={columns} inputs={snapshot.inputs} {...(explained ? {explained} : {})} />;
+		view = (
+			<PacketDetail
+				packet={selected}
+				hop={selectedRow !== undefined ? hopIndex(detail, selectedRow, detailCount) : 0}
+				height={body}
+				width={columns}
+				inputs={snapshot.inputs}
+				{...(explained ? {explained} : {})}
+				{...(crossing ? {crossing, packetOf} : {})}
+			/>
+		);
 	} else if (app.view === 'graph') {
 		view = <ChainGraph layout={layout} packet={selected} top={Math.min(graphState.top, graphMax)} height={body} width={columns} />;
 	} else {
@@ -248,10 +292,17 @@ function emptyText(kept: number, lines: number, ended: boolean, filter: string):
 	return ended ? `no packets in ${lines} line(s): no TRACE or LOG lines found (tracewatch doctor explains why a trace may be empty)` : `reading… ${lines} line(s), no complete packet yet`;
 }
 
+const packetId = (p: Packet) => p.id;
+
 /** The packets sorted by id; the same array when they already are. */
 export function inIdOrder(packets: readonly Packet[]): readonly Packet[] {
+	return inRowOrder(packets, packetId);
+}
+
+/** The packets sorted by row (`rowId`: the id, or with several nodes the order they came in); the same array when they already are. */
+export function inRowOrder(packets: readonly Packet[], rowId: (p: Packet) => number): readonly Packet[] {
 	for (let i = 1; i < packets.length; i++) {
-		if (packets[i - 1]!.id > packets[i]!.id) return [...packets].sort((a, b) => a.id - b.id);
+		if (rowId(packets[i - 1]!) > rowId(packets[i]!)) return [...packets].sort((a, b) => rowId(a) - rowId(b));
 	}
 	return packets;
 }

@@ -38,7 +38,8 @@ export function ChainGraph({layout, packet, top, height, width}: ChainGraphProps
 			{packet ? (
 				<>
 					<Text dimColor>● path of </Text>
-					<Text bold>#{packet.id}</Text> {packet.proto} {fitTuple(packet, 60)}
+					<Text bold>{packet.node ? `${packet.node} ` : ''}#{packet.id}</Text> {packet.proto} {fitTuple(packet, 60)}
+					{packet.node ? <Text dimColor>{` · ${packet.node}'s chains`}</Text> : null}
 					<Text dimColor>{`${scroll} · [ ] other packet`}</Text>
 				</>
 			) : (

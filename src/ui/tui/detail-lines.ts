@@ -36,7 +36,7 @@ const verdictTone = (v: Packet['verdict']): Tone => (v === 'ACCEPT' ? 'ok' : v =
 export function detailLines(p: Packet, inputs: readonly InputInfo[]): DetailLines {
 	const header: StyledLine[] = [];
 	const time = p.hops[0]?.time?.text;
-	header.push([seg(`#${p.id}  `, 'bold'), seg(describeTuple(p), 'bold'), seg(`   ${lineRange(p, inputs)}${time ? `  ${time}` : ''}`, 'dim')]);
+	header.push([seg(`${p.node ? `${p.node} ` : ''}#${p.id}  `, 'bold'), seg(describeTuple(p), 'bold'), seg(`   ${lineRange(p, inputs)}${time ? `  ${time}` : ''}`, 'dim')]);
 	const reply: Seg[] = [];
 	if (p.replyTo !== null) reply.push(seg(`answers #${p.replyTo}`));
 	const status = p.replySeen
@@ -51,6 +51,9 @@ export function detailLines(p: Packet, inputs: readonly InputInfo[]): DetailLine
 	if (status) reply.push(...(reply.length > 0 ? [seg(', ')] : []), status);
 	const uid = p.uid !== undefined ? `   uid ${p.uid}${p.gid !== undefined ? ` gid ${p.gid}` : ''}` : '';
 	header.push([seg(`in ${p.in || '-'} → out ${p.out || '-'}   verdict `), seg(p.verdict, verdictTone(p.verdict)), seg('   '), ...reply, seg(uid)]);
+	// --names: what its addresses, service ports and interfaces are.
+	const names = Object.entries(p.names ?? {});
+	if (names.length > 0) header.push([seg('names ', 'dim'), seg(names.map(([k, v]) => `${k} ${v}`).join(' · '))]);
 	const conn = connectionText(p);
 	if (conn) header.push([seg('conntrack ', 'bold'), seg(conn, 'changed')]);
 	for (const n of p.nat) {

@@ -9,7 +9,11 @@
  * matches before and after NAT. A bare word is read by its shape: a number is a port, an address
  * (or CIDR, or a prefix ending in `.`/`:`/`*`) an address, tcp/udp/icmp… a protocol,
  * accept/drop/reject/unknown a verdict, `table:chain` a chain; anything else matches an
- * interface (`cali+` or `cali*` as a prefix) or a chain name containing it.
+ * interface (`cali+` or `cali*` as a prefix), a chain name containing it, the node the packet
+ * was traced on, or a pod, service or node the packet carries the name of (--names).
+ *
+ * Input:  `node:node-b pod:default/pod-a !svc:kube-system/kube-dns`
+ * Output: packets traced on node-b that touch pod default/pod-a and not the service kube-dns
  */
 import type {Packet} from '../../model/types.js';
 
@@ -44,6 +48,9 @@ export const FILTER_KEYS: ReadonlyArray<readonly [string, string]> = [
 	['chain:', 'a hop in a chain: KUBE-SVC, nat:PREROUTING'],
 	['verdict:', 'accept drop reject unknown'],
 	['id:', 'packet ids: id:3,7'],
+	['node:', 'the node it was traced on: node:node-b (several nodes, a central log)'],
+	['pod: svc:', 'a pod or service it touches (--names): pod:default/web-0 svc:kubernetes'],
+	['name:', 'any name it carries (--names) containing the text: name:coredns'],
 	['nat reply noreply', 'was rewritten; a reply was seen or not'],
 ];
 
@@ -117,8 +124,16 @@ function parseTerm(word: string): Parsed {
 			return yesNo('nat', value, p => p.nat.length > 0);
 		case 'reply':
 			return yesNo('reply', value, p => p.replySeen);
+		case 'node':
+			return nodeTerm(value);
+		case 'pod':
+		case 'svc':
+		case 'service':
+			return entityTerm(key === 'pod' ? 'pod' : 'svc', value);
+		case 'name':
+			return value ? {key: 'name', value, test: nameContains(value)} : 'name: needs the text of a name';
 		default:
-			return `${key}: unknown key (addr src dst port sport dport proto if in out chain verdict id nat reply)`;
+			return `${key}: unknown key (addr src dst port sport dport proto if in out chain verdict id nat reply node pod svc name)`;
 	}
 }
 
@@ -133,7 +148,53 @@ function bareTerm(word: string): Parsed {
 	if (isAddressLike(word)) return addressTerm('addr', word);
 	const iface = ifaceTest(word);
 	const chain = chainTest(word);
-	return {key: 'word', value: word, test: p => iface(p) || chain(p)};
+	const named = namedTest(word);
+	return {key: 'word', value: word, test: p => iface(p) || chain(p) || p.node === word || named(p)};
+}
+
+/** A name or a prefix of it (`node-*`, `web-+`). */
+function nameMatcher(value: string): (name: string) => boolean {
+	const prefix = value.endsWith('*') || value.endsWith('+');
+	const v = prefix ? value.slice(0, -1) : value;
+	return prefix ? n => n.startsWith(v) : n => n === v;
+}
+
+function nodeTerm(value: string): Parsed {
+	if (!value) return 'node: needs a node name';
+	const is = nameMatcher(value);
+	return {key: 'node', value, test: p => p.node !== undefined && is(p.node)};
+}
+
+/** The pods, services and nodes a packet's names speak of: `pod default/web-0 (node-a)` → pod default/web-0 and node node-a. */
+export function namedEntities(p: Packet): Array<{kind: 'pod' | 'svc' | 'node'; name: string}> {
+	const out: Array<{kind: 'pod' | 'svc' | 'node'; name: string}> = [];
+	for (const text of Object.values(p.names ?? {})) {
+		for (const m of text.matchAll(/\b(pod|svc|node) ([^\s,():]+)/g)) out.push({kind: m[1] as 'pod' | 'svc' | 'node', name: m[2]!});
+		// A pod's node, in brackets after it: `pod default/web-0 (node-a)`.
+		for (const m of text.matchAll(/\bpod [^\s,()]+ \(([^\s,()]+)\)/g)) out.push({kind: 'node', name: m[1]!});
+	}
+	return out;
+}
+
+/** `pod:default/web-0`, `pod:web-0` (any namespace), `svc:kube-system/kube-dns`, `svc:kube-dns`; `*` at the end for a prefix. */
+function entityTerm(kind: 'pod' | 'svc', value: string): Parsed {
+	if (!value) return `${kind}: needs a name: ${kind}:NAMESPACE/NAME or ${kind}:NAME`;
+	const is = nameMatcher(value);
+	const qualified = value.includes('/');
+	return {key: kind, value, test: p => namedEntities(p).some(e => e.kind === kind && is(qualified ? e.name : e.name.slice(e.name.indexOf('/') + 1)))};
+}
+
+function nameContains(value: string): (p: Packet) => boolean {
+	const v = value.toLowerCase();
+	return p => Object.values(p.names ?? {}).some(n => n.toLowerCase().includes(v));
+}
+
+/** A bare word naming a pod, service or node the packet carries: `web-0`, `default/web-0`, `node-a`. */
+function namedTest(word: string): (p: Packet) => boolean {
+	return p => {
+		if (!p.names) return false;
+		return namedEntities(p).some(e => e.name === word || (e.kind !== 'node' && e.name.slice(e.name.indexOf('/') + 1) === word));
+	};
 }
 
 function isAddressLike(word: string): boolean {

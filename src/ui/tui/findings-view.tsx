@@ -2,6 +2,8 @@
  * The findings view: trace findings and rule lint findings, one row each (severity, kind,
  * message), the selected one in full below: its hint, the packets and the rules concerned.
  * Enter jumps to the packets (as a filter) or, for rule-only findings, to their chains in the graph.
+ * With several nodes each row names the node whose packets it lists (for dropped-at-peer the
+ * node that dropped them, for lost-between-nodes the node they left).
  */
 import {useRef, type ReactNode} from 'react';
 import {Box, Text} from 'ink';
@@ -42,6 +44,7 @@ export function FindingsView({findings, cursor, height, width, focused = true}: 
 	const detailRows = height - listRows - 1;
 	top.current = windowStart(top.current, cursor, listRows, findings.length);
 	const kindW = Math.min(22, Math.max(...findings.map(f => f.kind.length)));
+	const nodeW = Math.min(16, Math.max(0, ...findings.map(f => f.node?.length ?? 0)));
 	const lines: ReactNode[] = [];
 	findings.slice(top.current, top.current + listRows).forEach((f, i) => {
 		const at = top.current + i;
@@ -49,7 +52,7 @@ export function FindingsView({findings, cursor, height, width, focused = true}: 
 		lines.push(
 			<Text key={`f${at}`} wrap="truncate-end" {...(isCursor ? theme.selected(focused) : {})}>
 				{isCursor ? '›' : ' '}
-				<Text {...theme.severity(f.severity)}>{`${ICON[f.severity]} ${cell(f.severity, 7)}`}</Text> {cell(f.kind, kindW)} {f.message}
+				<Text {...theme.severity(f.severity)}>{`${ICON[f.severity]} ${cell(f.severity, 7)}`}</Text> {cell(f.kind, kindW)} {nodeW > 0 ? `${cell(f.node ?? '', nodeW)} ` : ''}{f.message}
 			</Text>,
 		);
 	});
@@ -71,11 +74,11 @@ export function FindingsView({findings, cursor, height, width, focused = true}: 
 
 function findingDetail(f: Finding, width: number): Array<{text: string; tone: 'plain' | 'dim' | 'bold'}> {
 	const out: Array<{text: string; tone: 'plain' | 'dim' | 'bold'}> = [];
-	for (const l of wrapText(f.message, width - 1, 4)) out.push({text: ` ${l}`, tone: 'bold'});
+	for (const l of wrapText(`${f.node ? `${f.node}: ` : ''}${f.message}`, width - 1, 4)) out.push({text: ` ${l}`, tone: 'bold'});
 	for (const l of wrapText(`hint: ${f.hint}`, width - 1, 6)) out.push({text: ` ${l}`, tone: 'plain'});
 	if (f.packets.length > 0) {
 		const ids = f.packets.slice(0, 20).map(id => `#${id}`).join(' ');
-		out.push({text: ` packets ${ids}${f.packets.length > 20 ? ` … ${f.packets.length - 20} more` : ''}   Enter: list them`, tone: 'plain'});
+		out.push({text: ` packets ${f.node ? `${f.node} ` : ''}${ids}${f.packets.length > 20 ? ` … ${f.packets.length - 20} more` : ''}   Enter: list them`, tone: 'plain'});
 	}
 	for (const r of f.rules.slice(0, 6)) {
 		const where = `${r.file ?? ''}${r.line !== undefined ? `:${r.line}` : ''}`;

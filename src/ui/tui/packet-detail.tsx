@@ -6,12 +6,15 @@
  */
 import {useRef, type ReactNode} from 'react';
 import {Box, Text} from 'ink';
+import type {Crossing} from '../../model/crossing.js';
 import type {SideBySide} from '../../model/explain/side-by-side.js';
+import type {PacketRef} from '../../model/fleet.js';
 import type {InputInfo} from '../../model/inputs.js';
 import type {Packet} from '../../model/types.js';
 import {hopName} from '../text.js';
 import {detailLines} from './detail-lines.js';
 import {explainLines} from './explain-lines.js';
+import {journeyDetail} from './journey-lines.js';
 import {wrapText} from './format.js';
 import {Line} from './line.js';
 import {windowStart} from './scroll.js';
@@ -33,9 +36,13 @@ export interface PacketDetailProps {
 	readonly focused?: boolean;
 	/** The packet beside the dump's prediction, as the model worked it out: shown instead of the hop list, `hop` then selects its row. */
 	readonly explained?: SideBySide;
+	/** Where the packet stands on its way between nodes: its hops are then shown between the other node's (journey-lines.ts). */
+	readonly crossing?: Crossing;
+	/** Another packet still kept, for the other node's hops. */
+	readonly packetOf?: (ref: PacketRef) => Packet | undefined;
 }
 
-export function PacketDetail({packet, hop, height, width, inputs, focused = true, explained}: PacketDetailProps) {
+export function PacketDetail({packet, hop, height, width, inputs, focused = true, explained, crossing, packetOf}: PacketDetailProps) {
 	const theme = useTheme();
 	const top = useRef(0);
 	if (!packet) {
@@ -46,8 +53,14 @@ export function PacketDetail({packet, hop, height, width, inputs, focused = true
 		);
 	}
 	const detail = detailLines(packet, inputs);
-	const {header} = detail;
-	let {hops, hopLine} = detail;
+	let {header, hops, hopLine} = detail;
+	if (crossing) {
+		const j = journeyDetail(packet, crossing, inputs, packetOf ?? (() => undefined));
+		hops = j.hops;
+		hopLine = j.hopLine;
+		// Where it stands on the journey, right under the tuple and interfaces, so it stays in sight.
+		header = [...header.slice(0, 2), j.summary, ...header.slice(2)];
+	}
 	let footer = hopFooter(packet, hop, width);
 	if (explained?.kind === 'ready') {
 		const e = explainLines(explained, width);

@@ -31,6 +31,8 @@ export interface PacketListProps {
 	readonly emptyText: string;
 	/** The inputs, to name the file a packet's lines are in. */
 	readonly inputs: readonly InputInfo[];
+	/** Packets come from several nodes: a NODE column, and `node #id` in the preview. @default false */
+	readonly nodes?: boolean;
 }
 
 /** Lines the preview takes under the list, for a body of `height` lines. */
@@ -38,14 +40,14 @@ export function previewHeight(height: number): number {
 	return height >= 14 ? 4 : height >= 9 ? 2 : 0;
 }
 
-export function PacketList({packets, cursor, height, width, focused = true, emptyText, inputs}: PacketListProps) {
+export function PacketList({packets, cursor, height, width, focused = true, emptyText, inputs, nodes = false}: PacketListProps) {
 	const theme = useTheme();
 	const top = useRef(0);
 	const preview = previewHeight(height);
 	const rows = Math.max(1, height - 1 - preview);
 	top.current = windowStart(top.current, Math.max(0, cursor), rows, packets.length);
 	const visible = packets.slice(top.current, top.current + rows);
-	const columns = fitColumns(width - 1, visible);
+	const columns = fitColumns(width - 1, visible, nodes);
 	const selected = cursor >= 0 ? packets[cursor] : undefined;
 	const lines: ReactNode[] = [];
 	lines.push(
@@ -65,7 +67,7 @@ export function PacketList({packets, cursor, height, width, focused = true, empt
 	visible.forEach((p, i) => {
 		const isCursor = top.current + i === cursor;
 		lines.push(
-			<Text key={p.id} wrap="truncate-end" {...theme.verdict(p.verdict)} {...(isCursor ? theme.selected(focused) : {})}>
+			<Text key={`${p.node ?? ''}#${p.id}`} wrap="truncate-end" {...theme.verdict(p.verdict)} {...(isCursor ? theme.selected(focused) : {})}>
 				{isCursor ? '›' : ' '}
 				{rowText(p, columns)}
 			</Text>,
@@ -91,7 +93,7 @@ function previewLines(p: Packet | undefined, n: number, width: number, inputs: r
 	if (n >= 4) {
 		out.push(
 			<Text key="pv-tuple" wrap="truncate-end">
-				<Text bold>#{p.id}</Text> {describeTuple(p)} <Text dimColor>{lineRange(p, inputs)}</Text>
+				<Text bold>{p.node ? `${p.node} ` : ''}#{p.id}</Text> {describeTuple(p)} <Text dimColor>{lineRange(p, inputs)}</Text>
 			</Text>,
 		);
 	}

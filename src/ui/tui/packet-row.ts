@@ -3,15 +3,18 @@
  * when it fits; on a narrow terminal the time goes first, then the final chain, interfaces and
  * NAT are cut, and the addresses get what is left.
  *
+ * With several nodes a NODE column comes first, so a row names its packet `node-a #3`; on a
+ * narrow terminal it is cut in the middle (`wor…r-1`) like the other columns.
+ *
  * Input:  width 80, packets [#1 TCP 198.18.10.2:56044 → 198.18.30.10:80 … ACCEPT eth0→eth1 DNAT+MASQ ✓]
  * Output: columns [# 3, PROTO 5, SRC → DST 29, FINAL 15, VERDICT 7, IN→OUT 9, NAT 9, R 1];
  *         rowCells(p) → ['#1', 'TCP', '198.18.10.2 → 198.18.30.10:80', 'nat:POSTROUTING', 'ACCEPT', 'eth0→eth1', 'DNAT+MASQ', '✓']
  */
 import type {Packet} from '../../model/types.js';
-import {cell, finalText, fitTuple, ioText, natMark, replyMark, timeText, width} from './format.js';
+import {cell, finalText, fitTuple, ioText, natMark, replyMark, timeText, truncateMiddle, width} from './format.js';
 import {endpoint} from '../text.js';
 
-export type ColumnKey = 'id' | 'time' | 'proto' | 'tuple' | 'final' | 'verdict' | 'io' | 'nat' | 'reply';
+export type ColumnKey = 'node' | 'id' | 'time' | 'proto' | 'tuple' | 'final' | 'verdict' | 'io' | 'nat' | 'reply';
 
 export interface Column {
 	readonly key: ColumnKey;
@@ -19,13 +22,16 @@ export interface Column {
 	readonly width: number;
 }
 
-const TITLES: Record<ColumnKey, string> = {id: '#', time: 'TIME', proto: 'PROTO', tuple: 'SRC → DST', final: 'FINAL', verdict: 'VERDICT', io: 'IN→OUT', nat: 'NAT', reply: 'R'};
-const ORDER: readonly ColumnKey[] = ['id', 'time', 'proto', 'tuple', 'final', 'verdict', 'io', 'nat', 'reply'];
+const TITLES: Record<ColumnKey, string> = {node: 'NODE', id: '#', time: 'TIME', proto: 'PROTO', tuple: 'SRC → DST', final: 'FINAL', verdict: 'VERDICT', io: 'IN→OUT', nat: 'NAT', reply: 'R'};
+const ORDER: readonly ColumnKey[] = ['node', 'id', 'time', 'proto', 'tuple', 'final', 'verdict', 'io', 'nat', 'reply'];
 
 function natural(key: ColumnKey, packets: readonly Packet[]): number {
 	let w = width(TITLES[key]);
 	for (const p of packets) {
 		switch (key) {
+			case 'node':
+				w = Math.max(w, width(p.node ?? ''));
+				break;
 			case 'id':
 				w = Math.max(w, String(p.id).length + 1);
 				break;
@@ -58,9 +64,11 @@ function natural(key: ColumnKey, packets: readonly Packet[]): number {
 	return w;
 }
 
-/** Columns for `packets` (the visible ones) in `total` cells, one space between columns. */
-export function fitColumns(total: number, packets: readonly Packet[]): Column[] {
+/** Columns for `packets` (the visible ones) in `total` cells, one space between columns; the NODE column with `nodes`. */
+export function fitColumns(total: number, packets: readonly Packet[], nodes = false): Column[] {
 	const w = new Map<ColumnKey, number>(ORDER.map(k => [k, natural(k, packets)]));
+	if (!nodes) w.delete('node');
+	else w.set('node', Math.min(w.get('node')!, 20));
 	const short = total < 96;
 	if (short) {
 		w.set('nat', Math.max(3, ...packets.map(p => natMark(p, true).length)));
@@ -83,10 +91,12 @@ export function fitColumns(total: number, packets: readonly Packet[]): Column[] 
 		shrink('final', f);
 		shrink('io', io);
 	}
+	shrink('node', 12);
 	shrink('tuple', 20);
 	// Narrower than 80 columns: everything gives.
 	shrink('final', 6);
 	shrink('io', 5);
+	shrink('node', 6);
 	shrink('tuple', 12);
 	// Spare room goes to the addresses so the row reaches across.
 	if (sum() < total) w.set('tuple', w.get('tuple')! + (total - sum()));
@@ -95,6 +105,8 @@ export function fitColumns(total: number, packets: readonly Packet[]): Column[] 
 
 export function cellText(p: Packet, c: Column): string {
 	switch (c.key) {
+		case 'node':
+			return cell(truncateMiddle(p.node ?? '', c.width), c.width);
 		case 'id':
 			return cell(`#${p.id}`, c.width, 'right');
 		case 'time':

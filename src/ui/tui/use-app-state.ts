@@ -18,6 +18,8 @@ export interface AppState {
 	readonly marked: readonly string[];
 	/** A one-line message (e.g. what Enter on a finding did); cleared by the next view change. */
 	readonly notice: string;
+	/** First line of the help shown (it scrolls on a short terminal). */
+	readonly helpTop?: number;
 }
 
 export type AppAction =
@@ -28,7 +30,8 @@ export type AppAction =
 	| {readonly type: 'toggleHelp'}
 	| {readonly type: 'closeHelp'}
 	| {readonly type: 'mark'; readonly chains: readonly string[]; readonly view: View; readonly notice?: string}
-	| {readonly type: 'notice'; readonly text: string};
+	| {readonly type: 'notice'; readonly text: string}
+	| {readonly type: 'scrollHelp'; readonly by: number; readonly max: number};
 
 export const initialApp: AppState = {view: 'packets', help: false, marked: [], notice: ''};
 
@@ -47,7 +50,12 @@ export function appReducer(state: AppState, action: AppAction): AppState {
 			if (state.view === 'packets') return state.notice === '' ? state : {...state, notice: ''};
 			return {...state, view: 'packets', marked: [], notice: ''};
 		case 'toggleHelp':
-			return {...state, help: !state.help};
+			// The help opens at its top.
+			return {...state, help: !state.help, ...(state.helpTop ? {helpTop: 0} : {})};
+		case 'scrollHelp': {
+			const top = Math.max(0, Math.min(action.max, (state.helpTop ?? 0) + action.by));
+			return top === (state.helpTop ?? 0) ? state : {...state, helpTop: top};
+		}
 		case 'closeHelp':
 			return state.help ? {...state, help: false} : state;
 		case 'mark':

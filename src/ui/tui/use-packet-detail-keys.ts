@@ -1,6 +1,8 @@
 /**
  * Keys of the detail view: j/k move between hops, g/G first/last hop, PgUp/PgDn, [ and ] the
- * previous / next packet (in the list's order and filter), e the dump's prediction beside the trace.
+ * previous / next packet (in the list's order and filter), e the dump's prediction beside the trace;
+ * for a packet that crossed between nodes, o the same packet at the other node, w the outer
+ * packet that carried it, r the reply's way back (or the request's way there).
  *
  * Registered with the App's key router (keys.ts), active only while this view has the focus.
  */
@@ -19,10 +21,13 @@ export interface PacketDetailKeysOptions {
 	readonly dispatch: Dispatch<DetailAction>;
 	/** `[` / `]`: another packet. */
 	readonly onPacket: (by: -1 | 1) => void;
+	/** `o` / `w` / `r`: along the packet's way between nodes. */
+	readonly onJump?: (to: 'other' | 'outer' | 'back') => void;
 }
 
-export function usePacketDetailKeys({router, isActive, packetId, hops, pageSize, dispatch, onPacket}: PacketDetailKeysOptions): void {
+export function usePacketDetailKeys({router, isActive, packetId, hops, pageSize, dispatch, onPacket, onJump}: PacketDetailKeysOptions): void {
 	useViewInput(router, (input, key) => {
+		if (onJump && (input === 'o' || input === 'w' || input === 'r')) return onJump(input === 'o' ? 'other' : input === 'w' ? 'outer' : 'back');
 		if (input === '[' || input === 'p' || key.leftArrow) return onPacket(-1);
 		if (input === ']' || input === 'n' || key.rightArrow) return onPacket(1);
 		if (input === 'e') return dispatch({type: 'toggleExplain'});
