@@ -143,6 +143,22 @@ describe('real captures of the classes that used to come out wrong', () => {
 		for (const dad of nd.filter(p => p.icmp?.type === 135 && p.src === '::')) expect(dad.replySeen).toBe(false);
 	});
 
+	it('a neighbour-discovery packet this host sent reads as sent out its interface, not forwarded, though POSTROUTING printed IN= (every format)', () => {
+		const traces = [
+			['testdata/ipv6-captures/dmesg/ipv6-nd/dmesg.log', 'testdata/ipv6-captures/dmesg/ipv6-nd/ip6tables.save'],
+			['testdata/ipv6-captures/dmesg/nat-replies6/dmesg.log', 'testdata/ipv6-captures/dmesg/nat-replies6/ip6tables.save'],
+			['testdata/ipv6-captures/nft/nat-replies6/xtables-monitor.log', 'testdata/ipv6-captures/nft/nat-replies6/ip6tables.save'],
+			['testdata/ipv6-captures/nft/nat-replies6/nft-monitor.log', 'testdata/ipv6-captures/nft/nat-replies6/ip6tables.save'],
+		] as const;
+		for (const [trace, dump] of traces) {
+			const local = replayFiles([trace], [dump]).packets.filter(p => p.hops[0]?.hook === 'OUTPUT');
+			// The kernel passes the skb's device to POSTROUTING as its input (ip6_output): the line says IN=eth0 OUT=eth0.
+			const printedIn = local.filter(p => p.hops.some(h => h.hook === 'POSTROUTING' && h.in !== '' && h.in === h.out));
+			expect(printedIn.length, trace).toBeGreaterThanOrEqual(2);
+			for (const p of printedIn) expect({id: p.id, in: p.in, out: p.out}, trace).toEqual({id: p.id, in: '', out: p.hops.at(-1)!.out});
+		}
+	});
+
 	it('a monitor log that ends in its own error: packets before it have reply state unknown, and the error is reported', () => {
 		const dir = 'testdata/ipv6-captures/nft/nat-replies6';
 		const cut = replayFiles([`${dir}/xtables-monitor-2to1.log`], [`${dir}/ip6tables.save`]);

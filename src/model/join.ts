@@ -452,8 +452,13 @@ export function findVerdict(packet: Packet): {verdict: Verdict; basis: string} {
 /** Fills in in/out, verdict and NAT once a packet is complete. */
 export function finishPacket(packet: Packet, index: RuleIndex): void {
 	joinRules(packet, index);
+	// A packet this host sent (its path begins at OUTPUT) came in on no interface. The kernel
+	// passes the skb's device as IN= to POSTROUTING all the same (ip6_output: `indev = skb->dev`,
+	// set before routing for neighbour discovery and MLD, which choose their interface), so a
+	// local IPv6 ND packet prints `IN=eth0 OUT=eth0` there, as a forwarded one would.
+	const local = packet.hops.find(h => !h.bridge)?.hook === 'OUTPUT';
 	for (const hop of packet.hops) {
-		if (!packet.in && hop.in) packet.in = hop.in;
+		if (!packet.in && hop.in && !(local && hop.hook === 'POSTROUTING')) packet.in = hop.in;
 		if (hop.out) packet.out = hop.out;
 	}
 	const {verdict, basis} = findVerdict(packet);
