@@ -159,6 +159,28 @@ describe('real captures of the classes that used to come out wrong', () => {
 		}
 	});
 
+	it('nft monitor: ICMPv6 behind a hop-by-hop header (MLD) reads as ICMPv6 with its type, from the bytes nft printed raw (with and without the dump)', () => {
+		for (const dump of [['testdata/ipv6-captures/nft/ipv6-nd/ip6tables.save'], []]) {
+			const {packets} = replayFiles(['testdata/ipv6-captures/nft/ipv6-nd/nft-monitor.log'], dump);
+			const behind = packets.filter(p => p.extHeader === 'hop-by-hop');
+			expect(behind.length).toBeGreaterThanOrEqual(20);
+			// `ip6 nexthdr ip` is protocol 0, the hop-by-hop header: never the packet's protocol.
+			expect(packets.filter(p => p.proto === 'IP')).toEqual([]);
+			for (const p of behind) {
+				expect({id: p.id, proto: p.proto, protoFrom: p.protoFrom}).toEqual({id: p.id, proto: 'ICMPv6', protoFrom: 'rule'});
+				expect([130, 131, 132, 143]).toContain(p.icmp?.type);
+			}
+			// Line 1: `@th,0,160 0x82005d1503e8…` from fe80::e0:b4ff:fed6:6a74 to ff02::1, ip6 length 32: an MLDv1 general query, 1000 ms.
+			expect(packets[0]).toMatchObject({src: 'fe80::e0:b4ff:fed6:6a74', dst: 'ff02::1', icmp: {type: 130, code: 0, mld: {maxDelay: 1000, group: '::'}}});
+			// Line 6: `0x83003162…ff0200000000000000000001` to ff02::1:ff06:652d: an MLDv1 report; the address's last 4 bytes are the destination's.
+			expect(packets[1]).toMatchObject({dst: 'ff02::1:ff06:652d', icmp: {type: 131, mld: {group: 'ff02::1:ff06:652d'}}});
+		}
+		// An MLDv2 report (`0x8f002142 0000 0005 04 00 0000 ff02000000000000`): 5 records, the first
+		// change-to-exclude; of its address only the first 8 bytes are printed, and nothing more is claimed.
+		const v2 = replayFiles(['testdata/ipv6-captures/nft/nat-replies6/nft-monitor.log'], ['testdata/ipv6-captures/nft/nat-replies6/ip6tables.save']).packets[0]!;
+		expect(v2.icmp).toEqual({type: 143, code: 0, mld: {records: 5, recordType: 4, groupStart: 'ff02:0000:0000:0000'}});
+	});
+
 	it('a monitor log that ends in its own error: packets before it have reply state unknown, and the error is reported', () => {
 		const dir = 'testdata/ipv6-captures/nft/nat-replies6';
 		const cut = replayFiles([`${dir}/xtables-monitor-2to1.log`], [`${dir}/ip6tables.save`]);

@@ -10,8 +10,11 @@
  * `return:N` name the chain's tail (N = rules + 1) or, as ip_tables.c does, an unconditional
  * standard-target rule at position N (`-A INPUT -j DROP` logs as `policy:N`).
  */
+import {parseNftRuleset} from '../parser/nft-ruleset.js';
 import {parseRuleText, type Chain, type Rule, type Ruleset} from '../parser/ruleset.js';
+import {icmpv6FromBytes} from '../netfilter/icmp.js';
 import {nftFamilyCovers, nftHook} from '../netfilter/nft.js';
+import type {IcmpInfo, PacketFields} from '../parser/types.js';
 import {formatNatRange, isUnconditional, ruleProtocol, specWords, targetOption} from './rule-query.js';
 import type {Hop, NatRewrite, Packet, Verdict} from './types.js';
 
@@ -466,18 +469,68 @@ export function finishPacket(packet: Packet, index: RuleIndex): void {
 	packet.verdictBasis = basis;
 	packet.nat = findNat(packet);
 	if (packet.proto === 'unknown' && packet.first.proto) packet.proto = packet.first.proto;
-	if (packet.proto === 'unknown') packet.proto = protoFromRules(packet) ?? 'unknown';
+	if (packet.proto === 'unknown') {
+		const proto = protoFromRules(packet);
+		if (proto) {
+			packet.proto = proto;
+			packet.protoFrom = 'rule';
+		}
+	}
+	if (packet.first.extHeader) {
+		packet.extHeader = packet.first.extHeader;
+		if (packet.proto === 'ICMPv6' && !packet.icmp) {
+			const icmp = icmpBehindExtension(packet.first, packet.dst);
+			if (icmp) packet.icmp = icmp;
+		}
+	}
 }
 
 /**
- * xtables-monitor prints no protocol for ICMP packets; a matched rule with `-p icmp` says it.
+ * The ICMPv6 header of a packet whose first next header is an extension header, from the bytes
+ * nft printed raw (`@th,0,160 0x8200…`): the kernel's trace holds the transport header at the
+ * offset it found past the extension headers (nf_tables_trace.c, `nft_thoff`), but not which
+ * protocol it is, so nft cannot decode it. Read only when a matched rule says it is ICMPv6.
+ */
+function icmpBehindExtension(f: PacketFields, dst: string): IcmpInfo | undefined {
+	const key = Object.keys(f.extra ?? {}).find(k => /^@th,0,\d+$/.test(k));
+	if (!key) return undefined;
+	// nft prints the IPv6 payload length: the ICMPv6 message is that less the extension headers
+	// (a multiple of 8 bytes, at least 8). An MLD query is 24 bytes in version 1, 28 or more in 2.
+	const payload = f.len;
+	let icmpLen: number | undefined;
+	if (payload !== undefined) {
+		const v1 = payload >= 32 && (payload - 24) % 8 === 0;
+		const v2 = payload - 8 >= 28;
+		icmpLen = v1 && !v2 ? 24 : v2 && !v1 ? 28 : undefined;
+	}
+	return icmpv6FromBytes(f.extra![key]!, dst, icmpLen);
+}
+
+/**
+ * xtables-monitor prints no protocol for ICMP packets, nft none behind an IPv6 extension header;
+ * a matched rule with `-p icmp` (`meta l4proto ipv6-icmp`) says it: both match the protocol past
+ * the extension headers.
  */
 function protoFromRules(packet: Packet): string | undefined {
 	for (const hop of packet.hops) {
 		if (!hop.rule || hop.traceVerdict === undefined && hop.ruleFrom !== 'dump') continue;
-		const rule = ruleOf(hop);
+		const rule = ruleOf(hop) ?? (packet.format === 'nft-monitor' && hop.ruleFrom !== 'dump' ? nftRuleOf(hop.rule) : undefined);
 		const proto = rule && ruleProtocol(rule);
 		if (proto) return proto;
 	}
 	return undefined;
+}
+
+/** Rules nft monitor printed, read with the nft grammar (as a rule of a listing): read once per text. */
+const fromNftText = new Map<string, Rule | null>();
+
+function nftRuleOf(text: string): Rule | undefined {
+	let read = fromNftText.get(text);
+	if (read === undefined) {
+		if (fromNftText.size >= 4096) fromNftText.clear();
+		const listing = parseNftRuleset(`table inet trace {\n\tchain rule {\n\t\t${text}\n\t}\n}\n`, '-');
+		read = [...listing.tables.values()][0]?.chains.get('rule')?.rules[0] ?? null;
+		fromNftText.set(text, read);
+	}
+	return read ?? undefined;
 }

@@ -181,8 +181,15 @@ export interface Packet {
 	changes?: FieldChange[];
 	/** Its relation to the connection whose earlier packets were traced: which way it goes, and what conntrack restored or applied. Set by pairing; absent for a connection's first packet and for packets of connections not seen before. */
 	connection?: ConnectionRelation;
-	/** How `proto` is known when the trace does not print it (xtables-monitor prints no protocol for ICMP, ICMPv6 and IPv6 extension headers): `ports` (ports without TCP flags: UDP, UDP-Lite, SCTP or DCCP), `answer` (the protocol of the packet it answers). Absent when the trace printed it. */
-	protoFrom?: 'ports' | 'answer';
+	/** How `proto` is known when the trace does not print it (xtables-monitor prints no protocol for ICMP, ICMPv6 and IPv6 extension headers; nft none behind an IPv6 extension header): `rule` (a rule it matched names the protocol: `-p ipv6-icmp`, `meta l4proto ipv6-icmp`), `ports` (ports without TCP flags: UDP, UDP-Lite, SCTP or DCCP), `answer` (the protocol of the packet it answers). Absent when the trace printed it. */
+	protoFrom?: 'rule' | 'ports' | 'answer';
+	/**
+	 * IPv6: the extension header the trace showed as the first next header (`hop-by-hop`, as every
+	 * MLD message has; `routing`, `fragment`, `destination-options`). nft prints neither the
+	 * protocol after it nor its decoded header: `proto` then comes from a rule (`protoFrom`), and an
+	 * ICMPv6 header is read from the raw bytes nft printed; what those bytes do not show is absent.
+	 */
+	extHeader?: string;
 	uid?: number;
 	gid?: number;
 }

@@ -6,6 +6,8 @@
  *           time:{mono:1214.704789}, pkt:{family:'ipv4', in:'eth0', src:'198.18.0.1', …, icmp:{type:8, code:0, id:2419, seq:1}}}}`
  */
 
+import type {MldInfo} from '../netfilter/icmp.js';
+
 /** The three words the kernel prints in `table:chain:TYPE:N`. */
 export type HopType = 'rule' | 'return' | 'policy';
 
@@ -30,7 +32,10 @@ export interface IcmpInfo {
 	readonly mtu?: number;
 	readonly gateway?: string;
 	readonly parameter?: number;
+	/** A multicast listener discovery message (ICMPv6 130, 131, 132, 143): what its body says, as far as the trace shows it. */
+	readonly mld?: MldInfo;
 }
+
 
 /** What a trace line says about the packet at that point of its path. */
 export interface PacketFields {
@@ -80,6 +85,13 @@ export interface PacketFields {
 	incomplete?: number;
 	/** The line ended inside brackets or parentheses: cut by the kernel's 1019-byte limit or by a copy. */
 	cut?: boolean;
+	/**
+	 * IPv6: the extension header nft printed as the next header (`ip6 nexthdr ip` is protocol 0,
+	 * the hop-by-hop header MLD messages carry): `hop-by-hop`, `routing`, `fragment`,
+	 * `destination-options`. nft then prints neither the protocol after it nor its decoded header,
+	 * only the header's first bytes (`@th,0,160 0x…`, kept in `extra`).
+	 */
+	extHeader?: string;
 	/** Fields tracewatch does not interpret, kept as written. */
 	extra?: Record<string, string>;
 }

@@ -18,7 +18,7 @@ import {expectsReply} from '../model/pairing.js';
 import {isBuiltinChain, isHook} from '../netfilter/hooks.js';
 import {wrapText} from './wrap.js';
 import {endpoint as hostPort} from '../netfilter/addr.js';
-import {icmpName as icmpShortName} from '../netfilter/icmp.js';
+import {icmpName as icmpShortName, MLD_RECORD_TYPES} from '../netfilter/icmp.js';
 import type {Hop, Packet} from '../model/types.js';
 import type {InputInfo, InputNames, UnparsedLine} from '../model/inputs.js';
 import type {NoticeInfo} from '../model/pipeline.js';
@@ -59,6 +59,48 @@ export function describeTuple(p: Packet): string {
 	}
 	if (p.ipId !== undefined) parts.push(`ID=${p.ipId}`);
 	return parts.join(' ');
+}
+
+/**
+ * How the packet's protocol is known when the trace did not print it, in words; undefined when
+ * it did. "protocol not printed by the trace: ICMPv6, from a rule it matched, behind an IPv6
+ * hop-by-hop header (its header read from the bytes nft printed raw)".
+ */
+export function protoNote(p: Packet): string | undefined {
+	const behind = p.extHeader ? `behind an IPv6 ${p.extHeader} header` : '';
+	if (!p.protoFrom) return p.extHeader && p.proto === 'unknown' ? `protocol not printed by the trace: it comes ${behind}, and no rule it matched names it` : undefined;
+	const how = p.protoFrom === 'answer' ? 'as the packet it answers' : p.protoFrom === 'ports' ? 'from its ports and no TCP flags' : 'from a rule it matched';
+	const header = p.extHeader ? (p.icmp ? ' (its header read from the bytes nft printed raw)' : ' (nft printed no header nft could read)') : '';
+	return `protocol not printed by the trace: ${p.proto}, ${how}${behind ? `, ${behind}` : ''}${header}`;
+}
+
+/**
+ * What an MLD message says beyond its type, as far as the trace shows it; undefined for other
+ * packets and when the trace shows nothing of its body (kernel log, xtables-monitor).
+ * "MLD general query, max delay 1000 ms"; "MLDv2 report, 1 record, the first change-to-exclude
+ * for ff02:0000:0000:0000… (the rest not printed)".
+ */
+export function mldNote(p: Packet): string | undefined {
+	const m = p.icmp?.mld;
+	if (!m || !p.icmp) return undefined;
+	const group = m.group !== undefined ? m.group : m.groupStart !== undefined ? `${m.groupStart}… (the rest not printed)` : 'an address not printed';
+	switch (p.icmp.type) {
+		case 130: {
+			const what = m.group === '::' ? 'general query' : `query for ${group}`;
+			return `MLD ${what}, ${m.maxDelay === undefined ? 'max delay not known (its code needs the MLD version, which the trace does not show)' : `max delay ${m.maxDelay} ms`}`;
+		}
+		case 131:
+			return `MLDv1 report for ${group}`;
+		case 132:
+			return `MLD done for ${group}`;
+		case 143: {
+			if (m.records === undefined) return 'MLDv2 report, records not printed';
+			const first = m.recordType === undefined ? '' : `, the first ${MLD_RECORD_TYPES[m.recordType] ?? `of type ${m.recordType}`} for ${group}`;
+			return `MLDv2 report, ${m.records} record${m.records === 1 ? '' : 's'}${first}`;
+		}
+		default:
+			return undefined;
+	}
 }
 
 /** `frag-needed`, `echo-request`, … or `type=42 code=0` for a message without a name. */
@@ -254,7 +296,10 @@ export function renderPacket(p: Packet, inputs: InputNames, s: Style = plain, op
 	lines.push(`    in ${p.in || '-'} → out ${p.out || '-'}   verdict ${verdictStyled(p, s)}   ${replyText(p, s)}${uid}`);
 	const conn = connectionText(p);
 	if (conn) lines.push(`    conntrack  ${conn}`);
-	if (p.protoFrom) lines.push(`    ${s.dim(p.protoFrom === 'answer' ? `protocol not printed by the trace: ${p.proto}, as the packet it answers` : `protocol not printed by the trace: ${p.proto}, from its ports and no TCP flags`)}`);
+	const proto = protoNote(p);
+	if (proto) lines.push(`    ${s.dim(proto)}`);
+	const mld = mldNote(p);
+	if (mld) lines.push(`    ${s.dim(mld)}`);
 	for (const n of p.nat) {
 		if (conn && n.seen === 'connection') continue;
 		const where =

@@ -19,7 +19,7 @@
 import {expectsReply} from '../../model/pairing.js';
 import type {InputInfo} from '../../model/inputs.js';
 import type {Packet} from '../../model/types.js';
-import {connectionText, describeTuple, endpoint, hopName, lineRange} from '../text.js';
+import {connectionText, describeTuple, endpoint, hopName, lineRange, mldNote, protoNote} from '../text.js';
 import {cell, truncateMiddle, width} from './format.js';
 import {groupHops, kindNum} from './hop-groups.js';
 import {seg, type Seg, type StyledLine, type Tone} from './styled.js';
@@ -53,6 +53,7 @@ export function detailLines(p: Packet, inputs: readonly InputInfo[]): DetailLine
 	header.push([seg(`in ${p.in || '-'} → out ${p.out || '-'}   verdict `), seg(p.verdict, verdictTone(p.verdict)), seg('   '), ...reply, seg(uid)]);
 	const conn = connectionText(p);
 	if (conn) header.push([seg('conntrack ', 'bold'), seg(conn, 'changed')]);
+	for (const note of [protoNote(p), mldNote(p)]) if (note) header.push([seg(note, 'dim')]);
 	for (const n of p.nat) {
 		if (conn && n.seen === 'connection') continue;
 		header.push([seg('NAT ', 'bold'), seg(`${n.type} ${n.from} → ${n.to}`, 'changed'), seg(` at ${n.at}${n.seen === 'rule' ? ' (from the rule: SNAT happens after the last trace point)' : ''}`, 'dim')]);
