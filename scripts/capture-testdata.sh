@@ -902,10 +902,14 @@ PREROUTING and OUTPUT).
   multicast).
 - `TYPE=133` (router solicitation) to `ff02::2`, answered by `TYPE=134` to `ff02::1` from the
   router's link-local address.
-- `TYPE=130` (listener query) from the switch to `ff02::1`, answered by the host's `TYPE=143`
-  reports to `ff02::16`: a report that follows a query on the link is taken as its answer (one
-  sent on its own when joining a group cannot be told apart in the trace); reports with no query
-  before them answer nothing.
+- `TYPE=130` (an MLDv1 general listener query, maximum response delay 1000 ms) from the
+  switch to `ff02::1`, followed by MLDv1 reports (`TYPE=131`, each to the address it reports)
+  and MLDv2 reports (`TYPE=143` to `ff02::16`). An MLDv1 report is the same message whether it
+  answers the query or was sent unsolicited on joining the address (RFC 2710), and the kernel
+  log shows no MLDv2 record types: the query's answer is unknown, and each such report "may
+  answer" it. nft monitor shows the MLDv2 reports' first record, CHANGE_TO_EXCLUDE: a change of
+  state, sent unsolicited (RFC 3810), answering nothing. Reports with no query before them
+  answer nothing.
 - The DAD solicitations (`SRC=::`) get no answer, as they should.
 EOF
 }

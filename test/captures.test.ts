@@ -181,6 +181,36 @@ describe('real captures of the classes that used to come out wrong', () => {
 		expect(v2.icmp).toEqual({type: 143, code: 0, mld: {records: 5, recordType: 4, groupStart: 'ff02:0000:0000:0000'}});
 	});
 
+	it('an MLD report after a listener query is its answer only when it says so; else the query\'s answer is unknown (legacy, nft)', () => {
+		// Legacy: TYPE=130 from the switch's querier (line 9), then reports (TYPE=131, 143) that print no records: any may be unsolicited.
+		const legacy = replayFiles(['testdata/ipv6-captures/dmesg/ipv6-nd/dmesg.log'], ['testdata/ipv6-captures/dmesg/ipv6-nd/ip6tables.save']);
+		const nft = replayFiles(['testdata/ipv6-captures/nft/ipv6-nd/nft-monitor.log'], ['testdata/ipv6-captures/nft/ipv6-nd/ip6tables.save']);
+		for (const {packets, findings} of [legacy, nft]) {
+			const queries = packets.filter(p => p.icmp?.type === 130);
+			const reports = packets.filter(p => p.icmp?.type === 131 || p.icmp?.type === 143);
+			expect(queries.length).toBeGreaterThanOrEqual(2);
+			expect(reports.length).toBeGreaterThanOrEqual(15);
+			for (const q of queries) {
+				expect(q.replySeen, `#${q.id}`).toBe(false);
+				expect(q.replyUnknown, `#${q.id}`).toMatch(/^#\d+ may answer it: an MLDv[12] report/);
+			}
+			// No report is claimed as an answer; those that could be one say so.
+			expect(reports.filter(r => r.replyTo !== null)).toEqual([]);
+			expect(reports.filter(r => r.mayAnswer !== undefined).length).toBeGreaterThanOrEqual(12);
+			for (const r of reports.filter(r => r.mayAnswer !== undefined)) expect(queries.map(q => q.id)).toContain(r.mayAnswer);
+			// No finding says a query went unanswered.
+			expect(findings.filter(f => f.kind === 'no-reply' && f.packets.some(id => queries.some(q => q.id === id)))).toEqual([]);
+		}
+		expect(legacy.packets.find(p => p.icmp?.type === 130)).toMatchObject({id: 3, replyUnknown: expect.stringMatching(/^#4 may answer it: an MLDv2 report whose record types the trace does not show/)});
+		// nft shows the MLDv2 reports' first record: change-to-exclude (line 53, `0x8f00…0001 04…`), sent
+		// unsolicited on a join: it answers nothing, though it follows query #13.
+		const changes = nft.packets.filter(p => p.icmp?.type === 143);
+		expect(changes.map(p => ({id: p.id, recordType: p.icmp?.mld?.recordType, replyTo: p.replyTo, mayAnswer: p.mayAnswer}))).toEqual([
+			{id: 14, recordType: 4, replyTo: null, mayAnswer: undefined},
+			{id: 20, recordType: 4, replyTo: null, mayAnswer: undefined},
+		]);
+	});
+
 	it('a monitor log that ends in its own error: packets before it have reply state unknown, and the error is reported', () => {
 		const dir = 'testdata/ipv6-captures/nft/nat-replies6';
 		const cut = replayFiles([`${dir}/xtables-monitor-2to1.log`], [`${dir}/ip6tables.save`]);

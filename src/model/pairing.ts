@@ -77,6 +77,10 @@ interface Entry {
 	readonly conn: number;
 	/** TCP with sequence numbers: an answer was seen (a later ACK covering it again answers nothing). */
 	answered: boolean;
+	/** Log time of its first line, in seconds, when the trace has time stamps. */
+	readonly time: number | undefined;
+	/** An MLD listener query: the address it asks about (`::` for all) and its maximum response delay in ms, when known. */
+	readonly query?: {readonly group: string | undefined; readonly maxDelay: number | undefined};
 }
 
 const SEQ_SPACE = 2 ** 32;
@@ -161,7 +165,26 @@ function entryOf(p: Packet, direction: 'original' | 'reply' | undefined): Entry 
 		denat: dstBack ? {from: dstBack.from, to: dstBack.to} : undefined,
 		conn: p.connection?.first ?? p.id,
 		answered: p.replySeen,
+		time: timeOf(p),
+		...(p.proto === 'ICMPv6' && p.icmp?.type === 130 ? {query: {group: queriedGroup(p), maxDelay: p.icmp.mld?.maxDelay}} : {}),
 	};
+}
+
+/** The log time of a packet's first line in seconds, when stamped. */
+function timeOf(p: Packet): number | undefined {
+	const t = p.hops[0]?.time;
+	return t?.mono ?? (t?.wall === undefined ? undefined : t.wall / 1000);
+}
+
+/**
+ * The address an MLD listener query asks about: `::` for a general query (sent to all nodes,
+ * ff02::1), else the address it is sent to (RFC 2710 5, RFC 3810 6.1). Undefined when not known.
+ */
+function queriedGroup(p: Packet): string | undefined {
+	const m = p.icmp?.mld;
+	if (m?.group !== undefined) return m.group;
+	if (p.dst === 'ff02::1') return '::';
+	return p.dst.startsWith('ff') ? p.dst : undefined;
 }
 
 function key(proto: string, src: string, spt: number | string | undefined, dst: string, dpt: number | string | undefined): string {
@@ -379,6 +402,10 @@ export class ReplyMatcher {
 		if (type === undefined) return;
 		const request = ndRequestType(type);
 		if (request === undefined) return;
+		if (request === 130) {
+			this.listener(p, facts);
+			return;
+		}
 		const link = entryLink(p);
 		for (let i = this.nd.length - 1; i >= 0; i--) {
 			const q = this.nd[i]!;
@@ -395,6 +422,58 @@ export class ReplyMatcher {
 			facts.push({id: q.id, fact: 'reply-seen', by: p.id});
 			return;
 		}
+	}
+
+	/**
+	 * MLD: a listener report answers a query only when it says so. An MLDv2 report of current-state
+	 * records (MODE_IS_INCLUDE, MODE_IS_EXCLUDE) is sent only in answer to a query; one of
+	 * state-change records (CHANGE_TO_*, ALLOW_*, BLOCK_*) only unsolicited, when a listener joins,
+	 * leaves or changes its sources (RFC 3810 5.2.12, 6.1). An MLDv1 report is the same message
+	 * either way (RFC 2710 4: a listener that joins sends it unsolicited), and the kernel log and
+	 * xtables-monitor show no record types: such a report may answer the queries it could answer
+	 * (on its link, earlier, within their maximum response delay when the trace shows it and time
+	 * stamps, about all addresses or its own), and those queries' answer is then unknown.
+	 * A current-state report answers the one query it could answer; with several, which is unknown.
+	 */
+	private listener(p: Packet, facts: Fact[]): void {
+		const m = p.icmp?.mld;
+		const recordType = p.icmp?.type === 143 ? m?.recordType : undefined;
+		// A change of state: sent on its own, it answers nothing.
+		if (recordType !== undefined && recordType >= 3 && recordType <= 6) return;
+		const answers = recordType === 1 || recordType === 2;
+		const link = entryLink(p);
+		const time = timeOf(p);
+		// An MLDv1 report is sent to the address it reports; an MLDv2 report's first address shows only its start.
+		const group = p.icmp?.type === 131 ? (m?.group ?? p.dst) : m?.group;
+		const start = group === undefined ? m?.groupStart : undefined;
+		const candidates: Entry[] = [];
+		for (let i = this.nd.length - 1; i >= 0; i--) {
+			const q = this.nd[i]!;
+			if (q.id >= p.id || q.icmpType !== 130 || !q.query) continue;
+			if (link && q.link && link !== q.link) continue;
+			const asked = q.query.group;
+			if (asked !== undefined && asked !== '::') {
+				// A query about one address is answered by a report about it.
+				if (group !== undefined && group !== asked) continue;
+				if (start !== undefined && !expandAddress(asked).startsWith(start)) continue;
+			}
+			if (q.query.maxDelay !== undefined && q.time !== undefined && time !== undefined && (time < q.time || time - q.time > q.query.maxDelay / 1000)) continue;
+			candidates.push(q);
+		}
+		if (candidates.length === 0) return;
+		if (answers && candidates.length === 1) {
+			const q = candidates[0]!;
+			p.replyTo = q.id;
+			facts.push({id: q.id, fact: 'reply-seen', by: p.id});
+			return;
+		}
+		p.mayAnswer = candidates[0]!.id;
+		const kind = answers
+			? `an MLDv2 report of current state, which answers one query, and ${candidates.length} queries it could answer were seen`
+			: p.icmp?.type === 131
+				? 'an MLDv1 report, which is the same whether it answers or was sent unsolicited'
+				: 'an MLDv2 report whose record types the trace does not show (current state answers a query; a change of state is sent unsolicited)';
+		for (const q of candidates) facts.push({id: q.id, fact: 'reply-unknown', by: p.id, why: `#${p.id} may answer it: ${kind}`});
 	}
 
 	/**
@@ -549,6 +628,15 @@ function superseded(q: Entry, list: readonly Entry[], before: number): boolean {
 function specific(mine: readonly string[]): readonly string[] {
 	const out = mine.filter(t => !t.startsWith('portless|'));
 	return out.length > 0 ? out : mine;
+}
+
+/** An IPv6 address with every group written in four digits (`ff02:0000:…`), as MldInfo.groupStart is. */
+function expandAddress(addr: string): string {
+	const [head = '', tail] = addr.split('::');
+	const a = head === '' ? [] : head.split(':');
+	const c = tail === undefined || tail === '' ? [] : tail.split(':');
+	const middle = tail === undefined ? [] : Array.from({length: Math.max(0, 8 - a.length - c.length)}, () => '0');
+	return [...a, ...middle, ...c].map(g => g.padStart(4, '0')).join(':');
 }
 
 /** The link a packet was seen on, as Entry.link says it. */

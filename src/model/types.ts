@@ -172,11 +172,19 @@ export interface Packet {
 	/** The id of the ICMP error this host sent instead of forwarding the packet (routing refused it). */
 	refusedBy?: number;
 	/**
-	 * No reply was seen, but the log may have lost it: a line saying lines were left out (a rate
-	 * limit, the kernel's log buffer) or that the tracing program failed came while this packet
-	 * was recent. Says which line. Its reply state is then "unknown", and no finding blames the rules.
+	 * No reply was seen, but one may have come: the log may have lost it (a line saying lines were
+	 * left out — a rate limit, the kernel's log buffer — or that the tracing program failed came
+	 * while this packet was recent: says which line), or a later packet may be its answer and the
+	 * trace cannot tell (an MLD report after a listener query: starts with that packet's `#id`).
+	 * Its reply state is then "unknown", and no finding blames the rules.
 	 */
 	replyUnknown?: string;
+	/**
+	 * An MLD report that may answer this earlier listener query, or may have been sent unsolicited:
+	 * the trace cannot tell which (an MLDv1 report; an MLDv2 report whose record types it does not
+	 * show). The query's reply state is then unknown (`replyUnknown` says why); nothing claims it.
+	 */
+	mayAnswer?: number;
 	/** Header fields the hops show changed, each with what changed it (rule, routing, conntrack), in path order. Set by the assembler (empty when nothing changed). */
 	changes?: FieldChange[];
 	/** Its relation to the connection whose earlier packets were traced: which way it goes, and what conntrack restored or applied. Set by pairing; absent for a connection's first packet and for packets of connections not seen before. */

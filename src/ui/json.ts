@@ -71,6 +71,7 @@ export function packetJson(p: Packet, inputs: InputNames): Record<string, unknow
 		...(p.gid !== undefined ? {gid: p.gid} : {}),
 		...(p.refusedBy !== undefined ? {refusedBy: p.refusedBy} : {}),
 		...(p.replyUnknown !== undefined ? {replyUnknown: p.replyUnknown} : {}),
+		...(p.mayAnswer !== undefined ? {mayAnswer: p.mayAnswer} : {}),
 		...(p.changes && p.changes.length > 0 ? {changes: p.changes.map(c => ({field: c.field, from: c.from, to: c.to, by: c.by, at: c.at, seen: c.seen}))} : {}),
 		...(p.connection ? {connection: {direction: p.connection.direction, first: p.connection.first, conntrack: p.connection.conntrack.map(r => ({...r}))}} : {}),
 		...(p.protoFrom ? {protoFrom: p.protoFrom} : {}),
@@ -110,5 +111,7 @@ export function revisionJson(f: Fact): Record<string, unknown> {
 			return {revised: f.id, fact: f.fact, replyTo: f.to};
 		case 'refused':
 			return {revised: f.id, fact: f.fact, by: f.by, refusedBy: f.by, verdict: f.verdict, verdictBasis: f.verdictBasis};
+		case 'reply-unknown':
+			return {revised: f.id, fact: f.fact, by: f.by, replyUnknown: f.why};
 	}
 }

@@ -267,11 +267,17 @@ export function lineRange(p: Packet, inputs: InputNames): string {
 export function replyText(p: Packet, s: Style): string {
 	const parts: string[] = [];
 	if (p.replyTo !== null) parts.push(`answers #${p.replyTo}`);
+	if (p.mayAnswer !== undefined) parts.push(s.yellow(`may answer #${p.mayAnswer}`));
 	if (p.replySeen) parts.push(s.green('reply ✓ seen'));
-	else if (p.replyUnknown) parts.push(s.yellow('reply ? unknown (the log may have lost it)'));
+	else if (p.replyUnknown) parts.push(s.yellow(`reply ? unknown (${replyUnknownText(p.replyUnknown)})`));
 	else if (expectsReply(p)) parts.push(s.yellow('reply ✗ none seen'));
-	else if (p.replyTo === null) parts.push(s.dim('no reply expected'));
+	else if (p.replyTo === null && p.mayAnswer === undefined) parts.push(s.dim('no reply expected'));
 	return parts.join(', ');
+}
+
+/** Why a reply state is unknown, short: a later packet that may answer says so itself; a log that lost lines is said in the summary. */
+export function replyUnknownText(why: string): string {
+	return why.startsWith('#') ? why : 'the log may have lost it';
 }
 
 /**

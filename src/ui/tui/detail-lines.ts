@@ -19,7 +19,7 @@
 import {expectsReply} from '../../model/pairing.js';
 import type {InputInfo} from '../../model/inputs.js';
 import type {Packet} from '../../model/types.js';
-import {connectionText, describeTuple, endpoint, hopName, lineRange, mldNote, protoNote} from '../text.js';
+import {connectionText, describeTuple, endpoint, hopName, lineRange, mldNote, protoNote, replyUnknownText} from '../text.js';
 import {cell, truncateMiddle, width} from './format.js';
 import {groupHops, kindNum} from './hop-groups.js';
 import {seg, type Seg, type StyledLine, type Tone} from './styled.js';
@@ -39,13 +39,14 @@ export function detailLines(p: Packet, inputs: readonly InputInfo[]): DetailLine
 	header.push([seg(`#${p.id}  `, 'bold'), seg(describeTuple(p), 'bold'), seg(`   ${lineRange(p, inputs)}${time ? `  ${time}` : ''}`, 'dim')]);
 	const reply: Seg[] = [];
 	if (p.replyTo !== null) reply.push(seg(`answers #${p.replyTo}`));
+	if (p.mayAnswer !== undefined) reply.push(...(reply.length > 0 ? [seg(', ')] : []), seg(`may answer #${p.mayAnswer}`, 'warn'));
 	const status = p.replySeen
 		? seg('reply ✓ seen', 'ok')
 		: p.replyUnknown
-			? seg('reply ? unknown (the log may have lost it)', 'warn')
+			? seg(`reply ? unknown (${replyUnknownText(p.replyUnknown)})`, 'warn')
 			: expectsReply(p)
 				? seg('reply ✗ none seen', 'warn')
-				: p.replyTo === null
+				: p.replyTo === null && p.mayAnswer === undefined
 					? seg('no reply expected', 'dim')
 					: undefined;
 	if (status) reply.push(...(reply.length > 0 ? [seg(', ')] : []), status);
