@@ -4,8 +4,11 @@
  * read and checked by a person (regenerate with scripts/update-goldens.ts only on purpose).
  */
 import {createReadStream, readdirSync} from 'node:fs';
+import {Readable} from 'node:stream';
 import {describe, expect, it} from 'vitest';
 import {runPipeline} from '../src/cli/replay.js';
+import {collect} from '../src/model/collect.js';
+import {parseTraceText} from '../src/parser/line-stream.js';
 import {packetJson} from '../src/ui/json.js';
 import {exists, read, replayFiles, ROOT, rules} from './support/replay.js';
 
@@ -209,6 +212,44 @@ describe('real captures of the classes that used to come out wrong', () => {
 			{id: 14, recordType: 4, replyTo: null, mayAnswer: undefined},
 			{id: 20, recordType: 4, replyTo: null, mayAnswer: undefined},
 		]);
+	});
+
+	it('a trace that begins in the middle of a packet (a wrapped ring buffer, a capture started on the way) says so, marks it cut at the start and draws no finding from it (every format)', async () => {
+		// The real lines of each capture from the middle of a packet on, as dmesg shows them once the
+		// ring buffer has wrapped past its first lines: the forwarded echo request from its mangle
+		// PREROUTING line (legacy), the neighbour solicitation from its mangle PREROUTING event (nft).
+		const cases = [
+			{file: 'testdata/ipv6-captures/dmesg/nat-replies6/dmesg.log', from: 15, line: 1, first: 'mangle:PREROUTING', entry: 'raw PREROUTING or OUTPUT'},
+			// A monitor's first hop is its first rule event, after the `PACKET:` / `packet:` line.
+			{file: 'testdata/ipv6-captures/nft/nat-replies6/xtables-monitor.log', from: 56, line: 2, first: 'mangle:PREROUTING', entry: 'the rule that set its trace flag'},
+			{file: 'testdata/ipv6-captures/nft/nat-replies6/nft-monitor.log', from: 47, line: 2, first: 'mangle:PREROUTING', entry: 'the rule that set its trace flag'},
+		];
+		for (const {file, from, line, first, entry} of cases) {
+			const dump = rules(file.replace(/[^/]+$/, 'ip6tables.save'));
+			const {packets, summary} = collect([{path: file, lines: parseTraceText(read(file).split('\n').slice(from - 1).join('\n'))}], {rules: dump});
+			const whole = collect([{path: file, lines: parseTraceText(read(file))}], {rules: dump});
+			// The packet the input begins in, and only it, is cut at the start; the whole capture has none.
+			expect(packets.filter(p => p.cutAtStart).map(p => p.id), file).toEqual([1]);
+			expect(packets[0]!.cutAtStart, file).toBe(`its first line (${file}:${line}) is at ${first}, not where a traced packet enters (${entry}), and the input begins there: its earlier lines are not in it (the kernel's ring buffer wrapped, or the capture started while it was on its way)`);
+			expect(whole.packets.filter(p => p.cutAtStart), file).toEqual([]);
+			// It is the end of a packet of the whole capture: the same hops from line `from` on.
+			const same = whole.packets.find(p => p.hops.some(h => h.ref.line === from + line - 1))!;
+			expect(packets[0]!.hops.map(h => `${h.table}:${h.chain}:${h.kind}`), file).toEqual(same.hops.filter(h => h.ref.line >= from).map(h => `${h.table}:${h.chain}:${h.kind}`));
+			expect(summary.notices, file).toEqual([{what: 'cut-start', text: 'the input begins in the middle of packets: their earlier lines are not in it', path: file, line, lines: 1, packets: [1], packetCount: 1}]);
+			// The dump predicts raw:PREROUTING first: read from a cut path, that would be a rules-changed finding.
+			expect(summary.findings.filter(f => f.packets.includes(1)), file).toEqual([]);
+		}
+		// The text view says it on the packet and in the summary.
+		let text = '';
+		const file = cases[0]!.file;
+		await runPipeline([{path: file, stream: Readable.from([read(file).split('\n').slice(14).join('\n')]), live: false}], {
+			format: 'text',
+			rules: rules(file.replace(/[^/]+$/, 'ip6tables.save')),
+			out: {write: t => (text += t), isTTY: false, color: false},
+			warn: () => {},
+		});
+		expect(text).toContain(`\n    cut at the start: its first line (${file}:1) is at mangle:PREROUTING, not where a traced packet enters`);
+		expect(text).toContain(`\n${file}:1: the input begins in the middle of 1 packet(s) (#1): their earlier lines are not in it`);
 	});
 
 	it('a monitor log that ends in its own error: packets before it have reply state unknown, and the error is reported', () => {

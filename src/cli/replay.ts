@@ -14,7 +14,7 @@ import type {Ruleset} from '../parser/ruleset.js';
 import {Pipeline, type Summary} from '../model/pipeline.js';
 import {TraceStore} from '../model/store.js';
 import {outputView, type OutputFormat} from '../ui/output.js';
-import {colors, plain, type HopDetail, type Style} from '../ui/text.js';
+import {colors, cutStartText, plain, type HopDetail, type Style} from '../ui/text.js';
 import {followFile} from './follow.js';
 import {Fleet, type NodeSpec} from '../model/fleet.js';
 import {Names} from '../model/names.js';
@@ -279,6 +279,8 @@ export async function runPipeline(inputs: readonly PipelineInput[], options: Pip
 	model.end();
 	const done = summary ?? model.summary();
 	if (done.unparsedCount > SHOWN_UNPARSED && format !== 'json' && format !== 'text' && format !== 'graph') warn(`… ${done.unparsedCount - SHOWN_UNPARSED} more unparsed line(s)`);
+	// Formats without a summary say on stderr where an input begins in the middle of packets.
+	if (format !== 'json' && format !== 'text' && format !== 'graph') for (const n of done.notices ?? []) if (n.what === 'cut-start') warn(`tracewatch: ${cutStartText(n)}`);
 	for (const e of readErrors) warn(`tracewatch: ${e}`);
 	return {summary: done, readErrors};
 }

@@ -534,3 +534,22 @@ function nftRuleOf(text: string): Rule | undefined {
 	}
 	return read ?? undefined;
 }
+
+/**
+ * Does the packet's trace begin where a traced packet enters it? A kernel TRACE trace begins in
+ * the raw table of PREROUTING or OUTPUT (the TRACE target is allowed there only; a user chain
+ * called from there shows no hook); an xtables-monitor or nft trace begins with the event of the
+ * rule that set the trace flag (`-j TRACE`, `meta nftrace set 1`: printed, unlike in the kernel
+ * log). True when the trace cannot tell (no traced hop: LOG lines, bridge log lines; a monitor's
+ * first rule without text tracewatch can read).
+ */
+export function startsWhereTraced(packet: Packet): boolean {
+	const first = packet.hops.find(h => h.kind !== 'log' && !h.bridge);
+	if (!first) return true;
+	if (packet.format === 'kernel') return first.table === 'raw' && (first.hook === undefined || first.hook === 'PREROUTING' || first.hook === 'OUTPUT');
+	if (first.target === 'TRACE') return true;
+	// No rule text (xtables-monitor prints none for a native nft rule), or text it cannot read: it cannot tell.
+	const rule = first.rule === undefined || first.rule.trim() === '' ? undefined : (ruleOf(first) ?? (packet.format === 'nft-monitor' ? nftRuleOf(first.rule) : undefined));
+	if (!rule) return true;
+	return rule.parsed.target?.name === 'TRACE' || (rule.parsed.actions ?? []).some(a => a.name === 'TRACE');
+}

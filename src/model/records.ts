@@ -59,7 +59,7 @@ export function packetOf(r: Json, inputOf: (file: string) => number): Packet {
 		tcpFlags: (r['tcpFlags'] as string[]) ?? [],
 	} as unknown as Packet;
 	if (icmp) p.icmp = {type: Number(icmp['type']), ...(icmp['code'] !== null ? {code: Number(icmp['code'])} : {}), ...(icmp['id'] !== null ? {id: Number(icmp['id'])} : {}), ...(icmp['seq'] !== null ? {seq: Number(icmp['seq'])} : {}), ...(icmp['mtu'] !== undefined ? {mtu: Number(icmp['mtu'])} : {}), ...(icmp['mld'] !== undefined && icmp['mld'] !== null ? {mld: icmp['mld']} : {})} as Packet['icmp'];
-	for (const k of ['node', 'spt', 'dpt', 'ipId', 'len', 'names', 'uid', 'gid', 'refusedBy', 'replyUnknown', 'mayAnswer', 'changes', 'connection', 'protoFrom', 'extHeader', 'traceId', 'traceIds', 'quoted', 'quotes'] as const) {
+	for (const k of ['node', 'spt', 'dpt', 'ipId', 'len', 'names', 'uid', 'gid', 'refusedBy', 'replyUnknown', 'mayAnswer', 'cutAtStart', 'changes', 'connection', 'protoFrom', 'extHeader', 'traceId', 'traceIds', 'quoted', 'quotes'] as const) {
 		const v = opt(r[k]);
 		if (v !== undefined) (p as unknown as Json)[k] = v;
 	}

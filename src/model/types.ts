@@ -180,6 +180,14 @@ export interface Packet {
 	 */
 	replyUnknown?: string;
 	/**
+	 * The input begins in the middle of this packet: its first traced hop is not where a traced
+	 * packet enters (raw PREROUTING or OUTPUT for kernel TRACE lines; the rule that set the trace
+	 * flag for xtables-monitor and nft), and no packet of its input started there before it — the
+	 * kernel's ring buffer wrapped, or the capture started while it was on its way. Says so, with
+	 * its first hop. Its path is cut at the start: no finding is drawn from it.
+	 */
+	cutAtStart?: string;
+	/**
 	 * An MLD report that may answer this earlier listener query, or may have been sent unsolicited:
 	 * the trace cannot tell which (an MLDv1 report; an MLDv2 report whose record types it does not
 	 * show). The query's reply state is then unknown (`replyUnknown` says why); nothing claims it.

@@ -223,8 +223,14 @@ export type TraceEvent =
  * (xtables-monitor stops at one). Not trace output; counted and reported on their own.
  */
 export interface LogNotice {
-	/** `suppressed`: lines left out by a rate limit; `dropped`: lost by the kernel's log buffer; `tool-error`: the tracing program failed (and may have stopped). */
-	readonly what: 'suppressed' | 'dropped' | 'tool-error';
+	/**
+	 * `suppressed`: lines left out by a rate limit; `dropped`: lost by the kernel's log buffer;
+	 * `tool-error`: the tracing program failed (and may have stopped); `cut-start`: no line says
+	 * it, but the input begins in the middle of packets (their first lines are past where a traced
+	 * packet enters: the kernel's ring buffer wrapped, or the capture started while they were on
+	 * their way), said by the pipeline.
+	 */
+	readonly what: 'suppressed' | 'dropped' | 'tool-error' | 'cut-start';
 	/** How many lines were left out, when the line says. */
 	readonly count?: number;
 	/** The message, as written (without the log's timestamp). */

@@ -72,6 +72,7 @@ export function packetJson(p: Packet, inputs: InputNames): Record<string, unknow
 		...(p.refusedBy !== undefined ? {refusedBy: p.refusedBy} : {}),
 		...(p.replyUnknown !== undefined ? {replyUnknown: p.replyUnknown} : {}),
 		...(p.mayAnswer !== undefined ? {mayAnswer: p.mayAnswer} : {}),
+		...(p.cutAtStart !== undefined ? {cutAtStart: p.cutAtStart} : {}),
 		...(p.changes && p.changes.length > 0 ? {changes: p.changes.map(c => ({field: c.field, from: c.from, to: c.to, by: c.by, at: c.at, seen: c.seen}))} : {}),
 		...(p.connection ? {connection: {direction: p.connection.direction, first: p.connection.first, conntrack: p.connection.conntrack.map(r => ({...r}))}} : {}),
 		...(p.protoFrom ? {protoFrom: p.protoFrom} : {}),

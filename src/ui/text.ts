@@ -300,6 +300,7 @@ export function renderPacket(p: Packet, inputs: InputNames, s: Style = plain, op
 	lines.push(`${s.bold(`#${p.id}`)}  ${s.bold(describeTuple(p))}   ${s.dim(lineRange(p, inputs))}${time ? s.dim(`  ${time}`) : ''}`);
 	const uid = p.uid !== undefined ? `   uid ${p.uid}${p.gid !== undefined ? ` gid ${p.gid}` : ''}` : '';
 	lines.push(`    in ${p.in || '-'} → out ${p.out || '-'}   verdict ${verdictStyled(p, s)}   ${replyText(p, s)}${uid}`);
+	if (p.cutAtStart) lines.push(`    ${s.yellow(`cut at the start: ${p.cutAtStart}`)}`);
 	const conn = connectionText(p);
 	if (conn) lines.push(`    conntrack  ${conn}`);
 	const proto = protoNote(p);
@@ -379,11 +380,21 @@ export function renderSummary(
 	);
 	for (const u of info.unparsed.slice(0, 20)) lines.push(s.yellow(`  ${u.path}:${u.line}:${u.column}: ${u.reason}`) + s.dim(`\n      ${u.excerpt}`));
 	if (info.unparsedCount > 20) lines.push(s.dim(`  … ${info.unparsedCount - 20} more unparsed line(s) (--format json lists them)`));
-	if (info.noticeCount) {
-		lines.push(s.yellow(`${info.noticeCount} line(s) say the log may be incomplete; packets before them with no reply seen have reply state "unknown":`));
-		for (const n of (info.notices ?? []).slice(0, 20)) lines.push(s.yellow(`  ${n.path}:${n.line}: ${n.text}${n.lines > 1 ? ` (+${n.lines - 1} line(s))` : ''}`));
+	const cuts = (info.notices ?? []).filter(n => n.what === 'cut-start');
+	const logged = (info.noticeCount ?? 0) - cuts.length;
+	if (logged > 0) {
+		lines.push(s.yellow(`${logged} line(s) say the log may be incomplete; packets before them with no reply seen have reply state "unknown":`));
+		for (const n of (info.notices ?? []).filter(n => n.what !== 'cut-start').slice(0, 20)) lines.push(s.yellow(`  ${n.path}:${n.line}: ${n.text}${n.lines > 1 ? ` (+${n.lines - 1} line(s))` : ''}`));
 	}
+	for (const n of cuts) lines.push(s.yellow(cutStartText(n)));
 	return lines.join('\n');
+}
+
+/** A `cut-start` notice in words: where the input begins, and in the middle of which packets. */
+export function cutStartText(n: NoticeInfo): string {
+	const count = n.packetCount ?? n.packets?.length ?? 0;
+	const ids = (n.packets ?? []).slice(0, 12).map(id => `#${id}`).join(' ') + (count > 12 ? ' …' : '');
+	return `${n.path}:${n.line}: the input begins in the middle of ${count} packet(s) (${ids}): their earlier lines are not in it (the kernel's ring buffer wrapped, or the capture started while they were on their way); their paths are cut at the start, and no finding is drawn from them`;
 }
 
 const SEVERITY_ORDER = {error: 0, warning: 1, info: 2} as const;

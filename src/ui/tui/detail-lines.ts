@@ -54,6 +54,7 @@ export function detailLines(p: Packet, inputs: readonly InputInfo[]): DetailLine
 	header.push([seg(`in ${p.in || '-'} → out ${p.out || '-'}   verdict `), seg(p.verdict, verdictTone(p.verdict)), seg('   '), ...reply, seg(uid)]);
 	const conn = connectionText(p);
 	if (conn) header.push([seg('conntrack ', 'bold'), seg(conn, 'changed')]);
+	if (p.cutAtStart) header.push([seg('cut at the start ', 'bold'), seg(p.cutAtStart, 'warn')]);
 	for (const note of [protoNote(p), mldNote(p)]) if (note) header.push([seg(note, 'dim')]);
 	for (const n of p.nat) {
 		if (conn && n.seen === 'connection') continue;
