@@ -214,6 +214,37 @@ describe('real captures of the classes that used to come out wrong', () => {
 		]);
 	});
 
+	it('MLDv2: a report of current-state records answers the latest general query before it; one of state-change records answers nothing (nft, mld2)', () => {
+		const {packets, findings} = replayFiles(['testdata/ipv6-captures/nft/mld2/nft-monitor.log'], ['testdata/ipv6-captures/nft/mld2/ip6tables.save']);
+		const host = 'fe80::84:59ff:fed8:9188';
+		const querier = 'fe80::e0:b4ff:fed6:6a74';
+		// Checked by hand against the raw bytes: `0x82005b0e03e8…`, ip6 length 36 (an MLDv2 query, 1000 ms) from the bridge's
+		// querier; `0x8f00f5a7 0000 0002 02…` from the host (2 records, MODE_IS_EXCLUDE); `…0003 04…` after it got 2001:db8:76::5.
+		const summary = packets.map(p => ({id: p.id, src: p.src === host ? 'host' : p.src === querier ? 'querier' : p.src, type: p.icmp?.type, record: p.icmp?.mld?.recordType, replyTo: p.replyTo, replySeen: p.replySeen, mayAnswer: p.mayAnswer}));
+		expect(summary).toEqual([
+			// The querier's own listener report, answering a query sent before the capture began.
+			{id: 1, src: 'querier', type: 143, record: 2, replyTo: null, replySeen: false, mayAnswer: undefined},
+			{id: 2, src: 'querier', type: 130, record: undefined, replyTo: null, replySeen: true, mayAnswer: undefined},
+			// The host's answer is traced at OUTPUT only, complete before the query that came in before it.
+			{id: 3, src: 'host', type: 143, record: 2, replyTo: 2, replySeen: false, mayAnswer: undefined},
+			{id: 4, src: 'querier', type: 143, record: 2, replyTo: 2, replySeen: false, mayAnswer: undefined},
+			{id: 5, src: 'querier', type: 130, record: undefined, replyTo: null, replySeen: true, mayAnswer: undefined},
+			{id: 6, src: 'host', type: 143, record: 2, replyTo: 5, replySeen: false, mayAnswer: undefined},
+			// The new address: state-change reports, sent on their own, though query #5 came shortly before.
+			{id: 7, src: 'host', type: 143, record: 4, replyTo: null, replySeen: false, mayAnswer: undefined},
+			{id: 8, src: 'querier', type: 143, record: 2, replyTo: 5, replySeen: false, mayAnswer: undefined},
+			{id: 9, src: 'host', type: 143, record: 4, replyTo: null, replySeen: false, mayAnswer: undefined},
+			{id: 10, src: 'querier', type: 130, record: undefined, replyTo: null, replySeen: true, mayAnswer: undefined},
+			// Query #10 came after #5 from the same querier: #5's answers were due (its response interval is shorter than its query interval).
+			{id: 11, src: 'host', type: 143, record: 2, replyTo: 10, replySeen: false, mayAnswer: undefined},
+			{id: 12, src: 'querier', type: 143, record: 2, replyTo: 10, replySeen: false, mayAnswer: undefined},
+			{id: 13, src: 'querier', type: 130, record: undefined, replyTo: null, replySeen: true, mayAnswer: undefined},
+			{id: 14, src: 'host', type: 143, record: 2, replyTo: 13, replySeen: false, mayAnswer: undefined},
+		]);
+		expect(packets.filter(p => p.replyUnknown)).toEqual([]);
+		expect(findings.filter(f => f.kind === 'no-reply')).toEqual([]);
+	});
+
 	it('a trace that begins in the middle of a packet (a wrapped ring buffer, a capture started on the way) says so, marks it cut at the start and draws no finding from it (every format)', async () => {
 		// The real lines of each capture from the middle of a packet on, as dmesg shows them once the
 		// ring buffer has wrapped past its first lines: the forwarded echo request from its mangle

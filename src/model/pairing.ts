@@ -272,6 +272,8 @@ export class ReplyMatcher {
 	/** The first packet seen with each tuple (while the tuple is remembered): which way its connection was opened. */
 	private readonly firstOf = new Map<string, Entry>();
 	private readonly nd: Entry[] = [];
+	/** MLD listener queries, in id order (listen()). */
+	private readonly queries: Entry[] = [];
 	private readonly base: number;
 	/** Entries in all lists: bounded, so an endless stream keeps only recent packets reachable. */
 	private entries = 0;
@@ -402,10 +404,8 @@ export class ReplyMatcher {
 		if (type === undefined) return;
 		const request = ndRequestType(type);
 		if (request === undefined) return;
-		if (request === 130) {
-			this.listener(p, facts);
-			return;
-		}
+		// MLD reports are paired in id order, as packets are handed on (listen()).
+		if (request === 130) return;
 		const link = entryLink(p);
 		for (let i = this.nd.length - 1; i >= 0; i--) {
 			const q = this.nd[i]!;
@@ -434,7 +434,23 @@ export class ReplyMatcher {
 	 * (on its link, earlier, within their maximum response delay when the trace shows it and time
 	 * stamps, about all addresses or its own), and those queries' answer is then unknown.
 	 * A current-state report answers the one query it could answer; with several, which is unknown.
+	 *
+	 * Called with every packet in id order, as the pipeline hands them on (a host's own report,
+	 * traced only at OUTPUT, is complete before the query that came in before it): `p` is not handed
+	 * on yet; what it says about queries comes back as facts.
 	 */
+	listen(p: Packet): Fact[] {
+		const facts: Fact[] = [];
+		if (p.proto !== 'ICMPv6' || !p.icmp) return facts;
+		if (p.icmp.type === 130) {
+			this.queries.push(entryOf(p, undefined));
+			if (this.queries.length > ND_KEEP) this.queries.shift();
+		} else if (p.icmp.type === 131 || p.icmp.type === 143) {
+			this.listener(p, facts);
+		}
+		return facts;
+	}
+
 	private listener(p: Packet, facts: Fact[]): void {
 		const m = p.icmp?.mld;
 		const recordType = p.icmp?.type === 143 ? m?.recordType : undefined;
@@ -447,12 +463,19 @@ export class ReplyMatcher {
 		const group = p.icmp?.type === 131 ? (m?.group ?? p.dst) : m?.group;
 		const start = group === undefined ? m?.groupStart : undefined;
 		const candidates: Entry[] = [];
-		for (let i = this.nd.length - 1; i >= 0; i--) {
-			const q = this.nd[i]!;
-			if (q.id >= p.id || q.icmpType !== 130 || !q.query) continue;
+		// A querier's Query Response Interval is shorter than its Query Interval (RFC 2710 7.3,
+		// RFC 3810 9.3): once it sent its next general query, the answers to the one before are due.
+		const superseded = new Set<string>();
+		for (let i = this.queries.length - 1; i >= 0; i--) {
+			const q = this.queries[i]!;
+			if (q.id >= p.id || !q.query) continue;
 			if (link && q.link && link !== q.link) continue;
 			const asked = q.query.group;
-			if (asked !== undefined && asked !== '::') {
+			if (asked === '::') {
+				const key = `${q.link}|${q.src}`;
+				if (superseded.has(key)) continue;
+				superseded.add(key);
+			} else if (asked !== undefined) {
 				// A query about one address is answered by a report about it.
 				if (group !== undefined && group !== asked) continue;
 				if (start !== undefined && !expandAddress(asked).startsWith(start)) continue;

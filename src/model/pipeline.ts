@@ -498,6 +498,8 @@ export class Pipeline {
 		const clock = this.now();
 		for (const draft of out) {
 			const q = this.pending.get(draft.id)!;
+			// MLD reports and queries pair in id order (src/model/pairing.ts listen()).
+			for (const fact of this.replies.listen(draft)) this.learn(fact, draft.id);
 			this.startCut(draft);
 			q.packet = deepFreeze(draft);
 			q.emitted = true;
