@@ -44,7 +44,7 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 ALL_SCENARIOS=(fwd-dnat-masq drop-user-chain local-output ipv6 wifi-no-reply
   wifi-masquerade asymmetric-route frag-needed cilium-leftovers node-pair
-  nat-replies nat-replies6 ipv6-nd bridge-ebtables)
+  nat-replies nat-replies6 ipv6-nd bridge-ebtables mld2)
 
 usage() {
   cat <<EOF
@@ -492,7 +492,7 @@ topo_k8s_node() {
   route "$pod" default via "$gw" dev eth0
   nsx "$node" sysctl -qw "net.ipv4.conf.$cif.proxy_arp=1" "net.ipv4.neigh.$cif.proxy_delay=0" >/dev/null
   route "$node" "$pip/32" dev "$cif" scope link
-  ip -n "tw-$node" neigh replace "$pip" lladdr "$(mac_for "$pod" eth0)" dev "$cif" nud permanent
+  ip -n "${TW_NS_PREFIX}$node" neigh replace "$pip" lladdr "$(mac_for "$pod" eth0)" dev "$cif" nud permanent
   route "$node" blackhole "$block" proto static
 }
 
@@ -902,10 +902,14 @@ PREROUTING and OUTPUT).
   multicast).
 - `TYPE=133` (router solicitation) to `ff02::2`, answered by `TYPE=134` to `ff02::1` from the
   router's link-local address.
-- `TYPE=130` (listener query) from the switch to `ff02::1`, answered by the host's `TYPE=143`
-  reports to `ff02::16`: a report that follows a query on the link is taken as its answer (one
-  sent on its own when joining a group cannot be told apart in the trace); reports with no query
-  before them answer nothing.
+- `TYPE=130` (an MLDv1 general listener query, maximum response delay 1000 ms) from the
+  switch to `ff02::1`, followed by MLDv1 reports (`TYPE=131`, each to the address it reports)
+  and MLDv2 reports (`TYPE=143` to `ff02::16`). An MLDv1 report is the same message whether it
+  answers the query or was sent unsolicited on joining the address (RFC 2710), and the kernel
+  log shows no MLDv2 record types: the query's answer is unknown, and each such report "may
+  answer" it. nft monitor shows the MLDv2 reports' first record, CHANGE_TO_EXCLUDE: a change of
+  state, sent unsolicited (RFC 3810), answering nothing. Reports with no query before them
+  answer nothing.
 - The DAD solicitations (`SRC=::`) get no answer, as they should.
 EOF
 }
@@ -945,6 +949,61 @@ scn_ipv6_nd() {
   about_ipv6_nd >"$TW_TMP/about"
   write_readme "$dir" "$be" ipv6-nd "IPv6 neighbour discovery, router discovery and MLD" \
     "$TW_TMP/about" host sw rtr
+}
+
+# ------------------------------------------------------------------- mld2
+about_mld2() {
+  cat <<'EOF'
+## What happens
+
+MLDv2 on one link, traced on a host: only the nft backend (the record types that tell an answer
+from an unsolicited report are in the ICMPv6 body, which nft monitor alone prints: the kernel log
+shows the type, xtables-monitor nothing of ICMPv6). The host (`tw-host`, traced) is a port of a
+switch (`tw-sw`, a Linux bridge with multicast snooping and its own querier, speaking MLDv2:
+`mcast_mld_version 2`, a general query every 3 s, maximum response delay 1 s).
+
+In the capture window the querier sends general queries to `ff02::1`, and the host answers each
+with an MLDv2 report to `ff02::16` of current-state records (MODE_IS_EXCLUDE for each address it
+listens to), sent within the maximum response delay. Between two queries the host gets a new
+address, 2001:db8:76::5, and joins its solicited-node address: it sends, unsolicited, reports of
+state-change records (CHANGE_TO_EXCLUDE), which answer no query.
+
+Every ICMPv6 packet the host sends or receives is traced (`-p ipv6-icmp -j TRACE` in raw
+PREROUTING and OUTPUT).
+
+## What the trace shows / what to conclude
+
+- ICMPv6 packets behind a hop-by-hop header (`ip6 nexthdr ip`), their ICMPv6 header printed
+  raw (`@th,0,160 0x8200…`): type 130, the general query, maximum response code 1000 ms; type 143
+  from the host, its first record of type 2 (MODE_IS_EXCLUDE): the answer to the query before it.
+- The host's reports after it got the new address have records of type 4 (CHANGE_TO_EXCLUDE):
+  sent on their own, answering nothing, although a query came shortly before.
+EOF
+}
+scn_mld2() {
+  local be=$1 dir=$2
+  ns host; ns sw
+  bridge sw br0
+  ip -n "${TW_NS_PREFIX}sw" link set br0 type bridge mcast_snooping 1 mcast_querier 1 mcast_mld_version 2 \
+    mcast_startup_query_count 1 mcast_query_interval 300 mcast_query_response_interval 100
+  veth host eth0 sw p-host; brport sw br0 p-host
+  ip -n "${TW_NS_PREFIX}sw" link set p-host type bridge_slave mcast_router 2
+  addr host eth0 2001:db8:76::2/64
+  local six=6
+  rules_ipv6_nd trace >"$TW_TMP/host6.rules"
+  README_RULES=("tw-host (traced), \`ip${six}tables-$be-restore\`:|$TW_TMP/host6.rules")
+  load_rules host "$be" 6 "$TW_TMP/host6.rules"
+  sleep 2
+  cap_begin "$be" mld2 host "$dir"
+  sleep 4
+  traffic host ip -6 addr add 2001:db8:76::5/64 dev eth0 nodad
+  sleep 5
+  cap_end "$be" "$dir" '(SRC|DST)=(fe80:|ff02:|2001:0db8:0076:)'
+  save_rules host "$be" 4 "$dir/iptables.save"
+  save_rules host "$be" 6 "$dir/ip6tables.save"
+  about_mld2 >"$TW_TMP/about"
+  write_readme "$dir" "$be" mld2 "MLDv2: a listener query, its answers, and reports sent on their own" \
+    "$TW_TMP/about" host sw
 }
 
 # ----------------------------------------------------- 14 bridge-ebtables
@@ -1259,6 +1318,8 @@ for s in "${SCENARIOS[@]}"; do
     nat-replies) run_pair "$s" scn_nat_replies4 ;;
     nat-replies6) run_pair "$s" scn_nat_replies6 ;;
     ipv6-nd) run_pair "$s" scn_ipv6_nd ;;
+    # nft only: what tells an MLD answer from an unsolicited report is printed by nft monitor alone.
+    mld2) run_one "$s" nft "$OUT/nft/$s" scn_mld2 ;;
     bridge-ebtables) run_one "$s" legacy "$OUT/dmesg/$s" scn_bridge_ebtables ;;
     frag-needed)
       run_one frag-needed legacy "$OUT/dmesg/frag-needed" scn_frag client

@@ -4,8 +4,11 @@
  * read and checked by a person (regenerate with scripts/update-goldens.ts only on purpose).
  */
 import {createReadStream, readdirSync} from 'node:fs';
+import {Readable} from 'node:stream';
 import {describe, expect, it} from 'vitest';
 import {runPipeline} from '../src/cli/replay.js';
+import {collect} from '../src/model/collect.js';
+import {parseTraceText} from '../src/parser/line-stream.js';
 import {packetJson} from '../src/ui/json.js';
 import {exists, read, replayFiles, ROOT, rules} from './support/replay.js';
 
@@ -141,6 +144,143 @@ describe('real captures of the classes that used to come out wrong', () => {
 		expect(nd.find(p => p.replyTo === rs.id)?.icmp?.type).toBe(134);
 		// Duplicate address detection (from ::) expects no answer and gets none.
 		for (const dad of nd.filter(p => p.icmp?.type === 135 && p.src === '::')) expect(dad.replySeen).toBe(false);
+	});
+
+	it('a neighbour-discovery packet this host sent reads as sent out its interface, not forwarded, though POSTROUTING printed IN= (every format)', () => {
+		const traces = [
+			['testdata/ipv6-captures/dmesg/ipv6-nd/dmesg.log', 'testdata/ipv6-captures/dmesg/ipv6-nd/ip6tables.save'],
+			['testdata/ipv6-captures/dmesg/nat-replies6/dmesg.log', 'testdata/ipv6-captures/dmesg/nat-replies6/ip6tables.save'],
+			['testdata/ipv6-captures/nft/nat-replies6/xtables-monitor.log', 'testdata/ipv6-captures/nft/nat-replies6/ip6tables.save'],
+			['testdata/ipv6-captures/nft/nat-replies6/nft-monitor.log', 'testdata/ipv6-captures/nft/nat-replies6/ip6tables.save'],
+		] as const;
+		for (const [trace, dump] of traces) {
+			const local = replayFiles([trace], [dump]).packets.filter(p => p.hops[0]?.hook === 'OUTPUT');
+			// The kernel passes the skb's device to POSTROUTING as its input (ip6_output): the line says IN=eth0 OUT=eth0.
+			const printedIn = local.filter(p => p.hops.some(h => h.hook === 'POSTROUTING' && h.in !== '' && h.in === h.out));
+			expect(printedIn.length, trace).toBeGreaterThanOrEqual(2);
+			for (const p of printedIn) expect({id: p.id, in: p.in, out: p.out}, trace).toEqual({id: p.id, in: '', out: p.hops.at(-1)!.out});
+		}
+	});
+
+	it('nft monitor: ICMPv6 behind a hop-by-hop header (MLD) reads as ICMPv6 with its type, from the bytes nft printed raw (with and without the dump)', () => {
+		for (const dump of [['testdata/ipv6-captures/nft/ipv6-nd/ip6tables.save'], []]) {
+			const {packets} = replayFiles(['testdata/ipv6-captures/nft/ipv6-nd/nft-monitor.log'], dump);
+			const behind = packets.filter(p => p.extHeader === 'hop-by-hop');
+			expect(behind.length).toBeGreaterThanOrEqual(20);
+			// `ip6 nexthdr ip` is protocol 0, the hop-by-hop header: never the packet's protocol.
+			expect(packets.filter(p => p.proto === 'IP')).toEqual([]);
+			for (const p of behind) {
+				expect({id: p.id, proto: p.proto, protoFrom: p.protoFrom}).toEqual({id: p.id, proto: 'ICMPv6', protoFrom: 'rule'});
+				expect([130, 131, 132, 143]).toContain(p.icmp?.type);
+			}
+			// Line 1: `@th,0,160 0x82005d1503e8…` from fe80::e0:b4ff:fed6:6a74 to ff02::1, ip6 length 32: an MLDv1 general query, 1000 ms.
+			expect(packets[0]).toMatchObject({src: 'fe80::e0:b4ff:fed6:6a74', dst: 'ff02::1', icmp: {type: 130, code: 0, mld: {maxDelay: 1000, group: '::'}}});
+			// Line 6: `0x83003162…ff0200000000000000000001` to ff02::1:ff06:652d: an MLDv1 report; the address's last 4 bytes are the destination's.
+			expect(packets[1]).toMatchObject({dst: 'ff02::1:ff06:652d', icmp: {type: 131, mld: {group: 'ff02::1:ff06:652d'}}});
+		}
+		// An MLDv2 report (`0x8f002142 0000 0005 04 00 0000 ff02000000000000`): 5 records, the first
+		// change-to-exclude; of its address only the first 8 bytes are printed, and nothing more is claimed.
+		const v2 = replayFiles(['testdata/ipv6-captures/nft/nat-replies6/nft-monitor.log'], ['testdata/ipv6-captures/nft/nat-replies6/ip6tables.save']).packets[0]!;
+		expect(v2.icmp).toEqual({type: 143, code: 0, mld: {records: 5, recordType: 4, groupStart: 'ff02:0000:0000:0000'}});
+	});
+
+	it('an MLD report after a listener query is its answer only when it says so; else the query\'s answer is unknown (legacy, nft)', () => {
+		// Legacy: TYPE=130 from the switch's querier (line 9), then reports (TYPE=131, 143) that print no records: any may be unsolicited.
+		const legacy = replayFiles(['testdata/ipv6-captures/dmesg/ipv6-nd/dmesg.log'], ['testdata/ipv6-captures/dmesg/ipv6-nd/ip6tables.save']);
+		const nft = replayFiles(['testdata/ipv6-captures/nft/ipv6-nd/nft-monitor.log'], ['testdata/ipv6-captures/nft/ipv6-nd/ip6tables.save']);
+		for (const {packets, findings} of [legacy, nft]) {
+			const queries = packets.filter(p => p.icmp?.type === 130);
+			const reports = packets.filter(p => p.icmp?.type === 131 || p.icmp?.type === 143);
+			expect(queries.length).toBeGreaterThanOrEqual(2);
+			expect(reports.length).toBeGreaterThanOrEqual(15);
+			for (const q of queries) {
+				expect(q.replySeen, `#${q.id}`).toBe(false);
+				expect(q.replyUnknown, `#${q.id}`).toMatch(/^#\d+ may answer it: an MLDv[12] report/);
+			}
+			// No report is claimed as an answer; those that could be one say so.
+			expect(reports.filter(r => r.replyTo !== null)).toEqual([]);
+			expect(reports.filter(r => r.mayAnswer !== undefined).length).toBeGreaterThanOrEqual(12);
+			for (const r of reports.filter(r => r.mayAnswer !== undefined)) expect(queries.map(q => q.id)).toContain(r.mayAnswer);
+			// No finding says a query went unanswered.
+			expect(findings.filter(f => f.kind === 'no-reply' && f.packets.some(id => queries.some(q => q.id === id)))).toEqual([]);
+		}
+		expect(legacy.packets.find(p => p.icmp?.type === 130)).toMatchObject({id: 3, replyUnknown: expect.stringMatching(/^#4 may answer it: an MLDv2 report whose record types the trace does not show/)});
+		// nft shows the MLDv2 reports' first record: change-to-exclude (line 53, `0x8f00…0001 04…`), sent
+		// unsolicited on a join: it answers nothing, though it follows query #13.
+		const changes = nft.packets.filter(p => p.icmp?.type === 143);
+		expect(changes.map(p => ({id: p.id, recordType: p.icmp?.mld?.recordType, replyTo: p.replyTo, mayAnswer: p.mayAnswer}))).toEqual([
+			{id: 14, recordType: 4, replyTo: null, mayAnswer: undefined},
+			{id: 20, recordType: 4, replyTo: null, mayAnswer: undefined},
+		]);
+	});
+
+	it('MLDv2: a report of current-state records answers the latest general query before it; one of state-change records answers nothing (nft, mld2)', () => {
+		const {packets, findings} = replayFiles(['testdata/ipv6-captures/nft/mld2/nft-monitor.log'], ['testdata/ipv6-captures/nft/mld2/ip6tables.save']);
+		const host = 'fe80::84:59ff:fed8:9188';
+		const querier = 'fe80::e0:b4ff:fed6:6a74';
+		// Checked by hand against the raw bytes: `0x82005b0e03e8…`, ip6 length 36 (an MLDv2 query, 1000 ms) from the bridge's
+		// querier; `0x8f00f5a7 0000 0002 02…` from the host (2 records, MODE_IS_EXCLUDE); `…0003 04…` after it got 2001:db8:76::5.
+		const summary = packets.map(p => ({id: p.id, src: p.src === host ? 'host' : p.src === querier ? 'querier' : p.src, type: p.icmp?.type, record: p.icmp?.mld?.recordType, replyTo: p.replyTo, replySeen: p.replySeen, mayAnswer: p.mayAnswer}));
+		expect(summary).toEqual([
+			// The querier's own listener report, answering a query sent before the capture began.
+			{id: 1, src: 'querier', type: 143, record: 2, replyTo: null, replySeen: false, mayAnswer: undefined},
+			{id: 2, src: 'querier', type: 130, record: undefined, replyTo: null, replySeen: true, mayAnswer: undefined},
+			// The host's answer is traced at OUTPUT only, complete before the query that came in before it.
+			{id: 3, src: 'host', type: 143, record: 2, replyTo: 2, replySeen: false, mayAnswer: undefined},
+			{id: 4, src: 'querier', type: 143, record: 2, replyTo: 2, replySeen: false, mayAnswer: undefined},
+			{id: 5, src: 'querier', type: 130, record: undefined, replyTo: null, replySeen: true, mayAnswer: undefined},
+			{id: 6, src: 'host', type: 143, record: 2, replyTo: 5, replySeen: false, mayAnswer: undefined},
+			// The new address: state-change reports, sent on their own, though query #5 came shortly before.
+			{id: 7, src: 'host', type: 143, record: 4, replyTo: null, replySeen: false, mayAnswer: undefined},
+			{id: 8, src: 'querier', type: 143, record: 2, replyTo: 5, replySeen: false, mayAnswer: undefined},
+			{id: 9, src: 'host', type: 143, record: 4, replyTo: null, replySeen: false, mayAnswer: undefined},
+			{id: 10, src: 'querier', type: 130, record: undefined, replyTo: null, replySeen: true, mayAnswer: undefined},
+			// Query #10 came after #5 from the same querier: #5's answers were due (its response interval is shorter than its query interval).
+			{id: 11, src: 'host', type: 143, record: 2, replyTo: 10, replySeen: false, mayAnswer: undefined},
+			{id: 12, src: 'querier', type: 143, record: 2, replyTo: 10, replySeen: false, mayAnswer: undefined},
+			{id: 13, src: 'querier', type: 130, record: undefined, replyTo: null, replySeen: true, mayAnswer: undefined},
+			{id: 14, src: 'host', type: 143, record: 2, replyTo: 13, replySeen: false, mayAnswer: undefined},
+		]);
+		expect(packets.filter(p => p.replyUnknown)).toEqual([]);
+		expect(findings.filter(f => f.kind === 'no-reply')).toEqual([]);
+	});
+
+	it('a trace that begins in the middle of a packet (a wrapped ring buffer, a capture started on the way) says so, marks it cut at the start and draws no finding from it (every format)', async () => {
+		// The real lines of each capture from the middle of a packet on, as dmesg shows them once the
+		// ring buffer has wrapped past its first lines: the forwarded echo request from its mangle
+		// PREROUTING line (legacy), the neighbour solicitation from its mangle PREROUTING event (nft).
+		const cases = [
+			{file: 'testdata/ipv6-captures/dmesg/nat-replies6/dmesg.log', from: 15, line: 1, first: 'mangle:PREROUTING', entry: 'raw PREROUTING or OUTPUT'},
+			// A monitor's first hop is its first rule event, after the `PACKET:` / `packet:` line.
+			{file: 'testdata/ipv6-captures/nft/nat-replies6/xtables-monitor.log', from: 56, line: 2, first: 'mangle:PREROUTING', entry: 'the rule that set its trace flag'},
+			{file: 'testdata/ipv6-captures/nft/nat-replies6/nft-monitor.log', from: 47, line: 2, first: 'mangle:PREROUTING', entry: 'the rule that set its trace flag'},
+		];
+		for (const {file, from, line, first, entry} of cases) {
+			const dump = rules(file.replace(/[^/]+$/, 'ip6tables.save'));
+			const {packets, summary} = collect([{path: file, lines: parseTraceText(read(file).split('\n').slice(from - 1).join('\n'))}], {rules: dump});
+			const whole = collect([{path: file, lines: parseTraceText(read(file))}], {rules: dump});
+			// The packet the input begins in, and only it, is cut at the start; the whole capture has none.
+			expect(packets.filter(p => p.cutAtStart).map(p => p.id), file).toEqual([1]);
+			expect(packets[0]!.cutAtStart, file).toBe(`its first line (${file}:${line}) is at ${first}, not where a traced packet enters (${entry}), and the input begins there: its earlier lines are not in it (the kernel's ring buffer wrapped, or the capture started while it was on its way)`);
+			expect(whole.packets.filter(p => p.cutAtStart), file).toEqual([]);
+			// It is the end of a packet of the whole capture: the same hops from line `from` on.
+			const same = whole.packets.find(p => p.hops.some(h => h.ref.line === from + line - 1))!;
+			expect(packets[0]!.hops.map(h => `${h.table}:${h.chain}:${h.kind}`), file).toEqual(same.hops.filter(h => h.ref.line >= from).map(h => `${h.table}:${h.chain}:${h.kind}`));
+			expect(summary.notices, file).toEqual([{what: 'cut-start', text: 'the input begins in the middle of packets: their earlier lines are not in it', path: file, line, lines: 1, packets: [1], packetCount: 1}]);
+			// The dump predicts raw:PREROUTING first: read from a cut path, that would be a rules-changed finding.
+			expect(summary.findings.filter(f => f.packets.includes(1)), file).toEqual([]);
+		}
+		// The text view says it on the packet and in the summary.
+		let text = '';
+		const file = cases[0]!.file;
+		await runPipeline([{path: file, stream: Readable.from([read(file).split('\n').slice(14).join('\n')]), live: false}], {
+			format: 'text',
+			rules: rules(file.replace(/[^/]+$/, 'ip6tables.save')),
+			out: {write: t => (text += t), isTTY: false, color: false},
+			warn: () => {},
+		});
+		expect(text).toContain(`\n    cut at the start: its first line (${file}:1) is at mangle:PREROUTING, not where a traced packet enters`);
+		expect(text).toContain(`\n${file}:1: the input begins in the middle of 1 packet(s) (#1): their earlier lines are not in it`);
 	});
 
 	it('a monitor log that ends in its own error: packets before it have reply state unknown, and the error is reported', () => {

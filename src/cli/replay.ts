@@ -14,7 +14,7 @@ import type {Ruleset} from '../parser/ruleset.js';
 import type {Summary} from '../model/pipeline.js';
 import {TraceStore} from '../model/store.js';
 import {outputView, type OutputFormat} from '../ui/output.js';
-import {colors, plain, type HopDetail, type Style} from '../ui/text.js';
+import {colors, cutStartText, plain, type HopDetail, type Style} from '../ui/text.js';
 import {bootId} from '../ops/kmsg.js';
 import {asText, fileInput, freshAfter, rotatedTo, isRecordDevice, kmsgInput, loadState, resumeOf, StateKeeper, stdinInput, unwritten, type AgentInput, type AgentState, type SourceLine} from './agent.js';
 import type {Resume} from '../model/pipeline.js';
@@ -384,6 +384,8 @@ export async function runPipeline(inputs: readonly PipelineInput[], options: Pip
 	save(true);
 	const done = summary ?? model.summary();
 	if (done.unparsedCount > SHOWN_UNPARSED && format !== 'json' && format !== 'text' && format !== 'graph') warn(`… ${done.unparsedCount - SHOWN_UNPARSED} more unparsed line(s)`);
+	// Formats without a summary say on stderr where an input begins in the middle of packets.
+	if (format !== 'json' && format !== 'text' && format !== 'graph') for (const n of done.notices ?? []) if (n.what === 'cut-start') warn(`tracewatch: ${cutStartText(n)}`);
 	for (const e of readErrors) warn(`tracewatch: ${e}`);
 	return {summary: done, readErrors};
 }

@@ -10,6 +10,8 @@
  *   reply-seen  a packet going the other way in the same connection (`by`) answered it
  *   reply-to    it answers `to`, a packet that completed after it (lines interleaved)
  *   refused     this host did not forward it: routing refused it and sent the ICMP error `by`
+ *   reply-unknown  a later packet (`by`) may be its answer or not, and the trace cannot tell which
+ *               (an MLD report after a listener query): its reply state is unknown, and `why` says so
  */
 import type {Packet, Verdict} from './types.js';
 
@@ -17,6 +19,7 @@ export type Fact = (
 	| {readonly id: number; readonly fact: 'reply-seen'; readonly by: number}
 	| {readonly id: number; readonly fact: 'reply-to'; readonly to: number}
 	| {readonly id: number; readonly fact: 'refused'; readonly by: number; readonly verdict: Verdict; readonly verdictBasis: string}
+	| {readonly id: number; readonly fact: 'reply-unknown'; readonly by: number; readonly why: string}
 ) & {
 	/** The node of the packets it names, when several nodes are replayed (src/model/fleet.ts). */
 	readonly node?: string;
@@ -27,6 +30,12 @@ export function applyFactToDraft(p: Packet, f: Fact): void {
 	switch (f.fact) {
 		case 'reply-seen': {
 			p.replySeen = true;
+			// A reply seen settles what a possible one left open.
+			delete p.replyUnknown;
+			break;
+		}
+		case 'reply-unknown': {
+			if (!p.replySeen && p.replyUnknown === undefined) p.replyUnknown = f.why;
 			break;
 		}
 		case 'reply-to': {
@@ -51,6 +60,8 @@ export function changes(p: Packet, f: Fact): boolean {
 			return p.replyTo === null || p.replyTo < f.to;
 		case 'refused':
 			return p.refusedBy !== f.by || p.verdict !== f.verdict;
+		case 'reply-unknown':
+			return !p.replySeen && p.replyUnknown === undefined;
 	}
 }
 

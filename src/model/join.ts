@@ -10,8 +10,11 @@
  * `return:N` name the chain's tail (N = rules + 1) or, as ip_tables.c does, an unconditional
  * standard-target rule at position N (`-A INPUT -j DROP` logs as `policy:N`).
  */
+import {parseNftRuleset} from '../parser/nft-ruleset.js';
 import {parseRuleText, type Chain, type Rule, type Ruleset} from '../parser/ruleset.js';
+import {icmpv6FromBytes} from '../netfilter/icmp.js';
 import {nftFamilyCovers, nftHook} from '../netfilter/nft.js';
+import type {IcmpInfo, PacketFields} from '../parser/types.js';
 import {formatNatRange, isUnconditional, ruleProtocol, specWords, targetOption} from './rule-query.js';
 import type {Hop, NatRewrite, Packet, Verdict} from './types.js';
 
@@ -452,8 +455,13 @@ export function findVerdict(packet: Packet): {verdict: Verdict; basis: string} {
 /** Fills in in/out, verdict and NAT once a packet is complete. */
 export function finishPacket(packet: Packet, index: RuleIndex): void {
 	joinRules(packet, index);
+	// A packet this host sent (its path begins at OUTPUT) came in on no interface. The kernel
+	// passes the skb's device as IN= to POSTROUTING all the same (ip6_output: `indev = skb->dev`,
+	// set before routing for neighbour discovery and MLD, which choose their interface), so a
+	// local IPv6 ND packet prints `IN=eth0 OUT=eth0` there, as a forwarded one would.
+	const local = packet.hops.find(h => !h.bridge)?.hook === 'OUTPUT';
 	for (const hop of packet.hops) {
-		if (!packet.in && hop.in) packet.in = hop.in;
+		if (!packet.in && hop.in && !(local && hop.hook === 'POSTROUTING')) packet.in = hop.in;
 		if (hop.out) packet.out = hop.out;
 	}
 	const {verdict, basis} = findVerdict(packet);
@@ -461,18 +469,87 @@ export function finishPacket(packet: Packet, index: RuleIndex): void {
 	packet.verdictBasis = basis;
 	packet.nat = findNat(packet);
 	if (packet.proto === 'unknown' && packet.first.proto) packet.proto = packet.first.proto;
-	if (packet.proto === 'unknown') packet.proto = protoFromRules(packet) ?? 'unknown';
+	if (packet.proto === 'unknown') {
+		const proto = protoFromRules(packet);
+		if (proto) {
+			packet.proto = proto;
+			packet.protoFrom = 'rule';
+		}
+	}
+	if (packet.first.extHeader) {
+		packet.extHeader = packet.first.extHeader;
+		if (packet.proto === 'ICMPv6' && !packet.icmp) {
+			const icmp = icmpBehindExtension(packet.first, packet.dst);
+			if (icmp) packet.icmp = icmp;
+		}
+	}
 }
 
 /**
- * xtables-monitor prints no protocol for ICMP packets; a matched rule with `-p icmp` says it.
+ * The ICMPv6 header of a packet whose first next header is an extension header, from the bytes
+ * nft printed raw (`@th,0,160 0x8200…`): the kernel's trace holds the transport header at the
+ * offset it found past the extension headers (nf_tables_trace.c, `nft_thoff`), but not which
+ * protocol it is, so nft cannot decode it. Read only when a matched rule says it is ICMPv6.
+ */
+function icmpBehindExtension(f: PacketFields, dst: string): IcmpInfo | undefined {
+	const key = Object.keys(f.extra ?? {}).find(k => /^@th,0,\d+$/.test(k));
+	if (!key) return undefined;
+	// nft prints the IPv6 payload length: the ICMPv6 message is that less the extension headers
+	// (a multiple of 8 bytes, at least 8). An MLD query is 24 bytes in version 1, 28 or more in 2.
+	const payload = f.len;
+	let icmpLen: number | undefined;
+	if (payload !== undefined) {
+		const v1 = payload >= 32 && (payload - 24) % 8 === 0;
+		const v2 = payload - 8 >= 28;
+		icmpLen = v1 && !v2 ? 24 : v2 && !v1 ? 28 : undefined;
+	}
+	return icmpv6FromBytes(f.extra![key]!, dst, icmpLen);
+}
+
+/**
+ * xtables-monitor prints no protocol for ICMP packets, nft none behind an IPv6 extension header;
+ * a matched rule with `-p icmp` (`meta l4proto ipv6-icmp`) says it: both match the protocol past
+ * the extension headers.
  */
 function protoFromRules(packet: Packet): string | undefined {
 	for (const hop of packet.hops) {
 		if (!hop.rule || hop.traceVerdict === undefined && hop.ruleFrom !== 'dump') continue;
-		const rule = ruleOf(hop);
+		const rule = ruleOf(hop) ?? (packet.format === 'nft-monitor' && hop.ruleFrom !== 'dump' ? nftRuleOf(hop.rule) : undefined);
 		const proto = rule && ruleProtocol(rule);
 		if (proto) return proto;
 	}
 	return undefined;
+}
+
+/** Rules nft monitor printed, read with the nft grammar (as a rule of a listing): read once per text. */
+const fromNftText = new Map<string, Rule | null>();
+
+function nftRuleOf(text: string): Rule | undefined {
+	let read = fromNftText.get(text);
+	if (read === undefined) {
+		if (fromNftText.size >= 4096) fromNftText.clear();
+		const listing = parseNftRuleset(`table inet trace {\n\tchain rule {\n\t\t${text}\n\t}\n}\n`, '-');
+		read = [...listing.tables.values()][0]?.chains.get('rule')?.rules[0] ?? null;
+		fromNftText.set(text, read);
+	}
+	return read ?? undefined;
+}
+
+/**
+ * Does the packet's trace begin where a traced packet enters it? A kernel TRACE trace begins in
+ * the raw table of PREROUTING or OUTPUT (the TRACE target is allowed there only; a user chain
+ * called from there shows no hook); an xtables-monitor or nft trace begins with the event of the
+ * rule that set the trace flag (`-j TRACE`, `meta nftrace set 1`: printed, unlike in the kernel
+ * log). True when the trace cannot tell (no traced hop: LOG lines, bridge log lines; a monitor's
+ * first rule without text tracewatch can read).
+ */
+export function startsWhereTraced(packet: Packet): boolean {
+	const first = packet.hops.find(h => h.kind !== 'log' && !h.bridge);
+	if (!first) return true;
+	if (packet.format === 'kernel') return first.table === 'raw' && (first.hook === undefined || first.hook === 'PREROUTING' || first.hook === 'OUTPUT');
+	if (first.target === 'TRACE') return true;
+	// No rule text (xtables-monitor prints none for a native nft rule), or text it cannot read: it cannot tell.
+	const rule = first.rule === undefined || first.rule.trim() === '' ? undefined : (ruleOf(first) ?? (packet.format === 'nft-monitor' ? nftRuleOf(first.rule) : undefined));
+	if (!rule) return true;
+	return rule.parsed.target?.name === 'TRACE' || (rule.parsed.actions ?? []).some(a => a.name === 'TRACE');
 }

@@ -77,6 +77,10 @@ interface Entry {
 	readonly conn: number;
 	/** TCP with sequence numbers: an answer was seen (a later ACK covering it again answers nothing). */
 	answered: boolean;
+	/** Log time of its first line, in seconds, when the trace has time stamps. */
+	readonly time: number | undefined;
+	/** An MLD listener query: the address it asks about (`::` for all) and its maximum response delay in ms, when known. */
+	readonly query?: {readonly group: string | undefined; readonly maxDelay: number | undefined};
 }
 
 const SEQ_SPACE = 2 ** 32;
@@ -161,7 +165,26 @@ function entryOf(p: Packet, direction: 'original' | 'reply' | undefined): Entry 
 		denat: dstBack ? {from: dstBack.from, to: dstBack.to} : undefined,
 		conn: p.connection?.first ?? p.id,
 		answered: p.replySeen,
+		time: timeOf(p),
+		...(p.proto === 'ICMPv6' && p.icmp?.type === 130 ? {query: {group: queriedGroup(p), maxDelay: p.icmp.mld?.maxDelay}} : {}),
 	};
+}
+
+/** The log time of a packet's first line in seconds, when stamped. */
+function timeOf(p: Packet): number | undefined {
+	const t = p.hops[0]?.time;
+	return t?.mono ?? (t?.wall === undefined ? undefined : t.wall / 1000);
+}
+
+/**
+ * The address an MLD listener query asks about: `::` for a general query (sent to all nodes,
+ * ff02::1), else the address it is sent to (RFC 2710 5, RFC 3810 6.1). Undefined when not known.
+ */
+function queriedGroup(p: Packet): string | undefined {
+	const m = p.icmp?.mld;
+	if (m?.group !== undefined) return m.group;
+	if (p.dst === 'ff02::1') return '::';
+	return p.dst.startsWith('ff') ? p.dst : undefined;
 }
 
 function key(proto: string, src: string, spt: number | string | undefined, dst: string, dpt: number | string | undefined): string {
@@ -249,6 +272,8 @@ export class ReplyMatcher {
 	/** The first packet seen with each tuple (while the tuple is remembered): which way its connection was opened. */
 	private readonly firstOf = new Map<string, Entry>();
 	private readonly nd: Entry[] = [];
+	/** MLD listener queries, in id order (listen()). */
+	private readonly queries: Entry[] = [];
 	private readonly base: number;
 	/** Entries in all lists: bounded, so an endless stream keeps only recent packets reachable. */
 	private entries = 0;
@@ -379,6 +404,8 @@ export class ReplyMatcher {
 		if (type === undefined) return;
 		const request = ndRequestType(type);
 		if (request === undefined) return;
+		// MLD reports are paired in id order, as packets are handed on (listen()).
+		if (request === 130) return;
 		const link = entryLink(p);
 		for (let i = this.nd.length - 1; i >= 0; i--) {
 			const q = this.nd[i]!;
@@ -395,6 +422,81 @@ export class ReplyMatcher {
 			facts.push({id: q.id, fact: 'reply-seen', by: p.id});
 			return;
 		}
+	}
+
+	/**
+	 * MLD: a listener report answers a query only when it says so. An MLDv2 report of current-state
+	 * records (MODE_IS_INCLUDE, MODE_IS_EXCLUDE) is sent only in answer to a query; one of
+	 * state-change records (CHANGE_TO_*, ALLOW_*, BLOCK_*) only unsolicited, when a listener joins,
+	 * leaves or changes its sources (RFC 3810 5.2.12, 6.1). An MLDv1 report is the same message
+	 * either way (RFC 2710 4: a listener that joins sends it unsolicited), and the kernel log and
+	 * xtables-monitor show no record types: such a report may answer the queries it could answer
+	 * (on its link, earlier, within their maximum response delay when the trace shows it and time
+	 * stamps, about all addresses or its own), and those queries' answer is then unknown.
+	 * A current-state report answers the one query it could answer; with several, which is unknown.
+	 *
+	 * Called with every packet in id order, as the pipeline hands them on (a host's own report,
+	 * traced only at OUTPUT, is complete before the query that came in before it): `p` is not handed
+	 * on yet; what it says about queries comes back as facts.
+	 */
+	listen(p: Packet): Fact[] {
+		const facts: Fact[] = [];
+		if (p.proto !== 'ICMPv6' || !p.icmp) return facts;
+		if (p.icmp.type === 130) {
+			this.queries.push(entryOf(p, undefined));
+			if (this.queries.length > ND_KEEP) this.queries.shift();
+		} else if (p.icmp.type === 131 || p.icmp.type === 143) {
+			this.listener(p, facts);
+		}
+		return facts;
+	}
+
+	private listener(p: Packet, facts: Fact[]): void {
+		const m = p.icmp?.mld;
+		const recordType = p.icmp?.type === 143 ? m?.recordType : undefined;
+		// A change of state: sent on its own, it answers nothing.
+		if (recordType !== undefined && recordType >= 3 && recordType <= 6) return;
+		const answers = recordType === 1 || recordType === 2;
+		const link = entryLink(p);
+		const time = timeOf(p);
+		// An MLDv1 report is sent to the address it reports; an MLDv2 report's first address shows only its start.
+		const group = p.icmp?.type === 131 ? (m?.group ?? p.dst) : m?.group;
+		const start = group === undefined ? m?.groupStart : undefined;
+		const candidates: Entry[] = [];
+		// A querier's Query Response Interval is shorter than its Query Interval (RFC 2710 7.3,
+		// RFC 3810 9.3): once it sent its next general query, the answers to the one before are due.
+		const superseded = new Set<string>();
+		for (let i = this.queries.length - 1; i >= 0; i--) {
+			const q = this.queries[i]!;
+			if (q.id >= p.id || !q.query) continue;
+			if (link && q.link && link !== q.link) continue;
+			const asked = q.query.group;
+			if (asked === '::') {
+				const key = `${q.link}|${q.src}`;
+				if (superseded.has(key)) continue;
+				superseded.add(key);
+			} else if (asked !== undefined) {
+				// A query about one address is answered by a report about it.
+				if (group !== undefined && group !== asked) continue;
+				if (start !== undefined && !expandAddress(asked).startsWith(start)) continue;
+			}
+			if (q.query.maxDelay !== undefined && q.time !== undefined && time !== undefined && (time < q.time || time - q.time > q.query.maxDelay / 1000)) continue;
+			candidates.push(q);
+		}
+		if (candidates.length === 0) return;
+		if (answers && candidates.length === 1) {
+			const q = candidates[0]!;
+			p.replyTo = q.id;
+			facts.push({id: q.id, fact: 'reply-seen', by: p.id});
+			return;
+		}
+		p.mayAnswer = candidates[0]!.id;
+		const kind = answers
+			? `an MLDv2 report of current state, which answers one query, and ${candidates.length} queries it could answer were seen`
+			: p.icmp?.type === 131
+				? 'an MLDv1 report, which is the same whether it answers or was sent unsolicited'
+				: 'an MLDv2 report whose record types the trace does not show (current state answers a query; a change of state is sent unsolicited)';
+		for (const q of candidates) facts.push({id: q.id, fact: 'reply-unknown', by: p.id, why: `#${p.id} may answer it: ${kind}`});
 	}
 
 	/**
@@ -549,6 +651,15 @@ function superseded(q: Entry, list: readonly Entry[], before: number): boolean {
 function specific(mine: readonly string[]): readonly string[] {
 	const out = mine.filter(t => !t.startsWith('portless|'));
 	return out.length > 0 ? out : mine;
+}
+
+/** An IPv6 address with every group written in four digits (`ff02:0000:…`), as MldInfo.groupStart is. */
+function expandAddress(addr: string): string {
+	const [head = '', tail] = addr.split('::');
+	const a = head === '' ? [] : head.split(':');
+	const c = tail === undefined || tail === '' ? [] : tail.split(':');
+	const middle = tail === undefined ? [] : Array.from({length: Math.max(0, 8 - a.length - c.length)}, () => '0');
+	return [...a, ...middle, ...c].map(g => g.padStart(4, '0')).join(':');
 }
 
 /** The link a packet was seen on, as Entry.link says it. */

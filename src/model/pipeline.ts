@@ -39,7 +39,7 @@ import {TraceFindings} from './findings/trace.js';
 import type {Finding} from './findings/types.js';
 import {GraphBuilder, type Graph} from './graph.js';
 import type {InputInfo, UnparsedLine} from './inputs.js';
-import {finishPacket, RuleIndex} from './join.js';
+import {finishPacket, RuleIndex, startsWhereTraced} from './join.js';
 import {expectsReply, ReplyMatcher} from './pairing.js';
 import type {Names} from './names.js';
 import type {Packet} from './types.js';
@@ -80,6 +80,9 @@ export interface NoticeInfo extends LogNotice {
 	readonly line: number;
 	/** Lines of one message (xtables-monitor prints its error on three). */
 	readonly lines: number;
+	/** `cut-start`: the packets the input begins in the middle of (the first 100), and how many. */
+	readonly packets?: readonly number[];
+	readonly packetCount?: number;
 }
 
 export type PipelineEvent =
@@ -218,6 +221,10 @@ export class Pipeline {
 	private readonly rulesLoaded: number;
 	private readonly notices: NoticeInfo[] = [];
 	private noticeCount = 0;
+	/** Inputs in which a packet was seen starting where traced packets enter: later packets of it are not cut at the start. */
+	private readonly entered = new Set<number>();
+	/** Per input, its `cut-start` notice's index in `notices`, while it still names packets. */
+	private readonly cutStart = new Map<number, number>();
 	/** The latest line saying the log lost lines: packets with an id below `below` were started before it. */
 	private cut: {below: number; why: string} | undefined;
 	private readonly node: string | undefined;
@@ -430,6 +437,40 @@ export class Pipeline {
 		this.cut = {below: this.assembler.nextPacketId, why: `${what} at ${path}:${ref.line} (${n.text})`};
 	}
 
+	/**
+	 * The first packets of an input whose trace begins past where traced packets enter (join.ts
+	 * startsWhereTraced), before any packet of that input began there: the input begins in the
+	 * middle of them (a dmesg ring buffer that wrapped, a capture started while they were on their
+	 * way). Marked cut at the start, and said once per input as a `cut-start` notice. Called in id
+	 * order (ids follow the order of first lines), before the packet is handed on.
+	 */
+	private startCut(p: Packet): void {
+		const first = p.hops.find(h => h.kind !== 'log' && !h.bridge);
+		if (!first) return;
+		const input = first.ref.input;
+		if (this.entered.has(input)) return;
+		if (startsWhereTraced(p)) {
+			this.entered.add(input);
+			this.cutStart.delete(input);
+			return;
+		}
+		const where = `${first.table}:${first.chain}${first.hook && first.hook !== first.chain ? ` (${first.hook})` : ''}`;
+		const path = this.inputs[input]?.path ?? '-';
+		const entry = p.format === 'kernel' ? 'raw PREROUTING or OUTPUT' : 'the rule that set its trace flag';
+		p.cutAtStart = `its first line (${path}:${first.ref.line}) is at ${where}, not where a traced packet enters (${entry}), and the input begins there: its earlier lines are not in it (the kernel's ring buffer wrapped, or the capture started while it was on its way)`;
+		const at = this.cutStart.get(input);
+		const last = at === undefined ? undefined : this.notices[at];
+		if (last) {
+			const packets = last.packets!.length < 100 ? [...last.packets!, p.id] : last.packets!;
+			this.notices[at!] = {...last, packets, packetCount: (last.packetCount ?? 0) + 1};
+			return;
+		}
+		this.noticeCount++;
+		if (this.notices.length >= 100) return;
+		this.cutStart.set(input, this.notices.length);
+		this.notices.push({what: 'cut-start', text: 'the input begins in the middle of packets: their earlier lines are not in it', path, line: first.ref.line, lines: 1, packets: [p.id], packetCount: 1});
+	}
+
 	/** A trace line of `format` read from input `index`: counted, and the input's format is that one or `mixed`. */
 	private traceLine(input: InputInfo, index: number, format: LineFormat): void {
 		input.traceLines++;
@@ -559,6 +600,9 @@ export class Pipeline {
 		for (const draft of out) {
 			const q = this.pending.get(draft.id)!;
 			this.toldOf(q);
+			// MLD reports and queries pair in id order (src/model/pairing.ts listen()).
+			for (const fact of this.replies.listen(draft)) this.learn(fact, draft.id);
+			this.startCut(draft);
 			q.packet = deepFreeze(draft);
 			q.emitted = true;
 			// Several nodes in one log: this node sees its share of the lines, and waits its share of them.
@@ -596,8 +640,11 @@ export class Pipeline {
 			// Started before a line said the log lost lines: its reply may be among them.
 			if (this.cut && final.id < this.cut.below && !final.replySeen && expectsReply(final)) final = deepFreeze({...final, replyUnknown: this.cut.why});
 			this.pending.delete(final.id);
-			this.traceFindings.add(final);
-			this.predictions?.add(final);
+			// A path cut at the start shows only its end: no finding is drawn from it.
+			if (final.cutAtStart === undefined) {
+				this.traceFindings.add(final);
+				this.predictions?.add(final);
+			}
 			this.emit({type: 'settled', packet: final});
 		}
 		if (n > 0) this.unsettled = this.unsettled.slice(n);

@@ -65,8 +65,8 @@ export function packetOf(r: Json, inputOf: (file: string) => number): Packet {
 		first: {},
 		tcpFlags: (r['tcpFlags'] as string[]) ?? [],
 	} as unknown as Packet;
-	if (icmp) p.icmp = {type: Number(icmp['type']), ...(icmp['code'] !== null ? {code: Number(icmp['code'])} : {}), ...(icmp['id'] !== null ? {id: Number(icmp['id'])} : {}), ...(icmp['seq'] !== null ? {seq: Number(icmp['seq'])} : {}), ...(icmp['mtu'] !== undefined ? {mtu: Number(icmp['mtu'])} : {})} as Packet['icmp'];
-	for (const k of ['node', 'spt', 'dpt', 'ipId', 'len', 'names', 'uid', 'gid', 'refusedBy', 'replyUnknown', 'changes', 'connection', 'protoFrom', 'traceId', 'traceIds', 'quoted', 'quotes'] as const) {
+	if (icmp) p.icmp = {type: Number(icmp['type']), ...(icmp['code'] !== null ? {code: Number(icmp['code'])} : {}), ...(icmp['id'] !== null ? {id: Number(icmp['id'])} : {}), ...(icmp['seq'] !== null ? {seq: Number(icmp['seq'])} : {}), ...(icmp['mtu'] !== undefined ? {mtu: Number(icmp['mtu'])} : {}), ...(icmp['mld'] !== undefined && icmp['mld'] !== null ? {mld: icmp['mld']} : {})} as Packet['icmp'];
+	for (const k of ['node', 'spt', 'dpt', 'ipId', 'len', 'names', 'uid', 'gid', 'refusedBy', 'replyUnknown', 'mayAnswer', 'cutAtStart', 'changes', 'connection', 'protoFrom', 'extHeader', 'traceId', 'traceIds', 'quoted', 'quotes'] as const) {
 		const v = opt(r[k]);
 		if (v !== undefined) (p as unknown as Json)[k] = v;
 	}
@@ -78,6 +78,7 @@ function revise(p: Packet, r: Json): void {
 	if ('replySeen' in r) p.replySeen = Boolean(r['replySeen']);
 	if ('replyTo' in r) p.replyTo = (r['replyTo'] as number | null) ?? null;
 	if ('refusedBy' in r) p.refusedBy = Number(r['refusedBy']);
+	if (typeof r['replyUnknown'] === 'string' && !p.replySeen) p.replyUnknown = r['replyUnknown'];
 	if (typeof r['verdict'] === 'string') p.verdict = r['verdict'] as Packet['verdict'];
 	if (typeof r['verdictBasis'] === 'string') p.verdictBasis = r['verdictBasis'];
 }

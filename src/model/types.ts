@@ -172,17 +172,40 @@ export interface Packet {
 	/** The id of the ICMP error this host sent instead of forwarding the packet (routing refused it). */
 	refusedBy?: number;
 	/**
-	 * No reply was seen, but the log may have lost it: a line saying lines were left out (a rate
-	 * limit, the kernel's log buffer) or that the tracing program failed came while this packet
-	 * was recent. Says which line. Its reply state is then "unknown", and no finding blames the rules.
+	 * No reply was seen, but one may have come: the log may have lost it (a line saying lines were
+	 * left out — a rate limit, the kernel's log buffer — or that the tracing program failed came
+	 * while this packet was recent: says which line), or a later packet may be its answer and the
+	 * trace cannot tell (an MLD report after a listener query: starts with that packet's `#id`).
+	 * Its reply state is then "unknown", and no finding blames the rules.
 	 */
 	replyUnknown?: string;
+	/**
+	 * The input begins in the middle of this packet: its first traced hop is not where a traced
+	 * packet enters (raw PREROUTING or OUTPUT for kernel TRACE lines; the rule that set the trace
+	 * flag for xtables-monitor and nft), and no packet of its input started there before it — the
+	 * kernel's ring buffer wrapped, or the capture started while it was on its way. Says so, with
+	 * its first hop. Its path is cut at the start: no finding is drawn from it.
+	 */
+	cutAtStart?: string;
+	/**
+	 * An MLD report that may answer this earlier listener query, or may have been sent unsolicited:
+	 * the trace cannot tell which (an MLDv1 report; an MLDv2 report whose record types it does not
+	 * show). The query's reply state is then unknown (`replyUnknown` says why); nothing claims it.
+	 */
+	mayAnswer?: number;
 	/** Header fields the hops show changed, each with what changed it (rule, routing, conntrack), in path order. Set by the assembler (empty when nothing changed). */
 	changes?: FieldChange[];
 	/** Its relation to the connection whose earlier packets were traced: which way it goes, and what conntrack restored or applied. Set by pairing; absent for a connection's first packet and for packets of connections not seen before. */
 	connection?: ConnectionRelation;
-	/** How `proto` is known when the trace does not print it (xtables-monitor prints no protocol for ICMP, ICMPv6 and IPv6 extension headers): `ports` (ports without TCP flags: UDP, UDP-Lite, SCTP or DCCP), `answer` (the protocol of the packet it answers). Absent when the trace printed it. */
-	protoFrom?: 'ports' | 'answer';
+	/** How `proto` is known when the trace does not print it (xtables-monitor prints no protocol for ICMP, ICMPv6 and IPv6 extension headers; nft none behind an IPv6 extension header): `rule` (a rule it matched names the protocol: `-p ipv6-icmp`, `meta l4proto ipv6-icmp`), `ports` (ports without TCP flags: UDP, UDP-Lite, SCTP or DCCP), `answer` (the protocol of the packet it answers). Absent when the trace printed it. */
+	protoFrom?: 'rule' | 'ports' | 'answer';
+	/**
+	 * IPv6: the extension header the trace showed as the first next header (`hop-by-hop`, as every
+	 * MLD message has; `routing`, `fragment`, `destination-options`). nft prints neither the
+	 * protocol after it nor its decoded header: `proto` then comes from a rule (`protoFrom`), and an
+	 * ICMPv6 header is read from the raw bytes nft printed; what those bytes do not show is absent.
+	 */
+	extHeader?: string;
 	uid?: number;
 	gid?: number;
 }

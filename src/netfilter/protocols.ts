@@ -49,3 +49,13 @@ export function hasPorts(proto: string): boolean {
 export function isIcmp(proto: string): proto is 'ICMP' | 'ICMPv6' {
 	return proto === 'ICMP' || proto === 'ICMPv6';
 }
+
+/** IPv6 extension headers by number and by the names nft and /etc/protocols give them (nft prints 0 as `ip`). */
+const IPV6_EXTENSIONS: Readonly<Record<string, string>> = {
+	0: 'hop-by-hop', ip: 'hop-by-hop', hopopt: 'hop-by-hop', 43: 'routing', 'ipv6-route': 'routing', 44: 'fragment', 'ipv6-frag': 'fragment', 60: 'destination-options', 'ipv6-opts': 'destination-options',
+};
+
+/** The IPv6 extension header a next-header value names (`hop-by-hop`, `routing`, `fragment`, `destination-options`), or undefined when it names a protocol. */
+export function ipv6ExtensionHeader(v: string): string | undefined {
+	return Object.hasOwn(IPV6_EXTENSIONS, v.toLowerCase()) ? IPV6_EXTENSIONS[v.toLowerCase()] : undefined;
+}

@@ -10,7 +10,7 @@
  */
 import {canonicalIp} from '../netfilter/addr.js';
 import {icmpCodeNumber, icmpTypeNumber, isIcmpError} from '../netfilter/icmp.js';
-import {kernelLogNames, kernelProtoName} from '../netfilter/protocols.js';
+import {ipv6ExtensionHeader, kernelLogNames, kernelProtoName} from '../netfilter/protocols.js';
 import type {Family, IcmpInfo, PacketFields} from './types.js';
 
 /** One field as the grammar matched it. */
@@ -344,8 +344,14 @@ export function interpretNftItems(items: ReadonlyArray<readonly [string, string]
 				p.flowLabel = num(v);
 				break;
 			}
+			case 'ip6 nexthdr': {
+				// An extension header is not the packet's protocol: nft names protocol 0 (hop-by-hop) `ip`.
+				const ext = ipv6ExtensionHeader(v);
+				if (ext) p.extHeader = ext;
+				else p.proto = protoName(v);
+				break;
+			}
 			case 'ip protocol':
-			case 'ip6 nexthdr':
 			case 'meta l4proto': {
 				p.proto = protoName(v);
 				break;

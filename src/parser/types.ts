@@ -6,6 +6,8 @@
  *           time:{mono:1214.704789}, pkt:{family:'ipv4', in:'eth0', src:'198.18.0.1', …, icmp:{type:8, code:0, id:2419, seq:1}}}}`
  */
 
+import type {MldInfo} from '../netfilter/icmp.js';
+
 /** The three words the kernel prints in `table:chain:TYPE:N`. */
 export type HopType = 'rule' | 'return' | 'policy';
 
@@ -30,7 +32,10 @@ export interface IcmpInfo {
 	readonly mtu?: number;
 	readonly gateway?: string;
 	readonly parameter?: number;
+	/** A multicast listener discovery message (ICMPv6 130, 131, 132, 143): what its body says, as far as the trace shows it. */
+	readonly mld?: MldInfo;
 }
+
 
 /** What a trace line says about the packet at that point of its path. */
 export interface PacketFields {
@@ -80,6 +85,13 @@ export interface PacketFields {
 	incomplete?: number;
 	/** The line ended inside brackets or parentheses: cut by the kernel's 1019-byte limit or by a copy. */
 	cut?: boolean;
+	/**
+	 * IPv6: the extension header nft printed as the next header (`ip6 nexthdr ip` is protocol 0,
+	 * the hop-by-hop header MLD messages carry): `hop-by-hop`, `routing`, `fragment`,
+	 * `destination-options`. nft then prints neither the protocol after it nor its decoded header,
+	 * only the header's first bytes (`@th,0,160 0x…`, kept in `extra`).
+	 */
+	extHeader?: string;
 	/** Fields tracewatch does not interpret, kept as written. */
 	extra?: Record<string, string>;
 }
@@ -211,8 +223,14 @@ export type TraceEvent =
  * (xtables-monitor stops at one). Not trace output; counted and reported on their own.
  */
 export interface LogNotice {
-	/** `suppressed`: lines left out by a rate limit; `dropped`: lost by the kernel's log buffer; `tool-error`: the tracing program failed (and may have stopped). */
-	readonly what: 'suppressed' | 'dropped' | 'tool-error';
+	/**
+	 * `suppressed`: lines left out by a rate limit; `dropped`: lost by the kernel's log buffer;
+	 * `tool-error`: the tracing program failed (and may have stopped); `cut-start`: no line says
+	 * it, but the input begins in the middle of packets (their first lines are past where a traced
+	 * packet enters: the kernel's ring buffer wrapped, or the capture started while they were on
+	 * their way), said by the pipeline.
+	 */
+	readonly what: 'suppressed' | 'dropped' | 'tool-error' | 'cut-start';
 	/** How many lines were left out, when the line says. */
 	readonly count?: number;
 	/** The message, as written (without the log's timestamp). */

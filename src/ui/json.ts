@@ -53,7 +53,7 @@ export function packetJson(p: Packet, inputs: InputNames): Record<string, unknow
 		spt: p.spt ?? null,
 		dpt: p.dpt ?? null,
 		ipId: p.ipId ?? null,
-		icmp: p.icmp ? {type: p.icmp.type, code: p.icmp.code ?? null, id: p.icmp.id ?? null, seq: p.icmp.seq ?? null, ...(p.icmp.mtu !== undefined ? {mtu: p.icmp.mtu} : {})} : null,
+		icmp: p.icmp ? {type: p.icmp.type, code: p.icmp.code ?? null, id: p.icmp.id ?? null, seq: p.icmp.seq ?? null, ...(p.icmp.mtu !== undefined ? {mtu: p.icmp.mtu} : {}), ...(p.icmp.mld ? {mld: {...p.icmp.mld}} : {})} : null,
 		tcpFlags: p.tcpFlags ?? [],
 		hops: p.hops.map(h => hopJson(h, inputs)),
 		final: finalOf(p),
@@ -73,9 +73,12 @@ export function packetJson(p: Packet, inputs: InputNames): Record<string, unknow
 		...(p.gid !== undefined ? {gid: p.gid} : {}),
 		...(p.refusedBy !== undefined ? {refusedBy: p.refusedBy} : {}),
 		...(p.replyUnknown !== undefined ? {replyUnknown: p.replyUnknown} : {}),
+		...(p.mayAnswer !== undefined ? {mayAnswer: p.mayAnswer} : {}),
+		...(p.cutAtStart !== undefined ? {cutAtStart: p.cutAtStart} : {}),
 		...(p.changes && p.changes.length > 0 ? {changes: p.changes.map(c => ({field: c.field, from: c.from, to: c.to, by: c.by, at: c.at, seen: c.seen}))} : {}),
 		...(p.connection ? {connection: {direction: p.connection.direction, first: p.connection.first, conntrack: p.connection.conntrack.map(r => ({...r}))}} : {}),
 		...(p.protoFrom ? {protoFrom: p.protoFrom} : {}),
+		...(p.extHeader ? {extHeader: p.extHeader} : {}),
 		...(p.quoted
 			? {quoted: {proto: p.quoted.proto ?? null, src: p.quoted.src ?? null, dst: p.quoted.dst ?? null, spt: p.quoted.spt ?? null, dpt: p.quoted.dpt ?? null}, quotes: p.quotes ?? null}
 			: {}),
@@ -111,5 +114,7 @@ export function revisionJson(f: Fact): Record<string, unknown> {
 			return {revised: f.id, fact: f.fact, replyTo: f.to};
 		case 'refused':
 			return {revised: f.id, fact: f.fact, by: f.by, refusedBy: f.by, verdict: f.verdict, verdictBasis: f.verdictBasis};
+		case 'reply-unknown':
+			return {revised: f.id, fact: f.fact, by: f.by, replyUnknown: f.why};
 	}
 }

@@ -18,7 +18,7 @@ import {expectsReply} from '../model/pairing.js';
 import {isBuiltinChain, isHook} from '../netfilter/hooks.js';
 import {wrapText} from './wrap.js';
 import {endpoint as hostPort} from '../netfilter/addr.js';
-import {icmpName as icmpShortName} from '../netfilter/icmp.js';
+import {icmpName as icmpShortName, MLD_RECORD_TYPES} from '../netfilter/icmp.js';
 import type {Hop, Packet} from '../model/types.js';
 import type {InputInfo, InputNames, UnparsedLine} from '../model/inputs.js';
 import type {NoticeInfo} from '../model/pipeline.js';
@@ -59,6 +59,48 @@ export function describeTuple(p: Packet): string {
 	}
 	if (p.ipId !== undefined) parts.push(`ID=${p.ipId}`);
 	return parts.join(' ');
+}
+
+/**
+ * How the packet's protocol is known when the trace did not print it, in words; undefined when
+ * it did. "protocol not printed by the trace: ICMPv6, from a rule it matched, behind an IPv6
+ * hop-by-hop header (its header read from the bytes nft printed raw)".
+ */
+export function protoNote(p: Packet): string | undefined {
+	const behind = p.extHeader ? `behind an IPv6 ${p.extHeader} header` : '';
+	if (!p.protoFrom) return p.extHeader && p.proto === 'unknown' ? `protocol not printed by the trace: it comes ${behind}, and no rule it matched names it` : undefined;
+	const how = p.protoFrom === 'answer' ? 'as the packet it answers' : p.protoFrom === 'ports' ? 'from its ports and no TCP flags' : 'from a rule it matched';
+	const header = p.extHeader ? (p.icmp ? ' (its header read from the bytes nft printed raw)' : ' (nft printed no header nft could read)') : '';
+	return `protocol not printed by the trace: ${p.proto}, ${how}${behind ? `, ${behind}` : ''}${header}`;
+}
+
+/**
+ * What an MLD message says beyond its type, as far as the trace shows it; undefined for other
+ * packets and when the trace shows nothing of its body (kernel log, xtables-monitor).
+ * "MLD general query, max delay 1000 ms"; "MLDv2 report, 1 record, the first change-to-exclude
+ * for ff02:0000:0000:0000… (the rest not printed)".
+ */
+export function mldNote(p: Packet): string | undefined {
+	const m = p.icmp?.mld;
+	if (!m || !p.icmp) return undefined;
+	const group = m.group !== undefined ? m.group : m.groupStart !== undefined ? `${m.groupStart}… (the rest not printed)` : 'an address not printed';
+	switch (p.icmp.type) {
+		case 130: {
+			const what = m.group === '::' ? 'general query' : `query for ${group}`;
+			return `MLD ${what}, ${m.maxDelay === undefined ? 'max delay not known (its code needs the MLD version, which the trace does not show)' : `max delay ${m.maxDelay} ms`}`;
+		}
+		case 131:
+			return `MLDv1 report for ${group}`;
+		case 132:
+			return `MLD done for ${group}`;
+		case 143: {
+			if (m.records === undefined) return 'MLDv2 report, records not printed';
+			const first = m.recordType === undefined ? '' : `, the first ${MLD_RECORD_TYPES[m.recordType] ?? `of type ${m.recordType}`} for ${group}`;
+			return `MLDv2 report, ${m.records} record${m.records === 1 ? '' : 's'}${first}`;
+		}
+		default:
+			return undefined;
+	}
 }
 
 /** `frag-needed`, `echo-request`, … or `type=42 code=0` for a message without a name. */
@@ -225,11 +267,17 @@ export function lineRange(p: Packet, inputs: InputNames): string {
 export function replyText(p: Packet, s: Style): string {
 	const parts: string[] = [];
 	if (p.replyTo !== null) parts.push(`answers #${p.replyTo}`);
+	if (p.mayAnswer !== undefined) parts.push(s.yellow(`may answer #${p.mayAnswer}`));
 	if (p.replySeen) parts.push(s.green('reply ✓ seen'));
-	else if (p.replyUnknown) parts.push(s.yellow('reply ? unknown (the log may have lost it)'));
+	else if (p.replyUnknown) parts.push(s.yellow(`reply ? unknown (${replyUnknownText(p.replyUnknown)})`));
 	else if (expectsReply(p)) parts.push(s.yellow('reply ✗ none seen'));
-	else if (p.replyTo === null) parts.push(s.dim('no reply expected'));
+	else if (p.replyTo === null && p.mayAnswer === undefined) parts.push(s.dim('no reply expected'));
 	return parts.join(', ');
+}
+
+/** Why a reply state is unknown, short: a later packet that may answer says so itself; a log that lost lines is said in the summary. */
+export function replyUnknownText(why: string): string {
+	return why.startsWith('#') ? why : 'the log may have lost it';
 }
 
 /**
@@ -252,9 +300,13 @@ export function renderPacket(p: Packet, inputs: InputNames, s: Style = plain, op
 	lines.push(`${s.bold(`#${p.id}`)}  ${s.bold(describeTuple(p))}   ${s.dim(lineRange(p, inputs))}${time ? s.dim(`  ${time}`) : ''}`);
 	const uid = p.uid !== undefined ? `   uid ${p.uid}${p.gid !== undefined ? ` gid ${p.gid}` : ''}` : '';
 	lines.push(`    in ${p.in || '-'} → out ${p.out || '-'}   verdict ${verdictStyled(p, s)}   ${replyText(p, s)}${uid}`);
+	if (p.cutAtStart) lines.push(`    ${s.yellow(`cut at the start: ${p.cutAtStart}`)}`);
 	const conn = connectionText(p);
 	if (conn) lines.push(`    conntrack  ${conn}`);
-	if (p.protoFrom) lines.push(`    ${s.dim(p.protoFrom === 'answer' ? `protocol not printed by the trace: ${p.proto}, as the packet it answers` : `protocol not printed by the trace: ${p.proto}, from its ports and no TCP flags`)}`);
+	const proto = protoNote(p);
+	if (proto) lines.push(`    ${s.dim(proto)}`);
+	const mld = mldNote(p);
+	if (mld) lines.push(`    ${s.dim(mld)}`);
 	for (const n of p.nat) {
 		if (conn && n.seen === 'connection') continue;
 		const where =
@@ -328,11 +380,21 @@ export function renderSummary(
 	);
 	for (const u of info.unparsed.slice(0, 20)) lines.push(s.yellow(`  ${u.path}:${u.line}:${u.column}: ${u.reason}`) + s.dim(`\n      ${u.excerpt}`));
 	if (info.unparsedCount > 20) lines.push(s.dim(`  … ${info.unparsedCount - 20} more unparsed line(s) (--format json lists them)`));
-	if (info.noticeCount) {
-		lines.push(s.yellow(`${info.noticeCount} line(s) say the log may be incomplete; packets before them with no reply seen have reply state "unknown":`));
-		for (const n of (info.notices ?? []).slice(0, 20)) lines.push(s.yellow(`  ${n.path}:${n.line}: ${n.text}${n.lines > 1 ? ` (+${n.lines - 1} line(s))` : ''}`));
+	const cuts = (info.notices ?? []).filter(n => n.what === 'cut-start');
+	const logged = (info.noticeCount ?? 0) - cuts.length;
+	if (logged > 0) {
+		lines.push(s.yellow(`${logged} line(s) say the log may be incomplete; packets before them with no reply seen have reply state "unknown":`));
+		for (const n of (info.notices ?? []).filter(n => n.what !== 'cut-start').slice(0, 20)) lines.push(s.yellow(`  ${n.path}:${n.line}: ${n.text}${n.lines > 1 ? ` (+${n.lines - 1} line(s))` : ''}`));
 	}
+	for (const n of cuts) lines.push(s.yellow(cutStartText(n)));
 	return lines.join('\n');
+}
+
+/** A `cut-start` notice in words: where the input begins, and in the middle of which packets. */
+export function cutStartText(n: NoticeInfo): string {
+	const count = n.packetCount ?? n.packets?.length ?? 0;
+	const ids = (n.packets ?? []).slice(0, 12).map(id => `#${id}`).join(' ') + (count > 12 ? ' …' : '');
+	return `${n.path}:${n.line}: the input begins in the middle of ${count} packet(s) (${ids}): their earlier lines are not in it (the kernel's ring buffer wrapped, or the capture started while they were on their way); their paths are cut at the start, and no finding is drawn from them`;
 }
 
 const SEVERITY_ORDER = {error: 0, warning: 1, info: 2} as const;

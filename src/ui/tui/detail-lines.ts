@@ -19,7 +19,7 @@
 import {expectsReply} from '../../model/pairing.js';
 import type {InputInfo} from '../../model/inputs.js';
 import type {Packet} from '../../model/types.js';
-import {connectionText, describeTuple, endpoint, hopName, lineRange} from '../text.js';
+import {connectionText, describeTuple, endpoint, hopName, lineRange, mldNote, protoNote, replyUnknownText} from '../text.js';
 import {cell, truncateMiddle, width} from './format.js';
 import {groupHops, kindNum} from './hop-groups.js';
 import {seg, type Seg, type StyledLine, type Tone} from './styled.js';
@@ -39,13 +39,14 @@ export function detailLines(p: Packet, inputs: readonly InputInfo[]): DetailLine
 	header.push([seg(`${p.node ? `${p.node} ` : ''}#${p.id}  `, 'bold'), seg(describeTuple(p), 'bold'), seg(`   ${lineRange(p, inputs)}${time ? `  ${time}` : ''}`, 'dim')]);
 	const reply: Seg[] = [];
 	if (p.replyTo !== null) reply.push(seg(`answers #${p.replyTo}`));
+	if (p.mayAnswer !== undefined) reply.push(...(reply.length > 0 ? [seg(', ')] : []), seg(`may answer #${p.mayAnswer}`, 'warn'));
 	const status = p.replySeen
 		? seg('reply ✓ seen', 'ok')
 		: p.replyUnknown
-			? seg('reply ? unknown (the log may have lost it)', 'warn')
+			? seg(`reply ? unknown (${replyUnknownText(p.replyUnknown)})`, 'warn')
 			: expectsReply(p)
 				? seg('reply ✗ none seen', 'warn')
-				: p.replyTo === null
+				: p.replyTo === null && p.mayAnswer === undefined
 					? seg('no reply expected', 'dim')
 					: undefined;
 	if (status) reply.push(...(reply.length > 0 ? [seg(', ')] : []), status);
@@ -56,6 +57,8 @@ export function detailLines(p: Packet, inputs: readonly InputInfo[]): DetailLine
 	if (names.length > 0) header.push([seg('names ', 'dim'), seg(names.map(([k, v]) => `${k} ${v}`).join(' · '))]);
 	const conn = connectionText(p);
 	if (conn) header.push([seg('conntrack ', 'bold'), seg(conn, 'changed')]);
+	if (p.cutAtStart) header.push([seg('cut at the start ', 'bold'), seg(p.cutAtStart, 'warn')]);
+	for (const note of [protoNote(p), mldNote(p)]) if (note) header.push([seg(note, 'dim')]);
 	for (const n of p.nat) {
 		if (conn && n.seen === 'connection') continue;
 		header.push([seg('NAT ', 'bold'), seg(`${n.type} ${n.from} → ${n.to}`, 'changed'), seg(` at ${n.at}${n.seen === 'rule' ? ' (from the rule: SNAT happens after the last trace point)' : ''}`, 'dim')]);
