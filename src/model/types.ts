@@ -2,7 +2,7 @@
  * The model's view of a trace: packets, each with the hops it took.
  * Field names here are the JSON contract (docs/json.md); keep them stable.
  */
-import type {Family, IcmpInfo, LineFormat, LineRef, PacketFields, Stamp} from '../parser/types.js';
+import type {ArpInfo, Family, IcmpInfo, LineFormat, LineRef, PacketFields, Stamp} from '../parser/types.js';
 
 import type {Hook} from '../netfilter/hooks.js';
 
@@ -47,9 +47,10 @@ export interface Hop {
 	/** Something about this hop that a person should know (dump does not match the trace, …). */
 	note?: string;
 	/**
-	 * An ebtables (bridge family) hop: a `TRACE: eb:TABLE:CHAIN` line, which is ebtables' --log
-	 * watcher with that prefix (ebtables has no TRACE target). Its `table` is `eb:TABLE`, its kind
-	 * `log`; `in`/`out` are bridge ports; it shows no TTL, mark or IP length.
+	 * A bridge-family hop: a line of ebtables' log watcher (ebtables has no TRACE target). With a
+	 * `TRACE: eb:TABLE:CHAIN` prefix its `table` is `eb:TABLE` and its `chain` CHAIN; with another
+	 * prefix both are empty and `logPrefix` says which rule logged. Its kind is `log`; `in`/`out`
+	 * are bridge ports; it shows no TTL, mark or IP length.
 	 */
 	bridge?: true;
 }
@@ -185,6 +186,10 @@ export interface Packet {
 	protoFrom?: 'ports' | 'answer';
 	uid?: number;
 	gid?: number;
+	/** A frame a bridge hook saw (ebtables' log, or nft's bridge family): its Ethernet source, destination and type (0x0800 IPv4, 0x86dd IPv6, 0x0806 ARP), as first seen. */
+	ether?: {src: string; dst: string; type: number};
+	/** An ARP frame: its operation (1 request, 2 reply) and hardware addresses; `src`/`dst` are the sender's and target's IP addresses. */
+	arp?: ArpInfo;
 }
 
 export interface Final {
