@@ -11,6 +11,10 @@ TW_PIDS=()        # background processes started by this process
 TW_SYSCTL_OLD=""  # previous value of net.netfilter.nf_log_all_netns
 TW_SYSCTL_SET=0
 TW_TMP=""         # private temp dir (removed on exit)
+# Prefix of every namespace name (default tw-): TW_NS_PREFIX=tw-me- keeps one run's namespaces
+# apart from another's on a shared machine. It must start with tw-.
+TW_NS_PREFIX=${TW_NS_PREFIX:-tw-}
+case "$TW_NS_PREFIX" in tw-*) ;; *) echo "TW_NS_PREFIX must start with tw- (got $TW_NS_PREFIX)" >&2; exit 2 ;; esac
 
 log()  { printf '[capture] %s\n' "$*" >&2; }
 warn() { printf '[capture] WARNING: %s\n' "$*" >&2; }
@@ -82,7 +86,7 @@ tw_enable_netns_log() {
 # ------------------------------------------------------------ topology --
 # ns NAME : create netns tw-NAME (lo up, DAD off, no forwarding)
 ns() {
-  local n="tw-$1"
+  local n="${TW_NS_PREFIX}$1"
   if ip netns list | awk '{print $1}' | grep -qx -- "$n"; then
     die "netns $n already exists (left over from an earlier run?). Remove it with: ip netns del $n"
   fi
@@ -95,7 +99,7 @@ ns() {
 }
 
 # nsx NAME CMD... : run CMD inside tw-NAME
-nsx() { local n="tw-$1"; shift; ip netns exec "$n" "$@"; }
+nsx() { local n="${TW_NS_PREFIX}$1"; shift; ip netns exec "$n" "$@"; }
 
 # deterministic locally administered MAC for (netns, ifname)
 mac_for() {
@@ -109,36 +113,36 @@ mac_for() {
 veth() {
   local n1=$1 i1=$2 n2=$3 i2=$4
   local m1=${5:-$(mac_for "$1" "$2")} m2=${6:-$(mac_for "$3" "$4")}
-  ip link add "$i1" netns "tw-$n1" address "$m1" type veth \
-    peer name "$i2" netns "tw-$n2" address "$m2"
-  ip -n "tw-$n1" link set "$i1" up
-  ip -n "tw-$n2" link set "$i2" up
+  ip link add "$i1" netns "${TW_NS_PREFIX}$n1" address "$m1" type veth \
+    peer name "$i2" netns "${TW_NS_PREFIX}$n2" address "$m2"
+  ip -n "${TW_NS_PREFIX}$n1" link set "$i1" up
+  ip -n "${TW_NS_PREFIX}$n2" link set "$i2" up
 }
 
 # bridge NS BR : a bridge inside NS
 bridge() {
-  ip -n "tw-$1" link add "$2" address "$(mac_for "$1" "$2")" type bridge
-  ip -n "tw-$1" link set "$2" up
+  ip -n "${TW_NS_PREFIX}$1" link add "$2" address "$(mac_for "$1" "$2")" type bridge
+  ip -n "${TW_NS_PREFIX}$1" link set "$2" up
 }
-brport() { ip -n "tw-$1" link set "$3" master "$2"; }
+brport() { ip -n "${TW_NS_PREFIX}$1" link set "$3" master "$2"; }
 
 addr() { # addr NS IF CIDR  (IPv6 addresses get nodad)
-  if [[ $3 == *:* ]]; then ip -n "tw-$1" -6 addr add "$3" dev "$2" nodad
-  else ip -n "tw-$1" addr add "$3" dev "$2"; fi
+  if [[ $3 == *:* ]]; then ip -n "${TW_NS_PREFIX}$1" -6 addr add "$3" dev "$2" nodad
+  else ip -n "${TW_NS_PREFIX}$1" addr add "$3" dev "$2"; fi
 }
-route() { local n=$1; shift; ip -n "tw-$n" route add "$@"; }
-route6() { local n=$1; shift; ip -n "tw-$n" -6 route add "$@"; }
+route() { local n=$1; shift; ip -n "${TW_NS_PREFIX}$n" route add "$@"; }
+route6() { local n=$1; shift; ip -n "${TW_NS_PREFIX}$n" -6 route add "$@"; }
 fwd_on() {
   nsx "$1" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 >/dev/null
 }
 # static IPv6 neighbour (keeps NDP out of the trace)
-neigh6() { ip -n "tw-$1" -6 neigh replace "$3" lladdr "$4" dev "$2" nud permanent; }
+neigh6() { ip -n "${TW_NS_PREFIX}$1" -6 neigh replace "$3" lladdr "$4" dev "$2" nud permanent; }
 
 # ------------------------------------------------------------ processes --
 # bgrun NS CMD... : background process inside tw-NS (always wrap CMD in timeout)
 bgrun() {
   local n=$1; shift
-  ip netns exec "tw-$n" "$@" </dev/null >/dev/null 2>&1 &
+  ip netns exec "${TW_NS_PREFIX}$n" "$@" </dev/null >/dev/null 2>&1 &
   TW_PIDS+=("$!")
 }
 
@@ -149,7 +153,7 @@ wait_listen() {
     if nsx "$n" ss -Hltn "sport = :$port" 2>/dev/null | grep -q LISTEN; then return 0; fi
     sleep 0.1
   done
-  die "nothing listens on port $port in tw-$n"
+  die "nothing listens on port $port in ${TW_NS_PREFIX}$n"
 }
 
 # traffic NS CMD... : foreground traffic command, logged for the README.  Its
@@ -157,14 +161,14 @@ wait_listen() {
 TW_TRAFFIC=()
 traffic() {
   local n=$1; shift
-  TW_TRAFFIC+=("ip netns exec tw-$n $*")
-  ip netns exec "tw-$n" "$@" </dev/null >/dev/null 2>&1 || true
+  TW_TRAFFIC+=("ip netns exec ${TW_NS_PREFIX}$n $*")
+  ip netns exec "${TW_NS_PREFIX}$n" "$@" </dev/null >/dev/null 2>&1 || true
 }
 # traffic_in NS INPUT CMD... : same, with INPUT (a string) on stdin
 traffic_in() {
   local n=$1 in=$2; shift 2
-  TW_TRAFFIC+=("printf '%s' '${in//$'\n'/\\n}' | ip netns exec tw-$n $*")
-  printf '%s' "$in" | ip netns exec "tw-$n" "$@" >/dev/null 2>&1 || true
+  TW_TRAFFIC+=("printf '%s' '${in//$'\n'/\\n}' | ip netns exec ${TW_NS_PREFIX}$n $*")
+  printf '%s' "$in" | ip netns exec "${TW_NS_PREFIX}$n" "$@" >/dev/null 2>&1 || true
 }
 traffic_note() { TW_TRAFFIC+=("# $*"); }
 
@@ -282,18 +286,18 @@ mon_start() { # mon_start NS DIR
   # behind during bursts; its socket then overruns and it exits with "No
   # buffer space available".  Run the monitors at a higher priority than the
   # traffic (mon_stop detects a lost-events exit and the capture is retried).
-  ip netns exec "tw-$n" nice -n -10 timeout 120 stdbuf -oL xtables-monitor --trace \
+  ip netns exec "${TW_NS_PREFIX}$n" nice -n -10 timeout 120 stdbuf -oL xtables-monitor --trace \
     >"$dir/xtables-monitor.log" 2>"$TW_TMP/xm-$n.err" </dev/null &
   TW_PIDS+=("$!"); TW_MON_PIDS+=("$!"); TW_MON_ERRS+=("$TW_TMP/xm-$n.err|$dir|xtables-monitor")
   if [ "${TW_MON_MERGED:-0}" = 1 ]; then
     # A second xtables-monitor with stderr on stdout, as a user who runs
     # `xtables-monitor --trace 2>&1 | tee trace.log` keeps it: its own error
     # lines end up inside the trace.
-    ip netns exec "tw-$n" nice -n -10 timeout 120 stdbuf -oL -eL xtables-monitor --trace \
+    ip netns exec "${TW_NS_PREFIX}$n" nice -n -10 timeout 120 stdbuf -oL -eL xtables-monitor --trace \
       >"$dir/xtables-monitor-2to1.log" 2>&1 </dev/null &
     TW_PIDS+=("$!"); TW_MON_PIDS+=("$!")
   fi
-  ip netns exec "tw-$n" nice -n -10 timeout 120 stdbuf -oL nft monitor trace \
+  ip netns exec "${TW_NS_PREFIX}$n" nice -n -10 timeout 120 stdbuf -oL nft monitor trace \
     >"$dir/nft-monitor.log" 2>"$TW_TMP/nm-$n.err" </dev/null &
   TW_PIDS+=("$!"); TW_MON_PIDS+=("$!"); TW_MON_ERRS+=("$TW_TMP/nm-$n.err|$dir|nft-monitor")
 }
@@ -326,13 +330,13 @@ mon_stop() {
 topo_dump() {
   local n
   for n in "$@"; do
-    echo "### tw-$n"
+    echo "### ${TW_NS_PREFIX}$n"
     echo '```'
-    ip -n "tw-$n" -br link show | grep -v '^lo ' | sed 's/@[^ ]*//' | awk '{printf "link  %-16s %s\n", $1, $3}'
-    ip -n "tw-$n" -br addr show | grep -v '^lo ' | sed 's/@[^ ]*//' |
+    ip -n "${TW_NS_PREFIX}$n" -br link show | grep -v '^lo ' | sed 's/@[^ ]*//' | awk '{printf "link  %-16s %s\n", $1, $3}'
+    ip -n "${TW_NS_PREFIX}$n" -br addr show | grep -v '^lo ' | sed 's/@[^ ]*//' |
       awk '{ a=""; for (i=3;i<=NF;i++) if ($i !~ /^fe80/) a = a " " $i; if (a != "") printf "addr  %-16s%s\n", $1, a }'
-    ip -n "tw-$n" route show | sed 's/ *$//; s/^/route4 /'
-    ip -n "tw-$n" -6 route show 2>/dev/null | grep -v '^fe80\|^multicast\|^ff00\|^local' | sed 's/ *$//; s/^/route6 /' || true
+    ip -n "${TW_NS_PREFIX}$n" route show | sed 's/ *$//; s/^/route4 /'
+    ip -n "${TW_NS_PREFIX}$n" -6 route show 2>/dev/null | grep -v '^fe80\|^multicast\|^ff00\|^local' | sed 's/ *$//; s/^/route6 /' || true
     local fw
     fw=$(nsx "$n" sysctl -n net.ipv4.ip_forward)
     echo "ip_forward=$fw"
