@@ -379,9 +379,11 @@ export function findNat(packet: Packet): NatRewrite[] {
 	// The nat hops since the last rewrite: the one with a NAT target did it; without rules, the last nat rule hop.
 	let byTarget: Hop | undefined;
 	let byRule: Hop | undefined;
-	for (let i = 0; i < packet.hops.length; i++) {
-		const hop = packet.hops[i]!;
-		const prev = packet.hops[i - 1];
+	// NAT is the IP hooks' business: a bridged frame's bridge hops (which may show no ports) are left out.
+	const hops = packet.hops.some(h => !h.bridge) ? packet.hops.filter(h => !h.bridge) : packet.hops;
+	for (let i = 0; i < hops.length; i++) {
+		const hop = hops[i]!;
+		const prev = hops[i - 1];
 		const responsible = byTarget ?? byRule;
 		if (prev && hop.dst !== undefined && prev.dst !== undefined && (hop.dst !== prev.dst || hop.dpt !== prev.dpt)) {
 			nat.push({
@@ -459,13 +461,16 @@ export function findVerdict(packet: Packet): {verdict: Verdict; basis: string} {
 
 /**
  * The fate of a frame whose last line is a bridge-family log line: logging decides nothing, but a
- * frame logged at the bridge's last hook (POSTROUTING) with an output port was on its way out of
- * that port; one whose lines stop at an earlier hook went no further that the log shows.
+ * frame logged at the bridge's last hook (POSTROUTING with an output port, or INPUT for the host
+ * itself) was on its way out of that port or up to the host; one whose lines stop at an earlier
+ * hook went no further that the log shows.
  */
 function bridgeVerdict(last: Hop): {verdict: Verdict; basis: string} {
 	const at = last.table ? `${last.table}:${last.chain}` : `the log line "${last.logPrefix ?? ''}"`;
 	if (last.chain === 'POSTROUTING' && last.out)
 		return {verdict: 'ACCEPT', basis: `logged at ${at}, the bridge's last hook, on its way out of ${last.out} (only a rule after the log rule in that chain could still drop it)`};
+	if (last.chain === 'INPUT')
+		return {verdict: 'ACCEPT', basis: `logged at ${at}, the bridge's last hook for a frame to the host itself (only a rule after the log rule in that chain could still drop it)`};
 	if (last.table)
 		return {verdict: 'unknown', basis: `the trace ends at ${at}, an ebtables log line: the frame was logged at no later bridge hook, so a rule after the log rule dropped it, or the hooks after it log nothing`};
 	return {verdict: 'unknown', basis: `a bridge log line ("${last.logPrefix ?? ''}"): logging does not decide`};
