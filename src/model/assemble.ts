@@ -217,6 +217,7 @@ function newPacket(id: number, pkt: PacketFields, format: Packet['format'], trac
 	if (pkt.quoted) p.quoted = pkt.quoted;
 	if (pkt.uid !== undefined) p.uid = pkt.uid;
 	if (pkt.gid !== undefined) p.gid = pkt.gid;
+	if (pkt.arp) p.arp = pkt.arp;
 	return p;
 }
 

@@ -58,6 +58,8 @@ export function interpretFields(fields: readonly RawField[], nested = false): Pa
 	const icmp: {type?: number; code?: number; id?: number; seq?: number; mtu?: number; gateway?: string; parameter?: number} = {};
 	let sawIcmp = false;
 	let linkHeaderNext = false;
+	// nf_log's ARP header (dump_arp_packet: the arp and bridge families' LOG): `ARP HTYPE=1 PTYPE=0x0800 OPCODE=1 MACSRC=… IPSRC=… MACDST=… IPDST=…`.
+	let arp: {op?: number; htype?: number; ptype?: number; sha?: string; tha?: string} | undefined;
 
 	for (const f of fields) {
 		switch (f.k) {
@@ -85,6 +87,12 @@ export function interpretFields(fields: readonly RawField[], nested = false): Pa
 			}
 			case 'flag': {
 				const t = f.text;
+				if (t === 'ARP' && stage === 'link' && !nested) {
+					arp = {};
+					p.proto = 'ARP';
+					stage = 'ip';
+					break;
+				}
 				if (linkHeaderNext) {
 					// xtables-monitor's bridge family after POSTROUTING: `LL=0x0 <the link header in hex>`.
 					linkHeaderNext = false;
@@ -108,6 +116,10 @@ export function interpretFields(fields: readonly RawField[], nested = false): Pa
 				if (link && stage === 'link') {
 					p[link] = value;
 					break;
+				}
+				if (arp) {
+					const done = arpField(arp, p, key, value);
+					if (done) break;
 				}
 				switch (key) {
 					case 'MACPROTO': {
@@ -266,6 +278,7 @@ export function interpretFields(fields: readonly RawField[], nested = false): Pa
 		p.icmp = info;
 	}
 	if (nested) delete p.uid;
+	if (arp?.op !== undefined) p.arp = {op: arp.op, ...(arp.htype === undefined ? {} : {htype: arp.htype}), ...(arp.ptype === undefined ? {} : {ptype: arp.ptype}), ...(arp.sha ? {sha: arp.sha} : {}), ...(arp.tha ? {tha: arp.tha} : {})};
 	return p;
 }
 
@@ -483,6 +496,35 @@ export function interpretNftItems(items: ReadonlyArray<readonly [string, string]
 		p.icmp = {type: icmp.type, ...pick(icmp)};
 	}
 	return p;
+}
+
+/** A field of nf_log's ARP header: the operation, and the sender's and target's addresses. False when the key is not one of them. */
+function arpField(arp: {op?: number; htype?: number; ptype?: number; sha?: string; tha?: string}, p: PacketFields, key: string, value: string): boolean {
+	switch (key) {
+		case 'HTYPE':
+			arp.htype = num(value);
+			return true;
+		case 'PTYPE':
+			arp.ptype = num(value);
+			return true;
+		case 'OPCODE':
+			arp.op = num(value);
+			return true;
+		case 'MACSRC':
+			arp.sha = value;
+			return true;
+		case 'MACDST':
+			arp.tha = value;
+			return true;
+		case 'IPSRC':
+			p.src = canonicalIp(value);
+			return true;
+		case 'IPDST':
+			p.dst = canonicalIp(value);
+			return true;
+		default:
+			return false;
+	}
 }
 
 /** Ethernet types by the names nft prints them with. */

@@ -348,6 +348,14 @@ describe("ebtables' log watcher (bridge family, net/bridge/netfilter/ebt_log.c)"
 		expect(e).toMatchObject({type: 'kernel-log', prefix: 'tw-ebt-nft', pkt: {in: 'p-b', out: 'p-a', family: 'ipv6'}});
 	});
 
+	it("nf_log's ARP header (nft bridge `log`, arptables): the operation and the addresses", () => {
+		// Captured with `nft add rule bridge t fw log prefix "tw-ebt-nft "`, and with `flags ether` (which decodes the MAC header first).
+		const plain = event('[30308.765484] tw-ebt-nft IN=p-b OUT=p-a ARP HTYPE=1 PTYPE=0x0800 OPCODE=1 MACSRC=a6:f8:76:12:6c:a1 IPSRC=198.18.233.2 MACDST=00:00:00:00:00:00 IPDST=198.18.233.1');
+		expect(plain).toMatchObject({type: 'kernel-log', pkt: {in: 'p-b', out: 'p-a', proto: 'ARP', src: '198.18.233.2', dst: '198.18.233.1', arp: {op: 1, htype: 1, ptype: 0x0800, sha: 'a6:f8:76:12:6c:a1', tha: '00:00:00:00:00:00'}}});
+		const ether = event('[30308.765469] tw-ebt-nfp IN=p-b OUT= MACSRC=a6:f8:76:12:6c:a1 MACDST=7a:d4:11:44:29:a9 MACPROTO=0806 ARP HTYPE=1 PTYPE=0x0800 OPCODE=1 MACSRC=a6:f8:76:12:6c:a1 IPSRC=198.18.233.2 MACDST=00:00:00:00:00:00 IPDST=198.18.233.1');
+		expect(ether).toMatchObject({pkt: {macsrc: 'a6:f8:76:12:6c:a1', macdst: '7a:d4:11:44:29:a9', ethertype: 0x0806, proto: 'ARP', src: '198.18.233.2', arp: {op: 1, tha: '00:00:00:00:00:00'}}});
+	});
+
 	it('a line that only looks like one is not read as one', () => {
 		// `proto =` without a hex number: not ebt_log's; still a -j LOG line of unknown fields.
 		expect(event(`tw-x IN=p-a OUT= ${MACS} proto = IPv4`).type).toBe('kernel-log');
