@@ -449,6 +449,7 @@ export class PacketAssembler {
 		}
 		const o = best ?? this.start(e.pkt, '', 'kernel', undefined, false);
 		const hop: Hop = {table: e.table === undefined ? '' : `eb:${e.table}`, chain: e.chain ?? '', kind: 'log', num: null, ref, in: inPort, out: outPort, bridge: true, logPrefix: e.prefix};
+		if (e.chain !== undefined && isHook(e.chain)) hop.hook = e.chain;
 		if (e.pkt.src !== undefined) hop.src = e.pkt.src;
 		if (e.pkt.dst !== undefined) hop.dst = e.pkt.dst;
 		if (e.pkt.spt !== undefined) hop.spt = e.pkt.spt;
@@ -750,7 +751,8 @@ export class PacketAssembler {
 			if (state) state.closed = true;
 		}
 		// Bridge-family tables are named `eb:TABLE`, as ebtables' log lines name theirs.
-		const hop = hopFrom({table: bridge ? `eb:${table}` : table, chain}, kind, null, ref, pkt, bridge ? undefined : o.hook);
+		// A bridge chain's hook is its own: ebtables' chains are named after the bridge hooks (BROUTING aside); a native bridge chain's is in the listing only.
+		const hop = hopFrom({table: bridge ? `eb:${table}` : table, chain}, kind, null, ref, pkt, bridge ? (isHook(chain) ? chain : undefined) : o.hook);
 		if (bridge) hop.bridge = true;
 		if (info.handle !== undefined) hop.handle = info.handle;
 		if (verdict) hop.traceVerdict = verdict;

@@ -199,6 +199,16 @@ export interface Final {
 	num: number | null;
 }
 
+/** A packet of -j LOG lines alone (one observation): its hops name no chain. A bridge-family log line whose prefix names its chain is a hop of a path. */
+export function isLogObservation(p: Pick<Packet, 'hops'>): boolean {
+	return p.hops.length > 0 && p.hops.every(h => h.kind === 'log' && !h.table);
+}
+
+/** A hop's `table:chain`, or `LOG` for a -j LOG line (which names no chain). */
+export function chainLabel(h: Pick<Hop, 'kind' | 'table' | 'chain'>): string {
+	return h.kind === 'log' && !h.table ? 'LOG' : `${h.table}:${h.chain}`;
+}
+
 export function finalOf(p: Packet): Final | null {
 	const last = p.hops[p.hops.length - 1];
 	return last ? {table: last.table, chain: last.chain, kind: last.kind, num: last.num} : null;

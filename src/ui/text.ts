@@ -19,7 +19,7 @@ import {isBuiltinChain, isHook} from '../netfilter/hooks.js';
 import {wrapText} from './wrap.js';
 import {endpoint as hostPort} from '../netfilter/addr.js';
 import {icmpName as icmpShortName} from '../netfilter/icmp.js';
-import type {Hop, Packet} from '../model/types.js';
+import {chainLabel, isLogObservation, type Hop, type Packet} from '../model/types.js';
 import type {InputInfo, InputNames, UnparsedLine} from '../model/inputs.js';
 import type {NoticeInfo} from '../model/pipeline.js';
 
@@ -44,7 +44,7 @@ export function endpoint(addr: string | undefined, port: number | undefined): st
 
 export function hopName(h: Pick<Hop, 'table' | 'chain' | 'kind' | 'num'>): string {
 	// A -j LOG line names no chain; a bridge-family log line whose prefix names one (`TRACE: eb:filter:FORWARD`) does.
-	if (h.kind === 'log') return h.table ? `${h.table}:${h.chain}` : 'LOG';
+	if (h.kind === 'log') return chainLabel(h);
 	return `${h.table}:${h.chain}:${h.kind}:${h.num ?? '?'}`;
 }
 
@@ -286,9 +286,8 @@ export function renderPacket(p: Packet, inputs: InputNames, s: Style = plain, op
 		const q = p.quoted;
 		lines.push(`    quotes ${q.proto ?? '?'} ${endpoint(q.src, q.spt)} → ${endpoint(q.dst, q.dpt)}${p.quotes ? ` (packet #${p.quotes})` : ''}`);
 	}
-	// A -j LOG line is a packet of one observation; a bridge-family log line is a hop of a path.
-	if (p.hops[0]?.kind === 'log' && !p.hops[0].bridge) {
-		lines.push(`    LOG "${p.hops[0].logPrefix ?? ''}"`);
+	if (isLogObservation(p)) {
+		lines.push(`    LOG "${p.hops[0]!.logPrefix ?? ''}"`);
 	} else {
 		if (detail !== 'summary') {
 			const steps = foldedPath(p);
