@@ -299,3 +299,81 @@ describe('real captures of the classes that used to come out wrong', () => {
 		}
 	});
 });
+
+describe('the bridge family (bridge-ebtables): ebtables log lines and bridge trace events are hops of bridge packets', () => {
+	const KERNEL = 'testdata/dmesg/bridge-ebtables';
+	const NFT = 'testdata/nft/bridge-ebtables';
+	const names = (p: {hops: ReadonlyArray<{table: string; chain: string}>}) => p.hops.map(h => `${h.table}:${h.chain}`);
+	const tuple = (p: {proto: string; src: string; dst: string; spt?: number; dpt?: number}) => `${p.proto} ${p.src}:${p.spt ?? ''} ${p.dst}:${p.dpt ?? ''}`;
+
+	it('the kernel log: ARP frames, a bridged ping, IPv6, TCP, each a packet of the bridge family (26, checked by eye)', () => {
+		const {packets, summary} = replayFiles([`${KERNEL}/dmesg.log`], [`${KERNEL}/iptables.save`]);
+		expect(summary.inputs[0]).toMatchObject({traceLines: 140, unparsed: 0, skipped: 0});
+		expect(packets).toHaveLength(26);
+		// A packet's family is its first line's: every frame the bridge saw first, not the bridge host's own IPv4 reply.
+		expect(packets.filter(p => p.family !== 'bridge').map(p => [p.id, p.family])).toEqual([[10, 'ipv4']]);
+		expect(packets.every(p => p.ether !== undefined)).toBe(true);
+		// An ARP request flooded to p-b and delivered to the bridge itself (a clone each way), and its reply.
+		expect(packets.slice(0, 3).map(p => [p.proto, p.arp?.op, p.src, p.dst, p.in, p.out])).toEqual([
+			['ARP', 1, '198.18.233.1', '198.18.233.2', 'p-a', 'p-b'],
+			['ARP', 1, '198.18.233.1', '198.18.233.2', 'p-a', ''],
+			['ARP', 2, '198.18.233.2', '198.18.233.1', 'p-b', 'p-a'],
+		]);
+		expect(packets[0]!.ether).toEqual({src: '02:7a:13:ff:bf:2b', dst: 'ff:ff:ff:ff:ff:ff', type: 0x0806});
+		// The bridged echo request: the bridge's hooks and the IP hooks (br_netfilter) in one packet, in the order the kernel ran them.
+		const ping = packets[3]!;
+		expect(tuple(ping)).toBe('ICMP 198.18.233.1: 198.18.233.2:');
+		expect(ping.icmp).toMatchObject({type: 8, id: 6768, seq: 1});
+		expect(names(ping)).toEqual(['eb:nat:PREROUTING', 'raw:PREROUTING', 'mangle:PREROUTING', 'eb:filter:FORWARD', 'mangle:FORWARD', 'filter:FORWARD', 'eb:nat:POSTROUTING', 'mangle:POSTROUTING']);
+		expect(ping.hops.map(h => h.bridge === true)).toEqual([true, false, false, true, false, false, true, false]);
+		expect(ping).toMatchObject({in: 'p-a', out: 'p-b', verdict: 'ACCEPT', replySeen: true, ipId: 59624, len: 84});
+		expect(packets[4]).toMatchObject({replyTo: ping.id, in: 'p-b', out: 'p-a'});
+		// The bridge host's own reply: IP OUTPUT first, then the bridge's OUTPUT and POSTROUTING out of p-a.
+		const local = packets.find(p => p.src === '198.18.233.254' && p.proto === 'ICMP')!;
+		expect(names(local)).toEqual(['raw:OUTPUT', 'mangle:OUTPUT', 'filter:OUTPUT', 'mangle:POSTROUTING', 'eb:filter:OUTPUT', 'eb:nat:OUTPUT', 'eb:nat:POSTROUTING']);
+		expect(local).toMatchObject({in: '', out: 'p-a', verdict: 'ACCEPT'});
+		// IPv6: br_netfilter is off for it, so only the bridge's hooks.
+		const six = packets.filter(p => p.src.startsWith('2001:db8:233:'));
+		expect(six.map(p => p.proto)).toEqual(['ICMPv6', 'ICMPv6', 'ICMPv6', 'ICMPv6', 'ICMPv6']);
+		expect(six.every(p => p.hops.every(h => h.bridge))).toBe(true);
+		// The SYN a bridge rule drops: logged in eb:filter:FORWARD and nowhere after; no reply.
+		const dropped = packets.at(-1)!;
+		expect(tuple(dropped)).toBe('TCP 198.18.233.1:58384 198.18.233.2:8081');
+		expect(names(dropped)).toEqual(['eb:nat:PREROUTING', 'raw:PREROUTING', 'mangle:PREROUTING', 'eb:filter:FORWARD']);
+		expect(dropped).toMatchObject({verdict: 'unknown', replySeen: false, in: 'p-a', out: 'p-b'});
+		expect(dropped.verdictBasis).toMatch(/^the trace ends at eb:filter:FORWARD, an ebtables log line/);
+	});
+
+	it('the monitors print the bridge rule that dropped the SYN, and agree with each other on every packet', () => {
+		const nft = replayFiles([`${NFT}/nft-monitor.log`], [`${NFT}/iptables.save`]);
+		const xt = replayFiles([`${NFT}/xtables-monitor.log`], [`${NFT}/iptables.save`]);
+		expect(nft.packets).toHaveLength(25);
+		// The same packets (nft prints an ARP frame without its addresses), the same paths.
+		expect(xt.packets.map(p => (p.proto === 'ARP' ? `ARP ${p.arp?.op}` : tuple(p)))).toEqual(nft.packets.map(p => (p.proto === 'ARP' ? `ARP ${p.arp?.op}` : tuple(p))));
+		expect(xt.packets.map(names)).toEqual(nft.packets.map(names));
+		for (const {packets, findings} of [nft, xt]) {
+			const dropped = packets.at(-1)!;
+			expect(dropped).toMatchObject({verdict: 'DROP', family: 'bridge', in: 'p-a', out: 'p-b', proto: 'TCP', dpt: 8081});
+			expect(dropped.hops.at(-1)).toMatchObject({table: 'eb:filter', chain: 'FORWARD', traceVerdict: 'DROP', bridge: true});
+			expect(findings.filter(f => f.kind === 'dropped').map(f => f.packets)).toEqual([[dropped.id]]);
+			expect(findings.filter(f => f.kind === 'rules-changed')).toEqual([]);
+			// A bridged frame's ip and bridge hooks stay one packet across the trace id's change at INPUT.
+			const local = packets.find(p => p.dst === '198.18.233.254' && p.proto === 'ICMP')!;
+			expect(names(local)).toEqual(['eb:tw_trace:pre', 'eb:tw_trace:pre', 'eb:nat:PREROUTING', 'eb:nat:PREROUTING', 'raw:PREROUTING', 'raw:PREROUTING', 'mangle:PREROUTING', 'eb:filter:INPUT', 'eb:filter:INPUT', 'mangle:INPUT', 'filter:INPUT']);
+			expect(local.nat).toEqual([]);
+		}
+		// nft prints ARP frames without addresses; xtables-monitor's network header has them.
+		expect(nft.packets[0]).toMatchObject({proto: 'ARP', src: '', arp: {op: 1}});
+		expect(xt.packets[0]).toMatchObject({proto: 'ARP', src: '198.18.233.1', dst: '198.18.233.2', arp: {op: 1}});
+	});
+
+	it('JSON carries the Ethernet header, the ARP header and the bridge flag of each hop', () => {
+		const {packets, inputs} = replayFiles([`${KERNEL}/dmesg.log`]);
+		const arp = packetJson(packets[0]!, inputs);
+		expect(arp).toMatchObject({family: 'bridge', proto: 'ARP', ether: {src: '02:7a:13:ff:bf:2b', dst: 'ff:ff:ff:ff:ff:ff', type: '0x0806'}, arp: {op: 1, sha: '02:7a:13:ff:bf:2b', tha: '00:00:00:00:00:00'}});
+		const hops = packetJson(packets[3]!, inputs)['hops'] as Array<Record<string, unknown>>;
+		expect(hops[0]).toMatchObject({table: 'eb:nat', chain: 'PREROUTING', kind: 'log', bridge: true, in: 'p-a', out: '', logPrefix: 'TRACE: eb:nat:PREROUTING'});
+		expect(hops[1]).not.toHaveProperty('bridge');
+	});
+});
+

@@ -757,8 +757,8 @@ rules_bridge_ip() { # [trace]
   echo ':PREROUTING ACCEPT [0:0]'
   echo ':OUTPUT ACCEPT [0:0]'
   if [ "${1:-}" = trace ]; then
-    echo '-A PREROUTING -s 198.18.80.0/24 -j TRACE'
-    echo '-A OUTPUT -d 198.18.80.0/24 -j TRACE'
+    echo '-A PREROUTING -s 198.18.233.0/24 -j TRACE'
+    echo '-A OUTPUT -d 198.18.233.0/24 -j TRACE'
   fi
   cat <<'EOF'
 COMMIT
@@ -777,11 +777,26 @@ COMMIT
 COMMIT
 EOF
 }
-# ... and the ebtables commands that log each bridge chain with a "TRACE: eb:TABLE:CHAIN" prefix.
+# ... the ebtables commands that log each bridge chain with a "TRACE: eb:TABLE:CHAIN" prefix,
+# and a bridge rule that drops TCP to port 8081 (after the FORWARD logging rule) ...
 rules_bridge_eb() {
   local t c
   for t in nat:PREROUTING filter:INPUT filter:FORWARD filter:OUTPUT nat:OUTPUT nat:POSTROUTING; do
     c=${t#*:}
-    printf 'ebtables -t %s -A %s -p IPv4 --log-level 4 --log-ip --log-prefix "TRACE: eb:%s" -j CONTINUE\n' "${t%%:*}" "$c" "$t"
+    printf 'ebtables -t %s -A %s --log-level 4 --log-ip --log-ip6 --log-arp --log-prefix "TRACE: eb:%s" -j CONTINUE\n' "${t%%:*}" "$c" "$t"
   done
+  echo 'ebtables -t filter -A FORWARD -p IPv4 --ip-proto tcp --ip-dport 8081 -j DROP'
+}
+# ... and, in the nft run, nftrace for the bridge family (frames of the scenario's networks, and ARP).
+rules_bridge_nftrace() {
+  cat <<'EOF'
+table bridge tw_trace {
+	chain pre {
+		type filter hook prerouting priority -400; policy accept;
+		ip saddr 198.18.233.0/24 meta nftrace set 1
+		ip6 saddr 2001:db8:233::/64 meta nftrace set 1
+		ether type arp meta nftrace set 1
+	}
+}
+EOF
 }

@@ -219,6 +219,7 @@ function newPacket(id: number, pkt: PacketFields, format: Packet['format'], trac
 	if (pkt.quoted) p.quoted = pkt.quoted;
 	if (pkt.uid !== undefined) p.uid = pkt.uid;
 	if (pkt.gid !== undefined) p.gid = pkt.gid;
+	if (pkt.arp) p.arp = pkt.arp;
 	return p;
 }
 
@@ -305,6 +306,7 @@ export class PacketAssembler {
 			}
 			case 'xt-hop': {
 				this.traceIdHop('xtables-monitor', e.traceId, e.table, e.chain, e.hop, line.ref, {
+					...(e.nfproto === 7 ? {bridge: true} : {}),
 					...(e.handle !== undefined ? {handle: e.handle} : {}),
 					...(e.verdict ? {verdict: e.verdict} : {}),
 					...(e.target ? {target: e.target} : {}),
@@ -313,12 +315,13 @@ export class PacketAssembler {
 				break;
 			}
 			case 'nft-packet': {
-				this.nftPacket(e.traceId, e.table, e.chain, e.pkt);
+				this.nftPacket(e.traceId, e.family, e.table, e.chain, e.pkt);
 				break;
 			}
 			case 'nft-hop': {
 				const kind: HopKind = e.hop === 'unknown-rule' ? 'rule' : e.hop;
 				this.traceIdHop('nft-monitor', e.traceId, e.table, e.chain, kind, line.ref, {
+					...(e.family === 'bridge' ? {bridge: true} : {}),
 					...(e.handle !== undefined ? {handle: e.handle} : {}),
 					verdict: e.verdict.toUpperCase(),
 					...(e.target ? {target: e.target} : {}),
@@ -418,6 +421,7 @@ export class PacketAssembler {
 		if (best) {
 			best.sig = sig;
 			this.index(best, pkt);
+			fillIn(best.packet, pkt);
 		}
 		return best;
 	}
@@ -431,7 +435,8 @@ export class PacketAssembler {
 	 */
 	private bridgeHop(e: Extract<TraceEvent, {type: 'kernel-bridge'}>, ref: LineRef): void {
 		const t = seconds(e);
-		const order = bridgeHookOrder(e.chain) ?? -1;
+		// A prefix that names no chain (any other --log-prefix) says nothing of the hook.
+		const order = e.chain === undefined ? undefined : bridgeHookOrder(e.chain);
 		const inPort = e.pkt.in ?? '';
 		const outPort = e.pkt.out ?? '';
 		let best: Open | undefined;
@@ -440,25 +445,28 @@ export class PacketAssembler {
 			if (t !== undefined && o.lastTime !== undefined && Math.abs(t - o.lastTime) > this.window) continue;
 			if (!sameFrame(o.cur, e.pkt)) continue;
 			// The bridge hooks in order (tables of one hook in any order: filter OUTPUT logs before nat OUTPUT).
-			if (o.bridgeAt !== undefined && order < o.bridgeAt) continue;
+			if (order !== undefined && o.bridgeAt !== undefined && order < o.bridgeAt) continue;
 			if (inPort && o.ports?.in !== undefined && o.ports.in !== inPort) continue;
 			if (outPort && o.ports?.out !== undefined && o.ports.out !== outPort) continue;
 			if (o.hook !== undefined) {
 				// A frame whose IP lines came first: bridged in on this port (br_netfilter sets
 				// PHYSIN), or routed into the bridge (the bridge's own OUTPUT, no input port).
 				if (inPort ? o.cur.physin !== inPort : o.hook === 'PREROUTING' || o.hook === 'INPUT') continue;
-			}
+			} else if (o.bridgeAt === undefined) continue;
 			if (!best || o.lastSeq > best.lastSeq) best = o;
 		}
 		const o = best ?? this.start(e.pkt, '', 'kernel', undefined, false);
-		const hop: Hop = {table: `eb:${e.table}`, chain: e.chain, kind: 'log', num: null, ref, in: inPort, out: outPort, bridge: true, logPrefix: e.prefix};
+		const hop: Hop = {table: e.table === undefined ? '' : `eb:${e.table}`, chain: e.chain ?? '', kind: 'log', num: null, ref, in: inPort, out: outPort, bridge: true, logPrefix: e.prefix};
+		if (e.chain !== undefined && isHook(e.chain)) hop.hook = e.chain;
 		if (e.pkt.src !== undefined) hop.src = e.pkt.src;
 		if (e.pkt.dst !== undefined) hop.dst = e.pkt.dst;
 		if (e.pkt.spt !== undefined) hop.spt = e.pkt.spt;
 		if (e.pkt.dpt !== undefined) hop.dpt = e.pkt.dpt;
 		if (e.time) hop.time = e.time;
 		o.packet.hops.push(hop);
-		o.bridgeAt = order;
+		etherOf(o.packet, e.pkt);
+		if (order !== undefined) o.bridgeAt = Math.max(order, o.bridgeAt ?? order);
+		else o.bridgeAt ??= -1;
 		o.ports ??= {};
 		if (inPort) o.ports.in ??= inPort;
 		if (outPort) o.ports.out = outPort;
@@ -626,8 +634,11 @@ export class PacketAssembler {
 		for (const o of this.open.values()) {
 			if (o.packet.format !== format || o.traceId === undefined || this.seq - o.lastSeq > 64) continue;
 			const c = o.cur;
-			if (c.ipId === undefined || c.ipId !== pkt.ipId || c.len !== pkt.len || c.src !== pkt.src || c.family !== pkt.family) continue;
-			if (c.in && pkt.in && c.in !== pkt.in) continue;
+			if (c.ipId === undefined || c.ipId !== pkt.ipId || c.len !== pkt.len || c.src !== pkt.src) continue;
+			// A bridged frame's IP header is the same seen from the bridge family or the IP one.
+			if (c.family !== pkt.family && o.packet.family !== 'bridge') continue;
+			// A bridged frame comes in by a bridge port (bridge hooks) and by the bridge device (IP hooks, br_netfilter).
+			if (c.in && pkt.in && c.in !== pkt.in && o.packet.family !== 'bridge') continue;
 			if (base && o.entered?.has(base)) continue;
 			if (!best || o.lastSeq > best.lastSeq) best = o;
 		}
@@ -653,8 +664,9 @@ export class PacketAssembler {
 		}
 	}
 
-	private nftPacket(traceId: string, table: string, chain: string, pkt: PacketFields): void {
-		const base = `${table} ${chain}`;
+	private nftPacket(traceId: string, family: PacketFields['family'], table: string, chain: string, pkt: PacketFields): void {
+		// A base chain is named by its family too: `bridge filter FORWARD` and `ip filter FORWARD` are two.
+		const base = `${family} ${table} ${chain}`;
 		let o = this.byTraceId.get(traceId) ?? this.adopt('nft-monitor', traceId, pkt, base);
 		if (o && (o.entered?.has(base) || o.cur.ipId !== pkt.ipId || o.cur.len !== pkt.len)) {
 			this.retire(o);
@@ -663,7 +675,10 @@ export class PacketAssembler {
 		if (!o) {
 			o = this.start(pkt, '', 'nft-monitor', traceId);
 			this.byTraceId.set(traceId, o);
+			// A frame first seen by a bridge hook is a packet of the bridge family (the IP header inside says its addresses).
+			if (family === 'bridge') o.packet.family = 'bridge';
 		}
+		if (family === 'bridge') etherOf(o.packet, pkt);
 		(o.entered ??= new Set()).add(base);
 		o.pending = pkt;
 	}
@@ -675,10 +690,12 @@ export class PacketAssembler {
 		chain: string,
 		kind: HopKind,
 		ref: LineRef,
-		info: {handle?: number; verdict?: string; target?: string; ruleText?: string; note?: string; mark?: string},
+		info: {bridge?: boolean; handle?: number; verdict?: string; target?: string; ruleText?: string; note?: string; mark?: string},
 	): void {
 		let o = this.byTraceId.get(traceId);
-		const builtin = isHook(chain) && isBuiltinChain(table, chain);
+		// A bridge-family chain (ebtables-nft's, or a `table bridge`): its hook is its own, not one of the IP hooks.
+		const bridge = info.bridge === true;
+		const builtin = !bridge && isHook(chain) && isBuiltinChain(table, chain);
 		if (o && format === 'xtables-monitor' && builtin && o.hook) {
 			// Entering a base chain the packet already left: a new packet with a reused id.
 			const state = o.builtin.get(`${chain}:${table}`);
@@ -733,13 +750,18 @@ export class PacketAssembler {
 			// The trace line came before its packet line (xtables-monitor ≤ 1.8.6).
 			Object.assign(o.packet, newPacket(o.packet.id, pkt, format, traceId));
 		}
-		this.advance(o, table, chain, kind, null, builtin, pkt);
+		if (bridge && pkt.family === 'bridge') etherOf(o.packet, pkt);
+		else if (!bridge && o.packet.family === 'bridge') fillIn(o.packet, pkt);
+		if (!bridge) this.advance(o, table, chain, kind, null, builtin, pkt);
 		const verdict = info.verdict;
 		if (builtin && verdict && ['ACCEPT', 'DROP', 'QUEUE', 'STOLEN', 'REJECT'].includes(verdict)) {
 			const state = o.builtin.get(`${chain}:${table}`);
 			if (state) state.closed = true;
 		}
-		const hop = hopFrom({table, chain}, kind, null, ref, pkt, o.hook);
+		// Bridge-family tables are named `eb:TABLE`, as ebtables' log lines name theirs.
+		// A bridge chain's hook is its own: ebtables' chains are named after the bridge hooks (BROUTING aside); a native bridge chain's is in the listing only.
+		const hop = hopFrom({table: bridge ? `eb:${table}` : table, chain}, kind, null, ref, pkt, bridge ? (isHook(chain) ? chain : undefined) : o.hook);
+		if (bridge) hop.bridge = true;
 		if (info.handle !== undefined) hop.handle = info.handle;
 		if (verdict) hop.traceVerdict = verdict;
 		if (info.target) hop.target = info.target;
@@ -749,7 +771,9 @@ export class PacketAssembler {
 		}
 		if (info.note) hop.note = info.note;
 		o.packet.hops.push(hop);
-		this.recordChanges(o, false);
+		// A bridge hook's packet line shows the frame, not always its ports (xtables-monitor prints
+		// the IP header alone): the changes along the path are those the IP hooks' lines show.
+		if (!bridge) this.recordChanges(o, false);
 		o.lastSeq = this.seq;
 	}
 
@@ -796,6 +820,28 @@ export class PacketAssembler {
 	}
 }
 
+/** A MAC address with two digits a byte: xtables-monitor prints them without zero padding (`2:7a:13:ff:bf:2b`). */
+function paddedMac(mac: string): string {
+	return /^[\da-f]{1,2}(?::[\da-f]{1,2}){5}$/i.test(mac) ? mac.split(':').map(b => b.padStart(2, '0')).join(':') : mac;
+}
+
+/** What an IP hook's line shows of a frame that a bridge hook's line (which shows less: no length, id, flags or ICMP header) started. */
+function fillIn(p: Packet, pkt: PacketFields): void {
+	if (p.len === undefined && pkt.len !== undefined) p.len = pkt.len;
+	if (p.ipId === undefined && pkt.ipId !== undefined) p.ipId = pkt.ipId;
+	if (p.spt === undefined && pkt.spt !== undefined) p.spt = pkt.spt;
+	if (p.dpt === undefined && pkt.dpt !== undefined) p.dpt = pkt.dpt;
+	if (!p.tcpFlags && pkt.tcpFlags) p.tcpFlags = pkt.tcpFlags;
+	if (!p.icmp && pkt.icmp) p.icmp = pkt.icmp;
+	if (p.proto === 'unknown' && pkt.proto) p.proto = pkt.proto;
+}
+
+/** A bridged frame's Ethernet header and ARP header (Packet.ether, Packet.arp), from the first line that shows them. */
+function etherOf(p: Packet, pkt: PacketFields): void {
+	if (!p.ether && pkt.macsrc !== undefined && pkt.macdst !== undefined && pkt.ethertype !== undefined) p.ether = {src: paddedMac(pkt.macsrc), dst: paddedMac(pkt.macdst), type: pkt.ethertype};
+	if (!p.arp && pkt.arp) p.arp = pkt.arp;
+}
+
 function push(map: Map<string, Open[]>, key: string, o: Open): void {
 	const list = map.get(key);
 	if (list) list.push(o);
@@ -812,10 +858,14 @@ function remove(map: Map<string, Open[]>, key: string, o: Open): void {
 
 /**
  * Could two views of a packet be the same frame, as far as an ebtables line shows it (addresses,
- * protocol, ports, TOS; no length, id or TTL)?
+ * protocol, ports, TOS; no length, id or TTL)? A frame with no network header in the line (ebtables
+ * logs IPv6 without --log-ip6 as the Ethernet header alone) is told by its MACs and ethertype.
  */
 function sameFrame(a: PacketFields, b: PacketFields): boolean {
+	if (a.macsrc !== undefined && b.macsrc !== undefined && a.family === 'bridge' && b.family === 'bridge' && (a.macsrc !== b.macsrc || a.macdst !== b.macdst || a.ethertype !== b.ethertype)) return false;
+	if (a.src === undefined && b.src === undefined) return a.family === 'bridge' && b.family === 'bridge' && a.macsrc !== undefined && a.macsrc === b.macsrc;
 	if (a.src === undefined || b.src === undefined || a.src !== b.src || a.dst !== b.dst) return false;
+	if (a.arp?.op !== b.arp?.op) return false;
 	if (a.proto !== undefined && b.proto !== undefined && a.proto !== b.proto) return false;
 	if (a.spt !== undefined && b.spt !== undefined && (a.spt !== b.spt || a.dpt !== b.dpt)) return false;
 	if (a.tos !== undefined && b.tos !== undefined && a.tos !== b.tos) return false;

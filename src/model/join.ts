@@ -90,8 +90,8 @@ function logsAsPolicy(rule: Rule): boolean {
 function nftHooks(packet: Packet, index: RuleIndex): void {
 	let current: Hop['hook'];
 	for (const hop of packet.hops) {
-		if (!hop.table) continue;
-		const chain = index.chain(packet.family, hop.table, hop.chain);
+		if (!hop.table || hop.bridge) continue;
+		const chain = index.chain(ipFamily(packet), hop.table, hop.chain);
 		if (!chain) continue;
 		if (chain.nft) current = nftHook(chain.nft.hook);
 		else if (chain.handle === undefined && chain.rules[0]?.syntax !== 'nft') continue;
@@ -99,12 +99,19 @@ function nftHooks(packet: Packet, index: RuleIndex): void {
 	}
 }
 
+/** The IP family whose dump a packet's IP hooks' hops join: a bridged frame's is that of the header inside. */
+export function ipFamily(packet: Pick<Packet, 'family' | 'src'>): Packet['family'] {
+	if (packet.family !== 'bridge') return packet.family;
+	return packet.src.includes(':') ? 'ipv6' : 'ipv4';
+}
+
 /** Attaches rule text and target to each hop from the dump, noting where the dump disagrees with the trace. */
 export function joinRules(packet: Packet, index: RuleIndex): void {
 	if (packet.format === 'nft-monitor') nftHooks(packet, index);
 	for (const hop of packet.hops) {
-		if (hop.kind === 'log' || !hop.table) continue;
-		const chain = index.chain(packet.family, hop.table, hop.chain);
+		// A bridge-family hop's chain is in no iptables or ip6tables dump.
+		if (hop.kind === 'log' || hop.bridge || !hop.table) continue;
+		const chain = index.chain(ipFamily(packet), hop.table, hop.chain);
 		if (packet.format !== 'kernel') {
 			joinByText(hop, chain, packet.format);
 			continue;
@@ -375,9 +382,11 @@ export function findNat(packet: Packet): NatRewrite[] {
 	// The nat hops since the last rewrite: the one with a NAT target did it; without rules, the last nat rule hop.
 	let byTarget: Hop | undefined;
 	let byRule: Hop | undefined;
-	for (let i = 0; i < packet.hops.length; i++) {
-		const hop = packet.hops[i]!;
-		const prev = packet.hops[i - 1];
+	// NAT is the IP hooks' business: a bridged frame's bridge hops (which may show no ports) are left out.
+	const hops = packet.hops.some(h => !h.bridge) ? packet.hops.filter(h => !h.bridge) : packet.hops;
+	for (let i = 0; i < hops.length; i++) {
+		const hop = hops[i]!;
+		const prev = hops[i - 1];
 		const responsible = byTarget ?? byRule;
 		if (prev && hop.dst !== undefined && prev.dst !== undefined && (hop.dst !== prev.dst || hop.dpt !== prev.dpt)) {
 			nat.push({
@@ -422,6 +431,7 @@ export function findNat(packet: Packet): NatRewrite[] {
 export function findVerdict(packet: Packet): {verdict: Verdict; basis: string} {
 	const last = packet.hops[packet.hops.length - 1];
 	if (!last) return {verdict: 'unknown', basis: 'no hops'};
+	if (last.bridge && last.kind === 'log') return bridgeVerdict(last);
 	if (last.kind === 'log') return {verdict: 'unknown', basis: `a -j LOG line ("${last.logPrefix ?? ''}"): LOG does not decide`};
 
 	// xtables-monitor and nft print the verdict.
@@ -452,6 +462,23 @@ export function findVerdict(packet: Packet): {verdict: Verdict; basis: string} {
 	return {verdict: 'unknown', basis: `the trace ends at ${where(last)} -j ${t}, which does not decide`};
 }
 
+/**
+ * The fate of a frame whose last line is a bridge-family log line: logging decides nothing, but a
+ * frame logged at the bridge's last hook (POSTROUTING with an output port, or INPUT for the host
+ * itself) was on its way out of that port or up to the host; one whose lines stop at an earlier
+ * hook went no further that the log shows.
+ */
+function bridgeVerdict(last: Hop): {verdict: Verdict; basis: string} {
+	const at = last.table ? `${last.table}:${last.chain}` : `the log line "${last.logPrefix ?? ''}"`;
+	if (last.chain === 'POSTROUTING' && last.out)
+		return {verdict: 'ACCEPT', basis: `logged at ${at}, the bridge's last hook, on its way out of ${last.out} (only a rule after the log rule in that chain could still drop it)`};
+	if (last.chain === 'INPUT')
+		return {verdict: 'ACCEPT', basis: `logged at ${at}, the bridge's last hook for a frame to the host itself (only a rule after the log rule in that chain could still drop it)`};
+	if (last.table)
+		return {verdict: 'unknown', basis: `the trace ends at ${at}, an ebtables log line: the frame was logged at no later bridge hook, so a rule after the log rule dropped it, or the hooks after it log nothing`};
+	return {verdict: 'unknown', basis: `a bridge log line ("${last.logPrefix ?? ''}"): logging does not decide`};
+}
+
 /** Fills in in/out, verdict and NAT once a packet is complete. */
 export function finishPacket(packet: Packet, index: RuleIndex): void {
 	joinRules(packet, index);
@@ -460,10 +487,17 @@ export function finishPacket(packet: Packet, index: RuleIndex): void {
 	// set before routing for neighbour discovery and MLD, which choose their interface), so a
 	// local IPv6 ND packet prints `IN=eth0 OUT=eth0` there, as a forwarded one would.
 	const local = packet.hops.find(h => !h.bridge)?.hook === 'OUTPUT';
+	// A frame the bridge hooks saw came in (and, when bridged, went out) by bridge ports: those,
+	// not the bridge device its IP hooks (br_netfilter) name, are its way in and out. A frame
+	// routed out of another interface has no bridge output port: that interface is its way out.
+	const inPort = packet.hops.find(h => h.bridge && h.in)?.in;
+	const outPort = packet.hops.findLast(h => h.bridge && h.out)?.out;
 	for (const hop of packet.hops) {
 		if (!packet.in && hop.in && !(local && hop.hook === 'POSTROUTING')) packet.in = hop.in;
 		if (hop.out) packet.out = hop.out;
 	}
+	if (inPort) packet.in = inPort;
+	if (outPort) packet.out = outPort;
 	const {verdict, basis} = findVerdict(packet);
 	packet.verdict = verdict;
 	packet.verdictBasis = basis;

@@ -200,6 +200,8 @@ function tuples(p: Packet): string[] {
 	const portless = isIcmp || p.proto === 'unknown';
 	for (const hop of p.hops.length > 0 ? p.hops : [{src: p.src, dst: p.dst, spt: p.spt, dpt: p.dpt, bridge: undefined}]) {
 		if (!hop.src || !hop.dst) continue;
+		// A bridge hook's line may show the frame's IP header without its ports (xtables-monitor's bridge family).
+		if (hop.bridge && !portless && hop.spt === undefined && p.spt !== undefined) continue;
 		if (isIcmp && icmpId !== undefined) out.add(key(p.proto, hop.src, icmpId, hop.dst, icmpId));
 		else if (!portless) out.add(key(p.proto, hop.src, hop.spt, hop.dst, hop.dpt));
 		if (portless) out.add(key('portless', hop.src, undefined, hop.dst, undefined));

@@ -2,7 +2,7 @@
  * The model's view of a trace: packets, each with the hops it took.
  * Field names here are the JSON contract (docs/json.md); keep them stable.
  */
-import type {Family, IcmpInfo, LineFormat, LineRef, PacketFields, Stamp} from '../parser/types.js';
+import type {ArpInfo, Family, IcmpInfo, LineFormat, LineRef, PacketFields, Stamp} from '../parser/types.js';
 
 import type {Hook} from '../netfilter/hooks.js';
 
@@ -47,9 +47,10 @@ export interface Hop {
 	/** Something about this hop that a person should know (dump does not match the trace, …). */
 	note?: string;
 	/**
-	 * An ebtables (bridge family) hop: a `TRACE: eb:TABLE:CHAIN` line, which is ebtables' --log
-	 * watcher with that prefix (ebtables has no TRACE target). Its `table` is `eb:TABLE`, its kind
-	 * `log`; `in`/`out` are bridge ports; it shows no TTL, mark or IP length.
+	 * A bridge-family hop: a line of ebtables' log watcher (ebtables has no TRACE target). With a
+	 * `TRACE: eb:TABLE:CHAIN` prefix its `table` is `eb:TABLE` and its `chain` CHAIN; with another
+	 * prefix both are empty and `logPrefix` says which rule logged. Its kind is `log`; `in`/`out`
+	 * are bridge ports; it shows no TTL, mark or IP length.
 	 */
 	bridge?: true;
 }
@@ -208,6 +209,10 @@ export interface Packet {
 	extHeader?: string;
 	uid?: number;
 	gid?: number;
+	/** A frame a bridge hook saw (ebtables' log, or nft's bridge family): its Ethernet source, destination and type (0x0800 IPv4, 0x86dd IPv6, 0x0806 ARP), as first seen. */
+	ether?: {src: string; dst: string; type: number};
+	/** An ARP frame: its operation (1 request, 2 reply) and hardware addresses; `src`/`dst` are the sender's and target's IP addresses. */
+	arp?: ArpInfo;
 }
 
 export interface Final {
@@ -215,6 +220,16 @@ export interface Final {
 	chain: string;
 	kind: HopKind;
 	num: number | null;
+}
+
+/** A packet of -j LOG lines alone (one observation): its hops name no chain. A bridge-family log line whose prefix names its chain is a hop of a path. */
+export function isLogObservation(p: Pick<Packet, 'hops'>): boolean {
+	return p.hops.length > 0 && p.hops.every(h => h.kind === 'log' && !h.table);
+}
+
+/** A hop's `table:chain`, or `LOG` for a -j LOG line (which names no chain). */
+export function chainLabel(h: Pick<Hop, 'kind' | 'table' | 'chain'>): string {
+	return h.kind === 'log' && !h.table ? 'LOG' : `${h.table}:${h.chain}`;
 }
 
 export function finalOf(p: Packet): Final | null {

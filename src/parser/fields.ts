@@ -57,6 +57,9 @@ export function interpretFields(fields: readonly RawField[], nested = false): Pa
 	let stage: 'link' | 'ip' | 'l4' | 'tail' = 'link';
 	const icmp: {type?: number; code?: number; id?: number; seq?: number; mtu?: number; gateway?: string; parameter?: number} = {};
 	let sawIcmp = false;
+	let linkHeaderNext = false;
+	// nf_log's ARP header (dump_arp_packet: the arp and bridge families' LOG): `ARP HTYPE=1 PTYPE=0x0800 OPCODE=1 MACSRC=… IPSRC=… MACDST=… IPDST=…`.
+	let arp: {op?: number; htype?: number; ptype?: number; sha?: string; tha?: string} | undefined;
 
 	for (const f of fields) {
 		switch (f.k) {
@@ -84,6 +87,23 @@ export function interpretFields(fields: readonly RawField[], nested = false): Pa
 			}
 			case 'flag': {
 				const t = f.text;
+				if (t === 'ARP' && stage === 'link' && !nested) {
+					arp = {};
+					p.proto = 'ARP';
+					stage = 'ip';
+					break;
+				}
+				if (linkHeaderNext) {
+					// xtables-monitor's bridge family after POSTROUTING: `LL=0x0 <the link header in hex>`.
+					linkHeaderNext = false;
+					const ll = linkHeader(t);
+					if (ll) {
+						p.macdst ??= ll.macdst;
+						p.macsrc ??= ll.macsrc;
+						p.ethertype ??= ll.ethertype;
+						break;
+					}
+				}
 				if (stage !== 'l4' && IP_FLAGS.has(t)) (p.ipFlags ??= []).push(t);
 				else if (TCP_FLAGS.has(t) && (p.proto === 'TCP' || p.proto === undefined)) (p.tcpFlags ??= []).push(t);
 				else if (t === 'TRUNCATED') p.cut = true;
@@ -97,7 +117,30 @@ export function interpretFields(fields: readonly RawField[], nested = false): Pa
 					p[link] = value;
 					break;
 				}
+				if (arp) {
+					const done = arpField(arp, p, key, value);
+					if (done) break;
+				}
 				switch (key) {
+					case 'MACPROTO': {
+						// --log-macdecode and xtables-monitor: the Ethernet type, in hex without 0x.
+						const n = Number.parseInt(value, 16);
+						if (Number.isFinite(n)) p.ethertype = n;
+						else extra(p, key, value);
+						break;
+					}
+					case 'LL': {
+						linkHeaderNext = true;
+						extra(p, key, value);
+						break;
+					}
+					case 'NH': {
+						// xtables-monitor's bridge family (nfproto 7): the network header as hex bytes, not as fields.
+						const header = networkHeader(value, p.ethertype);
+						if (header) Object.assign(p, header);
+						else extra(p, key, value);
+						break;
+					}
 					case 'SRC':
 					case 'DST': {
 						if (stage === 'l4' || stage === 'tail') {
@@ -235,6 +278,7 @@ export function interpretFields(fields: readonly RawField[], nested = false): Pa
 		p.icmp = info;
 	}
 	if (nested) delete p.uid;
+	if (arp?.op !== undefined) p.arp = {op: arp.op, ...(arp.htype === undefined ? {} : {htype: arp.htype}), ...(arp.ptype === undefined ? {} : {ptype: arp.ptype}), ...(arp.sha ? {sha: arp.sha} : {}), ...(arp.tha ? {tha: arp.tha} : {})};
 	return p;
 }
 
@@ -315,10 +359,23 @@ export function interpretNftItems(items: ReadonlyArray<readonly [string, string]
 				p.macdst = v;
 				break;
 			}
+			case 'ether type': {
+				p.ethertype = ETHER_TYPES[v] ?? num(v);
+				break;
+			}
+			case 'arp operation': {
+				// nft's bridge (and arp) family: an ARP frame, which it prints with no addresses.
+				p.proto = 'ARP';
+				p.ethertype ??= 0x0806;
+				const op = ARP_OPERATIONS[v] ?? num(v);
+				if (op !== undefined) p.arp = {op};
+				break;
+			}
 			case 'ip saddr':
 			case 'ip6 saddr': {
 				p.src = canonicalIp(v);
 				p.family = key === 'ip saddr' ? 'ipv4' : 'ipv6';
+				if (p.macsrc !== undefined) p.ethertype ??= key === 'ip saddr' ? 0x0800 : 0x86dd;
 				break;
 			}
 			case 'ip daddr':
@@ -445,6 +502,94 @@ export function interpretNftItems(items: ReadonlyArray<readonly [string, string]
 		p.icmp = {type: icmp.type, ...pick(icmp)};
 	}
 	return p;
+}
+
+/** A field of nf_log's ARP header: the operation, and the sender's and target's addresses. False when the key is not one of them. */
+function arpField(arp: {op?: number; htype?: number; ptype?: number; sha?: string; tha?: string}, p: PacketFields, key: string, value: string): boolean {
+	switch (key) {
+		case 'HTYPE':
+			arp.htype = num(value);
+			return true;
+		case 'PTYPE':
+			arp.ptype = num(value);
+			return true;
+		case 'OPCODE':
+			arp.op = num(value);
+			return true;
+		case 'MACSRC':
+			arp.sha = value;
+			return true;
+		case 'MACDST':
+			arp.tha = value;
+			return true;
+		case 'IPSRC':
+			p.src = canonicalIp(value);
+			return true;
+		case 'IPDST':
+			p.dst = canonicalIp(value);
+			return true;
+		default:
+			return false;
+	}
+}
+
+/** Ethernet types by the names nft prints them with. */
+const ETHER_TYPES: Readonly<Record<string, number>> = {ip: 0x0800, arp: 0x0806, ip6: 0x86dd, vlan: 0x8100, '8021ad': 0x88a8};
+const ARP_OPERATIONS: Readonly<Record<string, number>> = {request: 1, reply: 2, 'rrequest': 3, 'rreply': 4, 'inrequest': 8, 'inreply': 9, nak: 10};
+
+/** xtables-monitor's bytes in hex, each byte from 0x80 up sign-extended to eight digits (`ffffffc6` for 0xc6). */
+function signExtendedBytes(text: string): number[] | undefined {
+	const bytes: number[] = [];
+	for (let i = 0; i < text.length; ) {
+		const c = text[i]!;
+		if (c >= '0' && c <= '7' && i + 2 <= text.length && /^[\da-f]$/i.test(text[i + 1]!)) {
+			bytes.push(Number.parseInt(text.slice(i, i + 2), 16));
+			i += 2;
+		} else if (text.startsWith('ffffff', i) && i + 8 <= text.length && /^[89a-f][\da-f]$/i.test(text.slice(i + 6, i + 8))) {
+			bytes.push(Number.parseInt(text.slice(i + 6, i + 8), 16));
+			i += 8;
+		} else return undefined;
+	}
+	return bytes;
+}
+
+/** The Ethernet header xtables-monitor prints after `LL=0x0` (destination, source, type). */
+function linkHeader(text: string): {macdst: string; macsrc: string; ethertype: number} | undefined {
+	const bytes = signExtendedBytes(text);
+	if (!bytes || bytes.length !== 14) return undefined;
+	const mac = (i: number) => bytes.slice(i, i + 6).map(b => b.toString(16).padStart(2, '0')).join(':');
+	return {macdst: mac(0), macsrc: mac(6), ethertype: (bytes[12]! << 8) | bytes[13]!};
+}
+
+/**
+ * The network header xtables-monitor prints for the bridge family (`NH=4500005410…`): the bytes
+ * in hex, each byte from 0x80 up sign-extended to eight digits (`ffffffc6` for 0xc6), as its
+ * printf of a char makes them. Read back as the fields of an IPv4, IPv6 or ARP header.
+ */
+export function networkHeader(text: string, ethertype: number | undefined): Partial<PacketFields> | undefined {
+	const bytes = signExtendedBytes(text);
+	if (!bytes) return undefined;
+	const b = (i: number) => bytes[i] ?? 0;
+	const word = (i: number) => (b(i) << 8) | b(i + 1);
+	const v4 = (i: number) => `${b(i)}.${b(i + 1)}.${b(i + 2)}.${b(i + 3)}`;
+	if ((ethertype === 0x0800 || ethertype === undefined) && bytes.length >= 20 && b(0) >> 4 === 4) {
+		const flags = b(6);
+		return {
+			src: v4(12), dst: v4(16), len: word(2), tos: b(1), ttl: b(8), ipId: word(4), proto: protoName(String(b(9))),
+			...(flags & 0x40 ? {ipFlags: ['DF']} : {}),
+		};
+	}
+	if ((ethertype === 0x86dd || ethertype === undefined) && bytes.length >= 40 && b(0) >> 4 === 6) {
+		const v6 = (i: number) => canonicalIp(Array.from({length: 8}, (_, k) => word(i + k * 2).toString(16)).join(':'));
+		return {src: v6(8), dst: v6(24), len: word(4) + 40, ttl: b(7), proto: protoName(String(b(6))), flowLabel: ((b(1) & 0x0f) << 16) | word(2)};
+	}
+	if (ethertype === 0x0806 && bytes.length >= 8) {
+		const arp = {op: word(6), htype: word(0), ptype: word(2)};
+		// Ethernet and IPv4 lengths: the sender and target addresses follow.
+		if (b(4) === 6 && b(5) === 4 && bytes.length >= 28) return {proto: 'ARP', src: v4(14), dst: v4(24), arp};
+		return {proto: 'ARP', arp};
+	}
+	return undefined;
 }
 
 /**

@@ -36,6 +36,15 @@ export interface IcmpInfo {
 	readonly mld?: MldInfo;
 }
 
+export interface ArpInfo {
+	/** 1 request, 2 reply (RFC 826 opcodes). */
+	readonly op: number;
+	readonly htype?: number;
+	readonly ptype?: number;
+	/** Sender and target hardware addresses, as the ARP payload carries them. */
+	readonly sha?: string;
+	readonly tha?: string;
+}
 
 /** What a trace line says about the packet at that point of its path. */
 export interface PacketFields {
@@ -92,6 +101,10 @@ export interface PacketFields {
 	 * only the header's first bytes (`@th,0,160 0x…`, kept in `extra`).
 	 */
 	extHeader?: string;
+	/** Ethernet type of a bridged frame (ebtables' `proto = 0x0800`): 0x0800 IPv4, 0x86dd IPv6, 0x0806 ARP. */
+	ethertype?: number;
+	/** An ARP frame's header (the bridge family's log): its operation (1 request, 2 reply) and the sender's and target's hardware addresses; `src`/`dst` hold the sender's and target's IP addresses. */
+	arp?: ArpInfo;
 	/** Fields tracewatch does not interpret, kept as written. */
 	extra?: Record<string, string>;
 }
@@ -118,23 +131,23 @@ export interface KernelLogEvent {
 }
 
 /**
- * ebtables' own trace line: `TRACE: eb:nat:PREROUTING IN=p1 OUT= MAC source = … MAC dest = …
- * proto = 0x0800 IP SRC=… IP DST=…, IP tos=0x00, IP proto=1`. ebtables has no TRACE target; these
- * are its --log watcher (ebt_log.c) with a `--log-prefix "TRACE: eb:TABLE:CHAIN"` on each chain,
- * as published tutorials set it up. `pkt` has the bridge ports as in/out, the MACs, and with
- * --log-ip/--log-ip6 the addresses, TOS, protocol and ports (no length, id or TTL).
+ * A line of ebtables' log watcher (bridge family; net/bridge/netfilter/ebt_log.c), which
+ * ebtables-nft's `--log` prints too: `PREFIX IN=p-a OUT=p-b MAC source = … MAC dest = … proto =
+ * 0x0800 IP SRC=… IP DST=…, IP tos=0x00, IP proto=1`. ebtables has no TRACE target; published
+ * guides log every chain with a prefix naming it (`--log-prefix "TRACE: eb:nat:PREROUTING"`),
+ * and then `table` and `chain` say which. `pkt` has the family `bridge`, the bridge ports as
+ * in/out, the MACs and the ethertype, and with --log-ip/--log-ip6/--log-arp the addresses, TOS,
+ * protocol and ports, or the ARP header (no length, id or TTL).
  */
 export interface KernelBridgeEvent {
 	readonly type: 'kernel-bridge';
 	readonly time?: Stamp;
 	readonly host?: string;
-	/** The ebtables table and chain the prefix names (`nat`, `PREROUTING`). */
-	readonly table: string;
-	readonly chain: string;
+	/** The ebtables table and chain a `TRACE: eb:TABLE:CHAIN` prefix names (`nat`, `PREROUTING`); absent for another prefix. */
+	readonly table?: string;
+	readonly chain?: string;
 	/** The whole --log-prefix as written. */
 	readonly prefix: string;
-	/** Ethernet type (`proto = 0x0800`). */
-	readonly ethertype?: number;
 	readonly pkt: PacketFields;
 }
 
@@ -200,10 +213,10 @@ export interface NftConntrackEvent {
 	readonly text: string;
 }
 
-/** A line recognised as trace output that tracewatch does not model (ebtables TRACE, xtables-monitor EVENT). */
+/** A line recognised as trace output that tracewatch does not model (xtables-monitor EVENT). */
 export interface IgnoredEvent {
 	readonly type: 'ignored';
-	readonly what: 'ebtables' | 'xtables-event';
+	readonly what: 'xtables-event';
 }
 
 export type TraceEvent =

@@ -39,6 +39,7 @@ export function hopJson(h: Packet['hops'][number], inputs: InputNames): Record<s
 		...(h.traceVerdict ? {traceVerdict: h.traceVerdict} : {}),
 		...(h.logPrefix !== undefined ? {logPrefix: h.logPrefix} : {}),
 		...(h.note ? {note: h.note} : {}),
+		...(h.bridge ? {bridge: true} : {}),
 	};
 }
 
@@ -79,6 +80,8 @@ export function packetJson(p: Packet, inputs: InputNames): Record<string, unknow
 		...(p.connection ? {connection: {direction: p.connection.direction, first: p.connection.first, conntrack: p.connection.conntrack.map(r => ({...r}))}} : {}),
 		...(p.protoFrom ? {protoFrom: p.protoFrom} : {}),
 		...(p.extHeader ? {extHeader: p.extHeader} : {}),
+		...(p.ether ? {ether: {src: p.ether.src, dst: p.ether.dst, type: `0x${p.ether.type.toString(16).padStart(4, '0')}`}} : {}),
+		...(p.arp ? {arp: {op: p.arp.op, sha: p.arp.sha ?? null, tha: p.arp.tha ?? null}} : {}),
 		...(p.quoted
 			? {quoted: {proto: p.quoted.proto ?? null, src: p.quoted.src ?? null, dst: p.quoted.dst ?? null, spt: p.quoted.spt ?? null, dpt: p.quoted.dpt ?? null}, quotes: p.quotes ?? null}
 			: {}),

@@ -19,7 +19,7 @@ import {isBuiltinChain, isHook} from '../netfilter/hooks.js';
 import {wrapText} from './wrap.js';
 import {endpoint as hostPort} from '../netfilter/addr.js';
 import {icmpName as icmpShortName, MLD_RECORD_TYPES} from '../netfilter/icmp.js';
-import type {Hop, Packet} from '../model/types.js';
+import {chainLabel, isLogObservation, type Hop, type Packet} from '../model/types.js';
 import type {InputInfo, InputNames, UnparsedLine} from '../model/inputs.js';
 import type {NoticeInfo} from '../model/pipeline.js';
 
@@ -43,12 +43,20 @@ export function endpoint(addr: string | undefined, port: number | undefined): st
 }
 
 export function hopName(h: Pick<Hop, 'table' | 'chain' | 'kind' | 'num'>): string {
-	if (h.kind === 'log') return 'LOG';
+	// A -j LOG line names no chain; a bridge-family log line whose prefix names one (`TRACE: eb:filter:FORWARD`) does.
+	if (h.kind === 'log') return chainLabel(h);
 	return `${h.table}:${h.chain}:${h.kind}:${h.num ?? '?'}`;
 }
 
 /** `TCP 10.0.0.1:1234 → 10.0.0.2:80 [SYN]` / `ICMP 10.0.0.1 → 10.0.0.2 echo-request id=7 seq=1` */
 export function describeTuple(p: Packet): string {
+	if (p.arp) {
+		// `ARP request 198.18.233.1 → 198.18.233.2`: who asks, for whom.
+		const op = p.arp.op === 1 ? 'request' : p.arp.op === 2 ? 'reply' : `op=${p.arp.op}`;
+		return `ARP ${op} ${p.src || '?'} → ${p.dst || '?'}${p.ether ? ` ${etherText(p.ether)}` : ''}`;
+	}
+	// A frame whose network header the bridge's log did not show: its Ethernet header.
+	if (p.ether && !p.src) return `ether ${etherText(p.ether)}`;
 	const base = `${p.proto} ${endpoint(p.src, p.spt)} → ${endpoint(p.dst, p.dpt)}`;
 	const parts = [base];
 	if (p.tcpFlags?.length) parts.push(`[${p.tcpFlags.join(' ')}]`);
@@ -58,6 +66,7 @@ export function describeTuple(p: Packet): string {
 		if (p.icmp.mtu !== undefined) parts.push(`mtu=${p.icmp.mtu}`);
 	}
 	if (p.ipId !== undefined) parts.push(`ID=${p.ipId}`);
+	if (p.ether) parts.push(etherText(p.ether));
 	return parts.join(' ');
 }
 
@@ -103,6 +112,11 @@ export function mldNote(p: Packet): string | undefined {
 	}
 }
 
+/** `[02:17:93:48:95:44 → 96:f4:44:56:4e:49 0x0800]`: a bridged frame's Ethernet header. */
+function etherText(e: NonNullable<Packet['ether']>): string {
+	return `[${e.src} → ${e.dst} 0x${e.type.toString(16).padStart(4, '0')}]`;
+}
+
 /** `frag-needed`, `echo-request`, … or `type=42 code=0` for a message without a name. */
 export function icmpName(proto: string, type: number, code?: number): string {
 	return icmpShortName(proto, type, code) ?? `type=${type}${code !== undefined ? ` code=${code}` : ''}`;
@@ -138,8 +152,11 @@ export function foldedPath(p: Packet): PathStep[] {
 	const steps: Array<{hook: string; tables: Array<{table: string; chain: string; root: ChainNode}>}> = [];
 	let stack: ChainNode[] = [];
 	for (const h of p.hops) {
-		if (h.kind === 'log') continue;
-		const hook = h.hook ?? (isHook(h.chain) ? h.chain : '?');
+		// A bridge-family hop whose prefix names its chain is a step of the path; a -j LOG line is not.
+		const bridgeHop = h.bridge === true && h.table !== '';
+		if (h.kind === 'log' && !bridgeHop) continue;
+		// The bridge family's hooks are named like IP ones, and BROUTING is its own.
+		const hook = h.hook ?? (isHook(h.chain) || (bridgeHop && h.chain === 'BROUTING') ? h.chain : '?');
 		let step = steps.at(-1);
 		if (!step || step.hook !== hook) {
 			step = {hook, tables: []};
@@ -147,7 +164,7 @@ export function foldedPath(p: Packet): PathStep[] {
 			stack = [];
 		}
 		let table = step.tables.at(-1);
-		const base = isBuiltinChain(h.table, h.chain) && h.chain === hook;
+		const base = bridgeHop || (isBuiltinChain(h.table, h.chain) && h.chain === hook);
 		if (!table || table.table !== h.table || (base && table.chain !== h.chain)) {
 			table = {table: h.table, chain: base ? h.chain : '', root: {name: base ? h.table : `${h.table} ${h.chain}`, calls: []}};
 			step.tables.push(table);
@@ -175,7 +192,7 @@ export function foldedPath(p: Packet): PathStep[] {
 export function compactPath(p: Packet): string[] {
 	const path: string[] = [];
 	for (const h of p.hops) {
-		if (h.kind === 'log') continue;
+		if (h.kind === 'log' && !(h.bridge && h.table)) continue;
 		const name = `${h.table}:${h.chain}`;
 		if (path[path.length - 1] !== name) path.push(name);
 	}
@@ -321,8 +338,8 @@ export function renderPacket(p: Packet, inputs: InputNames, s: Style = plain, op
 		const q = p.quoted;
 		lines.push(`    quotes ${q.proto ?? '?'} ${endpoint(q.src, q.spt)} → ${endpoint(q.dst, q.dpt)}${p.quotes ? ` (packet #${p.quotes})` : ''}`);
 	}
-	if (p.hops[0]?.kind === 'log') {
-		lines.push(`    LOG "${p.hops[0].logPrefix ?? ''}"`);
+	if (isLogObservation(p)) {
+		lines.push(`    LOG "${p.hops[0]!.logPrefix ?? ''}"`);
 	} else {
 		if (detail !== 'summary') {
 			const steps = foldedPath(p);

@@ -5,7 +5,7 @@
  */
 import {describe, expect, it} from 'vitest';
 import {matchTraceLine} from '../../src/parser/trace-line.js';
-import type {KernelHopEvent, KernelLogEvent, NftHopEvent, NftPacketEvent, ParsedLine, TraceEvent, XtHopEvent, XtPacketEvent} from '../../src/parser/types.js';
+import type {KernelBridgeEvent, KernelHopEvent, KernelLogEvent, NftHopEvent, NftPacketEvent, ParsedLine, TraceEvent, XtHopEvent, XtPacketEvent} from '../../src/parser/types.js';
 
 const REF = {input: 0, line: 1};
 
@@ -273,5 +273,109 @@ describe('lines that are not trace output, or are broken', () => {
 		expect((r.event as KernelHopEvent).table).toBe('raw');
 		expect(r.rest).toHaveLength(1);
 		expect(r.rest![0]).toMatchObject({table: 'nat', chain: 'PREROUTING', hop: 'rule', num: 1, time: {mono: 5281.737057}});
+	});
+});
+
+describe("ebtables' log watcher (bridge family, net/bridge/netfilter/ebt_log.c)", () => {
+	// Lines from testdata/dmesg/bridge-ebtables (ebtables-nft --log on a 6.18 kernel) and the
+	// corpus (testdata/corpus/trace-legacy/tonybai-*), unless marked otherwise.
+	const bridge = (line: string): KernelBridgeEvent => {
+		const e = event(line);
+		if (e.type !== 'kernel-bridge') throw new Error(`expected kernel-bridge, got ${e.type}`);
+		return e;
+	};
+	const MACS = 'MAC source = 02:7a:13:ff:bf:2b MAC dest = 02:3d:86:b7:cb:6f';
+
+	it.each([
+		[
+			'IPv4 with ports (--log-ip), dmesg',
+			`[30595.133202] TRACE: eb:nat:PREROUTING IN=p-a OUT= ${MACS} proto = 0x0800 IP SRC=198.18.233.1 IP DST=198.18.233.2, IP tos=0x00, IP proto=6 SPT=55348 DPT=8080`,
+			{table: 'nat', chain: 'PREROUTING', prefix: 'TRACE: eb:nat:PREROUTING', time: {mono: 30595.133202}},
+			{family: 'bridge', in: 'p-a', out: '', macsrc: '02:7a:13:ff:bf:2b', macdst: '02:3d:86:b7:cb:6f', ethertype: 0x0800, src: '198.18.233.1', dst: '198.18.233.2', tos: 0, proto: 'TCP', spt: 55348, dpt: 8080},
+		],
+		[
+			'IPv4 ICMP, no ports, both ports named (corpus, no log prefix in front)',
+			'TRACE: eb:filter:FORWARD IN=veth0594f4b OUT=veth57a3dec MAC source = 02:42:c0:a8:00:02 MAC dest = 02:42:c0:a8:00:03 proto = 0x0800 IP SRC=192.168.0.2 IP DST=192.168.0.3, IP tos=0x00, IP proto=1',
+			{table: 'filter', chain: 'FORWARD'},
+			{in: 'veth0594f4b', out: 'veth57a3dec', src: '192.168.0.2', dst: '192.168.0.3', proto: 'ICMP'},
+		],
+		[
+			'IPv6 (--log-ip6), printed in full, dmesg -T',
+			`[Mon Dec  7 21:43:30 2026] TRACE: eb:filter:FORWARD IN=p-a OUT=p-b ${MACS} proto = 0x86dd IPv6 SRC=2001:0db8:0233:0000:0000:0000:0000:0001 IPv6 DST=2001:0db8:0233:0000:0000:0000:0000:0002, IPv6 priority=0x0, Next Header=58`,
+			{table: 'filter', chain: 'FORWARD'},
+			{ethertype: 0x86dd, src: '2001:db8:233::1', dst: '2001:db8:233::2', proto: 'ICMPv6', tc: 0},
+		],
+		[
+			'ARP (--log-arp), /dev/kmsg',
+			'4,91234,30594937310,-;TRACE: eb:nat:PREROUTING IN=p-a OUT= MAC source = 02:7a:13:ff:bf:2b MAC dest = ff:ff:ff:ff:ff:ff proto = 0x0806 ARP HTYPE=1, PTYPE=0x0800, OPCODE=1 ARP MAC SRC=02:7a:13:ff:bf:2b ARP IP SRC=198.18.233.1 ARP MAC DST=00:00:00:00:00:00 ARP IP DST=198.18.233.2',
+			{table: 'nat', chain: 'PREROUTING'},
+			{ethertype: 0x0806, proto: 'ARP', src: '198.18.233.1', dst: '198.18.233.2', arp: {op: 1, htype: 1, ptype: 0x0800, sha: '02:7a:13:ff:bf:2b', tha: '00:00:00:00:00:00'}},
+		],
+		[
+			'ARP as older kernels printed it: a space after each MAC (made up from ebt_log.c of 2.6)',
+			'TRACE: eb:filter:INPUT IN=eth1 OUT= MAC source = 00:16:3e:00:00:01 MAC dest = ff:ff:ff:ff:ff:ff proto = 0x0806 ARP HTYPE=1, PTYPE=0x0800, OPCODE=2 ARP MAC SRC=00:16:3e:00:00:01  ARP IP SRC=10.0.0.1 ARP MAC DST=00:16:3e:00:00:02  ARP IP DST=10.0.0.2',
+			{table: 'filter', chain: 'INPUT'},
+			{proto: 'ARP', src: '10.0.0.1', dst: '10.0.0.2', arp: {op: 2}},
+		],
+		[
+			'no network header asked for (IPv6 without --log-ip6), another prefix, journalctl',
+			'Dec 07 21:43:30 brh kernel: tw-ebt-fwd IN=p-b OUT=p-a MAC source = 96:f4:44:56:4e:49 MAC dest = 33:33:ff:56:4e:49 proto = 0x86dd',
+			{prefix: 'tw-ebt-fwd', host: 'brh'},
+			{family: 'bridge', in: 'p-b', out: 'p-a', macsrc: '96:f4:44:56:4e:49', macdst: '33:33:ff:56:4e:49', ethertype: 0x86dd},
+		],
+		[
+			'a header cut short (made up from ebt_log.c)',
+			'TRACE: eb:nat:PREROUTING IN=p-a OUT= MAC source = 02:7a:13:ff:bf:2b MAC dest = 02:3d:86:b7:cb:6f proto = 0x0800 IP SRC=198.18.233.1 IP DST=198.18.233.2, IP tos=0x10, IP proto=17 INCOMPLETE TCP/UDP header',
+			{table: 'nat'},
+			{proto: 'UDP', tos: 0x10, cut: true},
+		],
+	] as const)('%s', (_what, line, event, pkt) => {
+		const e = bridge(line);
+		expect(e).toMatchObject(event);
+		expect(e.pkt).toMatchObject(pkt);
+	});
+
+	it('a prefix that names no chain leaves table and chain out', () => {
+		const e = bridge(`tw-ebt-fwd IN=p-a OUT=p-b ${MACS} proto = 0x0800 IP SRC=198.18.233.1 IP DST=198.18.233.2, IP tos=0x00, IP proto=1`);
+		expect(e.table).toBeUndefined();
+		expect(e.chain).toBeUndefined();
+		expect(e.prefix).toBe('tw-ebt-fwd');
+	});
+
+	it('nft bridge-family `log` lines are the ip family format: read as -j LOG lines', () => {
+		// nf_log_syslog.c: the bridge logger prints IPv4 as nf_log_ip_packet does (captured with `nft add rule bridge t fw log prefix "tw-ebt-nft "`).
+		const e = event('[30303.869540] tw-ebt-nft IN=p-b OUT=p-a MAC=33:33:00:00:00:16:a6:f8:76:12:6c:a1:86:dd SRC=fe80:0000:0000:0000:a4f8:76ff:fe12:6ca1 DST=ff02:0000:0000:0000:0000:0000:0000:0016 LEN=76 TC=0 HOPLIMIT=1 FLOWLBL=0 PROTO=ICMPv6 TYPE=143 CODE=0 ');
+		expect(e).toMatchObject({type: 'kernel-log', prefix: 'tw-ebt-nft', pkt: {in: 'p-b', out: 'p-a', family: 'ipv6'}});
+	});
+
+	it("nf_log's ARP header (nft bridge `log`, arptables): the operation and the addresses", () => {
+		// Captured with `nft add rule bridge t fw log prefix "tw-ebt-nft "`, and with `flags ether` (which decodes the MAC header first).
+		const plain = event('[30308.765484] tw-ebt-nft IN=p-b OUT=p-a ARP HTYPE=1 PTYPE=0x0800 OPCODE=1 MACSRC=a6:f8:76:12:6c:a1 IPSRC=198.18.233.2 MACDST=00:00:00:00:00:00 IPDST=198.18.233.1');
+		expect(plain).toMatchObject({type: 'kernel-log', pkt: {in: 'p-b', out: 'p-a', proto: 'ARP', src: '198.18.233.2', dst: '198.18.233.1', arp: {op: 1, htype: 1, ptype: 0x0800, sha: 'a6:f8:76:12:6c:a1', tha: '00:00:00:00:00:00'}}});
+		const ether = event('[30308.765469] tw-ebt-nfp IN=p-b OUT= MACSRC=a6:f8:76:12:6c:a1 MACDST=7a:d4:11:44:29:a9 MACPROTO=0806 ARP HTYPE=1 PTYPE=0x0800 OPCODE=1 MACSRC=a6:f8:76:12:6c:a1 IPSRC=198.18.233.2 MACDST=00:00:00:00:00:00 IPDST=198.18.233.1');
+		expect(ether).toMatchObject({pkt: {macsrc: 'a6:f8:76:12:6c:a1', macdst: '7a:d4:11:44:29:a9', ethertype: 0x0806, proto: 'ARP', src: '198.18.233.2', arp: {op: 1, tha: '00:00:00:00:00:00'}}});
+	});
+
+	it('a line that only looks like one is not read as one', () => {
+		// `proto =` without a hex number: not ebt_log's; still a -j LOG line of unknown fields.
+		expect(event(`tw-x IN=p-a OUT= ${MACS} proto = IPv4`).type).toBe('kernel-log');
+	});
+});
+
+describe("xtables-monitor's bridge family (nfproto 7): the network header in hex", () => {
+	it('an IPv4 header, bytes from 0x80 up sign-extended (testdata/nft/bridge-ebtables)', () => {
+		const p = event('PACKET: 7 314f5465 IN=p-a MACSRC=2:7a:13:ff:bf:2b MACDST=2:3d:86:b7:cb:6f MACPROTO=0800 NH=450000545affffff9940004001ffffff81ffffffe6ffffffc612ffffffe901ffffffc612ffffffe902 ') as XtPacketEvent;
+		expect(p.nfproto).toBe(7);
+		expect(p.pkt).toMatchObject({in: 'p-a', ethertype: 0x0800, src: '198.18.233.1', dst: '198.18.233.2', len: 84, ipId: 23193, ttl: 64, proto: 'ICMP', ipFlags: ['DF']});
+	});
+
+	it('an ARP header, and the link header printed after LL= at POSTROUTING', () => {
+		const p = event('PACKET: 7 911d0168 OUT=p-b LL=0x0 ffffffffffffffffffffffffffffffffffffffffffffffff027a13ffffffffffffffbf2b0806 NH=0001080006040001027a13ffffffffffffffbf2bffffffc612ffffffe901000000000000ffffffc612ffffffe902 ') as XtPacketEvent;
+		expect(p.pkt).toMatchObject({out: 'p-b', macdst: 'ff:ff:ff:ff:ff:ff', macsrc: '02:7a:13:ff:bf:2b', ethertype: 0x0806, proto: 'ARP', src: '198.18.233.1', dst: '198.18.233.2', arp: {op: 1}});
+	});
+
+	it('hex that is not a header is kept as written', () => {
+		const p = event('PACKET: 7 1 IN=p-a MACPROTO=0800 NH=zz ') as XtPacketEvent;
+		expect(p.pkt.extra).toMatchObject({NH: 'zz'});
 	});
 });

@@ -88,6 +88,8 @@ type Membership =
 
 /** The hook a hop ran in: the assembler's, else the chain's name when it is a hook (nft base chains are often named after theirs: `input`). */
 function hookOf(h: Hop): Hook | undefined {
+	// A bridge hook is no IP hook: a frame the bridge delivers to its own INPUT is not this host's address.
+	if (h.bridge) return undefined;
 	if (h.hook) return h.hook;
 	const name = h.chain.toUpperCase();
 	return ['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING'].includes(name) ? (name as Hook) : undefined;

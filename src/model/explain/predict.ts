@@ -15,7 +15,7 @@
  * traced hops. What only the dump could tell (ipset contents, rate limits, payload matches) is
  * assumed, never followed: a trace that disagrees there says so in its divergence.
  */
-import type {RuleIndex} from '../join.js';
+import {ipFamily, type RuleIndex} from '../join.js';
 import {endpoint} from '../../netfilter/addr.js';
 import type {Hop, HopKind, Packet} from '../types.js';
 import {evaluate} from './evaluate.js';
@@ -119,9 +119,14 @@ function ruleWords(text: string): string {
 	return text.replace(/"/g, '').split(/\s+/).filter(Boolean).join(' ');
 }
 
-/** The traced hops a prediction is compared with: -j LOG lines are not part of the path. */
+/** A frame only the bridge family's hooks saw (ARP, or IPv6 without br_netfilter): nothing of its path is in an iptables dump. */
+export function bridgeOnly(packet: Packet): boolean {
+	return packet.hops.length > 0 && packet.hops.every(h => h.bridge || h.kind === 'log') && packet.hops.some(h => h.bridge);
+}
+
+/** The traced hops a prediction is compared with: -j LOG lines are not part of the path, and the bridge family's hops are in no iptables dump. */
 export function tracedHops(packet: Packet): Hop[] {
-	return packet.hops.filter(h => h.kind !== 'log');
+	return packet.hops.filter(h => h.kind !== 'log' && !h.bridge);
 }
 
 /** The steps a trace of this style shows: from where TRACE turned tracing on; nft shows no implicit return from a user chain. */
@@ -371,7 +376,12 @@ function ctFromState(state: CtState, src: string, dst: string, spt?: number, dpt
 /** The packet as its first trace line shows it. */
 export function probeOf(packet: Packet): Probe {
 	const f = packet.first;
-	const first = packet.hops[0];
+	// A frame the bridge hooks saw first: the walk starts at its first IP hook, and its bridge
+	// ports are what -m physdev sees (br_netfilter).
+	const bridged = packet.hops.some(h => h.bridge);
+	const first = bridged ? (packet.hops.find(h => !h.bridge && h.kind !== 'log') ?? packet.hops[0]) : packet.hops[0];
+	const physin = f.physin ?? (bridged ? packet.hops.find(h => h.bridge && h.in)?.in : undefined);
+	const physout = f.physout ?? (bridged ? packet.hops.findLast(h => h.bridge && h.out)?.out : undefined);
 	// An IPv6 packet whose first next header is an extension header (nft monitor prints `nexthdr ip`
 	// for the hop-by-hop header of an MLD message): ip6tables' -p matches the protocol after the
 	// extension headers, which the trace does not show.
@@ -386,7 +396,7 @@ export function probeOf(packet: Packet): Probe {
 	// nft monitor prints no IP flags; the kernel and xtables-monitor print DF when set.
 	const df = packet.family === 'ipv6' ? true : f.ipFlags ? f.ipFlags.includes('DF') : packet.format === 'nft-monitor' ? undefined : false;
 	return {
-		family: packet.family === 'ipv6' ? 'ipv6' : 'ipv4',
+		family: ipFamily(packet) === 'ipv6' ? 'ipv6' : 'ipv4',
 		...(proto ? {proto} : {}),
 		...(proto === undefined && f.spt === undefined && f.dpt === undefined ? {portless: true} : {}),
 		src: first?.src ?? packet.src,
@@ -397,8 +407,8 @@ export function probeOf(packet: Packet): Probe {
 		...(packet.icmp ? {icmp: {type: packet.icmp.type, ...(packet.icmp.code === undefined ? {} : {code: packet.icmp.code})}} : {}),
 		in: first?.in ?? f.in ?? '',
 		...((first?.out ?? f.out) ? {out: first?.out ?? f.out} : {}),
-		...(f.physin ? {physin: f.physin} : {}),
-		...(f.physout ? {physout: f.physout} : {}),
+		...(physin ? {physin} : {}),
+		...(physout ? {physout} : {}),
 		mark,
 		...(uid === undefined ? {} : {uid}),
 		...(gid === undefined ? {} : {gid}),
@@ -423,7 +433,7 @@ export function styleOf(packet: Packet): TraceStyle {
 export function predictForPacket(packet: Packet, index: RuleIndex, knowledge?: TraceKnowledge, source?: RuleSource): Prediction {
 	const k = knowledge ?? new TraceKnowledge();
 	k.learn(packet);
-	return predictWith(source ?? iptablesSource(index, packet.family === 'ipv6' ? 'ipv6' : 'ipv4'), packet, k);
+	return predictWith(source ?? iptablesSource(index, ipFamily(packet) === 'ipv6' ? 'ipv6' : 'ipv4'), packet, k);
 }
 
 function predictWith(source: RuleSource, packet: Packet, k: TraceKnowledge): Prediction {
@@ -486,7 +496,9 @@ export function explainTrace(packets: readonly Packet[], index: RuleIndex): Trac
 	const sources = new Map<string, RuleSource>();
 	const out: TraceExplained[] = [];
 	for (const p of packets) {
-		const fam = p.family === 'ipv6' ? 'ipv6' : 'ipv4';
+		// A frame only the bridge family's hooks saw has no path in an iptables dump to predict.
+		if (bridgeOnly(p)) continue;
+		const fam = ipFamily(p) === 'ipv6' ? 'ipv6' : 'ipv4';
 		let source = sources.get(fam);
 		if (!source) sources.set(fam, (source = iptablesSource(index, fam)));
 		const prediction = predictWith(source, p, k);
@@ -583,6 +595,13 @@ function likelyReason(packet: Packet, prediction: Prediction, i: number, source:
 		// xtables-monitor prints every rule as `-A CHAIN …`: a line without it was cut (the tool exited mid-line).
 		if (last && packet.format === 'xtables-monitor' && last.ruleFrom === 'trace' && !/(^|\s)-A\s/.test(last.rule ?? '')) {
 			return {reason: 'trace-ended', why: `the last trace line of the packet (${hopKey(last)}) is cut: xtables-monitor stopped there`};
+		}
+		// Its last line is a bridge hook's: the bridge family's rules, in no iptables dump, had the last word.
+		const end = packet.hops.at(-1);
+		if (end?.bridge) {
+			const at = end.table ? `${end.table}:${end.chain}` : 'a bridge hook';
+			const said = end.traceVerdict === 'DROP' ? `a bridge rule dropped it at ${at}` : `the bridge logged it last at ${at} (a bridge rule after the log rule may have dropped it)`;
+			return {reason: 'trace-ended', why: `the trace shows no more of this packet: ${said}; the bridge family's rules are in no iptables dump`};
 		}
 		return {reason: 'trace-ended', why: 'the trace shows no more of this packet: the tracer stopped, or the kernel dropped it outside the rules (routing, rp_filter)'};
 	}

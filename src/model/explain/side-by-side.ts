@@ -12,7 +12,7 @@
  *          summary:'parts at hop 6: … likely a stale dump: …'}
  */
 import type {Hop, Packet, Verdict} from '../types.js';
-import {sameHop, tracedHops} from './predict.js';
+import {bridgeOnly, sameHop, tracedHops} from './predict.js';
 import type {Comparison} from './types.js';
 
 /** One side of a row: a hop as the view prints it. */
@@ -65,6 +65,7 @@ function side(h: Hop | undefined, assumed: ReadonlySet<string>): SideHop | null 
 /** The rows of a packet and its prediction; `comparison` undefined: why there is none. */
 export function sideBySide(packet: Packet, comparison: Comparison | undefined, context: {readonly rules: boolean}): SideBySide {
 	if (!context.rules) return {kind: 'none', why: 'no prediction: the dump is needed (replay with --rules node.save)'};
+	if (bridgeOnly(packet)) return {kind: 'none', why: "no prediction: only the bridge family's hooks saw this frame, and an iptables dump holds none of their rules"};
 	if (packet.hops.length > 0 && packet.hops.every(h => h.kind === 'log')) return {kind: 'none', why: 'no prediction: a -j LOG line shows no path to predict'};
 	if (!comparison) return {kind: 'none', why: 'no prediction yet: a packet is predicted once it is settled (3 s of log time after its last line, or at the end of the input)'};
 	const traced = tracedHops(packet);

@@ -23,8 +23,8 @@
  * (ipset contents, rate limits, routing, the trace cut short) are not findings.
  */
 import type {Packet} from '../types.js';
-import type {RuleIndex} from '../join.js';
-import {compareWithTrace, predictForPacket} from '../explain/predict.js';
+import {ipFamily, type RuleIndex} from '../join.js';
+import {bridgeOnly, compareWithTrace, predictForPacket} from '../explain/predict.js';
 import {TraceKnowledge} from '../explain/learn.js';
 import {iptablesSource, type RuleSource} from '../explain/source.js';
 import type {Comparison, Divergence} from '../explain/types.js';
@@ -103,7 +103,10 @@ export class RulesChangedFindings {
 	 * refused it) counts for it, as it does for `explain --trace`, which learns the whole trace first.
 	 */
 	add(p: Packet): void {
-		if (this.index.empty || p.hops.length === 0 || p.hops[0]!.kind === 'log') return;
+		// A -j LOG line shows no path; an ebtables log line is the first hop of a bridged frame's.
+		if (this.index.empty || p.hops.length === 0 || (p.hops[0]!.kind === 'log' && !p.hops[0]!.bridge)) return;
+		// A frame only the bridge hooks saw has no path in an iptables dump.
+		if (bridgeOnly(p)) return;
 		// The prediction walks iptables' tables; a native nft listing is not predicted (yet): no finding rather than a false one.
 		if (this.index.rulesets.every(rs => rs.format === 'nft' || rs.format === 'nft-json')) return;
 		this.knowledge.learn(p);
@@ -117,7 +120,7 @@ export class RulesChangedFindings {
 	}
 
 	private compare(p: Packet, record: boolean): Comparison {
-		const family = p.family === 'ipv6' ? 'ipv6' : 'ipv4';
+		const family = ipFamily(p) === 'ipv6' ? 'ipv6' : 'ipv4';
 		// One compiled source per dump and family, shared by every node's pipeline that reads the same dump.
 		let sources = SOURCES.get(this.index);
 		if (!sources) SOURCES.set(this.index, (sources = new Map()));

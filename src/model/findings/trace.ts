@@ -28,7 +28,9 @@ function ep(addr: string | undefined, port: number | undefined): string {
 	return addr ? endpoint(addr, port) : '?';
 }
 
-function where(h: Pick<Hop, 'table' | 'chain' | 'kind' | 'num'>): string {
+function where(h: Pick<Hop, 'table' | 'chain' | 'kind' | 'num' | 'bridge'>): string {
+	// An ebtables log line names its chain only, and no rule.
+	if (h.bridge && h.kind === 'log') return h.table ? `${h.table}:${h.chain} (an ebtables log line)` : 'an ebtables log line';
 	return `${h.table}:${h.chain}:${h.kind}:${h.num ?? '?'}`;
 }
 
@@ -454,11 +456,16 @@ export class TraceFindings {
 		if (dnat) message += ` (DNAT to ${dnat.to})`;
 		const left = requests.some(r => r.surelyLeft);
 		const lastHop = first.lastHop;
-		message += left ? ` left by ${out}` : ` routed to ${out} ${ids.length > 1 ? 'were' : 'was'} last seen at ${where(lastHop)}`;
+		message += left ? ` left by ${out}` : ` ${lastHop.bridge ? 'bridged' : 'routed'} to ${out} ${ids.length > 1 ? 'were' : 'was'} last seen at ${where(lastHop)}`;
 		let hint: string;
 		let severity: Finding['severity'] = 'warning';
 
-		if (!left) {
+		if (!left && lastHop.bridge && lastHop.kind === 'log') {
+			message += ', and no reply was seen';
+			hint =
+				`The bridge logged ${ids.length > 1 ? 'them' : 'it'} at ${where(lastHop)} and at no later bridge hook: a rule after the log rule in that chain probably dropped ${ids.length > 1 ? 'them' : 'it'}. ` +
+				`ebtables' log lines name no rule: list the chain with its counters (ebtables -t ${lastHop.table.replace(/^eb:/, '') || 'filter'} -L ${lastHop.chain || 'FORWARD'} --Lc), or trace the bridge with nft monitor trace (meta nftrace set 1 in a table bridge), which prints the rule and its verdict.`;
+		} else if (!left) {
 			message += ', and no reply was seen';
 			hint =
 				`The trace stops in ${first.lastHook}, before POSTROUTING: the rule at ${where(lastHop)} probably dropped ${ids.length > 1 ? 'them' : 'it'} ` +

@@ -15,7 +15,7 @@
 import type * as ohm from 'ohm-js';
 import type {RawField} from '../fields.js';
 import type {TraceActionDict, TraceSemantics} from '../grammar.js';
-import type {Family, LineFormat, LogNotice, TraceEvent} from '../types.js';
+import type {Family, LineFormat, LogNotice, PacketFields, TraceEvent} from '../types.js';
 import type {FieldShape, HopValue, LeadPart, NftEventValue, NftItem, NftVerdictValue, XtHopValue, XtVerdictValue} from './to-trace-event.js';
 
 /** Every operation of the Trace semantics and its result. */
@@ -57,6 +57,12 @@ export interface TraceOps {
 	nftItems: NftItem[];
 	nftItem: NftItem;
 	nftVerdict: NftVerdictValue;
+	/** bridgePrefix_named: the ebtables table and chain a `TRACE: eb:TABLE:CHAIN` prefix names. */
+	bridgeChain: {table: string; chain: string};
+	/** bridgeNetwork, bridgePorts, bridgeArp: what ebt_log prints of the frame's network header. */
+	bridgeNetwork: Partial<PacketFields>;
+	/** bridgeArp: the ARP payload's hardware addresses. */
+	bridgeArpHw: {sha?: string; tha?: string};
 	/** noticeLine: what it says about the log. */
 	notice: LogNotice;
 }

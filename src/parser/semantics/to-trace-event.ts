@@ -8,9 +8,10 @@
  *          verdict:'JUMP', target:'DOCKER', ruleText:'-A PREROUTING -m addrtype --dst-type LOCAL -j DOCKER'}
  */
 import type * as ohm from 'ohm-js';
-import {interpretFields, interpretNftItems, type RawField} from '../fields.js';
+import {canonicalIp, interpretFields, interpretNftItems, type RawField} from '../fields.js';
+import {kernelLogNames, kernelProtoName} from '../../netfilter/protocols.js';
 import type {TraceSemantics} from '../grammar.js';
-import type {Family, HopType, LogNotice, PacketFields, Stamp, TraceEvent} from '../types.js';
+import type {Family, HopType, KernelBridgeEvent, LogNotice, PacketFields, Stamp, TraceEvent} from '../types.js';
 import {addOperation, op} from './ops.js';
 
 type Node = ohm.Node;
@@ -172,8 +173,17 @@ export function addToTraceEvent(semantics: TraceSemantics): void {
 		kernelMessage_trace(m) {
 			return op(m, 'kernel');
 		},
-		kernelMessage_ebtables(_m) {
-			return {type: 'ignored', what: 'ebtables'};
+		kernelMessage_bridge(m) {
+			return op(m, 'kernel');
+		},
+		bridgeMessage(prefix, _in, inPort, _g1, _out, outPort, _g2, _ms, _g3, macsrc, _g4, _md, _g5, macdst, _g6, _pr, _g7, ethertype, network) {
+			const pkt: PacketFields = {family: 'bridge', in: inPort.sourceString, out: outPort.sourceString, macsrc: macsrc.sourceString, macdst: macdst.sourceString};
+			pkt.ethertype = Number.parseInt(ethertype.sourceString.slice(2), 16);
+			const n = network.children[0];
+			if (n) Object.assign(pkt, op(n, 'bridgeNetwork'));
+			const named = prefix.child(0).ctorName === 'bridgePrefix_named' ? op(prefix.child(0), 'bridgeChain') : undefined;
+			const event: KernelBridgeEvent = {type: 'kernel-bridge', prefix: stripColour(prefix.sourceString).trim(), ...(named ?? {}), pkt};
+			return event;
 		},
 		kernelMessage_log(m) {
 			return op(m, 'kernel');
@@ -186,6 +196,59 @@ export function addToTraceEvent(semantics: TraceSemantics): void {
 		},
 		logMessage(prefix, _ahead, packet) {
 			return {type: 'kernel-log', prefix: stripColour(prefix.sourceString).trim(), pkt: interpretFields(op(packet, 'rawFields'))};
+		},
+	});
+
+	addOperation(semantics, 'bridgeChain', {
+		bridgePrefix_named(_kw, _g1, _eb, table, _c, chain, _g2) {
+			return {table: table.sourceString, chain: chain.sourceString};
+		},
+	});
+
+	/** The protocol number ebt_log prints in the kernel log's spelling (Packet.proto). */
+	const bridgeProto = (n: Node): string => {
+		const v = Number(n.sourceString);
+		return kernelLogNames(v) ? (kernelProtoName(String(v)) ?? String(v)) : String(v);
+	};
+	const ports = (p: Node): Partial<PacketFields> => {
+		const c = p.children[0];
+		return c ? op(c, 'bridgeNetwork') : {};
+	};
+	addOperation(semantics, 'bridgeNetwork', {
+		bridgeNetwork_ip(_g1, _s, src, _g2, _d, dst, _c1, _g3, _t, tos, _c2, _g4, _p, proto, p) {
+			return {src: canonicalIp(src.sourceString), dst: canonicalIp(dst.sourceString), tos: Number.parseInt(tos.sourceString.slice(2), 16), proto: bridgeProto(proto), ...ports(p)};
+		},
+		bridgeNetwork_ip6(_g1, _s, src, _g2, _d, dst, _c1, _g3, _t, prio, _c2, _g4, _n, next, p) {
+			// The priority is the top four bits of the traffic class (struct ipv6hdr's priority).
+			return {src: canonicalIp(src.sourceString), dst: canonicalIp(dst.sourceString), tc: Number.parseInt(prio.sourceString.slice(2), 16) << 4, proto: bridgeProto(next), ...ports(p)};
+		},
+		bridgeNetwork_arp(_g1, _h, htype, _c1, _g2, _p, ptype, _c2, _g3, _o, opcode, payload) {
+			const arp: {op: number; htype: number; ptype: number} = {op: Number(opcode.sourceString), htype: Number(htype.sourceString), ptype: Number.parseInt(ptype.sourceString.slice(2), 16)};
+			const c = payload.children[0];
+			return {proto: 'ARP', ...(c ? op(c, 'bridgeNetwork') : {}), arp: {...arp, ...(c ? op(c, 'bridgeArpHw') : {})}};
+		},
+		bridgeNetwork_incomplete(_g, _kw, _what, _h) {
+			return {cut: true};
+		},
+		bridgePorts_ports(_g1, _s, spt, _g2, _d, dpt) {
+			return {spt: Number(spt.sourceString), dpt: Number(dpt.sourceString)};
+		},
+		bridgePorts_incomplete(_g, _kw) {
+			return {cut: true};
+		},
+		bridgeArp_payload(_g1, _ms, _sha, _g2, _is, spa, _g3, _md, _tha, _g4, _id, tpa) {
+			return {src: canonicalIp(spa.sourceString), dst: canonicalIp(tpa.sourceString)};
+		},
+		bridgeArp_incomplete(_g, _kw) {
+			return {cut: true};
+		},
+	});
+	addOperation(semantics, 'bridgeArpHw', {
+		bridgeArp_payload(_g1, _ms, sha, _g2, _is, _spa, _g3, _md, tha, _g4, _id, _tpa) {
+			return {sha: sha.sourceString, tha: tha.sourceString};
+		},
+		bridgeArp_incomplete(_g, _kw) {
+			return {};
 		},
 	});
 
@@ -579,7 +642,7 @@ export function leadValue(info: LeadInfo): LeadValue {
 }
 
 export function withLead(event: TraceEvent, lead: LeadValue): TraceEvent {
-	if (event.type !== 'kernel-hop' && event.type !== 'kernel-log') return event;
+	if (event.type !== 'kernel-hop' && event.type !== 'kernel-log' && event.type !== 'kernel-bridge') return event;
 	if (!lead.time && !lead.host) return event;
 	return {...event, ...(lead.time ? {time: lead.time} : {}), ...(lead.host ? {host: lead.host} : {})};
 }

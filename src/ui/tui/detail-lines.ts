@@ -18,7 +18,7 @@
  */
 import {expectsReply} from '../../model/pairing.js';
 import type {InputInfo} from '../../model/inputs.js';
-import type {Packet} from '../../model/types.js';
+import {chainLabel, type Packet} from '../../model/types.js';
 import {connectionText, describeTuple, endpoint, hopName, lineRange, mldNote, protoNote, replyUnknownText} from '../text.js';
 import {cell, truncateMiddle, width} from './format.js';
 import {groupHops, kindNum} from './hop-groups.js';
@@ -72,7 +72,7 @@ export function detailLines(p: Packet, inputs: readonly InputInfo[]): DetailLine
 
 	const hops: StyledLine[] = [];
 	const hopLine: number[] = [];
-	const chainW = Math.min(36, Math.max(0, ...p.hops.map(h => width(h.kind === 'log' ? 'LOG' : `${h.table}:${h.chain}`))));
+	const chainW = Math.min(36, Math.max(0, ...p.hops.map(h => width(chainLabel(h)))));
 	const kindW = Math.max(0, ...p.hops.map(h => kindNum(h).length));
 	const targetW = Math.min(14, Math.max(0, ...p.hops.map(h => width(h.target ?? h.traceVerdict ?? ''))));
 	for (const g of groupHops(p)) {
@@ -80,7 +80,7 @@ export function detailLines(p: Packet, inputs: readonly InputInfo[]): DetailLine
 		for (const e of g.hops) {
 			const h = e.hop;
 			hopLine[e.index] = hops.length;
-			const name = h.kind === 'log' ? 'LOG' : `${h.table}:${h.chain}`;
+			const name = chainLabel(h);
 			const target = h.target ?? h.traceVerdict ?? '';
 			const rule = h.kind === 'log' ? `"${h.logPrefix ?? ''}"` : (h.rule ?? '');
 			hops.push([

@@ -255,7 +255,7 @@ function chainTest(value: string): (p: Packet) => boolean {
 	const qualified = v.includes(':');
 	return p =>
 		p.hops.some(h => {
-			if (h.kind === 'log') return false;
+			if (h.kind === 'log' && !h.table) return false;
 			return qualified ? `${h.table}:${h.chain}`.toLowerCase() === v : h.chain.toLowerCase().includes(v);
 		});
 }

@@ -6,7 +6,7 @@
  * Output: timeText → `05:28:08`, natMark → `DNAT+MASQ`, ioText → `eth0→eth1`,
  *         fitTuple(p, 30) → `198.18.10.2 → 198.18.30.10:80` (the source port goes first when space is short)
  */
-import type {Packet} from '../../model/types.js';
+import {chainLabel, type Packet} from '../../model/types.js';
 import {expectsReply} from '../../model/pairing.js';
 import {endpoint} from '../text.js';
 
@@ -103,8 +103,7 @@ export function replyMark(p: Packet): string {
 export function finalText(p: Packet): string {
 	const last = p.hops[p.hops.length - 1];
 	if (!last) return '-';
-	if (last.kind === 'log') return 'LOG';
-	return `${last.table}:${last.chain}`;
+	return chainLabel(last);
 }
 
 /**

@@ -10,7 +10,7 @@
 import {useRef, type ReactNode} from 'react';
 import {Box, Text} from 'ink';
 import type {InputInfo} from '../../model/inputs.js';
-import type {Packet} from '../../model/types.js';
+import {isLogObservation, type Packet} from '../../model/types.js';
 import {describeTuple, foldedPath, hopName, lineRange} from '../text.js';
 import {fitColumns, headerText, rowText} from './packet-row.js';
 import {windowStart} from './scroll.js';
@@ -100,7 +100,7 @@ function previewLines(p: Packet | undefined, n: number, width: number, inputs: r
 	out.push(
 		<Text key="pv-path" wrap="truncate-end">
 			<Text dimColor>path </Text>
-			{p.hops[0]?.kind === 'log' ? `LOG "${p.hops[0].logPrefix ?? ''}"` : foldedPath(p).map(st => `${st.hook} ${st.text}`).join('  ▸ ')}
+			{isLogObservation(p) ? `LOG "${p.hops[0]!.logPrefix ?? ''}"` : foldedPath(p).map(st => `${st.hook} ${st.text}`).join('  ▸ ')}
 		</Text>,
 	);
 	out.push(
