@@ -44,7 +44,7 @@ const traces: Array<[string, {traceLines: number; skipped: number; unparsed: num
   ['trace-legacy/k8s-issue28038-pod-to-hostIP-broken-trace-aws-hostname-TRUNCATED.txt', {traceLines: 4, skipped: 0, unparsed: 0, packets: 1}],
   ['trace-legacy/kernlog-calico-clusterip-output-dnat-uid-gid.txt', {traceLines: 14, skipped: 0, unparsed: 0, packets: 1}],
   ['trace-legacy/kernlog-openstack-quantum-mangled-whitespace.txt', {traceLines: 13, skipped: 12, unparsed: 0, packets: 1}],
-  ['trace-legacy/kernlog-wrapped-lines-enterprise.txt', {traceLines: 2, skipped: 7, unparsed: 0, packets: 1}],
+  ['trace-legacy/kernlog-wrapped-lines-enterprise.txt', {traceLines: 2, skipped: 1, unparsed: 0, packets: 1}],
   ['trace-legacy/libnetwork-pr1963-docker-hairpin-userland-proxy-off-TRUNCATED.txt', {traceLines: 3, skipped: 0, unparsed: 0, packets: 1}],
   ['trace-legacy/lua-syslog-test-icmp-8digit-uptime-trailing-space.txt', {traceLines: 1, skipped: 0, unparsed: 0, packets: 1}],
   ['trace-legacy/no-prefix-flannel-cni0-nodeport-dnat-forward.txt', {traceLines: 14, skipped: 0, unparsed: 0, packets: 2}],

@@ -504,6 +504,8 @@ export class Fleet {
 				sum.skipped += info.skipped;
 				sum.unparsed += info.unparsed;
 				if (info.format !== 'none') sum.format = sum.format === 'none' || sum.format === info.format ? info.format : 'mixed';
+				if (info.joined) sum.joined = (sum.joined ?? 0) + info.joined;
+				if (info.container) sum.container = sum.container === undefined || sum.container === info.container ? info.container : 'mixed';
 			});
 			completed += s.completed;
 			unparsedCount += s.unparsedCount;
