@@ -78,6 +78,18 @@ describe('readTraceLines', () => {
 		expect(events).toEqual(['line 1', 'paused', 'line 2']);
 	});
 
+	it('parser threads give the same results for records and wrapped lines (framed and joined on the main thread)', async () => {
+		for (const path of ['testdata/formats/journal/central.export', 'testdata/formats/wrapped/frag-needed-dmesg.wrap72.log']) {
+			const file = new URL(path, ROOT);
+			delete process.env['TRACEWATCH_PARSE_THREADS'];
+			const sequential = await read(createReadStream(file));
+			process.env['TRACEWATCH_PARSE_THREADS'] = '2';
+			const parallel = await read(createReadStream(file));
+			expect(parallel.length).toBeGreaterThan(80);
+			expect(JSON.stringify(parallel)).toBe(JSON.stringify(sequential));
+		}
+	});
+
 	it('parser threads give the same results, in order', async () => {
 		const file = new URL('testdata/dmesg/wifi-masquerade/dmesg.log', ROOT);
 		const sequential = await read(createReadStream(file));
