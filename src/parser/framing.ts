@@ -156,6 +156,12 @@ const EXPORT_START = /^__(?:CURSOR|REALTIME_TIMESTAMP|MONOTONIC_TIMESTAMP|SEQNUM
 const FIELD_NAME = /^[A-Z0-9_]+$/;
 /** The fields of a journal record that are read; the others are not kept. */
 const JOURNAL_KEYS = new Set(['MESSAGE', '_HOSTNAME', '__REALTIME_TIMESTAMP', '_SOURCE_MONOTONIC_TIMESTAMP']);
+/**
+ * A line that can be inside a pretty-printed JSON record: a key, a closing bracket, or an
+ * indented value (the bytes of a binary MESSAGE). A kernel or syslog line never looks like one,
+ * so a line that does not ends a record early instead of being taken into it.
+ */
+const JSON_LINE = /^\s*["}\]]|^\s+[-0-9]/;
 /** The line that opens dmesg -J's array. */
 const DMESG_ARRAY = /^\s*"dmesg"\s*:\s*\[\s*$/;
 
@@ -328,6 +334,15 @@ export class Framer {
 			this.begin(text, n);
 			return;
 		}
+		if (!JSON_LINE.test(text)) {
+			// Not a JSON record after all (a `{` alone in a text log), or one cut off: nothing of
+			// it is lost, the line is read as a line.
+			this.mode = 'lines';
+			if (this.buf.length === 1) this.out({kind: 'line', text: this.buf[0]!, line: this.start, chars: this.buf[0]!.length});
+			else this.bad('journal-json', this.start, n - this.start, `this JSON record ends at line ${n}, which is not JSON`, this.buf[1] ?? '');
+			this.plain(text, n, chars);
+			return;
+		}
 		this.add(text, chars);
 		if (text.trimEnd() !== '}' || text.charCodeAt(0) !== 0x7d) return;
 		this.mode = 'lines';
@@ -399,10 +414,12 @@ export class Framer {
 			this.out({kind: 'framing', line: n, span: 1, container: 'dmesg-json'});
 			return;
 		}
-		if (this.inRecord) {
+		if (this.inRecord && JSON_LINE.test(text)) {
 			this.add(text, chars);
 			return;
 		}
+		if (this.inRecord) this.bad('dmesg-json', this.start, n - this.start, `this dmesg -J record ends at line ${n}, which is not JSON`, this.buf[1] ?? '');
+		this.inRecord = false;
 		// Not dmesg -J's shape: the document ended early; read on as plain lines.
 		this.mode = 'lines';
 		this.plain(text, n, chars);

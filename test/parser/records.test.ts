@@ -176,6 +176,17 @@ describe('journalctl -o json, json-pretty, export', () => {
 		expect(seen.map(l => l.kind)).toEqual(['event', 'event', 'event', 'event', 'event']);
 	});
 
+	it('a `{` alone in a text log takes no line of it in', () => {
+		const dmesg = read(`${J}/node-a.dmesg.log`).split('\n');
+		const text = [dmesg[0], '{', ...dmesg.slice(1, 5), '{', '\t"MESSAGE" : "cut here', ...dmesg.slice(5)].join('\n');
+		const lines = parseTraceText(text);
+		expect(lines.filter(l => l.kind === 'event')).toHaveLength(83);
+		expect(lines.filter(l => l.kind !== 'event').map(l => [l.kind, l.ref.line])).toEqual([
+			['skipped', 2],
+			['unparsed', 7],
+		]);
+	});
+
 	it('json-pretty: a record that never ends is reported, and the next one read', () => {
 		const pretty = read(`${J}/node-a.journal-json-pretty`).split('\n');
 		const end = pretty.indexOf('}');
