@@ -214,6 +214,8 @@ function addInputCounts(sums: InputInfo[], infos: readonly InputInfo[]): void {
 		sum.skipped += info.skipped;
 		sum.unparsed += info.unparsed;
 		if (info.format !== 'none') sum.format = sum.format === 'none' || sum.format === info.format ? info.format : 'mixed';
+		if (info.joined) sum.joined = (sum.joined ?? 0) + info.joined;
+		if (info.container) sum.container = sum.container === undefined || sum.container === info.container ? info.container : 'mixed';
 	});
 }
 

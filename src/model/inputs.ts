@@ -2,7 +2,7 @@
  * What a run read: its inputs, with counts of the lines in each, and the lines that could not be
  * read. Field names are the JSON contract (docs/json.md: inputs[], unparsed[]).
  */
-import type {LineFormat} from '../parser/types.js';
+import type {Container, LineFormat} from '../parser/types.js';
 
 export interface InputInfo {
 	path: string;
@@ -12,6 +12,10 @@ export interface InputInfo {
 	traceLines: number;
 	skipped: number;
 	unparsed: number;
+	/** Physical lines joined onto the line before them (hard-wrapped lines); not counted in `lines`. */
+	joined?: number;
+	/** The container its lines were unpacked from (dmesg -J, the journal's JSON or export form); each record counts as one line. */
+	container?: Container | 'mixed';
 }
 
 export interface UnparsedLine {

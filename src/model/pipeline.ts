@@ -273,7 +273,11 @@ export class Pipeline {
 		if (this.ended) throw new Error('Pipeline: push after end');
 		this.lines++;
 		const input = this.inputs[line.ref.input];
-		if (input) input.lines++;
+		if (input) {
+			input.lines++;
+			if (line.joined) input.joined = (input.joined ?? 0) + line.joined;
+			if (line.container && input.container !== line.container) input.container = input.container ? 'mixed' : line.container;
+		}
 		switch (line.kind) {
 			case 'skipped': {
 				if (input) input.skipped++;

@@ -51,8 +51,38 @@ function extra(p: PacketFields, key: string, value: string): void {
 	p.extra[name] = value;
 }
 
+/** Words the kernel prints on their own after a field (flags), never as a field's value. */
+const BARE_WORDS = new Set([...IP_FLAGS, ...TCP_FLAGS, 'TRUNCATED', 'ARP']);
+
+/**
+ * The field list as the kernel wrote it, when a paste or a column alignment put spaces inside a
+ * field: `SRC=     110.110.110.108` is matched as `SRC=` (empty) and a stray word, and is read
+ * as `SRC=110.110.110.108`; `OPT (0204     05B4…)` as `OPT (020405B4…)`. The kernel never
+ * follows an empty field with a word of its own (an empty IN=, OUT= or MAC= is followed by the
+ * next KEY=), so only words that are no kernel flag are taken back into the field before them.
+ */
+function unspaced(fields: readonly RawField[]): readonly RawField[] {
+	let out: RawField[] | undefined;
+	for (let i = 0; i < fields.length; i++) {
+		const f = fields[i]!;
+		const next = fields[i + 1];
+		if (f.k === 'kv' && f.value === '' && next?.k === 'flag' && !BARE_WORDS.has(next.text)) {
+			(out ??= fields.slice(0, i)).push({k: 'kv', key: f.key, value: next.text});
+			i++;
+			continue;
+		}
+		if (f.k === 'options' && /\s/.test(f.text) && /^[\s0-9A-Fa-f]*[0-9A-Fa-f][\s0-9A-Fa-f]*$/.test(f.text)) {
+			(out ??= fields.slice(0, i)).push({...f, text: f.text.replace(/\s+/g, '')});
+			continue;
+		}
+		out?.push(f);
+	}
+	return out ?? fields;
+}
+
 /** Interprets the kernel's (nf_log_syslog.c) and xtables-monitor's KEY=value field list. */
-export function interpretFields(fields: readonly RawField[], nested = false): PacketFields {
+export function interpretFields(raw: readonly RawField[], nested = false): PacketFields {
+	const fields = unspaced(raw);
 	const p: PacketFields = {family: 'unknown'};
 	let stage: 'link' | 'ip' | 'l4' | 'tail' = 'link';
 	const icmp: {type?: number; code?: number; id?: number; seq?: number; mtu?: number; gateway?: string; parameter?: number} = {};

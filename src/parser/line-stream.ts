@@ -1,34 +1,24 @@
 /**
  * Bytes → lines → ParsedLine, streaming, for files and stdin alike.
  *
- * Input:  a readable byte stream, e.g. `dmesg -wT | grep --line-buffered TRACE` on stdin
- * Output: one ParsedLine per line, in order, with its 1-based line number. split2 cuts the
- *         lines (LF or CRLF). A line longer than MAX_LINE is reported as unparsed without being
- *         parsed (split2 holds it whole for a moment: a 10 MB line costs 10 MB, once).
+ * Input:  a readable byte stream, e.g. `dmesg -wT | grep --line-buffered TRACE` on stdin, or
+ *         `journalctl -k -f -o export`
+ * Output: one ParsedLine per line, in order, with its 1-based line number. framing.ts cuts the
+ *         lines (LF or CRLF) and unpacks the records of dmesg -J and the journal's JSON and
+ *         export forms (one ParsedLine per record, at the line of its message); wrapped.ts joins
+ *         hard-wrapped lines again. A line longer than MAX_LINE is reported as unparsed without
+ *         being parsed or kept.
  */
 import {statSync} from 'node:fs';
 import {availableParallelism} from 'node:os';
 import type {Readable} from 'node:stream';
 import {Worker} from 'node:worker_threads';
-import split2 from 'split2';
+import {type Framed, Framer} from './framing.js';
 import type {LineBatch, ParsedBatch} from './parse-worker.js';
 import {deepFreeze} from './segment-cache.js';
 import {matchTraceLine, MAX_LINE, tooLongLine} from './trace-line.js';
-
-import {ownString} from './segment-cache.js';
-import type {ParsedLine} from './types.js';
-
-/**
- * The stream's lines, as split2 cuts them. Each is copied out of the chunk it was cut from: a
- * line is a slice of a 64 KB chunk, and any value sliced from the line (an address, a stamp)
- * that the model keeps for a while (findings keep a few per flow) would otherwise keep the whole
- * chunk alive.
- */
-function lines(stream: Readable): AsyncIterable<string> {
-	const out = split2((line: string) => ownString(line));
-	stream.on('error', error => out.destroy(error));
-	return stream.pipe(out) as AsyncIterable<string>;
-}
+import type {LineRef, ParsedLine, Stamp, TraceEvent} from './types.js';
+import {WrapJoiner} from './wrapped.js';
 
 /** Regular files from this size up are parsed on worker threads (below it, starting them costs more than it saves). */
 export const PARALLEL_MIN_BYTES = 8 << 20;
@@ -75,28 +65,119 @@ export function parserThreads(stream: Readable, options: ReadOptions = {}): numb
 	}
 }
 
+/** A record's time and host, given to the events of its message that do not say their own. */
+function withRecord(line: ParsedLine, time: Stamp | undefined, host: string | undefined): ParsedLine {
+	if (!time && !host) return line;
+	const give = (e: TraceEvent): TraceEvent =>
+		(e.type === 'kernel-hop' || e.type === 'kernel-log' || e.type === 'kernel-bridge') && ((time && !e.time) || (host && !e.host)) ? {...e, ...(time && !e.time ? {time} : {}), ...(host && !e.host ? {host} : {})} : e;
+	if (line.kind === 'event') return {...line, event: give(line.event), ...(line.rest ? {rest: line.rest.map(give)} : {})};
+	if (line.kind === 'notice' && time && !line.notice.time) return {...line, notice: {...line.notice, time}};
+	return line;
+}
+
+/** The text a framed item gives the grammar, if any (a plain line not too long, a record's message). */
+function textOf(f: Framed): string | undefined {
+	if (f.kind === 'record') return f.text.length > MAX_LINE ? undefined : f.text;
+	if (f.kind === 'line') return f.chars > MAX_LINE ? undefined : f.text;
+	return undefined;
+}
+
+/** A framed item and its parse (`parsed`, for the items textOf gives a text) → the joiner. */
+function deliver(f: Framed, input: number, parsed: ParsedLine | undefined, joiner: WrapJoiner): void {
+	const ref: LineRef = {input, line: f.line};
+	switch (f.kind) {
+		case 'line':
+			if (f.chars > MAX_LINE) joiner.other(tooLongLine(f.text.slice(0, MAX_LINE), f.chars, ref));
+			else joiner.line(parsed!, f.text);
+			return;
+		case 'record': {
+			const line = f.text.length > MAX_LINE ? tooLongLine(f.text.slice(0, MAX_LINE), f.text.length, ref) : withRecord(parsed!, f.time, f.host);
+			joiner.other({...line, container: f.container});
+			return;
+		}
+		case 'framing':
+			joiner.other({kind: 'skipped', ref, container: f.container});
+			return;
+		case 'bad':
+			joiner.other({kind: 'unparsed', ref, column: 1, reason: f.reason, excerpt: f.excerpt, container: f.container});
+			return;
+	}
+}
+
 /**
- * Reads `stream` line by line and calls `onLine` for each parsed line, in order. Resolves at end
- * of input with the number of lines. Large files are parsed on worker threads (ReadOptions).
+ * The one core every entry point reads through: bytes in (`push`, `end`), ParsedLines out
+ * (`onLine`), in order. Parses on this thread; readInParallel shares its framing and joining.
+ */
+class TraceReader {
+	readonly framer: Framer;
+	readonly joiner: WrapJoiner;
+
+	constructor(input: number, onLine: (line: ParsedLine) => void) {
+		this.joiner = new WrapJoiner(onLine);
+		this.framer = new Framer(f => {
+			const text = textOf(f);
+			deliver(f, input, text === undefined ? undefined : matchTraceLine(text, {input, line: f.line}), this.joiner);
+		});
+	}
+
+	push(chunk: Buffer | string): void {
+		this.framer.push(typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk);
+	}
+
+	end(): void {
+		this.framer.end();
+		this.joiner.release();
+	}
+}
+
+/** How long live input may be quiet before a line held for a continuation is handed on. */
+const WRAP_WAIT_MS = 100;
+
+/** A regular file (its reader never waits for a writer). */
+function isRegularFile(stream: Readable): boolean {
+	const path = (stream as {path?: unknown}).path;
+	if (typeof path !== 'string') return false;
+	try {
+		return statSync(path).isFile();
+	} catch {
+		return false;
+	}
+}
+
+/**
+ * Reads `stream` and calls `onLine` for each parsed line, in order. Resolves at end of input
+ * with the number of physical lines. Large files are parsed on worker threads (ReadOptions).
  */
 export async function readTraceLines(stream: Readable, input: number, onLine: (line: ParsedLine) => void, signal?: AbortSignal, options: ReadOptions = {}): Promise<number> {
 	const threads = parserThreads(stream, options);
 	if (threads > 0) return readInParallel(stream, input, onLine, signal, threads, options.pace);
-	let n = 0;
-	for await (const text of lines(stream)) {
-		if (signal?.aborted) break;
-		n++;
-		onLine(text.length > MAX_LINE ? tooLongLine(text.slice(0, MAX_LINE), text.length, {input, line: n}) : matchTraceLine(text, {input, line: n}));
-		const wait = options.pace?.();
-		if (wait) await wait;
+	const reader = new TraceReader(input, line => {
+		if (!signal?.aborted) onLine(line);
+	});
+	// A line held for a possible continuation is handed on when a pipe goes quiet (live input).
+	const live = !isRegularFile(stream);
+	let quiet: NodeJS.Timeout | undefined;
+	try {
+		for await (const chunk of stream as AsyncIterable<Buffer | string>) {
+			if (quiet) clearTimeout(quiet);
+			quiet = undefined;
+			if (signal?.aborted) break;
+			reader.push(chunk);
+			if (live && reader.joiner.holding) quiet = setTimeout(() => reader.joiner.release(), WRAP_WAIT_MS);
+			const wait = options.pace?.();
+			if (wait) await wait;
+		}
+	} finally {
+		if (quiet) clearTimeout(quiet);
 	}
-	return n;
+	if (!signal?.aborted) reader.end();
+	return reader.framer.splitter.lfs;
 }
 
 /**
- * The main thread reads and splits lines and hands batches to `threads` parser threads; results
- * come back per batch and are delivered in line order. At most IN_FLIGHT batches per thread are
- * in flight, so memory stays flat however long the input is.
+ * The main thread reads and frames lines and hands batches of texts to `threads` parser
+ * threads; results come back per batch and are delivered in line order. At most IN_FLIGHT
+ * batches per thread are in flight, so memory stays flat however long the input is.
  */
 async function readInParallel(stream: Readable, input: number, onLine: (line: ParsedLine) => void, signal: AbortSignal | undefined, threads: number, pace: ReadOptions['pace']): Promise<number> {
 	// Built (dist/): the compiled worker; from the sources: an entry that registers the TypeScript loader first.
@@ -123,24 +204,40 @@ async function readInParallel(stream: Readable, input: number, onLine: (line: Pa
 	let closing = false;
 	let sent = 0;
 	let delivered = 0;
-	let n = 0;
-	let lines_: string[] = [];
-	let long: Record<number, number> | undefined;
-	let first = 1;
+	const joiner = new WrapJoiner(line => {
+		if (!signal?.aborted) onLine(freezeShared(line));
+	});
+	// The framed items of each batch sent, kept here; the threads get only their texts.
+	const items = new Map<number, Framed[]>();
+	let batch: Framed[] = [];
+	let texts: string[] = [];
+	let lines: number[] = [];
+	const framer = new Framer(f => {
+		batch.push(f);
+		const text = textOf(f);
+		if (text !== undefined) {
+			texts.push(text);
+			lines.push(f.line);
+		}
+	});
 	const send = (): void => {
-		if (lines_.length === 0) return;
-		const batch: LineBatch = {seq: sent, input, first, lines: lines_, ...(long ? {long} : {})};
-		workers[sent % threads]!.postMessage(batch);
+		if (batch.length === 0) return;
+		const b: LineBatch = {seq: sent, input, lines: texts, refs: lines};
+		items.set(sent, batch);
+		workers[sent % threads]!.postMessage(b);
 		sent++;
-		first += lines_.length;
-		lines_ = [];
-		long = undefined;
+		batch = [];
+		texts = [];
+		lines = [];
 	};
-	const deliver = (): void => {
+	const deliverDone = (): void => {
 		for (let r = done.get(delivered); r !== undefined && !signal?.aborted; r = done.get(delivered)) {
+			const framed = items.get(delivered)!;
 			done.delete(delivered);
+			items.delete(delivered);
 			delivered++;
-			for (const line of r) onLine(freezeShared(line));
+			let i = 0;
+			for (const f of framed) deliver(f, input, textOf(f) === undefined ? undefined : r[i++], joiner);
 		}
 	};
 	const next = async (): Promise<void> => {
@@ -152,31 +249,31 @@ async function readInParallel(stream: Readable, input: number, onLine: (line: Pa
 			wake = undefined;
 		}
 		if (failure) throw failure;
-		deliver();
+		deliverDone();
 	};
 	const source = stream as Readable;
 	try {
-		for await (const text of lines(source)) {
+		for await (const chunk of source as AsyncIterable<Buffer | string>) {
 			if (signal?.aborted) break;
-			if (text.length > MAX_LINE) (long ??= {})[lines_.length] = text.length;
-			lines_.push(text.length > MAX_LINE ? text.slice(0, MAX_LINE) : text);
-			n++;
+			framer.push(typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk);
 			// A full batch, or no more input already read: send it (live input is not held back).
-			if (lines_.length >= BATCH_LINES || source.readableLength === 0) {
+			if (batch.length >= BATCH_LINES || source.readableLength === 0) {
 				send();
-				deliver();
+				deliverDone();
 				while (sent - delivered > IN_FLIGHT * threads && !signal?.aborted) await next();
 				const wait = pace?.();
 				if (wait) await wait;
 			}
 		}
+		framer.end();
 		send();
 		while (delivered < sent && !signal?.aborted) await next();
+		if (!signal?.aborted) joiner.release();
 	} finally {
 		closing = true;
 		for (const w of workers) void w.terminate();
 	}
-	return n;
+	return framer.splitter.lfs;
 }
 
 /**
@@ -194,7 +291,9 @@ function freezeShared(line: ParsedLine): ParsedLine {
 
 /** Parses a whole text at once: for tests and small inputs. Same core as the stream. */
 export function parseTraceText(text: string, input = 0): ParsedLine[] {
-	const lines = text.split('\n');
-	if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
-	return lines.map((line, i) => matchTraceLine(line, {input, line: i + 1}));
+	const out: ParsedLine[] = [];
+	const reader = new TraceReader(input, line => out.push(line));
+	reader.push(text);
+	reader.end();
+	return out;
 }

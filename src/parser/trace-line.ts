@@ -12,6 +12,9 @@
  * the column and what the grammar expected there. Lines longer than MAX_LINE are `unparsed`
  * without being read.
  *
+ * The records of dmesg -J and of the journal's JSON and export forms are unpacked before this
+ * (framing.ts): what comes here is the kernel's text.
+ *
  * A line is first read in pieces with cached results (segments.ts), which gives the same
  * result as matching it whole (`matchWholeLine`) and is what makes long logs fast; a line that
  * does not come apart that way is matched whole.
@@ -22,7 +25,7 @@ import {ownString} from './segment-cache.js';
 import {matchBySegments} from './segments.js';
 import {opOf} from './semantics/ops.js';
 import {traceSemantics} from './semantics/trace.js';
-import type {LineFormat, LineRef, ParsedLine, Stamp, TraceEvent} from './types.js';
+import type {LineFormat, LineRef, ParsedLine, TraceEvent} from './types.js';
 
 /**
  * The longest line read, in characters. The kernel cuts its log lines at 1019 bytes (a syslog
@@ -94,42 +97,8 @@ const FORMATS: ReadonlyArray<readonly [string, string, LineFormat, (m: ohm.Match
 	['kernelLine', 'kernel log line', 'kernel', m => opOf(traceSemantics, m, 'kernelRecords')],
 ];
 
-/**
- * `journalctl -o json`: one JSON object per line, the kernel's text in MESSAGE, its time in
- * _SOURCE_MONOTONIC_TIMESTAMP (µs since boot, the dmesg stamp) and __REALTIME_TIMESTAMP (µs
- * since the epoch). The message is read as a line of its own and given that time; undefined when
- * the line is not such an object (it is then read as any other line).
- */
-function journalJson(text: string, ref: LineRef, match: (text: string, ref: LineRef) => ParsedLine): ParsedLine | undefined {
-	if (text.charCodeAt(0) !== 0x7b || !text.includes('"MESSAGE"')) return undefined;
-	let record: unknown;
-	try {
-		record = JSON.parse(text);
-	} catch {
-		return undefined;
-	}
-	const o = record as Record<string, unknown>;
-	if (typeof o['MESSAGE'] !== 'string') return undefined;
-	const line = match(o['MESSAGE'], ref);
-	const micros = (key: string): number | undefined => (typeof o[key] === 'string' && /^\d+$/.test(o[key]) ? Number(o[key]) : undefined);
-	const mono = micros('_SOURCE_MONOTONIC_TIMESTAMP');
-	const real = micros('__REALTIME_TIMESTAMP');
-	if (mono === undefined && real === undefined) return line;
-	const time: Stamp = {
-		text: real !== undefined ? new Date(real / 1000).toISOString() : `[${(mono! / 1e6).toFixed(6)}]`,
-		...(mono !== undefined ? {mono: mono / 1e6} : {}),
-		...(real !== undefined ? {wall: real / 1000} : {}),
-	};
-	const timed = (e: TraceEvent): TraceEvent => ((e.type === 'kernel-hop' || e.type === 'kernel-log') && !e.time ? {...e, time} : e);
-	if (line.kind === 'event') return {...line, event: timed(line.event), ...(line.rest ? {rest: line.rest.map(timed)} : {})};
-	if (line.kind === 'notice' && !line.notice.time) return {...line, notice: {...line.notice, time}};
-	return line;
-}
-
 export function matchTraceLine(text: string, ref: LineRef): ParsedLine {
 	if (text.length > MAX_LINE) return tooLongLine(text, text.length, ref);
-	const json = journalJson(text, ref, matchTraceLine);
-	if (json) return json;
 	if (!looksLikeTrace(text)) return notTrace(text, ref);
 	return matchBySegments(text, ref) ?? matchWhole(text, ref);
 }
@@ -152,8 +121,6 @@ function matchWhole(text: string, ref: LineRef): ParsedLine {
 /** The reference: the whole line matched with `traceLine`, no cache. matchTraceLine gives the same result. */
 export function matchWholeLine(text: string, ref: LineRef): ParsedLine {
 	if (text.length > MAX_LINE) return tooLongLine(text, text.length, ref);
-	const json = journalJson(text, ref, matchWholeLine);
-	if (json) return json;
 	if (!looksLikeTrace(text)) return notTrace(text, ref);
 	const m = traceGrammar.match(text, 'traceLine');
 	if (m.failed()) return unparsed(text, ref, FORMATS.map(([rule, what]) => [traceGrammar.match(text, rule), what] as const));

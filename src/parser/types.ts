@@ -260,7 +260,22 @@ export interface LineRef {
 	readonly line: number;
 }
 
-export type ParsedLine =
+/**
+ * The containers a trace line can come unpacked from (parser/framing.ts): `dmesg -J`,
+ * `journalctl -o json` / `json-pretty`, `journalctl -o export`.
+ */
+export type Container = 'dmesg-json' | 'journal-json' | 'journal-export';
+
+/** What a parsed line says about how it was framed, beside what it holds. */
+export interface LineFraming {
+	/** Physical lines joined onto this one: a long line hard-wrapped by a terminal, an e-mail or a paste (parser/wrapped.ts). */
+	readonly joined?: number;
+	/** The container the line was unpacked from. */
+	readonly container?: Container;
+}
+
+export type ParsedLine = LineFraming &
+	(
 	| {
 			readonly kind: 'event';
 			readonly format: LineFormat;
@@ -271,4 +286,5 @@ export type ParsedLine =
 	  }
 	| {readonly kind: 'skipped'; readonly ref: LineRef}
 	| {readonly kind: 'notice'; readonly ref: LineRef; readonly notice: LogNotice}
-	| {readonly kind: 'unparsed'; readonly ref: LineRef; readonly column: number; readonly reason: string; readonly excerpt: string};
+	| {readonly kind: 'unparsed'; readonly ref: LineRef; readonly column: number; readonly reason: string; readonly excerpt: string}
+	);

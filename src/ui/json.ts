@@ -89,7 +89,7 @@ export function packetJson(p: Packet, inputs: InputNames): Record<string, unknow
 }
 
 export function inputJson(i: InputInfo): Record<string, unknown> {
-	return {path: i.path, format: i.format, lines: i.lines, traceLines: i.traceLines, skipped: i.skipped, unparsed: i.unparsed};
+	return {path: i.path, format: i.format, lines: i.lines, traceLines: i.traceLines, skipped: i.skipped, unparsed: i.unparsed, ...(i.joined ? {joined: i.joined} : {}), ...(i.container ? {container: i.container} : {})};
 }
 
 export function unparsedJson(u: UnparsedLine): Record<string, unknown> {

@@ -389,10 +389,11 @@ export function renderSummary(
 	s: Style = plain,
 ): string {
 	const lines: string[] = [];
-	const totals = info.inputs.reduce((a, i) => ({lines: a.lines + i.lines, trace: a.trace + i.traceLines, skipped: a.skipped + i.skipped}), {lines: 0, trace: 0, skipped: 0});
+	const totals = info.inputs.reduce((a, i) => ({lines: a.lines + i.lines, trace: a.trace + i.traceLines, skipped: a.skipped + i.skipped, joined: a.joined + (i.joined ?? 0)}), {lines: 0, trace: 0, skipped: 0, joined: 0});
 	lines.push(
 		s.bold(`${info.completed} packet(s)`) +
 			` from ${totals.trace} trace line(s); ${totals.lines} line(s) read, ${totals.skipped} skipped (not trace output), ${info.unparsedCount} unparsed` +
+			(totals.joined ? `; ${totals.joined} wrapped line(s) joined to the line they continue` : '') +
 			(info.rulesLoaded ? `; ${info.rulesLoaded} ruleset(s) joined` : '; no --rules given: rule text and most verdicts need a saved iptables-save dump'),
 	);
 	for (const u of info.unparsed.slice(0, 20)) lines.push(s.yellow(`  ${u.path}:${u.line}:${u.column}: ${u.reason}`) + s.dim(`\n      ${u.excerpt}`));

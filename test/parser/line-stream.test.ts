@@ -60,7 +60,8 @@ describe('readTraceLines', () => {
 	it('waits for `pace` after each line (the output\'s backpressure)', async () => {
 		const events: string[] = [];
 		let release: (() => void) | undefined;
-		const chunks = ['[ 1.0] TRACE: raw:PREROUTING:policy:2 IN=eth0 OUT= SRC=1.2.3.4 DST=5.6.7.8 LEN=84 \n', 'another line\n'];
+		// A complete line: one cut short would wait for the next line, which may continue it (wrapped.ts).
+		const chunks = ['[ 1.0] TRACE: raw:PREROUTING:policy:2 IN=eth0 OUT= SRC=1.2.3.4 DST=5.6.7.8 LEN=84 PROTO=ICMP TYPE=8 CODE=0 ID=1 SEQ=1 \n', 'another line\n'];
 		const reading = readTraceLines(Readable.from(chunks), 0, l => events.push(`line ${l.ref.line}`), undefined, {
 			pace: () =>
 				events.length === 1
@@ -75,6 +76,18 @@ describe('readTraceLines', () => {
 		release!();
 		await reading;
 		expect(events).toEqual(['line 1', 'paused', 'line 2']);
+	});
+
+	it('parser threads give the same results for records and wrapped lines (framed and joined on the main thread)', async () => {
+		for (const path of ['testdata/formats/journal/central.export', 'testdata/formats/wrapped/frag-needed-dmesg.wrap72.log']) {
+			const file = new URL(path, ROOT);
+			delete process.env['TRACEWATCH_PARSE_THREADS'];
+			const sequential = await read(createReadStream(file));
+			process.env['TRACEWATCH_PARSE_THREADS'] = '2';
+			const parallel = await read(createReadStream(file));
+			expect(parallel.length).toBeGreaterThan(80);
+			expect(JSON.stringify(parallel)).toBe(JSON.stringify(sequential));
+		}
 	});
 
 	it('parser threads give the same results, in order', async () => {
