@@ -9,7 +9,7 @@ import {closeSync, openSync, readFileSync, readSync, statSync} from 'node:fs';
 import {parseArgs} from 'node:util';
 import {PassThrough, type Readable} from 'node:stream';
 import {once} from 'node:events';
-import {readTraceLines} from '../parser/line-stream.js';
+import {readTraceLines, SourceLineReader} from '../parser/line-stream.js';
 import type {Ruleset} from '../parser/ruleset.js';
 import type {Summary} from '../model/pipeline.js';
 import {TraceStore} from '../model/store.js';
@@ -18,7 +18,6 @@ import {colors, cutStartText, plain, type HopDetail, type Style} from '../ui/tex
 import {bootId} from '../ops/kmsg.js';
 import {asText, fileInput, freshAfter, rotatedTo, isRecordDevice, kmsgInput, loadState, resumeOf, StateKeeper, stdinInput, unwritten, type AgentInput, type AgentState, type SourceLine} from './agent.js';
 import type {Resume} from '../model/pipeline.js';
-import {matchTraceLine, MAX_LINE, tooLongLine} from '../parser/trace-line.js';
 import {Fleet, type NodeSpec} from '../model/fleet.js';
 import {Names} from '../model/names.js';
 import {loadGraphviz} from './graphviz.js';
@@ -310,8 +309,11 @@ export async function runPipeline(inputs: readonly PipelineInput[], options: Pip
 		}
 		const index = fleet.addInput(input.path, input.node);
 		// Live input: the pipeline completes a packet once its lines stop coming; it reads the clock here.
+		// A line the reader holds for a possible continuation goes to the model first (ReadOptions.release).
+		let releaseHeld: (() => void) | undefined;
 		const clock = input.live
 			? setInterval(() => {
+					releaseHeld?.();
 					model.tick();
 					save();
 				}, 10)
@@ -327,14 +329,15 @@ export async function runPipeline(inputs: readonly PipelineInput[], options: Pip
 					keeper.begin(pos);
 					save(true);
 				});
+			// Read as any input is (records unpacked, wrapped lines joined), numbered on from `n`.
+			const reader = new SourceLineReader(index, n, parsed => model.push(stamp ? stamp(parsed) : parsed));
+			releaseHeld = () => reader.releaseIfQuiet();
 			try {
 				for await (const l of lines as AsyncIterable<SourceLine>) {
 					if (options.signal?.aborted) break;
 					n++;
 					keeper?.read(n, l.pos, l.before);
-					const ref = {input: index, line: n};
-					const parsed = l.text.length > MAX_LINE ? tooLongLine(l.text.slice(0, MAX_LINE), l.text.length, ref) : matchTraceLine(l.text, ref);
-					model.push(stamp ? stamp(parsed) : parsed);
+					reader.line(l.text);
 					// The state is saved on the clock's turn (below), not per line: a burst of lines is
 					// one save, and a run of lines that writes nothing still lets go of their positions.
 					if (keeper && keeper.held > 4096 && n % 1024 === 0) save(true);
@@ -343,6 +346,7 @@ export async function runPipeline(inputs: readonly PipelineInput[], options: Pip
 			} catch (error) {
 				readErrors.push(`${input.path}: ${(error as Error).message}`);
 			} finally {
+				if (!options.signal?.aborted) reader.end();
 				if (clock) clearInterval(clock);
 			}
 			continue;
@@ -361,6 +365,7 @@ export async function runPipeline(inputs: readonly PipelineInput[], options: Pip
 				// already, and a parser thread beside the model (TRACEWATCH_PARSE_THREADS=1) saved no
 				// time for 30 MB more (docs/performance.md).
 				parallel: false,
+				...(clock ? {release: (fn: () => void) => (releaseHeld = fn)} : {}),
 				// Stop reading while the reader of the output (a pipe into jq) is behind, instead of queueing output.
 				...(options.out === undefined ? {pace: () => (process.stdout.writableNeedDrain ? once(process.stdout, 'drain') : undefined)} : {}),
 			});

@@ -47,6 +47,15 @@ export interface ReadOptions {
 	 * keeps a slow reader of the output (a pipe into jq) from making tracewatch queue its output.
 	 */
 	readonly pace?: () => Promise<unknown> | undefined;
+	/**
+	 * Live input whose reader also drives a clock (the pipeline's tick): given, readTraceLines
+	 * sets no timer of its own for a line held for a possible continuation; it hands `release`
+	 * a function to call on each turn of that clock, before the pipeline's tick, which hands the
+	 * line on once the input has been quiet WRAP_WAIT_MS. Called in that order, a held line always
+	 * reaches the pipeline before the pipeline's idle time (longer) can end its packet without it,
+	 * however late a loaded machine runs the clock.
+	 */
+	readonly release?: (releaseIfQuiet: () => void) => void;
 }
 
 /** Parser threads for this input (see ReadOptions.parallel). */
@@ -130,8 +139,42 @@ class TraceReader {
 	}
 }
 
-/** How long live input may be quiet before a line held for a continuation is handed on. */
-const WRAP_WAIT_MS = 100;
+/**
+ * How long live input may be quiet before a line held for a continuation is handed on: shorter
+ * than the pipeline's idle time (40 ms) that ends a packet whose lines stopped coming.
+ */
+const WRAP_WAIT_MS = 20;
+
+/**
+ * Lines a source has already cut (an agent's: `--follow`, /dev/kmsg, standard input with
+ * `--state`, src/cli/agent.ts), read through the same framing and joining as bytes are: records
+ * unpacked (journal JSON and export, dmesg -J), wrapped lines joined. Line numbers go on from
+ * `base` (a restarted agent numbers on from where the last run stopped). The source is live: a
+ * line held for a possible continuation is handed on once it has been quiet WRAP_WAIT_MS.
+ */
+export class SourceLineReader {
+	private readonly reader: TraceReader;
+	private lastAt = 0;
+
+	constructor(input: number, base: number, onLine: (line: ParsedLine) => void) {
+		this.reader = new TraceReader(input, onLine);
+		this.reader.framer.splitter.lfs = base;
+	}
+
+	line(text: string): void {
+		this.lastAt = performance.now();
+		this.reader.push(`${text}\n`);
+	}
+
+	/** On each turn of the pipeline's clock, before its tick (ReadOptions.release). */
+	releaseIfQuiet(now = performance.now()): void {
+		if (this.reader.joiner.holding && now - this.lastAt >= WRAP_WAIT_MS) this.reader.joiner.release();
+	}
+
+	end(): void {
+		this.reader.end();
+	}
+}
 
 /** A regular file (its reader never waits for a writer). */
 function isRegularFile(stream: Readable): boolean {
@@ -154,16 +197,22 @@ export async function readTraceLines(stream: Readable, input: number, onLine: (l
 	const reader = new TraceReader(input, line => {
 		if (!signal?.aborted) onLine(line);
 	});
-	// A line held for a possible continuation is handed on when a pipe goes quiet (live input).
+	// A line held for a possible continuation is handed on when a pipe goes quiet (live input):
+	// on the caller's clock when it has one (ReadOptions.release), else on a timer of its own.
 	const live = !isRegularFile(stream);
 	let quiet: NodeJS.Timeout | undefined;
+	let lastAt = 0;
+	options.release?.(() => {
+		if (reader.joiner.holding && performance.now() - lastAt >= WRAP_WAIT_MS) reader.joiner.release();
+	});
 	try {
 		for await (const chunk of stream as AsyncIterable<Buffer | string>) {
 			if (quiet) clearTimeout(quiet);
 			quiet = undefined;
 			if (signal?.aborted) break;
+			lastAt = performance.now();
 			reader.push(chunk);
-			if (live && reader.joiner.holding) quiet = setTimeout(() => reader.joiner.release(), WRAP_WAIT_MS);
+			if (live && !options.release && reader.joiner.holding) quiet = setTimeout(() => reader.joiner.release(), WRAP_WAIT_MS);
 			const wait = options.pace?.();
 			if (wait) await wait;
 		}

@@ -51,6 +51,21 @@ describe('records and wrapped lines, through the CLI', () => {
 		expect(strip(packets(stdin.stdout))).toBe(strip(packets(file.stdout)));
 	});
 
+	it.for([
+		[`${J}/dmesg-J.json`, 57],
+		[`${J}/node-a.journal-export`, 29],
+		['testdata/formats/wrapped/nat-replies-dmesg.fold80.log', 38],
+	] as const)('%s: followed (--follow, an agent\'s input), the same packets as the file read whole', async ([path, count], {expect}) => {
+		const file = await run([path, '--format', 'ndjson']);
+		const follow = start(['--follow', path, '--format', 'ndjson']);
+		await follow.waitFor(out => packets(out).length >= count, {what: `${count} packets`});
+		follow.child.kill('SIGTERM');
+		await follow.exited;
+		const strip = (ps: Array<Record<string, unknown>>) => JSON.stringify(ps, (k, v: unknown) => (k === 'file' ? undefined : v));
+		expect(packets(follow.stdout())).toHaveLength(count);
+		expect(strip(packets(follow.stdout()))).toBe(strip(packets(file.stdout)));
+	});
+
 	it('a central export: split into its hosts, the summary says what it was', async ({expect}) => {
 		const r = await run([`${J}/central.export`, '--format', 'json']);
 		expect(r.code).toBe(0);
