@@ -10,10 +10,9 @@ import {agree, ROOT, testdataFiles} from '../support/segments.js';
 
 describe('cached pieces and whole-line matches agree', () => {
 	it('on testdata trace lines damaged the ways logs get damaged', () => {
-		const lines = testdataFiles()
-			.flatMap(f => readFileSync(new URL(f, ROOT), 'utf8').split('\n'))
-			.filter(l => /TRACE:|IN=|trace id |PACKET:/.test(l));
-		const sample = lines.filter((_l, i) => i % 23 === 0);
+		// Each distinct line once (the same captures in several log forms repeat them word for word).
+		const lines = [...new Set(testdataFiles().flatMap(f => readFileSync(new URL(f, ROOT), 'utf8').split('\n')))].filter(l => /TRACE:|IN=|trace id |PACKET:/.test(l));
+		const sample = lines.filter((_l, i) => i % 41 === 0);
 		expect(sample.length).toBeGreaterThan(300);
 		// A kernel line cut by the kernel's 1019-byte limit: pad a real one past it, then cut.
 		const cut1019 = (l: string): string => Buffer.from(`${l} ${'OPT (0101080A0BEC1D3A0BEC1D3A) '.repeat(40)}`).subarray(0, 1019).toString();
