@@ -200,7 +200,10 @@ describe.concurrent(`in a terminal (${tmux.reason})`, skipWhen(tmux.ok ? undefin
 		expect(peer).toMatch(/^ node-b #4 .*DROP/m);
 		expect(peer).not.toMatch(/^ node-a #/m);
 
-		t.keys('Escape', '/');
+		// Escape alone, seen to clear the filter, before '/': ESC and a key sent together read as Alt+key.
+		t.keys('Escape');
+		await t.waitFor(s => !s.includes('Esc clears the filter') && s.includes('packets 16'), 'the filter cleared');
+		t.keys('/');
 		for (const c of 'node:node-a udp') t.keys(c === ' ' ? 'Space' : c);
 		await t.waitFor(s => s.includes('/ node:node-a udp') && s.includes('4 of 16 packets'), 'the filter line');
 		t.keys('Enter');
