@@ -510,6 +510,11 @@ export function finishPacket(packet: Packet, index: RuleIndex): void {
 			packet.protoFrom = 'rule';
 		}
 	}
+	// ICMPv6 to a multicast group from a trace that prints no ICMPv6 header (xtables-monitor):
+	// neighbour or router solicitation, MLD query or report, router advertisement. Some ask for an
+	// answer and some do not; which one this is the trace does not say, so no reply is expected of
+	// it (and none is missed) unless one comes.
+	if (packet.proto === 'ICMPv6' && !packet.icmp && !packet.first.extHeader && packet.dst.toLowerCase().startsWith('ff')) packet.replyUnknown = 'no ICMPv6 type in the trace: a message to a multicast group (neighbour discovery, MLD) may ask for no answer';
 	if (packet.first.extHeader) {
 		packet.extHeader = packet.first.extHeader;
 		if (packet.proto === 'ICMPv6' && !packet.icmp) {

@@ -294,7 +294,7 @@ export function replyText(p: Packet, s: Style): string {
 
 /** Why a reply state is unknown, short: a later packet that may answer says so itself; a log that lost lines is said in the summary. */
 export function replyUnknownText(why: string): string {
-	return why.startsWith('#') ? why : 'the log may have lost it';
+	return why.startsWith('#') || why.startsWith('no ICMPv6 type') ? why : 'the log may have lost it';
 }
 
 /**
