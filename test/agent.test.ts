@@ -16,7 +16,7 @@ import {join} from 'node:path';
 import {afterAll, describe, expect, it} from 'vitest';
 import {bootTimeMs, readKmsg} from '../src/ops/kmsg.js';
 import {read, ROOT} from './support/replay.js';
-import {skipWhen} from './support/skip.js';
+import {skipWhen, unreadableForNobody} from './support/skip.js';
 import {OutputWatch} from './support/wait.js';
 
 const BIN = join(ROOT, 'bin/tracewatch.js');
@@ -397,7 +397,7 @@ describe('the real /dev/kmsg', skipWhen(notRoot, 'reading the kernel log device'
 		}
 	});
 
-	it('without the right to read it: a message that says why and what to do, exit 2', async () => {
+	it('without the right to read it: a message that says why and what to do, exit 2', skipWhen(notRoot ? undefined : unreadableForNobody(), 'the CLI as uid 65534'), async () => {
 		const child = spawn(process.execPath, [BIN, '--follow', '/dev/kmsg', '--format', 'ndjson'], {cwd: ROOT, uid: 65534, gid: 65534});
 		const agent = new OutputWatch(child);
 		const {code} = await agent.exited;

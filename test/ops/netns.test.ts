@@ -7,10 +7,8 @@
  * The kernel log is only read (from its end); the packets asserted on are filtered by this run's
  * own addresses, since other activity on the machine shows up there too.
  */
-import {spawnSync} from 'node:child_process';
-import {fileURLToPath} from 'node:url';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
-import {skipWhen} from '../support/skip.js';
+import {skipWhen, unreadableForNobody} from '../support/skip.js';
 import {within} from '../support/wait.js';
 import {Lab, labUnavailable, missingTools, readAllNetns, writeAllNetns} from './netns-lab.js';
 
@@ -20,12 +18,6 @@ const unavailable = labUnavailable(NEEDS);
 const noMonitor = unavailable ? undefined : missingTools(['xtables-monitor']);
 const noSetpriv = unavailable ? undefined : (missingTools(['setpriv']) ?? unreadableForNobody());
 
-/** The non-root test runs the CLI as uid 65534, which must be able to read this checkout (not so under a private `mktemp -d`). */
-function unreadableForNobody(): string | undefined {
-	const bin = fileURLToPath(new URL('../../bin/tracewatch.js', import.meta.url));
-	const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'test', '-r', bin], {timeout: 10_000});
-	return r.status === 0 ? undefined : `uid 65534 cannot read ${bin} (a parent directory is private to its owner); clone into a directory others can read to run it`;
-}
 
 interface PacketJson {
 	src: string;

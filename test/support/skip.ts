@@ -7,6 +7,8 @@
  * Output: {skip: true, meta: {skipReason: 'real-kernel tests of doctor/arm/live: not root (…)'}},
  *         or {} when the reason is undefined; use as the options of describe() or it()
  */
+import {spawnSync} from 'node:child_process';
+import {fileURLToPath} from 'node:url';
 import type {TestOptions} from 'vitest';
 
 declare module 'vitest' {
@@ -27,4 +29,14 @@ export function skipWhen(reason: string | undefined, what: string): TestOptions 
 		console.log(`skip: ${line}`);
 	}
 	return {skip: true, meta: {skipReason: line}};
+}
+
+/**
+ * Why a test that runs the CLI as uid 65534 cannot run here: that user must be able to read this
+ * checkout (not so under a private `mktemp -d`), and `setpriv` must be there to check it.
+ */
+export function unreadableForNobody(): string | undefined {
+	const bin = fileURLToPath(new URL('../../bin/tracewatch.js', import.meta.url));
+	const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'test', '-r', bin], {timeout: 10_000});
+	return r.status === 0 ? undefined : `uid 65534 cannot read ${bin} (a parent directory is private to its owner); clone into a directory others can read to run it`;
 }
