@@ -36,6 +36,7 @@
  */
 import type {PacketFields} from '../parser/types.js';
 import {endpoint, solicitedNode} from '../netfilter/addr.js';
+import {overlayOf} from '../netfilter/overlay.js';
 import {answerType, isIcmpError, isIcmpQuery, ndAnswerTypes, ndRequestType} from '../netfilter/icmp.js';
 import type {Fact} from './facts.js';
 import type {ConntrackRewrite, Packet} from './types.js';
@@ -226,17 +227,19 @@ function isDad(p: Pick<Packet, 'proto' | 'icmp' | 'src'>): boolean {
 
 /**
  * Whether anything comes back for this packet: not for an ICMP echo reply, error or advertisement,
- * a duplicate-address probe, a UDP answer, a TCP pure ACK or RST (when the trace shows sequence
+ * a duplicate-address probe, a UDP answer or an overlay's outer packet, a TCP pure ACK or RST (when the trace shows sequence
  * numbers: kernel lines; otherwise only RST is known to expect nothing).
  */
-export function expectsReply(p: Pick<Packet, 'proto' | 'icmp' | 'replyTo'> & Partial<Pick<Packet, 'first' | 'tcpFlags' | 'src' | 'hops'>>): boolean {
+export function expectsReply(p: Pick<Packet, 'proto' | 'icmp' | 'replyTo'> & Partial<Pick<Packet, 'first' | 'tcpFlags' | 'src' | 'hops' | 'spt' | 'dpt'>>): boolean {
 	if (p.proto === 'ICMP' || p.proto === 'ICMPv6') {
 		// A trace that prints no ICMP header (xtables-monitor): an answer expects nothing back.
 		if (p.icmp === undefined) return p.replyTo === null || p.replyTo === undefined;
 		if (isDad({proto: p.proto, icmp: p.icmp, src: p.src ?? ''})) return false;
 		return isQuery(p) || isNdRequest(p);
 	}
-	if (p.proto === 'UDP') return p.replyTo === null;
+	// The outer packet of an overlay (VXLAN, Geneve, WireGuard) carries packets both ways: the
+	// packets inside it ask for answers, not it.
+	if (p.proto === 'UDP') return p.replyTo === null && overlayOf(p) === undefined;
 	// Protocol not printed (xtables-monitor's ICMP): an answer expects nothing back.
 	if (p.proto === 'unknown' && p.replyTo !== null && p.replyTo !== undefined) return false;
 	if (p.proto === 'TCP') {

@@ -5,6 +5,7 @@
  */
 import {describe, expect, it} from 'vitest';
 import {isOverlayDevice, overlayOf} from '../../src/netfilter/overlay.js';
+import {expectsReply} from '../../src/model/pairing.js';
 import {Fleet, type FleetSummary} from '../../src/model/fleet.js';
 import type {Summary} from '../../src/model/pipeline.js';
 import {parseTraceText} from '../../src/parser/line-stream.js';
@@ -28,6 +29,8 @@ describe('the outer packets of an overlay', () => {
 		const carriers = packets.filter(p => overlayOf(p));
 		expect(carriers.length).toBeGreaterThanOrEqual(6);
 		expect(carriers.every(p => p.proto === 'UDP' && p.dpt === 8472)).toBe(true);
+		// They carry packets both ways: none asks for an answer of its own ("no reply expected", not "✗ none seen").
+		expect(carriers.filter(p => expectsReply(p)).map(p => p.id)).toEqual([]);
 		expect(findings).toEqual([]);
 	});
 
