@@ -66,7 +66,7 @@ interface Source {
 
 async function openSource(plan: ArmPlan, request: TraceRequest): Promise<Source> {
 	if (plan.backend === 'legacy') {
-		const k = followKmsg();
+		const k = await followKmsg();
 		return {
 			input: {path: '/dev/kmsg', stream: k.stream, live: true},
 			describe: 'the kernel log (/dev/kmsg, new lines only)',

@@ -1,24 +1,21 @@
 /**
- * Following the kernel log from /dev/kmsg, starting at its end: records already in the buffer
- * (old TRACE lines from earlier runs) are skipped, only new ones come out.
+ * Reading the kernel log device, /dev/kmsg (Documentation/ABI/testing/dev-kmsg): records for
+ * `--follow /dev/kmsg` (readKmsg), and the new TRACE lines for `tracewatch live` (followKmsg).
  *
  * Input:  /dev/kmsg records, one per read: `4,8204,3080798255,-;TRACE: raw:PREROUTING:policy:2 IN=vb …\n`
  *         (continuation lines ` SUBSYSTEM=…` may follow inside the record)
- * Output: a text stream of the records' first lines that pass `keep` (by default: TRACE lines),
- *         `4,8204,3080798255,-;TRACE: raw:PREROUTING:policy:2 IN=vb …\n`, which the trace grammar reads.
+ * Output: the records' first lines, which the trace grammar reads as they are.
  *
- * The device is opened non-blocking: the backlog is read until EAGAIN (that is the "seek to the
- * end"), then new records are read as they come, polling every `pollMs` when there are none.
- * No worker thread stays blocked in read(), so stop() ends the stream at once.
+ * The device is opened non-blocking and polled every `pollMs` when it has nothing new (EAGAIN):
+ * no worker thread stays blocked in read(), so stop() ends the stream at once.
  */
-import {closeSync, constants, openSync, read, readFileSync, readSync} from 'node:fs';
-import {PassThrough, Readable} from 'node:stream';
+import {closeSync, constants, openSync, read, readFileSync} from 'node:fs';
+import {Readable, Transform} from 'node:stream';
 
 export interface KmsgFollower {
+	/** Text: the kept records' first lines, one a line. */
 	readonly stream: Readable;
-	/** Records skipped at the start (the backlog). */
-	readonly skipped: number;
-	/** Records the kernel overwrote before they were read (EPIPE), so lost. */
+	/** Records the kernel overwrote before they were read, so lost. */
 	lost(): number;
 	/** Ends the stream and closes the device. */
 	stop(): void;
@@ -38,91 +35,26 @@ export function isTraceMessage(message: string): boolean {
 	return message.startsWith('TRACE: ');
 }
 
-/** Opens /dev/kmsg and skips its backlog. Throws the open error (EACCES/EPERM without root or CAP_SYSLOG). */
-export function followKmsg(options: KmsgOptions = {}): KmsgFollower {
+/**
+ * The records logged from now on that pass `keep` (TRACE lines by default), as text: readKmsg
+ * from the end of the buffer. Resolves once the records already in the buffer (old TRACE lines
+ * of earlier runs) were read past, so that nothing logged after it resolves is missed. Rejects
+ * with the open error (EACCES/EPERM without root or CAP_SYSLOG).
+ */
+export async function followKmsg(options: KmsgOptions = {}): Promise<KmsgFollower> {
 	const keep = options.keep ?? isTraceMessage;
-	const pollMs = options.pollMs ?? 50;
-	const fd = openSync(options.path ?? '/dev/kmsg', constants.O_RDONLY | constants.O_NONBLOCK);
-	const buf = Buffer.alloc(RECORD_MAX);
-	let skipped = 0;
-	let lost = 0;
-	// Skip the backlog: read until EAGAIN. Bounded: the ring buffer holds at most a few MB.
-	for (let i = 0; i < 1_000_000; i++) {
-		try {
-			readSync(fd, buf, 0, buf.length, null);
-			skipped++;
-		} catch (error) {
-			const code = (error as NodeJS.ErrnoException).code;
-			if (code === 'EAGAIN') break;
-			if (code === 'EPIPE') continue;
-			closeSync(fd);
-			throw error;
-		}
-	}
-
-	const stream = new PassThrough();
-	let stopped = false;
-	let reading = false;
-	let timer: NodeJS.Timeout | undefined;
-	let closed = false;
-	const close = () => {
-		if (!closed) {
-			closed = true;
-			try {
-				closeSync(fd);
-			} catch {
-				// already closed
-			}
-		}
-	};
-
-	const pump = () => {
-		timer = undefined;
-		if (stopped) return;
-		reading = true;
-		read(fd, buf, 0, buf.length, null, (error, n) => {
-			reading = false;
-			if (stopped) {
-				close();
-				return;
-			}
-			if (error) {
-				if (error.code === 'EAGAIN') {
-					timer = setTimeout(pump, pollMs);
-					return;
-				}
-				if (error.code === 'EPIPE') {
-					lost++;
-					setImmediate(pump);
-					return;
-				}
-				stopped = true;
-				close();
-				stream.destroy(error);
-				return;
-			}
-			const record = buf.toString('utf8', 0, n);
-			const nl = record.indexOf('\n');
-			const line = nl === -1 ? record : record.slice(0, nl);
-			const semi = line.indexOf(';');
-			if (semi !== -1 && keep(line.slice(semi + 1))) stream.write(`${line}\n`);
-			setImmediate(pump);
-		});
-	};
-	pump();
-
-	return {
-		stream,
-		skipped,
-		lost: () => lost,
-		stop() {
-			if (stopped) return;
-			stopped = true;
-			if (timer) clearTimeout(timer);
-			if (!reading) close();
-			stream.end();
+	const reader = readKmsg(options.path ?? '/dev/kmsg', {from: 'end', ...(options.pollMs !== undefined ? {pollMs: options.pollMs} : {})});
+	const stream = new Transform({
+		writableObjectMode: true,
+		transform(record: KmsgRecord, _encoding, done) {
+			const semi = record.line.indexOf(';');
+			done(null, semi !== -1 && keep(record.line.slice(semi + 1)) ? `${record.line}\n` : undefined);
 		},
-	};
+	});
+	reader.stream.on('error', error => stream.destroy(error));
+	reader.stream.pipe(stream);
+	await reader.caughtUp;
+	return {stream, lost: reader.lost, stop: () => reader.stop()};
 }
 
 /** One record of the kernel's log device: `pri,seq,usec,flags[,…];message`, its continuation lines dropped. */
