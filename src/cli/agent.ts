@@ -28,7 +28,8 @@ import {basename, dirname, join} from 'node:path';
 import {Readable} from 'node:stream';
 import split2 from 'split2';
 import type {HandedOn, Pipeline, PipelineEvent, Resume} from '../model/pipeline.js';
-import type {ParsedLine, Stamp, TraceEvent} from '../parser/types.js';
+import type {ParsedLine, Stamp} from '../parser/types.js';
+import {mapEvents} from '../parser/line-stream.js';
 import {bootId, bootTimeMs, readKmsg, type KmsgRecord} from '../ops/kmsg.js';
 import {followLines, type FileLine} from './follow.js';
 import {UsageError} from './terminal.js';
@@ -231,13 +232,11 @@ function cursorOrder(cursor: string): {s: string; i: bigint} | undefined {
 
 /** The line with the wall time of its events' stamps, from the boot time (ms) and their seconds since boot. */
 export function withWall(line: ParsedLine, bootMs: number): ParsedLine {
-	if (line.kind !== 'event') return line;
-	const timed = (e: TraceEvent): TraceEvent => {
+	return mapEvents(line, e => {
 		if ((e.type !== 'kernel-hop' && e.type !== 'kernel-log') || !e.time || e.time.mono === undefined || e.time.wall !== undefined) return e;
 		const time: Stamp = {...e.time, wall: Math.round((bootMs + e.time.mono * 1000) * 1000) / 1000};
 		return {...e, time};
-	};
-	return {...line, event: timed(line.event), ...(line.rest ? {rest: line.rest.map(timed)} : {})};
+	});
 }
 
 /** Reads a state file; undefined when there is none yet. A file that is not a state is a usage error. */

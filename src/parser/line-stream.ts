@@ -74,12 +74,17 @@ export function parserThreads(stream: Readable, options: ReadOptions = {}): numb
 	}
 }
 
+/** The line with `f` applied to each of its events (a line of records pasted together holds several). */
+export function mapEvents(line: ParsedLine, f: (e: TraceEvent) => TraceEvent): ParsedLine {
+	return line.kind === 'event' ? {...line, event: f(line.event), ...(line.rest ? {rest: line.rest.map(f)} : {})} : line;
+}
+
 /** A record's time and host, given to the events of its message that do not say their own. */
 function withRecord(line: ParsedLine, time: Stamp | undefined, host: string | undefined): ParsedLine {
 	if (!time && !host) return line;
 	const give = (e: TraceEvent): TraceEvent =>
 		(e.type === 'kernel-hop' || e.type === 'kernel-log' || e.type === 'kernel-bridge') && ((time && !e.time) || (host && !e.host)) ? {...e, ...(time && !e.time ? {time} : {}), ...(host && !e.host ? {host} : {})} : e;
-	if (line.kind === 'event') return {...line, event: give(line.event), ...(line.rest ? {rest: line.rest.map(give)} : {})};
+	if (line.kind === 'event') return mapEvents(line, give);
 	if (line.kind === 'notice' && time && !line.notice.time) return {...line, notice: {...line.notice, time}};
 	return line;
 }
