@@ -73,6 +73,7 @@ describe('the store over a fleet of two nodes', () => {
 		// All within one second of log time: nothing has settled, so nothing is linked yet.
 		expect(live.getSnapshot().journeys ?? []).toEqual([]);
 		// The input goes quiet (as a live pipe does): the packets settle on the clock and are linked, input not ended.
+		// The clock is the test's own (`now`), moved by hand: no time passes, nothing waits.
 		for (let i = 0; i < 3; i++) {
 			clock += 10_000;
 			live.tick();

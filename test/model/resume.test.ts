@@ -16,7 +16,8 @@ import {read} from '../support/replay.js';
 /**
  * A pipeline fed `lines` (numbered from `first`), writing ndjson records as a live agent does:
  * after each line in `quiet` (the last of a packet) the input is quiet for a moment and the clock
- * ticks, so the packet is complete and written then, as live.
+ * ticks, so the packet is complete and written then, as live. The clock is the pipeline's `now`,
+ * moved by hand: no time passes, nothing waits.
  */
 function agent(lines: readonly string[], first: number, options: PipelineOptions, quiet: ReadonlySet<number>, resume?: Resume) {
 	let clock = 0;
