@@ -7,10 +7,14 @@
  *   npm run bench -- --lines 200000 --runs 3 --stream-lines 10000000 --forms dmesg,nft-monitor --rss-ceiling 2048
  *   npm run bench -- --curves          also replay lines/s and peak RSS at 10^4 … 10^7 lines (raw dmesg), and
  *                                      ruleset time and RSS at 10^3 … 1.6·10^5 rules (about 20 more minutes)
+ *   npm run bench -- --scale-lines N   the central-vs-one-host comparison at N lines (default 10^6, about
+ *                                      5 minutes); --no-scale skips it
  *
+ * 0. Builds tracewatch (`npm run build`): the replay and the live path measure the build, run by
+ *    plain `node` as bin/tracewatch.js runs it.
  * 1. Builds the corpus (scripts/bench/corpus.ts) in a temporary directory, one file per form.
  * 2. Per form, several runs, each in a fresh process: the regex tokenizer (scripts/bench/
- *    regex-tokenizer.ts) and the full replay (scripts/bench/replay-child.ts: read, parse, rebuild
+ *    regex-tokenizer.ts) and the full replay (scripts/bench/replay-child.mjs: read, parse, rebuild
  *    packets, join the rules, ndjson out) with the Calico + kube-proxy ruleset. Medians.
  * 3. The live path (scripts/bench/live.ts): latency of single packets through a pipe into
  *    `node bin/tracewatch.js --format ndjson`, then millions of lines streamed through it with
@@ -18,8 +22,10 @@
  * 4. Start: `tracewatch --help` and `tracewatch rules` on a small dump, against `node -e 0`.
  * 5. Rulesets (scripts/bench/rules.ts): `tracewatch rules --format json` on kube-proxy-shaped
  *    dumps (scripts/bench/kube-dump.ts) against `iptables-legacy-restore --test` on the same dump.
- * 6. The targets, met or not, as ratios to the baseline measured in the same run, and a central
- *    log of 50 hosts (the `central` corpus form) against one host's (`kernlog`) of the same size.
+ * 6. Scale: a central log of 50 hosts (the `central` corpus form) and one host's (`kernlog`),
+ *    10^6 lines each, one replay each: lines/s and peak RSS.
+ * 7. The targets, met or not, as ratios to the baseline measured in the same run; the central log
+ *    against one host's of the same size (at the scale of 6 when it ran).
  *
  * BENCH_NODE_ARGS (e.g. "--max-old-space-size=128") adds Node options to the live tracewatch process.
  */
@@ -47,6 +53,8 @@ const {values} = parseArgs({
 		keep: {type: 'boolean'},
 		curves: {type: 'boolean'},
 		'no-rules': {type: 'boolean'},
+		'scale-lines': {type: 'string'},
+		'no-scale': {type: 'boolean'},
 	},
 });
 const quick = values.quick ?? false;
@@ -54,6 +62,8 @@ const LINES = Number(values.lines ?? (quick ? 100_000 : 200_000));
 const RUNS = Number(values.runs ?? (quick ? 1 : 3));
 const STREAM = Number(values['stream-lines'] ?? (quick ? 1_000_000 : 10_000_000));
 const PROBES = Number(values['latency-packets'] ?? 40);
+/** A central log of 50 hosts and one host's log of this many lines each, one run each (0: skipped). */
+const SCALE = values['no-scale'] ? 0 : Number(values['scale-lines'] ?? 1_000_000);
 /** The live stream stops when tracewatch's RSS passes this: a leak shows without taking the machine down. */
 const CEILING = Number(values['rss-ceiling'] ?? 2048);
 const forms = (values.forms ? values.forms.split(',') : [...FORMS]) as Form[];
@@ -85,13 +95,15 @@ interface ChildResult {
 	packets?: number;
 }
 
+/** A measuring child: TypeScript ones under tsx; the replay (JavaScript, on the build) under plain node, as the CLI runs. */
 function child(script: string, args: string[], env: Record<string, string> = {}): ChildResult {
-	const out = execFileSync(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/bench', script), ...args], {cwd: ROOT, encoding: 'utf8', maxBuffer: 1 << 26, env: {...process.env, ...env}});
+	const loader = script.endsWith('.ts') ? ['--import', 'tsx'] : [];
+	const out = execFileSync(process.execPath, [...loader, join(ROOT, 'scripts/bench', script), ...args], {cwd: ROOT, encoding: 'utf8', maxBuffer: 1 << 26, env: {...process.env, ...env}});
 	return JSON.parse(out.trim().split('\n').at(-1)!) as ChildResult;
 }
 
-async function writeCorpus(dir: string, form: Form, lines: number): Promise<string> {
-	const path = join(dir, `${form}.log`);
+async function writeCorpus(dir: string, form: Form, lines: number, name = `${form}.log`): Promise<string> {
+	const path = join(dir, name);
 	const out = createWriteStream(path);
 	const gen = corpusLines(ROOT, form, 1);
 	for (let i = 0; i < lines; i += 1000) {
@@ -111,6 +123,9 @@ log(`machine: ${cpu[0]?.model ?? 'unknown CPU'}, ${cpu.length} cores, ${fmt(tota
 log(`load average at start: ${loadavg().map(l => l.toFixed(2)).join(' ')}`);
 log(`corpus: ${fmt(LINES)} lines per form, ${RUNS} run(s) each (median shown); live stream: ${fmt(STREAM)} lines`);
 log();
+
+// The replay and the live path run the build, as the CLI does: built from this checkout first.
+execFileSync('npm', ['run', '--silent', 'build'], {cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit']});
 
 // ---- corpus ------------------------------------------------------------------------------------
 
@@ -148,7 +163,7 @@ for (const [label, form, env] of variants) {
 	for (let r = 0; r < RUNS; r++) {
 		const t = child('regex-tokenizer.ts', [path]);
 		regex.push((t.lines / t.ms) * 1000);
-		const p = child('replay-child.ts', [path, '--rules', RULES, '--format', 'ndjson'], env);
+		const p = child('replay-child.mjs', [path, '--rules', RULES, '--format', 'ndjson'], env);
 		m.replay.push((p.lines / p.ms) * 1000);
 		m.replayMB.push(p.bytes / p.ms / 1000);
 		m.rss.push(p.maxRssMB);
@@ -179,6 +194,32 @@ log('| corpus | lines | MB | regex tokenizer lines/s | replay lines/s | replay M
 log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
 for (const r of rows) log(`| ${r.form} | ${fmt(r.lines)} | ${fmt(r.mb, 1)} | ${fmt(r.regex)} | ${fmt(r.replay)} | ${fmt(r.replayMBs, 1)} | ${r.ratio.toFixed(3)} | ${fmt(r.rss)} | ${fmt(r.packets)} |`);
 log();
+
+// ---- scale: a central log of 50 hosts against one host's log ---------------------------------
+
+interface ScaleRow {
+	form: Form;
+	lines: number;
+	replay: number;
+	rss: number;
+	packets: number;
+}
+const scale: ScaleRow[] = [];
+if (SCALE > 0) {
+	log(`Scale: a central log of 50 hosts (each its own host name, clock and conversations) and one host's kern.log, ${fmt(SCALE)} lines each, one run each:`);
+	log();
+	log('| corpus | lines | MB | replay lines/s | peak RSS MB | packets |');
+	log('|---|---:|---:|---:|---:|---:|');
+	for (const form of ['central', 'kernlog'] as const) {
+		const path = await writeCorpus(dir, form, SCALE, `scale-${form}.log`);
+		const p = child('replay-child.mjs', [path, '--rules', RULES, '--format', 'ndjson']);
+		const row = {form, lines: p.lines, replay: (p.lines / p.ms) * 1000, rss: p.maxRssMB, packets: p.packets ?? 0};
+		scale.push(row);
+		log(`| ${form} | ${fmt(row.lines)} | ${fmt(statSync(path).size / 1e6, 1)} | ${fmt(row.replay)} | ${fmt(row.rss)} | ${fmt(row.packets)} |`);
+		rmSync(path, {force: true});
+	}
+	log();
+}
 
 // ---- live path ---------------------------------------------------------------------------------
 
@@ -242,7 +283,7 @@ if (values.curves) {
 	log('|---:|---:|---:|---:|');
 	for (const n of [10_000, 100_000, 1_000_000, 10_000_000]) {
 		const path = await writeCorpus(dir, 'dmesg', n);
-		const p = child('replay-child.ts', [path, '--rules', RULES, '--format', 'ndjson']);
+		const p = child('replay-child.mjs', [path, '--rules', RULES, '--format', 'ndjson']);
 		log(`| ${fmt(n)} | ${fmt((p.lines / p.ms) * 1000)} | ${fmt(p.maxRssMB)} | ${fmt(p.packets ?? 0)} |`);
 		rmSync(path, {force: true});
 	}
@@ -271,13 +312,15 @@ const one = rows.filter(r => r.form !== 'central');
 if (one.length > 0 && one.every(r => r.rss <= TARGET_RSS_MB)) targets.push(`  ${verdict(true)} every replay of one host within ${TARGET_RSS_MB} MB: peak RSS at most ${fmt(Math.max(...one.map(r => r.rss)))} MB`);
 log('Targets (this machine, this run):');
 for (const t of targets) log(t);
-// A central log of 50 hosts (each host its own pipeline) against one host's log of the same size.
-const central = rows.find(r => r.form === 'central');
-const single = rows.find(r => r.form === 'kernlog');
+// A central log of 50 hosts (each host its own pipeline) against one host's log of the same size:
+// at the scale the section above ran, else at the corpus's size.
+const central = scale.find(r => r.form === 'central') ?? rows.find(r => r.form === 'central');
+const single = scale.find(r => r.form === 'kernlog') ?? rows.find(r => r.form === 'kernlog');
 if (central && single) {
 	const ratio = central.replay / single.replay;
-	log(`  ${verdict(ratio >= 0.8)} a central log of 50 hosts within 20 % of one host's log: ${ratio.toFixed(3)}× (${fmt(central.replay)} vs ${fmt(single.replay)} lines/s)`);
-	log(`  ${verdict(central.rss <= TARGET_RSS_MB)} the central log within ${TARGET_RSS_MB} MB: peak RSS ${fmt(central.rss)} MB (one host: ${fmt(single.rss)} MB)`);
+	const at = `${fmt(central.lines)} lines`;
+	log(`  ${verdict(ratio >= 0.8)} a central log of 50 hosts within 20 % of one host's log (${at}): ${ratio.toFixed(3)}× (${fmt(central.replay)} vs ${fmt(single.replay)} lines/s)`);
+	log(`  ${verdict(central.rss <= TARGET_RSS_MB)} the central log of ${at} within ${TARGET_RSS_MB} MB: peak RSS ${fmt(central.rss)} MB (one host: ${fmt(single.rss)} MB)`);
 }
 const flat = !stream.stopped && stream.peakMB <= TARGET_RSS_MB && stream.slopeMBPerMillion < 2;
 log(`  ${verdict(flat)} RSS flat over ${fmt(STREAM)} live lines: ${stream.stopped ? `stopped at ${fmt(stream.lines)} lines, ` : ''}peak ${fmt(stream.peakMB)} MB (≤ ${TARGET_RSS_MB}), growth ${stream.slopeMBPerMillion.toFixed(1)} MB per million lines (< 2)`);
