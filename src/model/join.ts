@@ -141,14 +141,28 @@ export function joinRules(packet: Packet, index: RuleIndex): void {
 		if (n !== tail) hop.note = `the trace says ${hop.kind}:${n}, the chain's tail in the dump is ${tail}: the ruleset changed since the trace`;
 		if (hop.kind === 'policy') {
 			hop.target = chain.policy ?? 'ACCEPT';
-			hop.rule = `-P ${hop.chain} ${chain.policy ?? '-'}`;
+			hop.rule = tailText(chain, hop.chain, 'policy');
 		} else {
 			hop.target = 'RETURN';
-			hop.rule = `(end of ${hop.chain}: return to the calling chain)`;
+			hop.rule = tailText(chain, hop.chain, 'return');
 		}
 		hop.ruleFrom = 'dump';
 		if (chain.declaredAt) hop.ruleLine = chain.declaredAt;
 	}
+}
+
+/**
+ * The text a chain's policy or end hop shows, made once per chain: every packet's hops share it
+ * (written out per hop, the copies held by the packets in the window and the findings added up).
+ */
+const tailTexts = new WeakMap<Chain, Map<string, string>>();
+function tailText(chain: Chain, name: string, kind: 'policy' | 'return'): string {
+	let texts = tailTexts.get(chain);
+	if (!texts) tailTexts.set(chain, (texts = new Map()));
+	const key = kind === 'policy' ? `P${name}` : `R${name}`;
+	let text = texts.get(key);
+	if (text === undefined) texts.set(key, (text = kind === 'policy' ? ['-P', name, chain.policy ?? '-'].join(' ') : `(end of ${name}: return to the calling chain)`));
+	return text;
 }
 
 function setRule(hop: Hop, rule: Rule): void {

@@ -39,6 +39,8 @@ import {endpoint, solicitedNode} from '../netfilter/addr.js';
 import {overlayOf} from '../netfilter/overlay.js';
 import {answerType, isIcmpError, isIcmpQuery, ndAnswerTypes, ndRequestType} from '../netfilter/icmp.js';
 import type {Fact} from './facts.js';
+import {nodePart} from './bounds.js';
+import {mapKey} from './keys.js';
 import type {ConntrackRewrite, Packet} from './types.js';
 
 /** What TCP pairing needs of a segment: its sequence space. */
@@ -189,7 +191,7 @@ function queriedGroup(p: Packet): string | undefined {
 }
 
 function key(proto: string, src: string, spt: number | string | undefined, dst: string, dpt: number | string | undefined): string {
-	return `${proto}|${src}|${spt ?? ''}|${dst}|${dpt ?? ''}`;
+	return mapKey(proto, src, spt, dst, dpt);
 }
 
 /** The tuples a packet was seen with, in its own direction. */
@@ -292,8 +294,9 @@ export class ReplyMatcher {
 	}
 
 	private get limit(): number {
-		const share = this.share();
-		return share >= 1 ? this.base : Math.max(256, Math.floor(this.base * share));
+		// At least 256 a node: the pairing of a node's packets, and the NAT its replies undo, should not
+		// depend on how many other nodes share the log.
+		return nodePart(this.base, this.share(), 256);
 	}
 
 	/**

@@ -25,6 +25,8 @@ import {isFragNeeded, isIcmpError} from '../../netfilter/icmp.js';
 import {isIcmp} from '../../netfilter/protocols.js';
 import {parseRuleText} from '../../parser/ruleset.js';
 import type {PacketFields} from '../../parser/types.js';
+import {nodePart} from '../bounds.js';
+import {mapKey} from '../keys.js';
 import type {Hop, Packet} from '../types.js';
 import {compileRule, type WalkRule} from './source.js';
 import type {CtInput, NatMapping, Probe, RouteResult, Routing} from './types.js';
@@ -43,8 +45,8 @@ interface Conn {
 	snat: boolean;
 	/** Began before the trace (TCP without a SYN): established from the start. */
 	readonly preexisting: boolean;
-	/** Its most recent packets (at most MEMBERS_KEPT), oldest first. */
-	readonly members: Member[];
+	/** Its most recent packets (at most MEMBERS_KEPT), oldest first, each packed into one number (packMember). */
+	readonly members: number[];
 	/** What the packets no longer in `members` showed (a connection of ten thousand packets keeps 64). */
 	before?: Before;
 	/** Marks its recent packets left with (at most MEMBERS_KEPT), oldest first. */
@@ -67,11 +69,25 @@ interface Before {
  */
 const MEMBERS_KEPT = 64;
 
+/**
+ * A member as one number: id × 4, + 2 for a reply, + 1 when accepted. A connection's packets are
+ * most of what the knowledge keeps (tens of thousands on a busy node), and a number in an array
+ * costs a tenth of an object: no header, no fields.
+ */
+function packMember(m: Member): number {
+	return m.id * 4 + (m.dir === 'reply' ? 2 : 0) + (m.accepted ? 1 : 0);
+}
+
+function unpackMember(n: number): Member {
+	const low = n % 4;
+	return {id: (n - low) / 4, dir: low >= 2 ? 'reply' : 'original', accepted: low % 2 === 1};
+}
+
 /** Adds a packet to its connection, folding the oldest into `before` past `kept`. */
 function addMember(conn: Conn, m: Member, kept: number): void {
-	conn.members.push(m);
+	conn.members.push(packMember(m));
 	if (conn.members.length <= kept) return;
-	const old = conn.members.shift()!;
+	const old = unpackMember(conn.members.shift()!);
 	const b = (conn.before ??= {first: old, count: 0});
 	b.count++;
 	if (old.accepted) b.accepted ??= old;
@@ -105,9 +121,9 @@ export function sentByHost(p: Packet): boolean {
 }
 
 function tupleKey(proto: string, src: string | undefined, spt: number | undefined, dst: string | undefined, dpt: number | undefined, icmpId?: number): string {
-	if (isIcmp(proto) && icmpId !== undefined) return `${proto}|${src}|${icmpId}|${dst}|${icmpId}`;
-	if (isIcmp(proto) || proto === 'unknown' || (spt === undefined && dpt === undefined)) return `portless|${src}|${dst}`;
-	return `${proto}|${src}|${spt ?? ''}|${dst}|${dpt ?? ''}`;
+	if (isIcmp(proto) && icmpId !== undefined) return mapKey(proto, src, icmpId, dst, icmpId);
+	if (isIcmp(proto) || proto === 'unknown' || (spt === undefined && dpt === undefined)) return mapKey('portless', src, dst);
+	return mapKey(proto, src, spt, dst, dpt);
 }
 
 function firstKey(p: Packet): string {
@@ -183,8 +199,7 @@ export class TraceKnowledge implements Routing {
 	}
 
 	private get limit(): number {
-		const share = this.share();
-		return share >= 1 ? this.base : Math.max(256, Math.floor(this.base * share));
+		return nodePart(this.base, this.share());
 	}
 
 	get knowsLocals(): boolean {
@@ -261,12 +276,18 @@ export class TraceKnowledge implements Routing {
 		});
 	}
 
-	/** Records the connection mark a packet left with (from its prediction), for the packets after it. */
+	/**
+	 * Records the connection mark a packet left with (from its prediction), for the packets after
+	 * it. Only changes are kept (a connection's mark is 0 until a rule sets it): the mark a later
+	 * packet finds is the last change before it, so most connections keep none.
+	 */
 	recordCtmark(id: number, ctmark: number): void {
 		const m = this.members.get(id);
 		if (m && (m.kind === 'member' || m.kind === 'related')) {
-			m.conn.ctmarks.push({id, ctmark});
-			if (m.conn.ctmarks.length > this.membersKept) m.conn.ctmarks.shift();
+			const marks = m.conn.ctmarks;
+			if ((marks.at(-1)?.ctmark ?? 0) === ctmark) return;
+			marks.push({id, ctmark});
+			if (marks.length > this.membersKept) marks.shift();
 		}
 	}
 
@@ -306,7 +327,7 @@ export class TraceKnowledge implements Routing {
 		}
 		const {conn, dir} = found;
 		if (!this.byKey.has(key)) this.byKey.set(key, {conn, dir});
-		const confirmed = conn.preexisting || conn.before?.accepted !== undefined || conn.members.some(m => m.accepted);
+		const confirmed = conn.preexisting || conn.before?.accepted !== undefined || conn.members.some(n => n % 2 === 1);
 		if (!confirmed && dir === 'original') this.natOf(conn, p);
 		addMember(conn, {id: p.id, dir, accepted: accepted(p)}, this.membersKept);
 		this.members.set(p.id, {kind: 'member', conn, dir, ...(unsure ? {unsure: true as const} : {})});
@@ -353,7 +374,7 @@ export class TraceKnowledge implements Routing {
 		// about late may be among the folded ones itself).
 		const folded = conn.before;
 		const b = folded && folded.first.id < p.id ? {...folded, ...(folded.accepted && folded.accepted.id < p.id ? {} : {accepted: undefined}), ...(folded.reply && folded.reply.id < p.id ? {} : {reply: undefined})} : undefined;
-		const earlier = conn.members.filter(x => x.id < p.id);
+		const earlier = conn.members.filter(n => n < p.id * 4).map(unpackMember);
 		const firstAccepted = b?.accepted ?? earlier.find(x => x.accepted);
 		const confirmed = conn.preexisting || firstAccepted !== undefined;
 		if (!confirmed) {
@@ -371,7 +392,7 @@ export class TraceKnowledge implements Routing {
 		const basis = conn.preexisting
 			? 'a TCP packet without SYN whose connection began before the trace'
 			: m.dir === 'reply'
-				? `a reply: the connection was opened by #${b?.first.id ?? conn.members[0]?.id ?? '?'}`
+				? `a reply: the connection was opened by #${b?.first.id ?? (conn.members.length > 0 ? unpackMember(conn.members[0]!).id : '?')}`
 				: seenReply
 					? reply
 						? `the connection saw a reply (#${reply.id})`

@@ -18,6 +18,8 @@ import {mayMatch, ruleCidrs, sourceNatFor} from '../rule-query.js';
 import {endpoint} from '../../netfilter/addr.js';
 import {icmpName, isDeliveryError, isFragNeeded, isIcmpError, isTimeExceeded} from '../../netfilter/icmp.js';
 import {isOverlayDevice, overlayOf} from '../../netfilter/overlay.js';
+import {nodePart} from '../bounds.js';
+import {mapKey} from '../keys.js';
 import {opens} from '../pairing.js';
 import type {Hop, NatRewrite, Packet} from '../types.js';
 import type {Finding, RuleRef} from './types.js';
@@ -98,9 +100,9 @@ function surelyLeft(p: Packet): boolean {
 	return lastHook(p) === 'POSTROUTING' || p.verdict !== 'unknown';
 }
 
+/** A flow direction (joined, not a template: one flat string, see mapKey). */
 function flowKey(p: Packet): string {
-	const id = p.icmp?.id ?? '';
-	return `${p.proto}|${p.src}|${p.spt ?? id}|${p.dst}|${p.dpt ?? ''}`;
+	return mapKey(p.proto, p.src, p.spt ?? p.icmp?.id, p.dst, p.dpt);
 }
 
 /** The rule of a hop as findings name it: dump, table, chain, position, text and line. */
@@ -165,7 +167,7 @@ function brief(p: Packet): Brief {
  * requests with the same path met the same rules and the same NAT (or lack of it).
  */
 function pathKey(p: Packet): string {
-	return `${p.family}|${p.in}|${p.out}|${p.hops.map(h => `${h.table}:${h.chain}:${h.kind}:${h.num ?? ''}`).join(' ')}`;
+	return mapKey(p.family, p.in, p.out, p.hops.map(h => `${h.table}:${h.chain}:${h.kind}:${h.num ?? ''}`).join(' '));
 }
 
 /** A request of a flow that left and saw no reply, with what the no-reply message says about it. */
@@ -238,7 +240,8 @@ export class TraceFindings {
 	private readonly flows = new Map<string, Flow>();
 	/** No-reply findings of flows concluded early (more flows than maxFlows at once). */
 	private readonly concluded: Finding[] = [];
-	private readonly recent = new Recent(() => this.cap(8192));
+	/** At least 256 a node, as the pairing keeps (src/model/pairing.ts): a reply names the packet it answers from there. */
+	private readonly recent = new Recent(() => this.cap(8192, 256));
 	/** Ids of packets an ICMP error quoted (the most recent QUOTED_KEPT): such a request had its answer. */
 	private readonly quoted = new Set<number>();
 	private readonly flowOf = new Map<number, string>();
@@ -246,6 +249,7 @@ export class TraceFindings {
 	private readonly answeredPaths = new Map<string, Brief>();
 	/** Recent requests' paths, for a reply that comes after they settled. */
 	private readonly pathOf = new Map<number, {path: string; brief: Brief}>();
+	private readonly paths = new Map<string, string>();
 	private readonly asym = new Map<string, {req: Brief; replies: number[]; count: number; detail: string}>();
 	private readonly icmp = new Map<string, {finding: Finding; count: number}>();
 	private readonly drops = new Map<string, {first: Packet; ids: number[]; count: number; hop: Hop}>();
@@ -262,10 +266,9 @@ export class TraceFindings {
 		this.share = options.share ?? (() => 1);
 	}
 
-	/** A bound, this node's part of it (never below `min`). */
-	private cap(n: number, min = 256): number {
-		const share = this.share();
-		return share >= 1 ? n : Math.max(min, Math.floor(n * share));
+	/** A bound, this node's part of it (never below `least`). */
+	private cap(n: number, least?: number): number {
+		return nodePart(n, this.share(), least);
 	}
 
 	private get maxFlows(): number {
@@ -298,10 +301,19 @@ export class TraceFindings {
 		if (seen) this.noteAnswered(seen.path, seen.brief);
 	}
 
+	/** One copy of each recent path (a flow's requests mostly go the same way; a path is a few hundred bytes). */
+	private samePath(path: string): string {
+		const had = this.paths.get(path);
+		if (had !== undefined) return had;
+		this.paths.set(path, path);
+		if (this.paths.size > this.cap(1024, 16)) this.paths.delete(this.paths.keys().next().value!);
+		return path;
+	}
+
 	private noteAnswered(path: string, b: Brief): void {
 		if (this.answeredPaths.has(path)) return;
 		this.answeredPaths.set(path, b);
-		if (this.answeredPaths.size > 4096) this.answeredPaths.delete(this.answeredPaths.keys().next().value!);
+		if (this.answeredPaths.size > this.cap(4096)) this.answeredPaths.delete(this.answeredPaths.keys().next().value!);
 	}
 
 	private addToFlow(p: Packet, b: Brief): void {
@@ -320,7 +332,7 @@ export class TraceFindings {
 		this.flowOf.set(p.id, key);
 		while (this.flowOf.size > this.cap(8192)) this.flowOf.delete(this.flowOf.keys().next().value!);
 		const request = isRequest(p);
-		const path = request ? pathKey(p) : '';
+		const path = request ? this.samePath(pathKey(p)) : '';
 		if (request) {
 			if (p.replySeen) this.noteAnswered(path, b);
 			else {
