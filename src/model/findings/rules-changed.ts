@@ -85,7 +85,8 @@ export class RulesChangedFindings {
 	/** Settled packets learned but not predicted yet (at most LOOKAHEAD). */
 	private readonly waiting: Packet[] = [];
 	private readonly keep: number;
-	private first: {packet: Packet; divergence: Divergence} | undefined;
+	/** The first packet that parted from its prediction: its id and family, not the packet (a node each in a fleet). */
+	private first: {id: number; family: string; divergence: Divergence} | undefined;
 	private readonly ids: number[] = [];
 	private count = 0;
 
@@ -147,7 +148,7 @@ export class RulesChangedFindings {
 		if (this.kept.size > this.keep) this.kept.delete(this.kept.keys().next().value!);
 		const divergence = c.divergence;
 		if (divergence?.reason === 'rules-changed' && !joinMismatch(p)) {
-			this.first ??= {packet: p, divergence};
+			this.first ??= {id: p.id, family: p.family, divergence};
 			this.count++;
 			if (this.ids.length < MAX_IDS) this.ids.push(p.id);
 		}
@@ -168,16 +169,16 @@ export class RulesChangedFindings {
 	findings(final = false): Finding[] {
 		if (final) this.flush();
 		if (!this.first) return [];
-		const {packet, divergence: d} = this.first;
+		const {id, family, divergence: d} = this.first;
 		const n = this.count;
 		return [
 			{
 				kind: 'rules-changed',
 				severity: 'warning',
-				message: `${n} traced packet${n === 1 ? '' : 's'} took a path the --rules dump cannot give; the first, #${packet.id}, parts from the dump's prediction at ${d.message}`,
+				message: `${n} traced packet${n === 1 ? '' : 's'} took a path the --rules dump cannot give; the first, #${id}, parts from the dump's prediction at ${d.message}`,
 				hint: 'The rules changed between the trace and the dump (kube-proxy and CNIs rewrite them all the time): save the ruleset while tracing (iptables-save -c > node.save) and replay again. `tracewatch explain --rules node.save --trace trace.log` shows every packet beside its prediction.',
 				packets: [...this.ids],
-				rules: ruleRefOf(this.index, packet.family, d),
+				rules: ruleRefOf(this.index, family, d),
 			},
 		];
 	}
