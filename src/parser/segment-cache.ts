@@ -10,7 +10,9 @@
  *
  * A cache whose keys do not repeat (the microsecond stamps of raw dmesg lines) would only churn
  * memory: when fewer than 1 in 16 lookups of the last 4096 hit, only 1 in 64 new keys is kept
- * until they start repeating again.
+ * until they start repeating again, and when none hit, the old generation is let go (a key that
+ * holds a slice of its line holds the whole line: a thousand of them are a megabyte kept for
+ * nothing, per cache).
  */
 import type * as ohm from 'ohm-js';
 
@@ -32,6 +34,7 @@ export class SegmentCache<V> {
 	get(key: string): V | undefined {
 		if (++this.window === 4096) {
 			this.admitAll = this.windowHits * 16 >= this.window;
+			if (this.windowHits === 0 && this.old.size > 0) this.old = new Map();
 			this.window = 0;
 			this.windowHits = 0;
 		}
