@@ -53,15 +53,15 @@ describe('ruleset lines read in pieces and whole agree', () => {
 
 	it('on every line of every file in testdata (twice: caches cold, then warm)', () => {
 		// Each distinct line once: dumps copied side by side (conformance's pairs) repeat theirs.
-		// npm test: every second distinct line; npm run fuzz: all.
+		// npm test: every fourth distinct line; npm run fuzz: all.
 		const distinct = [...new Set(testdataFiles().flatMap(f => readFileSync(new URL(f, ROOT), 'utf8').split('\n')))];
-		const lines = process.env['TRACEWATCH_FUZZ_RUNS'] ? distinct : distinct.filter((_l, i) => i % 2 === 0);
+		const lines = process.env['TRACEWATCH_FUZZ_RUNS'] ? distinct : distinct.filter((_l, i) => i % 4 === 0);
 		let inPieces = 0;
 		for (let pass = 0; pass < 2; pass++) for (const line of lines) if (agree(line)) inPieces++;
 		// The rulesets of testdata hold thousands of rules and chains; most come apart.
-		expect(inPieces).toBeGreaterThan(2000);
+		expect(inPieces).toBeGreaterThan(1500);
 		const stats = rulesetSegmentStats();
-		expect(stats['ruleItem']!.hits).toBeGreaterThan(5000);
+		expect(stats['ruleItem']!.hits).toBeGreaterThan(3000);
 		expect(stats['chainName']!.hits).toBeGreaterThan(1000);
 	}, 180_000);
 

@@ -4,7 +4,7 @@
  * NUL and binary junk, CRLF, huge fields, invalid numbers and addresses, lines of different
  * packets and formats interleaved), checked with fast-check.
  *
- * TRACEWATCH_FUZZ_RUNS sets the number of single-line cases (default 5000 in `npm test`;
+ * TRACEWATCH_FUZZ_RUNS sets the number of single-line cases (default 2500 in `npm test`;
  * `npm run fuzz` runs 100,000); the sequence property runs a tenth of that many sequences of up
  * to 24 lines.
  */
@@ -18,7 +18,7 @@ import {renderPacket} from '../../src/ui/text.js';
 import {packetJson} from '../../src/ui/json.js';
 import {ROOT} from '../support/replay.js';
 
-const RUNS = Number(process.env['TRACEWATCH_FUZZ_RUNS'] ?? 5000);
+const RUNS = Number(process.env['TRACEWATCH_FUZZ_RUNS'] ?? 2500);
 
 function files(dir: string): string[] {
 	const out: string[] = [];
