@@ -151,9 +151,10 @@ export class WrapJoiner {
 		// The space that ends a kernel line, wrapped onto a line of its own (in an input seen wrapped:
 		// elsewhere a line of spaces is a blank line between entries).
 		if (/^[ \t]+$/.test(text)) return this.wrapped;
-		if (matches(text, 'ownLine')) return false;
+		// A line with `TRACE:` in it is a line of its own (the grammar's ownLine_trace), found without a match.
+		if (text.includes('TRACE:') || matches(text, 'ownLine')) return false;
 		// In a log whose lines have no heads, a complete trace line is a line of its own.
-		if (!matches(h.text, 'headedLine') && parsed.kind === 'event' && !cutShort(parsed, text)) return false;
+		if (parsed.kind === 'event' && !cutShort(parsed, text) && !matches(h.text, 'headedLine')) return false;
 		return true;
 	}
 
