@@ -47,17 +47,16 @@ export function crossings(journeys: readonly Journey[], packet: (node: string | 
 		}
 		return by;
 	};
-	const replyIndex = (ends: readonly PacketRef[]) => {
+	const replyIndex = () => {
 		if (!replyOf) {
 			replyOf = new Map();
-			for (const ref of ends) {
+			for (const ref of journeys.flatMap(j => (j.to ? [j.from, j.to] : [j.from]))) {
 				const p = packet(ref.node || undefined, ref.id);
 				if (p && p.replyTo !== null) replyOf.set(refKey(p.node, p.replyTo), p);
 			}
 		}
 		return replyOf;
 	};
-	const ends = () => journeys.flatMap(j => (j.to ? [j.from, j.to] : [j.from]));
 	return (p: Packet) => {
 		const at = (by ?? index()).get(refKey(p.node, p.id));
 		if (!at) return undefined;
@@ -66,7 +65,7 @@ export function crossings(journeys: readonly Journey[], packet: (node: string | 
 		const table = by!;
 		// A request: its reply left where this one arrived (or answered where it left).
 		for (const end of j.to ? [j.to, j.from] : [j.from]) {
-			const reply = replyIndex(ends()).get(keyOf(end));
+			const reply = replyIndex().get(keyOf(end));
 			const way = reply ? table.get(refKey(reply.node, reply.id)) : undefined;
 			if (way && way.journey !== j && (way.role === 'from' || way.role === 'to')) return {...at, other: {journey: way.journey, is: 'reply'}};
 		}

@@ -26,11 +26,13 @@ import type {Ruleset} from '../parser/ruleset.js';
 import {endpoint} from '../netfilter/addr.js';
 import {icmpName} from '../netfilter/icmp.js';
 import {isOverlayDevice, overlayOf, type Overlay} from '../netfilter/overlay.js';
+import {refKey} from './crossing.js';
 import {ruleRef} from './findings/trace.js';
 import type {Finding, RuleRef} from './findings/types.js';
 import type {Names} from './names.js';
 import type {Graph} from './graph.js';
 import type {InputInfo} from './inputs.js';
+import {mapKey} from './keys.js';
 import {RuleIndex} from './join.js';
 import {Pipeline, type PipelineEvent, type PipelineOptions, type Progress, type Summary} from './pipeline.js';
 import type {Hop, Packet} from './types.js';
@@ -164,7 +166,7 @@ function sourceAfterTrace(p: Packet): {addr: string; port?: number} | 'unknown' 
 /** What stays the same of a packet between two nodes: addresses, ports, IP ID, ICMP id and sequence. */
 function innerKey(p: Packet, at: 'first' | 'last', source?: {addr: string; port?: number}): string {
 	const f = source ? {...fields(p, at), src: source.addr, spt: source.port} : fields(p, at);
-	return `${p.proto}|${f.src}|${f.spt ?? ''}|${f.dst}|${f.dpt ?? ''}|${p.ipId ?? ''}|${p.icmp?.type ?? ''}|${p.icmp?.id ?? ''}|${p.icmp?.seq ?? ''}`;
+	return mapKey(p.proto, f.src, f.spt, f.dst, f.dpt, p.ipId, p.icmp?.type, p.icmp?.id, p.icmp?.seq);
 }
 
 /**
@@ -174,7 +176,7 @@ function innerKey(p: Packet, at: 'first' | 'last', source?: {addr: string; port?
  */
 function sourcelessKey(p: Packet, at: 'first' | 'last'): string {
 	const f = fields(p, at);
-	return `${p.proto}|?|${f.dst}|${f.dpt ?? ''}|${p.ipId ?? ''}|${p.icmp?.type ?? ''}|${p.icmp?.seq ?? ''}`;
+	return mapKey(p.proto, '?', f.dst, f.dpt, p.ipId, p.icmp?.type, p.icmp?.seq);
 }
 
 function describe(p: Packet, withSeq = true): string {
@@ -506,7 +508,7 @@ export class Fleet {
 		const overlay = overlayOf(p);
 		if (overlay) {
 			// An outer packet: sent by this node (it starts in OUTPUT), or received (PREROUTING).
-			const key = `${p.proto}|${p.src}|${p.spt ?? ''}|${p.dst}|${p.dpt ?? ''}|${p.ipId ?? ''}`;
+			const key = mapKey(p.proto, p.src, p.spt, p.dst, p.dpt, p.ipId);
 			if (hook === 'OUTPUT') {
 				this.owner.set(p.src, node);
 				const pending = this.lastLeaving.get(node)?.shift();
@@ -565,11 +567,11 @@ export class Fleet {
 			return;
 		}
 		// A reply that leaves by another way than the overlay its request came in from.
-		if (p.replyTo !== null && p.out && !isOverlayDevice(p.out) && this.fromOverlay.has(`${node}#${p.replyTo}`) && p.verdict !== 'DROP' && p.verdict !== 'REJECT') {
+		if (p.replyTo !== null && p.out && !isOverlayDevice(p.out) && this.fromOverlay.has(refKey(node, p.replyTo)) && p.verdict !== 'DROP' && p.verdict !== 'REJECT') {
 			if (this.bypass.length < LIMIT) this.bypass.push({node, id: p.id, request: p.replyTo, out: p.out, src: endpoint(fields(p, 'last').src, fields(p, 'last').spt)});
 		}
 		if (p.in && isOverlayDevice(p.in) && hook === 'PREROUTING') {
-			this.fromOverlay.add(`${node}#${p.id}`);
+			this.fromOverlay.add(refKey(node, p.id));
 			if (this.fromOverlay.size > LIMIT) this.fromOverlay.delete(this.fromOverlay.values().next().value!);
 			const last = p.hops.at(-1);
 			const arrival: Arrival = {ref: {node, id: p.id}, verdict: p.verdict, where: hopText(last), rule: last?.rule, time: time.wall ?? time.mono};
@@ -602,7 +604,7 @@ export class Fleet {
 			toward: arrival.ref.node,
 		};
 		left.journey = journey;
-		this.arrivedFrom.set(`${arrival.ref.node}#${arrival.ref.id}`, left);
+		this.arrivedFrom.set(refKey(arrival.ref.node, arrival.ref.id), left);
 		if (this.arrivedFrom.size > LIMIT) this.arrivedFrom.delete(this.arrivedFrom.keys().next().value!);
 		const i = this.open.indexOf(left);
 		if (i !== -1) this.open.splice(i, 1);
@@ -737,7 +739,7 @@ export class Fleet {
 	private asymmetric(): {findings: Finding[]; requests: Set<string>; there: Set<string>} {
 		const groups = new Map<string, {left: Leaving[]; arrived: number[]; replies: number[]; node: string; out: string; src: string}>();
 		for (const b of this.bypass) {
-			const left = this.arrivedFrom.get(`${b.node}#${b.request}`);
+			const left = this.arrivedFrom.get(refKey(b.node, b.request));
 			// Only a request that came into the first node from outside (not sent by it, not from the overlay).
 			if (!left || !left.in || isOverlayDevice(left.in) || left.snat) continue;
 			const k = `${left.ref.node}|${b.node}|${left.flow}|${b.out}`;

@@ -397,7 +397,7 @@ export function findNat(packet: Packet): NatRewrite[] {
 	let byTarget: Hop | undefined;
 	let byRule: Hop | undefined;
 	// NAT is the IP hooks' business: a bridged frame's bridge hops (which may show no ports) are left out.
-	const hops = packet.hops.some(h => !h.bridge) ? packet.hops.filter(h => !h.bridge) : packet.hops;
+	const hops = packet.hops.some(h => h.bridge) && packet.hops.some(h => !h.bridge) ? packet.hops.filter(h => !h.bridge) : packet.hops;
 	for (let i = 0; i < hops.length; i++) {
 		const hop = hops[i]!;
 		const prev = hops[i - 1];
