@@ -198,9 +198,8 @@ export async function runPipeline(inputs: readonly PipelineInput[], options: Pip
 		...(resume ? {resume} : {}),
 		...(format === 'tui' ? {keepComparisons: KEPT_COMPARISONS} : {}),
 	});
-	const model = fleet;
 	let summary: Summary | undefined;
-	model.on(e => {
+	fleet.on(e => {
 		if (e.type === 'end') summary = e.summary;
 	});
 
@@ -261,7 +260,7 @@ export async function runPipeline(inputs: readonly PipelineInput[], options: Pip
 			live,
 			write: text => stdout.write(text),
 			style: options.style ?? plain,
-			inputs: model.inputNames,
+			inputs: fleet.inputNames,
 			width: graphWidth(),
 			hops: options.hops ?? 'all',
 			...(textWidth ? {textWidth} : {}),
@@ -269,7 +268,7 @@ export async function runPipeline(inputs: readonly PipelineInput[], options: Pip
 			title: options.title ?? inputs.map(i => i.path).join(' '),
 		});
 	// A restarted agent writes nothing it wrote before (src/cli/agent.ts).
-	model.on(
+	fleet.on(
 		keeper
 			? unwritten(resume?.emitted ?? 0, view, () => {
 					wrote = true;
@@ -277,7 +276,7 @@ export async function runPipeline(inputs: readonly PipelineInput[], options: Pip
 			: view,
 	);
 	if (keeper)
-		model.on(e => {
+		fleet.on(e => {
 			if (e.type === 'packet') keeper.wrote(e.packet.id);
 			// A packet settled (its window passed on the clock while the input was quiet): the place to read on from moved.
 			if (e.type === 'settled') wrote = true;
@@ -293,7 +292,7 @@ export async function runPipeline(inputs: readonly PipelineInput[], options: Pip
 		savedAt = now;
 		wrote = false;
 	};
-	model.on(e => {
+	fleet.on(e => {
 		if (e.type === 'unparsed' && format !== 'json' && e.count <= SHOWN_UNPARSED) {
 			if (progress) progress.above(describeUnparsed(e.line));
 			else warn(describeUnparsed(e.line));
@@ -314,7 +313,7 @@ export async function runPipeline(inputs: readonly PipelineInput[], options: Pip
 		const clock = input.live
 			? setInterval(() => {
 					releaseHeld?.();
-					model.tick();
+					fleet.tick();
 					save();
 				}, 10)
 			: undefined;
@@ -330,7 +329,7 @@ export async function runPipeline(inputs: readonly PipelineInput[], options: Pip
 					save(true);
 				});
 			// Read as any input is (records unpacked, wrapped lines joined), numbered on from `n`.
-			const reader = new SourceLineReader(index, n, parsed => model.push(stamp ? stamp(parsed) : parsed));
+			const reader = new SourceLineReader(index, n, parsed => fleet.push(stamp ? stamp(parsed) : parsed));
 			releaseHeld = () => reader.releaseIfQuiet();
 			try {
 				for await (const l of lines as AsyncIterable<SourceLine>) {
@@ -359,7 +358,7 @@ export async function runPipeline(inputs: readonly PipelineInput[], options: Pip
 			const source = guarded(input.stream, options.signal);
 			await readTraceLines(source.stream, index, line => {
 				lines++;
-				if (!options.signal?.aborted) model.push(line);
+				if (!options.signal?.aborted) fleet.push(line);
 			}, undefined, {
 				// Parsed on the main thread: on two cores V8's collector keeps the second core busy
 				// already, and a parser thread beside the model (TRACEWATCH_PARSE_THREADS=1) saved no
@@ -383,11 +382,11 @@ export async function runPipeline(inputs: readonly PipelineInput[], options: Pip
 	// read again whole then, not written now cut short.
 	if (keeper && options.signal?.aborted) {
 		save(true);
-		return {summary: model.summary() as Summary, readErrors};
+		return {summary: fleet.summary() as Summary, readErrors};
 	}
-	model.end();
+	fleet.end();
 	save(true);
-	const done = summary ?? model.summary();
+	const done = summary ?? fleet.summary();
 	if (done.unparsedCount > SHOWN_UNPARSED && format !== 'json' && format !== 'text' && format !== 'graph') warn(`… ${done.unparsedCount - SHOWN_UNPARSED} more unparsed line(s)`);
 	// Formats without a summary say on stderr where an input begins in the middle of packets.
 	if (format !== 'json' && format !== 'text' && format !== 'graph') for (const n of done.notices ?? []) if (n.what === 'cut-start') warn(`tracewatch: ${cutStartText(n)}`);

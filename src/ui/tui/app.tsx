@@ -294,11 +294,6 @@ function emptyText(kept: number, lines: number, ended: boolean, filter: string):
 
 const packetId = (p: Packet) => p.id;
 
-/** The packets sorted by id; the same array when they already are. */
-export function inIdOrder(packets: readonly Packet[]): readonly Packet[] {
-	return inRowOrder(packets, packetId);
-}
-
 /** The packets sorted by row (`rowId`: the id, or with several nodes the order they came in); the same array when they already are. */
 export function inRowOrder(packets: readonly Packet[], rowId: (p: Packet) => number): readonly Packet[] {
 	for (let i = 1; i < packets.length; i++) {
