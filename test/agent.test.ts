@@ -17,7 +17,7 @@ import {afterAll, describe, expect, it} from 'vitest';
 import {bootTimeMs, readKmsg} from '../src/ops/kmsg.js';
 import {read, ROOT} from './support/replay.js';
 import {skipWhen, unreadableForNobody} from './support/skip.js';
-import {OutputWatch} from './support/wait.js';
+import {completeRecords, OutputWatch} from './support/wait.js';
 
 const BIN = join(ROOT, 'bin/tracewatch.js');
 const NODE = 'testdata/nodes/working/node-a';
@@ -40,14 +40,7 @@ function start(args: string[], cwd: string): OutputWatch {
 	return new OutputWatch(child);
 }
 
-/** The complete records written (a line still being written when the agent was killed is not a record: a reader drops it). */
-function records(stdout: string): Record_[] {
-	return stdout
-		.split('\n')
-		.slice(0, -1)
-		.filter(Boolean)
-		.map(l => JSON.parse(l) as Record_);
-}
+const records = completeRecords;
 
 const wrotePacket = (id: number) => (out: string) => records(out).some(r => r['id'] === id);
 

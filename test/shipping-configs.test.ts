@@ -27,7 +27,7 @@ import {join} from 'node:path';
 import {afterAll, describe, expect, it} from 'vitest';
 import {parseDocument} from 'yaml';
 import {read, replayFiles, ROOT} from './support/replay.js';
-import {OutputWatch} from './support/wait.js';
+import {completeRecords, OutputWatch} from './support/wait.js';
 
 const DOC = 'docs/shipping.md';
 const CAPTURE = 'testdata/nodes/working/node-a/kmsg.log';
@@ -159,14 +159,7 @@ function daemonSetProblems(ds: DaemonSet, what: string): string[] {
 
 type Rec = Record<string, unknown>;
 
-/** The complete records written (a line cut short by a signal is not a record). */
-function records(stdout: string): Rec[] {
-	return stdout
-		.split('\n')
-		.slice(0, -1)
-		.filter(Boolean)
-		.map(l => JSON.parse(l) as Rec);
-}
+const records = completeRecords;
 const packets = (rs: Rec[]) => rs.filter(r => 'id' in r);
 
 /** A directory holding `tracewatch`: this checkout's CLI, as the image has it on PATH. */

@@ -11,7 +11,7 @@ import {readFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {describe, it} from 'vitest';
 import {ROOT} from '../support/replay.js';
-import {OutputWatch, within} from '../support/wait.js';
+import {completeRecords, OutputWatch, within} from '../support/wait.js';
 
 const BIN = 'bin/tracewatch.js';
 const env = {...process.env, NO_COLOR: '1'};
@@ -36,13 +36,7 @@ function ndjsonOf(path: string): ReturnType<typeof run> {
 	return ndjsonRuns.get(path)!;
 }
 
-const packets = (stdout: string) =>
-	stdout
-		.split('\n')
-		.slice(0, -1)
-		.filter(Boolean)
-		.map(l => JSON.parse(l) as Record<string, unknown>)
-		.filter(r => 'id' in r);
+const packets = (stdout: string) => completeRecords(stdout).filter(r => 'id' in r);
 
 describe('records and wrapped lines, through the CLI', () => {
 	it.for([

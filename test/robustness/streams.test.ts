@@ -12,7 +12,7 @@ import {gzipSync} from 'node:zlib';
 import {afterAll, describe, it} from 'vitest';
 import {parseRuleset} from '../../src/parser/ruleset.js';
 import {ROOT} from '../support/replay.js';
-import {OutputWatch, within} from '../support/wait.js';
+import {completeRecords, OutputWatch, within} from '../support/wait.js';
 
 const BIN = 'bin/tracewatch.js';
 const env = {...process.env, NO_COLOR: '1'};
@@ -36,14 +36,7 @@ async function run(args: string[], input = '', timeoutMs = 60_000) {
 	return {code, stdout: watch.stdout(), stderr: watch.stderr()};
 }
 
-/** The complete ndjson records written so far (a line still being written is left out). */
-function ndjson(stdout: string): Array<Record<string, unknown>> {
-	return stdout
-		.split('\n')
-		.slice(0, -1)
-		.filter(Boolean)
-		.map(l => JSON.parse(l) as Record<string, unknown>);
-}
+const ndjson = completeRecords;
 
 /** Packet records (revisions of earlier packets are records with `revised` instead of `id`). */
 const packets = (stdout: string) => ndjson(stdout).filter(r => 'id' in r);

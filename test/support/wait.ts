@@ -128,3 +128,12 @@ export class OutputWatch {
 		});
 	}
 }
+
+/** The complete NDJSON records in a child's output so far: a last line still being written (or cut by a signal) is not a record. */
+export function completeRecords(stdout: string): Array<Record<string, unknown>> {
+	return stdout
+		.split('\n')
+		.slice(0, -1)
+		.filter(Boolean)
+		.map(l => JSON.parse(l) as Record<string, unknown>);
+}
