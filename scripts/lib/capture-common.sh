@@ -9,16 +9,12 @@
 # Namespace names are ${TW_NS_PREFIX}NAME; the prefix must start with tw- (several people may
 # capture on one machine at once: give each run its own, e.g. TW_NS_PREFIX=tw-me-).
 TW_NS_PREFIX=${TW_NS_PREFIX:-tw-}
-case "$TW_NS_PREFIX" in tw-*) ;; *) echo "TW_NS_PREFIX must start with tw-" >&2; exit 2 ;; esac
+case "$TW_NS_PREFIX" in tw-*) ;; *) echo "TW_NS_PREFIX must start with tw- (got $TW_NS_PREFIX)" >&2; exit 2 ;; esac
 TW_NS=()          # namespaces created by this process (full names, tw-*)
 TW_PIDS=()        # background processes started by this process
 TW_SYSCTL_OLD=""  # previous value of net.netfilter.nf_log_all_netns
 TW_SYSCTL_SET=0
 TW_TMP=""         # private temp dir (removed on exit)
-# Prefix of every namespace name (default tw-): TW_NS_PREFIX=tw-me- keeps one run's namespaces
-# apart from another's on a shared machine. It must start with tw-.
-TW_NS_PREFIX=${TW_NS_PREFIX:-tw-}
-case "$TW_NS_PREFIX" in tw-*) ;; *) echo "TW_NS_PREFIX must start with tw- (got $TW_NS_PREFIX)" >&2; exit 2 ;; esac
 
 log()  { printf '[capture] %s\n' "$*" >&2; }
 warn() { printf '[capture] WARNING: %s\n' "$*" >&2; }
