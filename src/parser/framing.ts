@@ -23,7 +23,7 @@
  * host). Records are handed on as soon as they end: live input (`journalctl -f -o export`) is
  * not held back.
  */
-import {MAX_LINE} from './trace-line.js';
+import {excerptAt, MAX_LINE} from './trace-line.js';
 import type {Container, Stamp} from './types.js';
 
 /** The containers unpacked, as inputs[].container names them (docs/json.md). */
@@ -145,10 +145,6 @@ export class LineSplitter {
 		this.onLine(text, line, chars);
 	}
 }
-
-/** Characters of a record quoted in messages. */
-const EXCERPT = 60;
-const excerpt = (text: string): string => (text.length > EXCERPT ? `${text.slice(0, EXCERPT)}…` : text);
 
 /** Export's metadata fields, one of which starts every record journalctl writes (docs/JOURNAL_EXPORT_FORMATS.md). */
 const EXPORT_START = /^__(?:CURSOR|REALTIME_TIMESTAMP|MONOTONIC_TIMESTAMP|SEQNUM|SEQNUM_ID)=/;
@@ -522,6 +518,6 @@ export class Framer {
 	}
 
 	private bad(container: Container, line: number, span: number, reason: string, text: string): void {
-		this.out({kind: 'bad', line, span: Math.max(1, span), container, reason, excerpt: excerpt(text.trim())});
+		this.out({kind: 'bad', line, span: Math.max(1, span), container, reason, excerpt: excerptAt(text.trim(), 1)});
 	}
 }
